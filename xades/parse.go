@@ -1,0 +1,84 @@
+package xades
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// parseDocument parses b (UTF-8, optional BOM) strictly. DOCTYPE declarations, character data
+// outside the document element and encodings other than UTF-8 are rejected.
+func parseDocument(b []byte) (*etree.Document, error) {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{
+		CharsetReader: func(charset string, _ io.Reader) (io.Reader, error) {
+			return nil, fmt.Errorf("encoding %q is not UTF-8", charset)
+		},
+	}
+	if err := doc.ReadFromBytes(b); err != nil {
+		return nil, fmt.Errorf("%w: parse XML: %v", ErrStructure, err)
+	}
+	roots := 0
+	for _, tok := range doc.Child {
+		switch t := tok.(type) {
+		case *etree.Element:
+			roots++
+		case *etree.Directive:
+			return nil, fmt.Errorf("%w: DOCTYPE and other directives are not accepted", ErrStructure)
+		case *etree.CharData:
+			if strings.TrimSpace(t.Data) != "" {
+				return nil, fmt.Errorf("%w: text outside the document element", ErrStructure)
+			}
+		}
+	}
+	if roots != 1 {
+		return nil, fmt.Errorf("%w: want exactly one document element, found %d", ErrStructure, roots)
+	}
+	return doc, nil
+}
+
+// rootEndOffset returns where the signature must be inserted into b so that it becomes the last
+// child of the document element: the offset of the root's end tag. For a self-closing root it
+// returns the offset of "/>" and selfClosing=true, plus the root's qualified name.
+func rootEndOffset(b []byte) (off int, selfClosing bool, qname string, err error) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.CharsetReader = func(charset string, _ io.Reader) (io.Reader, error) {
+		return nil, fmt.Errorf("encoding %q is not UTF-8", charset)
+	}
+	depth := 0
+	for {
+		start := int(d.InputOffset())
+		tok, err := d.RawToken()
+		if err != nil {
+			return 0, false, "", fmt.Errorf("%w: parse XML: %v", ErrStructure, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				qname = t.Name.Local
+				if t.Name.Space != "" {
+					qname = t.Name.Space + ":" + t.Name.Local
+				}
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+			if depth == 0 {
+				if bytes.HasPrefix(b[start:], []byte("</")) {
+					return start, false, qname, nil
+				}
+				if start >= 2 && string(b[start-2:start]) == "/>" {
+					return start - 2, true, qname, nil
+				}
+				return 0, false, "", fmt.Errorf("%w: cannot locate the end of the document element", ErrStructure)
+			}
+		}
+	}
+}
