@@ -1,0 +1,156 @@
+package ksef_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/internal/testenv"
+)
+
+const testChallenge = "20250625-CR-20F5EE4000-DA48AE4124-46"
+
+func TestParseAuthTokenRequestSamples(t *testing.T) {
+	dir := filepath.Join(testenv.SpecDir(t), "samples", "auth")
+	want := map[string]ksef.ContextIdentifier{
+		"AuthTokenRequest-context-identifier-internal-id.xml":                  ksef.InternalIDContext("5265877635-12345"),
+		"AuthTokenRequest-context-identifier-nip-vat-ue.xml":                   ksef.NipVatUeContext("5265877635-ATU12345678"),
+		"AuthTokenRequest-context-identifier-nip.xml":                          ksef.NIPContext("5265877635"),
+		"AuthTokenRequest-subject-identifier-type-certificate-fingerprint.xml": ksef.NIPContext("5265877635"),
+	}
+	for name, ctxID := range want {
+		doc, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ksef.ParseAuthTokenRequest(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := r.ContextIdentifier.Context()
+		if err != nil || got != ctxID {
+			t.Errorf("%s: context = %v, %v; want %v", name, got, err, ctxID)
+		}
+		if r.XMLName.Space != ksef.AuthTokenNamespaceV20 {
+			t.Errorf("%s: namespace %q", name, r.XMLName.Space)
+		}
+		wantSubject := ksef.AuthSubjectCertificateSubject
+		if strings.Contains(name, "fingerprint") {
+			wantSubject = ksef.AuthSubjectCertificateFingerprint
+		}
+		if r.SubjectIdentifierType != wantSubject {
+			t.Errorf("%s: subject type %q", name, r.SubjectIdentifierType)
+		}
+	}
+}
+
+func authTokenCases() map[string]*ksef.AuthTokenRequest {
+	mk := func(c ksef.ContextIdentifier, s ksef.AuthSubjectIdentifierType, ips *ksef.AllowedIps) *ksef.AuthTokenRequest {
+		r, err := ksef.NewAuthTokenRequest(testChallenge, c, s, ips)
+		if err != nil {
+			panic(err)
+		}
+		return r
+	}
+	return map[string]*ksef.AuthTokenRequest{
+		"nip":         mk(ksef.NIPContext("5265877635"), ksef.AuthSubjectCertificateSubject, nil),
+		"internal":    mk(ksef.InternalIDContext("5265877635-12345"), ksef.AuthSubjectCertificateSubject, nil),
+		"nipvatue":    mk(ksef.NipVatUeContext("5265877635-ATU12345678"), ksef.AuthSubjectCertificateFingerprint, nil),
+		"peppol":      mk(ksef.PeppolIDContext("PPL123456"), ksef.AuthSubjectCertificateFingerprint, nil),
+		"policy":      mk(ksef.NIPContext("5265877635"), ksef.AuthSubjectCertificateSubject, &ksef.AllowedIps{Ip4Addresses: []string{"192.168.0.1", "10.0.0.2"}, Ip4Ranges: []string{"10.0.0.1-10.0.0.20"}, Ip4Masks: []string{"10.1.0.0/16"}}),
+		"policy-mask": mk(ksef.NIPContext("5265877635"), ksef.AuthSubjectCertificateSubject, &ksef.AllowedIps{Ip4Masks: []string{"10.1.0.0/16"}}),
+	}
+}
+
+func TestAuthTokenRequestRoundTrip(t *testing.T) {
+	for name, r := range authTokenCases() {
+		doc, err := r.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(doc, []byte(`xmlns="`+ksef.AuthTokenNamespace+`"`)) {
+			t.Errorf("%s: namespace missing:\n%s", name, doc)
+		}
+		back, err := ksef.ParseAuthTokenRequest(doc)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, doc)
+		}
+		a, _ := r.ContextIdentifier.Context()
+		b, _ := back.ContextIdentifier.Context()
+		if a != b || back.Challenge != r.Challenge || back.SubjectIdentifierType != r.SubjectIdentifierType {
+			t.Errorf("%s: round trip mismatch: %+v vs %+v", name, r, back)
+		}
+		if (r.AuthorizationPolicy == nil) != (back.AuthorizationPolicy == nil) {
+			t.Errorf("%s: policy lost", name)
+		} else if r.AuthorizationPolicy != nil && strings.Join(back.AuthorizationPolicy.AllowedIps.Ip4Address, ",") != strings.Join(r.AuthorizationPolicy.AllowedIps.Ip4Address, ",") {
+			t.Errorf("%s: addresses differ", name)
+		}
+	}
+}
+
+// TestAuthTokenRequestXSD validates the marshalled documents with xmllint
+// against the official schema.
+func TestAuthTokenRequestXSD(t *testing.T) {
+	xmllint := testenv.RequireTool(t, "xmllint")
+	xsd := testenv.SpecFile(t, "xsd/auth/schemat_auth_v2-1.xsd")
+	dir := t.TempDir()
+	for name, r := range authTokenCases() {
+		if name == "nipvatue" || name == "peppol" {
+			// The official XSD writes these patterns with "^...$"; XSD
+			// regular expressions have no anchors, so "$" is a literal and
+			// no real value can match. KSeF itself accepts them.
+			continue
+		}
+		doc, err := r.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, name+".xml")
+		if err := os.WriteFile(f, doc, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(xmllint, "--noout", "--schema", xsd, f).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: xmllint: %v\n%s\n%s", name, err, out, doc)
+		}
+	}
+}
+
+func TestAuthTokenRequestInvalid(t *testing.T) {
+	bad := []string{
+		`<AuthTokenRequest xmlns="urn:other"><Challenge>` + testChallenge + `</Challenge><ContextIdentifier><Nip>5265877635</Nip></ContextIdentifier><SubjectIdentifierType>certificateSubject</SubjectIdentifierType></AuthTokenRequest>`,
+		`<AuthTokenRequest xmlns="` + ksef.AuthTokenNamespace + `"><Challenge>short</Challenge><ContextIdentifier><Nip>5265877635</Nip></ContextIdentifier><SubjectIdentifierType>certificateSubject</SubjectIdentifierType></AuthTokenRequest>`,
+		`<AuthTokenRequest xmlns="` + ksef.AuthTokenNamespace + `"><Challenge>` + testChallenge + `</Challenge><ContextIdentifier><Nip>5265877635</Nip><PeppolId>PPL123456</PeppolId></ContextIdentifier><SubjectIdentifierType>certificateSubject</SubjectIdentifierType></AuthTokenRequest>`,
+		`<AuthTokenRequest xmlns="` + ksef.AuthTokenNamespace + `"><Challenge>` + testChallenge + `</Challenge><ContextIdentifier><Nip>5265877635</Nip></ContextIdentifier><SubjectIdentifierType>other</SubjectIdentifierType></AuthTokenRequest>`,
+		`not xml`,
+	}
+	for i, doc := range bad {
+		if _, err := ksef.ParseAuthTokenRequest([]byte(doc)); err == nil {
+			t.Errorf("case %d: accepted", i)
+		}
+	}
+}
+
+func FuzzParseAuthTokenRequest(f *testing.F) {
+	for _, r := range authTokenCases() {
+		doc, _ := r.Marshal()
+		f.Add(doc)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		r, err := ksef.ParseAuthTokenRequest(doc)
+		if err != nil {
+			return
+		}
+		out, err := r.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ksef.ParseAuthTokenRequest(out); err != nil {
+			t.Fatalf("re-parse of marshalled output failed: %v\n%s", err, out)
+		}
+	})
+}
