@@ -1,0 +1,37 @@
+// Package upo parses the official confirmation of receipt (UPO, Urzędowe
+// Poświadczenie Odbioru) that KSeF 2.0 issues for invoices and sessions, in
+// the UPO v4-3 schema (namespace [Namespace], root element Potwierdzenie).
+//
+// [Parse] turns the XML into a [UPO] value with English field names; the
+// comment of each field names the Polish element it comes from.
+//
+// # What Parse checks
+//
+//   - the document is well-formed XML whose root is Potwierdzenie in the
+//     v4-3 namespace (other UPO versions are rejected with [ErrUnsupported]);
+//   - every element the schema requires is present and non-empty: session
+//     reference number, context identifier, authentication reference (KSeF
+//     token reference or authentication document hash), logical structure
+//     name, form code, and at least one Dokument;
+//   - per document: the KSeF number matches the schema's pattern, the seller
+//     NIP is ten digits, the invoice date is an xsd:date and the two
+//     timestamps are xsd:dateTime values, the document hash is the Base64
+//     form of 32 bytes, and the sending mode is Online or Offline;
+//   - KSeF numbers are unique within the UPO (the schema's unique constraint);
+//   - the page description (OpisPotwierdzenia), when present, holds positive
+//     integers.
+//
+// # What Parse does not check
+//
+//   - The XAdES signature that KSeF places on real UPOs is neither required
+//     nor verified: [UPO.Signed] only reports whether a ds:Signature element
+//     is present. Verifying it against the Ministry of Finance certificate
+//     is the job of package xades and is not done here.
+//   - NazwaPodmiotuPrzyjmujacego is read as is. The schema fixes it to
+//     "Ministerstwo Finansów", but UPOs from the TEST environment carry
+//     "Ministerstwo Finansów - środowisko testowe (TE)", so any non-empty
+//     value is accepted.
+//   - NIP and KSeF-number checksums are not recomputed, and the document is
+//     not validated against the XSD as a whole (facets such as maximum
+//     lengths are not enforced).
+package upo
