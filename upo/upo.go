@@ -182,11 +182,11 @@ type xmlContext struct {
 }
 
 type xmlPage struct {
-	Page     string `xml:"Strona"`
-	Pages    string `xml:"LiczbaStron"`
-	From     string `xml:"ZakresDokumentowOd"`
-	To       string `xml:"ZakresDokumentowDo"`
-	Total    string `xml:"CalkowitaLiczbaDokumentow"`
+	Page  string `xml:"Strona"`
+	Pages string `xml:"LiczbaStron"`
+	From  string `xml:"ZakresDokumentowOd"`
+	To    string `xml:"ZakresDokumentowDo"`
+	Total string `xml:"CalkowitaLiczbaDokumentow"`
 }
 
 type xmlDocument struct {
