@@ -93,16 +93,22 @@ func TestSignXmlsec1(t *testing.T) {
 	}
 }
 
-// tamperDocument changes one character of signed content outside the signature.
+// tamperDocument changes one character of signed content before the signature element.
 func tamperDocument(t testing.TB, signed []byte) []byte {
 	t.Helper()
+	end := bytes.Index(signed, []byte("<ds:Signature"))
+	if end < 0 {
+		t.Fatal("no ds:Signature")
+	}
 	for _, pair := range [][2]string{
 		{"5265877635", "5265877636"},
 		{"Zażółć", "Zazółć"},
 		{"<Challenge>2", "<Challenge>3"},
 	} {
-		if bytes.Contains(signed, []byte(pair[0])) {
-			return bytes.Replace(signed, []byte(pair[0]), []byte(pair[1]), 1)
+		if i := bytes.Index(signed[:end], []byte(pair[0])); i >= 0 {
+			out := append([]byte{}, signed[:i]...)
+			out = append(out, pair[1]...)
+			return append(out, signed[i+len(pair[0]):]...)
 		}
 	}
 	t.Fatal("nothing to tamper with")

@@ -1,0 +1,252 @@
+package xades
+
+import (
+	"bytes"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"strings"
+)
+
+// nameAttr is one attribute of a parsed distinguished name.
+type nameAttr struct {
+	oid   string
+	value string
+}
+
+var errBadDN = errors.New("xades: malformed distinguished name")
+
+// parseDN parses a distinguished name string in RFC 4514 form, tolerating the spellings of
+// RFC 2253, RFC 1779 and .NET (";" separators, quoted values, "OID." prefixes, spaces around
+// separators). RDNs are returned in the order written.
+func parseDN(s string) ([][]nameAttr, error) {
+	var rdns [][]nameAttr
+	var cur []nameAttr
+	i := 0
+	skipSpaces := func() {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+	}
+	for {
+		skipSpaces()
+		if i >= len(s) {
+			if len(cur) != 0 || len(rdns) != 0 {
+				return nil, errBadDN // trailing separator
+			}
+			return nil, nil
+		}
+		// Attribute type.
+		eq := strings.IndexByte(s[i:], '=')
+		if eq < 0 {
+			return nil, errBadDN
+		}
+		typ := strings.TrimSpace(s[i : i+eq])
+		i += eq + 1
+		oid, err := attributeOID(typ)
+		if err != nil {
+			return nil, err
+		}
+		skipSpaces()
+		// Attribute value.
+		var val []byte
+		switch {
+		case i < len(s) && s[i] == '#':
+			j := i + 1
+			for j < len(s) && isHex(s[j]) {
+				j++
+			}
+			der, err := hex.DecodeString(s[i+1 : j])
+			if err != nil {
+				return nil, errBadDN
+			}
+			var rv asn1.RawValue
+			if rest, err := asn1.Unmarshal(der, &rv); err != nil || len(rest) != 0 {
+				return nil, errBadDN
+			}
+			val = rv.Bytes
+			i = j
+		case i < len(s) && s[i] == '"':
+			i++
+			for {
+				if i >= len(s) {
+					return nil, errBadDN
+				}
+				c := s[i]
+				if c == '"' {
+					i++
+					break
+				}
+				if c == '\\' {
+					b, n, err := unescapeAt(s, i)
+					if err != nil {
+						return nil, err
+					}
+					val = append(val, b)
+					i += n
+					continue
+				}
+				val = append(val, c)
+				i++
+			}
+		default:
+			keep := 0 // length of val up to the last escaped or non-space byte
+			for i < len(s) && s[i] != ',' && s[i] != ';' && s[i] != '+' {
+				if s[i] == '\\' {
+					b, n, err := unescapeAt(s, i)
+					if err != nil {
+						return nil, err
+					}
+					val = append(val, b)
+					keep = len(val)
+					i += n
+					continue
+				}
+				val = append(val, s[i])
+				if s[i] != ' ' {
+					keep = len(val)
+				}
+				i++
+			}
+			val = val[:keep]
+		}
+		cur = append(cur, nameAttr{oid: oid, value: string(val)})
+		skipSpaces()
+		if i >= len(s) {
+			return append(rdns, cur), nil
+		}
+		switch s[i] {
+		case '+':
+		case ',', ';':
+			rdns = append(rdns, cur)
+			cur = nil
+		default:
+			return nil, errBadDN
+		}
+		i++
+	}
+}
+
+// unescapeAt decodes the escape sequence starting with the backslash at s[i]: either "\\"
+// followed by a character or by two hex digits. It returns the byte and the sequence length.
+func unescapeAt(s string, i int) (byte, int, error) {
+	if i+1 >= len(s) {
+		return 0, 0, errBadDN
+	}
+	if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+		b, _ := hex.DecodeString(s[i+1 : i+3])
+		return b[0], 3, nil
+	}
+	return s[i+1], 2, nil
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// attributeOID resolves an attribute type: a known name, "OID.1.2.3" or "1.2.3".
+func attributeOID(typ string) (string, error) {
+	if oid, ok := attributeOIDs[strings.ToUpper(typ)]; ok {
+		return oid, nil
+	}
+	t := typ
+	if len(t) > 4 && strings.EqualFold(t[:4], "OID.") {
+		t = t[4:]
+	}
+	if t == "" {
+		return "", errBadDN
+	}
+	parts := strings.Split(t, ".")
+	if len(parts) < 2 {
+		return "", errBadDN
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return "", errBadDN
+		}
+	}
+	return t, nil
+}
+
+// normalizeValue prepares an attribute value for comparison: white space runs collapse to one
+// space and case is folded.
+func normalizeValue(v string) string {
+	return strings.ToLower(strings.Join(strings.Fields(v), " "))
+}
+
+// issuerNameMatches reports whether the X509IssuerName text names the issuer whose DER encoding
+// is rawIssuer. Both RFC 4514 order (most specific first) and X.500 order are accepted; values
+// are compared ignoring case and repeated white space.
+func issuerNameMatches(text string, rawIssuer []byte) bool {
+	parsed, err := parseDN(text)
+	if err != nil {
+		return false
+	}
+	var seq pkix.RDNSequence
+	if rest, err := asn1.Unmarshal(rawIssuer, &seq); err != nil || len(rest) != 0 {
+		return false
+	}
+	if len(parsed) != len(seq) {
+		return false
+	}
+	want := make([][]nameAttr, len(seq))
+	for i, rdn := range seq {
+		for _, a := range rdn {
+			s, ok := a.Value.(string)
+			if !ok {
+				return false
+			}
+			want[i] = append(want[i], nameAttr{a.Type.String(), s})
+		}
+	}
+	forward, backward := true, true
+	for i := range want {
+		forward = forward && rdnEqual(parsed[i], want[i])
+		backward = backward && rdnEqual(parsed[len(parsed)-1-i], want[i])
+	}
+	return forward || backward
+}
+
+// rdnEqual compares two RDNs as multisets of attributes.
+func rdnEqual(a, b []nameAttr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	used := make([]bool, len(b))
+outer:
+	for _, x := range a {
+		for j, y := range b {
+			if !used[j] && x.oid == y.oid && normalizeValue(x.value) == normalizeValue(y.value) {
+				used[j] = true
+				continue outer
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// issuerSerialV2Matches reports whether der, a DER IssuerSerial (RFC 5035) from
+// xades:IssuerSerialV2, names cert: a directoryName equal to its issuer and its serial number.
+func issuerSerialV2Matches(der []byte, cert *x509.Certificate) bool {
+	var is struct {
+		Issuer []asn1.RawValue
+		Serial *big.Int
+		UID    asn1.RawValue `asn1:"optional"`
+	}
+	if rest, err := asn1.Unmarshal(der, &is); err != nil || len(rest) != 0 || is.Serial == nil {
+		return false
+	}
+	if is.Serial.Cmp(cert.SerialNumber) != 0 {
+		return false
+	}
+	for _, gn := range is.Issuer {
+		if gn.Class == asn1.ClassContextSpecific && gn.Tag == 4 && gn.IsCompound && bytes.Equal(gn.Bytes, cert.RawIssuer) {
+			return true
+		}
+	}
+	return false
+}
