@@ -1,0 +1,4 @@
+package sdk
+
+// ExceptionResponse lives in a test file and is not scanned.
+type ExceptionResponse struct{}
