@@ -1,0 +1,98 @@
+package credentials
+
+import (
+	"crypto/x509"
+	"encoding/asn1"
+	"regexp"
+)
+
+// Attribute OIDs of the certificate subject that KSeF reads.
+var (
+	OIDSerialNumber           = asn1.ObjectIdentifier{2, 5, 4, 5}
+	OIDGivenName              = asn1.ObjectIdentifier{2, 5, 4, 42}
+	OIDSurname                = asn1.ObjectIdentifier{2, 5, 4, 4}
+	OIDOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
+	OIDCommonName             = asn1.ObjectIdentifier{2, 5, 4, 3}
+	OIDCountryName            = asn1.ObjectIdentifier{2, 5, 4, 6}
+	OIDOrganizationName       = asn1.ObjectIdentifier{2, 5, 4, 10}
+	OIDUniqueIdentifier       = asn1.ObjectIdentifier{2, 5, 4, 45}
+)
+
+// IdentityKind says how KSeF identifies the subject of a certificate. The
+// values are those of the API's SubjectIdentifierType.
+type IdentityKind string
+
+// Identity kinds.
+const (
+	IdentityNIP         IdentityKind = "Nip"
+	IdentityPESEL       IdentityKind = "Pesel"
+	IdentityFingerprint IdentityKind = "Fingerprint"
+)
+
+// SubjectIdentity is the identity KSeF derives from a certificate: a NIP (of
+// a person or, when Seal is true, of the organisation owning a seal), a PESEL,
+// or otherwise the certificate's SHA-256 fingerprint.
+type SubjectIdentity struct {
+	Kind  IdentityKind
+	Value string // 10-digit NIP, 11-digit PESEL or 64-character uppercase hex fingerprint
+	Seal  bool   // true for an organisation (seal) certificate identified by organizationIdentifier
+}
+
+// Patterns from the KSeF documentation (auth/podpis-xades.md), unanchored and
+// case-sensitive as published.
+var (
+	rePESEL = regexp.MustCompile(`(PNOPL|PESEL).*?(\d{11})`)
+	reNIP   = regexp.MustCompile(`(TINPL|NIP).*?(\d{10})`)
+	reVATPL = regexp.MustCompile(`(VATPL).*?(\d{10})`)
+)
+
+// Identity reads cert the way KSeF does for SubjectIdentifierType
+// certificateSubject:
+//
+//   - A seal certificate is one whose subject has an organizationIdentifier
+//     (2.5.4.97) and neither givenName nor surname. Its identity is the NIP
+//     captured by (VATPL).*?(\d{10}) in the organizationIdentifier.
+//   - Any other certificate is a person certificate. Its serialNumber
+//     (2.5.4.5) is matched first against (PNOPL|PESEL).*?(\d{11}) (PESEL),
+//     then against (TINPL|NIP).*?(\d{10}) (NIP).
+//   - When nothing matches, the identity is the certificate [Fingerprint]
+//     (KSeF then accepts the certificate only with certificateFingerprint and
+//     permissions granted to that fingerprint).
+//
+// When an attribute occurs several times, the values are tried in subject
+// order. \d matches ASCII digits only. Checksums are not verified here.
+func Identity(cert *x509.Certificate) SubjectIdentity {
+	var serials, orgIDs []string
+	person := false
+	for _, atv := range cert.Subject.Names {
+		s, ok := atv.Value.(string)
+		switch {
+		case atv.Type.Equal(OIDGivenName), atv.Type.Equal(OIDSurname):
+			person = true
+		case !ok:
+		case atv.Type.Equal(OIDSerialNumber):
+			serials = append(serials, s)
+		case atv.Type.Equal(OIDOrganizationIdentifier):
+			orgIDs = append(orgIDs, s)
+		}
+	}
+	if !person && len(orgIDs) > 0 {
+		for _, v := range orgIDs {
+			if m := reVATPL.FindStringSubmatch(v); m != nil {
+				return SubjectIdentity{Kind: IdentityNIP, Value: m[2], Seal: true}
+			}
+		}
+	} else {
+		for _, v := range serials {
+			if m := rePESEL.FindStringSubmatch(v); m != nil {
+				return SubjectIdentity{Kind: IdentityPESEL, Value: m[2]}
+			}
+		}
+		for _, v := range serials {
+			if m := reNIP.FindStringSubmatch(v); m != nil {
+				return SubjectIdentity{Kind: IdentityNIP, Value: m[2]}
+			}
+		}
+	}
+	return SubjectIdentity{Kind: IdentityFingerprint, Value: Fingerprint(cert)}
+}
