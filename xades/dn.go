@@ -41,6 +41,7 @@ var attributeOIDs = func() map[string]string {
 	m := map[string]string{
 		"ST":                     "2.5.4.8",
 		"GIVENNAME":              "2.5.4.42",
+		"GN":                     "2.5.4.42",
 		"SURNAME":                "2.5.4.4",
 		"TITLE":                  "2.5.4.12",
 		"INITIALS":               "2.5.4.43",

@@ -76,6 +76,12 @@ func parseDN(s string) ([][]nameAttr, error) {
 					return nil, errBadDN
 				}
 				c := s[i]
+				if c == '"' && i+1 < len(s) && s[i+1] == '"' {
+					// .NET doubles quotes inside quoted values.
+					val = append(val, '"')
+					i += 2
+					continue
+				}
 				if c == '"' {
 					i++
 					break

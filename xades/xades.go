@@ -14,9 +14,6 @@ const (
 	NamespaceDSig = "http://www.w3.org/2000/09/xmldsig#"
 	// NamespaceXAdES is the XAdES v1.3.2 namespace (prefix "xades").
 	NamespaceXAdES = "http://uri.etsi.org/01903/v1.3.2#"
-	// NamespaceXAdES141 is the XAdES v1.4.1 namespace (SigningCertificateV2 lives in v1.3.2 but
-	// some signers declare this one for extensions).
-	NamespaceXAdES141 = "http://uri.etsi.org/01903/v1.4.1#"
 
 	// SignedPropertiesType is the Type of the reference to xades:SignedProperties.
 	SignedPropertiesType = "http://uri.etsi.org/01903#SignedProperties"

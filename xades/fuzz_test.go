@@ -1,0 +1,43 @@
+package xades
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var sentinels = []error{ErrStructure, ErrUnsupportedAlgorithm, ErrDigestMismatch, ErrBadSignature, ErrCertificateMismatch, ErrCertificateValidity}
+
+func FuzzVerify(f *testing.F) {
+	for _, name := range fixtureFiles {
+		signed, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(signed)
+		f.Add(bytes.Replace(signed, []byte("5265877635"), []byte("5265877636"), 1))
+		f.Add(bytes.Replace(signed, []byte("12:00:00Z"), []byte("12:00:01Z"), 1))
+		f.Add(bytes.Replace(signed, []byte(`URI=""`), []byte(`URI="#x"`), 1))
+		f.Add(bytes.Replace(signed, []byte(AlgExcC14N), []byte(AlgC14N10), 1))
+		f.Add(signed[:len(signed)/2])
+	}
+	f.Add([]byte(`<a/>`))
+	f.Add([]byte(`<a><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="s"/></a>`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := Verify(data, &VerifyOptions{Now: testNow})
+		if err != nil {
+			for _, s := range sentinels {
+				if errors.Is(err, s) {
+					return
+				}
+			}
+			t.Fatalf("error wraps no sentinel: %v", err)
+		}
+		if v.Certificate == nil || v.Root == nil || v.Document == nil || v.SigningTime.IsZero() {
+			t.Fatalf("incomplete result: %+v", v)
+		}
+	})
+}
