@@ -10,7 +10,7 @@ import (
 // crafted file cannot make a loader spin for minutes. Real files use a few
 // thousand (PKCS#12) to a few hundred thousand (PKCS#8) PBKDF2 iterations.
 const (
-	maxPBKDF2Iterations = 5_000_000
+	maxPBKDF2Iterations = 2_000_000
 	maxScryptCost       = 1 << 20 // N
 	maxScryptBlockPar   = 64      // r*p
 )
