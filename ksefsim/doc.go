@@ -1,0 +1,60 @@
+// Package ksefsim is a stateful, crypto-faithful simulator of the KSeF 2.0
+// API (API 2.8.1), for tests, demos and offline development.
+//
+// A [Simulator] is an [net/http.Handler] serving the API under "/v2", as
+// KSeF does. [NewServer] starts one on an httptest server for tests; the
+// command "ksef sim serve" runs one with [Simulator.ListenAndServe].
+//
+//	srv := ksefsim.NewServer(t)                     // srv.URL ends in "/v2"
+//	id, _ := srv.NewTestIdentity()                  // NIP + seal certificate
+//	c, _ := ksef.NewClient(ksef.WithBaseURL(srv.URL))
+//
+// What it does for real: it issues challenges valid for 10 minutes and
+// usable once; verifies the XAdES signature of AuthTokenRequest documents
+// (package xades: digests, signature value, SigningCertificate bound to
+// KeyInfo, certificate validity, signing time); reads identities from
+// certificates the way KSeF does (serialNumber "PNOPL-"/"TINPL-",
+// organizationIdentifier "VATPL-", or the SHA-256 fingerprint); decrypts
+// KSeF tokens ("token|timestampMs", RSA-OAEP SHA-256) with its own MF key
+// and checks the timestamp against the challenge; issues JWTs with
+// realistic lifetimes (authentication 45 min, access 15 min, refresh 7
+// days); enforces who may log in to which context (the NIP itself, the
+// PESEL linked to it with POST /testdata/person, or identities granted
+// permissions with POST /testdata/permissions; status 415 otherwise),
+// context blocks (480) and deceased persons (470); redeems tokens only once
+// (21301); keeps authentication sessions that can be listed and revoked;
+// generates KSeF tokens that can log in; publishes its own MF certificates
+// (publicKeyId = Base64(SHA-256(SPKI))) and rotates them on demand
+// ([Simulator.RotateKeys]; old ids get 21470).
+//
+// Errors come in both KSeF formats: the legacy ExceptionResponse, or
+// application/problem+json when the request carries
+// "X-Error-Format: problem-details" (401, 403 and 410 are always problem
+// details). Rate limits are counted per context and client IP in sliding
+// windows of a second, a minute and an hour, with the published limits per
+// group ([DefaultRateLimits]; [WithRateLimits], [WithoutRateLimits]); a
+// refused request gets 429 with Retry-After. Time comes from an injectable
+// clock ([WithClock], [ManualClock]) and asynchronous work takes a
+// configurable time ([WithProcessingDelay]), so tests are fast and
+// deterministic. [Simulator.Faults] injects failures into the next calls of
+// an operation: a status (e.g. 503), 429 with Retry-After, a delay, a
+// dropped connection, or a failure reported after the work was done.
+// [WithMiddleware] wraps the handler, e.g. to validate every exchange
+// against the OpenAPI spec.
+//
+// # Where the simulator is more lenient than KSeF
+//
+//	Area                      KSeF (PRD/DEMO)                          Simulator
+//	Certificates              qualified (EUTL), Profil Zaufany,         any certificate, self-signed included
+//	                          KSeF certificates; TEST: self-signed      (as on TEST)
+//	Revocation                OCSP/CRL; status 100 while checking       never checked
+//	verifyCertificateChain    chain + OCSP/CRL                          chain to WithTrustedRoots; none: 460
+//	XAdES profiles            BES/EPES/T/LT/…, enveloping, many algs    what package xades verifies (enveloped)
+//	XSD                       full schema validation                    structural checks of the same rules
+//	Subjects                  only registered taxpayers                 any valid NIP owns its context
+//	InternalId contexts       subunit administrators only               also the owner of the NIP part
+//	Rate-limit penalties      Retry-After grows with violations         time until the window frees up
+//	Test-data removal         unknown subject/person is an error?       removing an unknown one succeeds
+//	Retention                 410 after 7 days                          the same, on the injected clock
+//	Persistence               durable                                   in memory, lost on exit
+package ksefsim

@@ -1,0 +1,84 @@
+package ksefsim
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Kinds of reference numbers (the second segment of a reference number).
+const (
+	KindChallenge = "CR" // authentication challenge
+	KindAuth      = "AU" // authentication operation
+	KindToken     = "EC" // KSeF token
+	KindOnline    = "SO" // online session
+	KindBatch     = "SB" // batch session
+	KindInvoice   = "EE" // invoice in a session
+	KindUPO       = "EU" // UPO page
+	KindExport    = "EH" // invoice export
+)
+
+// refPattern matches the reference numbers KSeF issues, e.g.
+// "20250625-EE-319D7EE000-B67F415CDC-2C" (36 characters).
+var refPattern = regexp.MustCompile(`^\d{8}-[A-Z]{2}-[0-9A-F]{10}-[0-9A-F]{10}-[0-9A-F]{2}$`)
+
+// IsReferenceNumber reports whether s has the shape of a KSeF reference
+// number ("YYYYMMDD-XX-XXXXXXXXXX-XXXXXXXXXX-XX").
+func IsReferenceNumber(s string) bool { return refPattern.MatchString(s) }
+
+var refSeq atomic.Uint64
+
+// newRef returns a new reference number of the given kind for time t: the
+// date, the kind, 10 hex digits of time and sequence, 10 random hex digits
+// and a CRC-8 of everything before it.
+func newRef(t time.Time, kind string) string {
+	t = t.UTC()
+	seq := refSeq.Add(1)
+	// Milliseconds of the day (< 2^27) in the upper bits, a sequence number in
+	// the lower 13 bits: unique and roughly time-ordered within a day.
+	ms := uint64(t.Sub(t.Truncate(24*time.Hour)) / time.Millisecond)
+	mid := (ms<<13 | seq&0x1FFF) & 0xFFFFFFFFFF
+	var rnd [5]byte
+	_, _ = rand.Read(rnd[:])
+	body := fmt.Sprintf("%s-%s-%010X-%s", t.Format("20060102"), kind, mid, strings.ToUpper(hex.EncodeToString(rnd[:])))
+	return fmt.Sprintf("%s-%02X", body, crc8([]byte(body)))
+}
+
+// crc8 is CRC-8 with polynomial 0x07 and initial value 0, the checksum KSeF
+// uses for KSeF numbers.
+func crc8(b []byte) byte {
+	var c byte
+	for _, x := range b {
+		c ^= x
+		for range 8 {
+			if c&0x80 != 0 {
+				c = c<<1 ^ 0x07
+			} else {
+				c <<= 1
+			}
+		}
+	}
+	return c
+}
+
+// newUUID returns a random RFC 4122 version 4 UUID (36 characters), used as
+// the reference number of error responses.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0F | 0x40
+	b[8] = b[8]&0x3F | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// newTraceID returns 32 random hex digits.
+func newTraceID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,110 @@
+package ksefsim
+
+import (
+	"net/http"
+	"time"
+)
+
+// handlerFunc serves one operation. It writes successful responses itself
+// and returns failures, which the caller writes in the requested format.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) *apiError
+
+// route is one operation of the API.
+type route struct {
+	op    string // "METHOD /path" as in the spec
+	group string // rate-limit group
+	h     handlerFunc
+}
+
+// register installs every operation the simulator serves.
+func (s *Simulator) register() {
+	// Authentication.
+	s.handle("POST", "/auth/challenge", GroupAnonymous, s.handleChallenge)
+	s.handle("POST", "/auth/xades-signature", GroupAnonymous, s.handleXAdESSignature)
+	s.handle("POST", "/auth/ksef-token", GroupAnonymous, s.handleKSeFToken)
+	s.handle("GET", "/auth/{referenceNumber}", GroupAnonymous, s.handleAuthStatus)
+	s.handle("POST", "/auth/token/redeem", GroupAnonymous, s.handleRedeem)
+	s.handle("POST", "/auth/token/refresh", GroupAnonymous, s.handleRefresh)
+	// Authentication sessions.
+	s.handle("GET", "/auth/sessions", GroupOther, s.handleListAuthSessions)
+	s.handle("DELETE", "/auth/sessions/current", GroupOther, s.handleRevokeCurrentSession)
+	s.handle("DELETE", "/auth/sessions/{referenceNumber}", GroupOther, s.handleRevokeSession)
+	// MF public keys.
+	s.handle("GET", "/security/public-key-certificates", GroupAnonymous, s.handlePublicKeys)
+	// KSeF tokens.
+	s.handle("POST", "/tokens", GroupOther, s.handleGenerateToken)
+	s.handle("GET", "/tokens/{referenceNumber}", GroupOther, s.handleTokenStatus)
+	// Test data.
+	s.handle("POST", "/testdata/subject", GroupAnonymous, s.handleCreateSubject)
+	s.handle("POST", "/testdata/subject/remove", GroupAnonymous, s.handleRemoveSubject)
+	s.handle("POST", "/testdata/person", GroupAnonymous, s.handleCreatePerson)
+	s.handle("POST", "/testdata/person/remove", GroupAnonymous, s.handleRemovePerson)
+	s.handle("POST", "/testdata/permissions", GroupAnonymous, s.handleGrantTestPermissions)
+	s.handle("POST", "/testdata/permissions/revoke", GroupAnonymous, s.handleRevokeTestPermissions)
+	s.handle("POST", "/testdata/context/block", GroupOther, s.handleBlockContext)
+	s.handle("POST", "/testdata/context/unblock", GroupOther, s.handleUnblockContext)
+}
+
+// handle registers one operation under BasePath.
+func (s *Simulator) handle(method, path, group string, h handlerFunc) {
+	rt := &route{op: method + " " + path, group: group, h: h}
+	s.routes = append(s.routes, rt)
+	s.mux.Handle(method+" "+BasePath+path, s.wrap(rt))
+}
+
+// wrap adds what every operation shares: call counting, the
+// X-Test-System-Warning echo, logging, fault injection and rate limiting.
+func (s *Simulator) wrap(rt *route) http.Handler {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ok, wait, detail := s.limiter.allow(rt.group, s.rateContext(r), clientIP(r), s.now()); !ok {
+			s.writeError(w, r, tooManyRequests(wait, detail))
+			return
+		}
+		if e := rt.h(w, r); e != nil {
+			s.writeError(w, r, e)
+		}
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.count(rt.op)
+		sw := &statusWriter{ResponseWriter: w, warning: r.Header.Get("X-Test-System-Warning")}
+		defer func() {
+			s.cfg.logger.Debug("ksefsim: request", "op", rt.op, "status", sw.status, "duration", time.Since(start))
+		}()
+		if f, ok := s.faults.take(rt.op); ok {
+			s.applyFault(sw, r, f, inner)
+			return
+		}
+		inner.ServeHTTP(sw, r)
+	})
+}
+
+// statusWriter records the response status and, on 2xx responses, echoes
+// the request's X-Test-System-Warning as X-System-Warning (as KSeF TEST
+// does).
+type statusWriter struct {
+	http.ResponseWriter
+	warning string
+	status  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+		if w.warning != "" && code >= 200 && code < 300 {
+			w.Header().Set("X-System-Warning", w.warning)
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (for
+// hijacking and flushing).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
