@@ -1,0 +1,34 @@
+package fa3
+
+import (
+	"testing"
+
+	"github.com/ksef2/ksef/internal/xsd/xsdtest"
+)
+
+const schemaRel = "xsd/FA/schemat_FA(3)_v1-0E.xsd"
+
+// fa3Samples are the FA(3) sample invoices (templates filled).
+func fa3Samples(t testing.TB) []xsdtest.Case {
+	return xsdtest.Samples(t, "invoice-template-fa-3.xml", "invoice-template-fa-3-with-*.xml",
+		"invoice-template-fa-3-self-invoicing.xml", "invoice-fa-3-*.xml")
+}
+
+func TestSamplesAgreeWithXmllint(t *testing.T) {
+	cases := fa3Samples(t)
+	agree, valid := xsdtest.Differential(t, schemaRel, ValidateBytes, cases)
+	t.Logf("samples: agree %d/%d (xmllint valid: %d)", agree, len(cases), valid)
+	if valid != len(cases) {
+		t.Errorf("xmllint rejects %d samples", len(cases)-valid)
+	}
+}
+
+func TestMutantsAgreeWithXmllint(t *testing.T) {
+	bases := fa3Samples(t)
+	cases := xsdtest.Mutants(t, bases, 2400/len(bases)+1)
+	agree, valid := xsdtest.Differential(t, schemaRel, ValidateBytes, cases)
+	t.Logf("mutants: agree %d/%d (xmllint valid: %d, invalid: %d)", agree, len(cases), valid, len(cases)-valid)
+	if len(cases) < 2000 {
+		t.Errorf("only %d mutants", len(cases))
+	}
+}

@@ -1,0 +1,633 @@
+package rt
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Violation is one problem found in a document.
+type Violation struct {
+	// Line and Column (1-based, column in bytes) locate the problem.
+	Line, Column int
+	// Path is the element path ("/Faktura/Fa/FaWiersz[2]/P_7"), or "" for
+	// document-level problems.
+	Path string
+	// Message says what is wrong, in English.
+	Message string
+}
+
+// String formats the violation as "line 12, col 5: /Faktura/Fa/P_2: message".
+func (v Violation) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "line %d, col %d: ", v.Line, v.Column)
+	if v.Path != "" {
+		b.WriteString(v.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(v.Message)
+	return b.String()
+}
+
+// ValidationError is returned when a document has violations. It lists
+// every violation found (up to [MaxViolations]).
+type ValidationError struct {
+	// Package is the prefix of the error string ("fa3").
+	Package    string
+	Violations []Violation
+	// Truncated is set when more than MaxViolations were found.
+	Truncated bool
+}
+
+// MaxViolations bounds the number of violations collected per document.
+const MaxViolations = 1000
+
+// Error summarises the violations, one per line.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	n := len(e.Violations)
+	fmt.Fprintf(&b, "%s: document is invalid (%d violation", e.Package, n)
+	if n != 1 {
+		b.WriteByte('s')
+	}
+	if e.Truncated {
+		b.WriteString(", truncated")
+	}
+	b.WriteString(")")
+	for _, v := range e.Violations {
+		b.WriteString("\n")
+		b.WriteString(v.String())
+	}
+	return b.String()
+}
+
+const (
+	nsXSI   = "http://www.w3.org/2001/XMLSchema-instance"
+	nsXML   = "http://www.w3.org/XML/1998/namespace"
+	nsXMLNS = "http://www.w3.org/2000/xmlns/"
+)
+
+type openElem struct {
+	decl      *Element
+	ctype     *ComplexType
+	stype     *SimpleType
+	m         *matcher
+	text      strings.Builder
+	hasChild  bool
+	textError bool
+	skip      bool
+	path      string
+	local, ns string
+	prefix    string
+	line, col int
+	scope     map[string]string
+	counts    map[string]int
+}
+
+type validator struct {
+	s          *Schema
+	err        ValidationError
+	scan       *scanReader
+	dec        *xml.Decoder
+	stack      []*openElem
+	rootSeen   bool
+	rootClosed bool
+	attachment bool
+	tokens     int
+}
+
+func (v *validator) add(line, col int, path, format string, args ...any) {
+	if len(v.err.Violations) >= MaxViolations {
+		v.err.Truncated = true
+		return
+	}
+	v.err.Violations = append(v.err.Violations, Violation{Line: line, Column: col, Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// Validate reads a document from r and checks it against the schema and
+// the KSeF acceptance rules (UTF-8 without BOM, no other declared encoding,
+// no processing instructions, no discouraged Unicode code points, size
+// limits). It returns a *ValidationError listing every violation, another
+// error when reading fails, or nil when the document is valid.
+func (s *Schema) Validate(r io.Reader) error {
+	v := &validator{s: s, err: ValidationError{Package: s.Package}}
+	v.scan = &scanReader{r: r, v: v, line: 1, col: 1}
+	v.dec = xml.NewDecoder(v.scan)
+	v.dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+	if err := v.run(); err != nil {
+		return err
+	}
+	v.checkSize()
+	if len(v.err.Violations) > 0 {
+		e := v.err
+		return &e
+	}
+	return nil
+}
+
+var encodingRE = regexp.MustCompile(`encoding\s*=\s*["']([^"']*)["']`)
+
+func (v *validator) run() error {
+	for {
+		line, col := v.dec.InputPos()
+		tok, err := v.dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if v.scan.readErr != nil {
+				return fmt.Errorf("%s: reading document: %w", v.s.Package, v.scan.readErr)
+			}
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				l, c := v.dec.InputPos()
+				v.add(l, c, v.path(), "document is not well-formed XML: %s", se.Msg)
+			} else {
+				l, c := v.dec.InputPos()
+				v.add(l, c, v.path(), "document is not well-formed XML: %v", err)
+			}
+			return nil
+		}
+		v.tokens++
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if !v.start(t, line, col) {
+				return nil
+			}
+		case xml.EndElement:
+			if !v.end(t, line, col) {
+				return nil
+			}
+		case xml.CharData:
+			v.chars(t, line, col)
+		case xml.ProcInst:
+			if t.Target == "xml" && v.tokens == 1 {
+				if m := encodingRE.FindSubmatch(t.Inst); m != nil && !strings.EqualFold(string(m[1]), "UTF-8") {
+					v.add(line, col, "", "the XML declaration declares encoding %q; only UTF-8 is accepted", m[1])
+				}
+				continue
+			}
+			v.add(line, col, v.path(), "processing instruction <?%s?> is not allowed", t.Target)
+		case xml.Directive:
+			v.add(line, col, "", "document type declarations and other directives are not allowed")
+		}
+	}
+	if !v.rootSeen {
+		l, c := v.dec.InputPos()
+		v.add(l, c, "", "document has no root element")
+	} else if len(v.stack) > 0 {
+		l, c := v.dec.InputPos()
+		v.add(l, c, v.path(), "document is not well-formed XML: unexpected end of input, element <%s> is not closed", v.stack[len(v.stack)-1].local)
+	}
+	return nil
+}
+
+func (v *validator) checkSize() {
+	n := v.scan.n
+	lim := v.s.Limits
+	if lim.MaxBytesWithAttachment > 0 && n > lim.MaxBytesWithAttachment {
+		v.add(v.scan.line, v.scan.col, "", "document size %d bytes exceeds the limit of %d bytes for invoices with attachments", n, lim.MaxBytesWithAttachment)
+		return
+	}
+	if lim.MaxBytes > 0 && n > lim.MaxBytes && !v.attachment {
+		v.add(v.scan.line, v.scan.col, "", "document size %d bytes exceeds the limit of %d bytes for invoices without attachments", n, lim.MaxBytes)
+	}
+}
+
+func (v *validator) path() string {
+	if len(v.stack) == 0 {
+		return ""
+	}
+	return v.stack[len(v.stack)-1].path
+}
+
+func (v *validator) lookup(prefix string) (string, bool) {
+	switch prefix {
+	case "xml":
+		return nsXML, true
+	case "xmlns":
+		return nsXMLNS, true
+	}
+	for i := len(v.stack) - 1; i >= 0; i-- {
+		if u, ok := v.stack[i].scope[prefix]; ok {
+			return u, true
+		}
+	}
+	if prefix == "" {
+		return "", true
+	}
+	return "", false
+}
+
+func qname(ns, local string) string {
+	if ns == "" {
+		return local
+	}
+	return "{" + ns + "}" + local
+}
+
+func (v *validator) start(t xml.StartElement, line, col int) bool {
+	if v.rootClosed {
+		v.add(line, col, "", "document is not well-formed XML: element <%s> after the root element", t.Name.Local)
+		return false
+	}
+	e := &openElem{local: t.Name.Local, prefix: t.Name.Space, line: line, col: col}
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			if e.scope == nil {
+				e.scope = map[string]string{}
+			}
+			e.scope[a.Name.Local] = a.Value
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			if e.scope == nil {
+				e.scope = map[string]string{}
+			}
+			e.scope[""] = a.Value
+		}
+	}
+	parent := (*openElem)(nil)
+	if len(v.stack) > 0 {
+		parent = v.stack[len(v.stack)-1]
+	}
+	v.stack = append(v.stack, e)
+	seg := e.local
+	if parent != nil {
+		if parent.counts == nil {
+			parent.counts = map[string]int{}
+		}
+		parent.counts[e.local]++
+		if n := parent.counts[e.local]; n > 1 {
+			seg += "[" + strconv.Itoa(n) + "]"
+		}
+		e.path = parent.path + "/" + seg
+	} else {
+		e.path = "/" + seg
+	}
+	ns, ok := v.lookup(e.prefix)
+	if !ok {
+		v.add(line, col, e.path, "namespace prefix %q is not declared", e.prefix)
+		e.skip = true
+		return true
+	}
+	e.ns = ns
+	if e.local == v.s.Limits.AttachmentElement && e.local != "" {
+		v.attachment = true
+	}
+	// Duplicate attributes make the document not well-formed.
+	type an struct{ ns, local string }
+	seen := make(map[an]bool, len(t.Attr))
+	for _, a := range t.Attr {
+		ans := ""
+		if a.Name.Space != "" {
+			u, ok := v.lookup(a.Name.Space)
+			if !ok {
+				v.add(line, col, e.path, "namespace prefix %q of attribute %s is not declared", a.Name.Space, a.Name.Local)
+				continue
+			}
+			ans = u
+		}
+		k := an{ans, a.Name.Local}
+		if seen[k] {
+			v.add(line, col, e.path, "document is not well-formed XML: attribute %s is repeated", a.Name.Local)
+			return false
+		}
+		seen[k] = true
+	}
+	if parent == nil {
+		v.rootSeen = true
+		for _, r := range v.s.Roots {
+			if r.Name == e.local && r.Namespace == ns {
+				e.decl = r
+			}
+		}
+		if e.decl == nil {
+			want := make([]string, len(v.s.Roots))
+			for i, r := range v.s.Roots {
+				want[i] = qname(r.Namespace, r.Name)
+			}
+			v.add(line, col, e.path, "root element %s is not declared by the schema (expected %s)", qname(ns, e.local), strings.Join(want, " or "))
+			e.skip = true
+			return true
+		}
+	} else {
+		switch {
+		case parent.skip:
+			e.skip = true
+			return true
+		case parent.stype != nil:
+			parent.hasChild = true
+			v.add(line, col, e.path, "element %s is not allowed: %s has simple content", e.local, parent.local)
+			e.skip = true
+			return true
+		case parent.m == nil:
+			parent.hasChild = true
+			v.add(line, col, e.path, "element %s is not allowed: %s must be empty", e.local, parent.local)
+			e.skip = true
+			return true
+		}
+		parent.hasChild = true
+		e.decl = parent.m.match(ns, e.local)
+		if e.decl == nil {
+			names, canEnd := parent.m.expected()
+			v.add(line, col, e.path, "unexpected element %s; %s", qname(ns, e.local), expectation(names, canEnd, parent.local))
+			e.skip = true
+			return true
+		}
+	}
+	d := e.decl
+	if d.Complex != nil {
+		e.ctype = d.Complex
+		e.stype = d.Complex.Simple
+		if d.Complex.Content != nil && d.Complex.Simple == nil {
+			e.m = newMatcher(d.Complex.Content)
+		}
+	} else {
+		e.stype = d.Simple
+	}
+	v.attributes(e, t.Attr, line, col)
+	return true
+}
+
+func expectation(names []string, canEnd bool, parent string) string {
+	switch {
+	case len(names) == 0 && canEnd:
+		return "no more elements are allowed in " + parent
+	case len(names) == 0:
+		return "nothing can follow here"
+	}
+	s := "expected " + oneOf(names)
+	if canEnd {
+		s += " or the end of " + parent
+	}
+	return s
+}
+
+func oneOf(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	if len(names) > 12 {
+		return "one of " + strings.Join(names[:12], ", ") + fmt.Sprintf(" (and %d more)", len(names)-12)
+	}
+	return "one of " + strings.Join(names, ", ")
+}
+
+func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
+	var uses []*Attribute
+	if e.ctype != nil {
+		uses = e.ctype.Attributes
+	}
+	var found []bool
+	if len(uses) > 0 {
+		found = make([]bool, len(uses))
+	}
+	for _, a := range attrs {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			continue
+		}
+		ns := ""
+		if a.Name.Space != "" {
+			u, ok := v.lookup(a.Name.Space)
+			if !ok {
+				continue
+			}
+			ns = u
+		}
+		if ns == nsXSI {
+			switch a.Name.Local {
+			case "schemaLocation", "noNamespaceSchemaLocation":
+				continue
+			case "nil":
+				v.add(line, col, e.path, "attribute xsi:nil is not allowed: element %s is not nillable", e.local)
+				continue
+			case "type":
+				v.add(line, col, e.path, "attribute xsi:type is not supported")
+				continue
+			}
+		}
+		matched := false
+		for i, u := range uses {
+			if u.Name == a.Name.Local && u.Namespace == ns {
+				matched = true
+				found[i] = true
+				val := normalizeAttr(a.Value)
+				for _, msg := range u.Type.Check(val) {
+					v.add(line, col, e.path, "attribute %s: %s", u.Name, msg)
+				}
+				if u.HasFixed && !u.Type.Equal(val, u.Fixed) {
+					v.add(line, col, e.path, "attribute %s: value %q must be %q (fixed)", u.Name, val, u.Fixed)
+				}
+				break
+			}
+		}
+		if !matched {
+			v.add(line, col, e.path, "attribute %s is not allowed on element %s", qname(ns, a.Name.Local), e.local)
+		}
+	}
+	for i, u := range uses {
+		if u.Required && !found[i] {
+			v.add(line, col, e.path, "required attribute %s is missing", u.Name)
+		}
+	}
+}
+
+// normalizeAttr applies XML attribute-value normalisation (white-space
+// characters become spaces); encoding/xml does not.
+func normalizeAttr(s string) string {
+	return Normalize(s, Replace)
+}
+
+func (v *validator) chars(t xml.CharData, line, col int) {
+	if len(v.stack) == 0 {
+		if len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
+			v.add(line, col, "", "document is not well-formed XML: text outside the root element")
+		}
+		return
+	}
+	e := v.stack[len(v.stack)-1]
+	if e.skip {
+		return
+	}
+	if e.stype != nil {
+		e.text.Write(t)
+		return
+	}
+	if !e.textError && len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
+		e.textError = true
+		v.add(line, col, e.path, "text %q is not allowed: element %s has element-only content", abbreviate(strings.TrimSpace(string(t))), e.local)
+	}
+}
+
+func (v *validator) end(t xml.EndElement, line, col int) bool {
+	if len(v.stack) == 0 {
+		v.add(line, col, "", "document is not well-formed XML: unexpected end tag </%s>", t.Name.Local)
+		return false
+	}
+	e := v.stack[len(v.stack)-1]
+	if e.local != t.Name.Local || e.prefix != t.Name.Space {
+		v.add(line, col, e.path, "document is not well-formed XML: element <%s> is closed by </%s>", rawName(e.prefix, e.local), rawName(t.Name.Space, t.Name.Local))
+		return false
+	}
+	v.stack = v.stack[:len(v.stack)-1]
+	if len(v.stack) == 0 {
+		v.rootClosed = true
+	}
+	if e.skip {
+		return true
+	}
+	switch {
+	case e.stype != nil:
+		val := e.text.String()
+		d := e.decl
+		if val == "" && !e.hasChild {
+			if d.HasFixed {
+				val = d.Fixed
+			} else if d.HasDefault {
+				val = d.Default
+			}
+		}
+		if e.hasChild {
+			return true
+		}
+		for _, msg := range e.stype.Check(val) {
+			v.add(e.line, e.col, e.path, "%s", msg)
+		}
+		if d.HasFixed && !e.stype.Equal(val, d.Fixed) {
+			v.add(e.line, e.col, e.path, "value %q must be %q (fixed)", val, d.Fixed)
+		}
+	case e.m != nil:
+		if !e.m.canEnd() {
+			names, _ := e.m.expected()
+			v.add(line, col, e.path, "content of %s is incomplete; expected %s", e.local, oneOf(names))
+		}
+	}
+	return true
+}
+
+func rawName(prefix, local string) string {
+	if prefix == "" {
+		return local
+	}
+	return prefix + ":" + local
+}
+
+// Equal reports whether two lexical values of the type denote the same
+// value (used for fixed values).
+func (t *SimpleType) Equal(a, b string) bool {
+	switch t.Kind {
+	case KindDecimal, KindInteger:
+		da, ok1 := parseDecimal(a)
+		db, ok2 := parseDecimal(b)
+		return ok1 && ok2 && cmpDecimal(da, db) == 0
+	case KindDate, KindDateTime, KindGYear:
+		da, ok1 := parseDateTime(collapse(a), t.Kind)
+		db, ok2 := parseDateTime(collapse(b), t.Kind)
+		return ok1 && ok2 && da.equal(db)
+	}
+	return Normalize(a, t.WhiteSpace) == Normalize(b, t.WhiteSpace)
+}
+
+// scanReader passes the document through while checking the byte-level
+// acceptance rules: no BOM, valid UTF-8, no discouraged code points. It
+// counts bytes for the size limits.
+type scanReader struct {
+	r       io.Reader
+	v       *validator
+	n       int64
+	line    int
+	col     int
+	carry   []byte
+	readErr error
+	badUTF8 bool
+	bomDone bool
+	head    []byte
+}
+
+func (s *scanReader) Read(p []byte) (int, error) {
+	if !s.bomDone {
+		s.bomDone = true
+		head := make([]byte, 3)
+		n, err := io.ReadFull(s.r, head)
+		head = head[:n]
+		s.n += int64(n)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			s.readErr = err
+			return 0, err
+		}
+		if bytes.Equal(head, []byte{0xEF, 0xBB, 0xBF}) {
+			s.v.add(1, 1, "", "document starts with a byte order mark (BOM); UTF-8 without BOM is required")
+			head = nil
+		}
+		s.head = head
+	}
+	if len(s.head) > 0 {
+		n := copy(p, s.head)
+		s.scan(s.head[:n])
+		s.head = s.head[n:]
+		return n, nil
+	}
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.readErr = err
+	}
+	if n > 0 {
+		s.n += int64(n)
+		s.scan(p[:n])
+	}
+	return n, err
+}
+
+func (s *scanReader) scan(b []byte) {
+	if len(s.carry) > 0 {
+		b = append(s.carry, b...)
+		s.carry = nil
+	}
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c == '\n' {
+				s.line++
+				s.col = 1
+			} else {
+				s.col++
+			}
+			if c == 0x7F {
+				s.v.add(s.line, s.col-1, "", "discouraged character U+007F")
+			}
+			i++
+			continue
+		}
+		if !utf8.FullRune(b[i:]) {
+			s.carry = append([]byte(nil), b[i:]...)
+			return
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			if !s.badUTF8 {
+				s.badUTF8 = true
+				s.v.add(s.line, s.col, "", "document is not valid UTF-8 (byte 0x%02X)", c)
+			}
+		} else if discouraged(r) {
+			s.v.add(s.line, s.col, "", "discouraged character U+%04X", r)
+		}
+		s.col += size
+		i += size
+	}
+}
+
+// discouraged reports the code points KSeF refuses: #x7F-#x84, #x86-#x9F,
+// #xFDD0-#xFDEF and the last two code points of every plane.
+func discouraged(r rune) bool {
+	switch {
+	case r >= 0x7F && r <= 0x84, r >= 0x86 && r <= 0x9F, r >= 0xFDD0 && r <= 0xFDEF:
+		return true
+	}
+	return r&0xFFFE == 0xFFFE
+}
