@@ -455,3 +455,22 @@ func TestSchemaUsageAndProperties(t *testing.T) {
 		t.Error("non-object schema reported as object")
 	}
 }
+
+func BenchmarkMiddleware(b *testing.B) {
+	Default(b)
+	h := Middleware(b, jsonHandler(200, validChallenge))
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/v2/auth/challenge", nil))
+	}
+}
+
+func BenchmarkMiddlewareRequestBody(b *testing.B) {
+	Default(b)
+	const body = `{"challenge":"20250514-CR-226FB7B000-3ACF9BE4C0-10","contextIdentifier":{"type":"Nip","value":"5265877635"},"encryptedToken":"AAAA"}`
+	h := Middleware(b, jsonHandler(202, `{"referenceNumber":"20250514-AU-226FB7B000-3ACF9BE4C0-10","authenticationToken":{"token":"t","validUntil":"2025-07-11T12:23:56Z"}}`))
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, withJSON(httptest.NewRequest("POST", "/v2/auth/ksef-token", strings.NewReader(body))))
+	}
+}
