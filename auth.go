@@ -1,0 +1,327 @@
+package ksef
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/ksef2/ksef/internal/envelope"
+	"github.com/ksef2/ksef/xades"
+)
+
+// AuthService covers authentication: challenge, XAdES and KSeF-token login,
+// status, token redemption and refresh, and authentication sessions.
+//
+// Most programs only call [AuthService.LoginWithCertificate] or
+// [AuthService.LoginWithToken], which run the whole flow and return an
+// [AuthenticatedClient].
+type AuthService service
+
+// Challenge starts an authentication: it returns a challenge valid for 10
+// minutes.
+//
+// KSeF API: POST /auth/challenge
+func (s *AuthService) Challenge(ctx context.Context) (*AuthenticationChallengeResponse, error) {
+	var out AuthenticationChallengeResponse
+	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/challenge", auth: authNone, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// InitXades sends an XAdES-signed AuthTokenRequest document. With
+// verifyCertificateChain, KSeF checks the certificate chain (and OCSP/CRL)
+// even on environments that accept self-signed certificates.
+//
+// KSeF API: POST /auth/xades-signature
+func (s *AuthService) InitXades(ctx context.Context, signedXML []byte, verifyCertificateChain bool) (*AuthenticationInitResponse, error) {
+	r := &request{method: http.MethodPost, path: "/auth/xades-signature", auth: authNone,
+		rawBody: signedXML, contentType: "application/xml"}
+	if verifyCertificateChain {
+		r.query = url.Values{"verifyCertificateChain": {"true"}}
+	}
+	var out AuthenticationInitResponse
+	r.out = &out
+	if _, err := s.c.do(ctx, r); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// InitToken starts an authentication with an encrypted KSeF token.
+//
+// KSeF API: POST /auth/ksef-token
+func (s *AuthService) InitToken(ctx context.Context, req *InitTokenAuthenticationRequest) (*AuthenticationInitResponse, error) {
+	if req == nil {
+		return nil, errors.New("ksef: InitToken: nil request")
+	}
+	var out AuthenticationInitResponse
+	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/ksef-token", auth: authNone, body: req, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Status returns the status of an authentication operation, authorised by
+// its authentication (operation) token.
+//
+// KSeF API: GET /auth/{referenceNumber}
+func (s *AuthService) Status(ctx context.Context, referenceNumber string, authenticationToken Secret) (*AuthenticationOperationStatusResponse, error) {
+	var out AuthenticationOperationStatusResponse
+	if _, err := s.c.do(ctx, &request{method: http.MethodGet, path: "/auth/{referenceNumber}", pathArgs: []string{referenceNumber},
+		auth: authBearer, bearer: authenticationToken, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Wait polls the status of an authentication operation until it is no
+// longer 100 (in progress). It returns the status on 200 and a
+// *[StatusError] (matching [ErrAuthNoPermissions], [ErrAuthInvalidToken],
+// [ErrAuthCertificate] and the like) on a failure code. On DEMO and
+// production the status can stay 100 for a while as certificate
+// revocation is checked; ctx bounds the wait.
+func (s *AuthService) Wait(ctx context.Context, referenceNumber string, authenticationToken Secret, opts *WaitOptions) (*AuthenticationOperationStatusResponse, error) {
+	var last *AuthenticationOperationStatusResponse
+	err := poll(ctx, opts, func(ctx context.Context) (bool, string, error) {
+		st, err := s.Status(ctx, referenceNumber, authenticationToken)
+		if err != nil {
+			return false, "", err
+		}
+		last = st
+		code := st.Status.Code
+		return code != int(AuthStatusInProgress), strconv.Itoa(code), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if last.Status.Code != int(AuthStatusSuccess) {
+		return last, newStatusError("auth", referenceNumber, last.Status)
+	}
+	return last, nil
+}
+
+// Redeem exchanges the authentication token of a successful operation for
+// the access and refresh tokens. It works only once per operation.
+//
+// KSeF API: POST /auth/token/redeem
+func (s *AuthService) Redeem(ctx context.Context, authenticationToken Secret) (*AuthenticationTokensResponse, error) {
+	var out AuthenticationTokensResponse
+	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/token/redeem", auth: authBearer, bearer: authenticationToken, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Refresh obtains a new access token with a refresh token. Authenticated
+// clients do this by themselves.
+//
+// KSeF API: POST /auth/token/refresh
+func (s *AuthService) Refresh(ctx context.Context, refreshToken Secret) (*AuthenticationTokenRefreshResponse, error) {
+	var out AuthenticationTokenRefreshResponse
+	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/token/refresh", auth: authBearer, bearer: refreshToken, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListSessionsParams are the optional inputs of [AuthService.ListSessions].
+type ListSessionsParams struct {
+	// PageSize is the page size (10-100; 0 = server default).
+	PageSize int
+	// ContinuationToken fetches the page after the one that returned it.
+	ContinuationToken string
+}
+
+// ListSessions returns one page of the active authentication sessions of
+// the context. See [AuthService.ListSessionsAll] for an iterator.
+//
+// KSeF API: GET /auth/sessions
+func (s *AuthService) ListSessions(ctx context.Context, p *ListSessionsParams) (*AuthenticationListResponse, error) {
+	r := &request{method: http.MethodGet, path: "/auth/sessions"}
+	if p != nil {
+		if p.PageSize > 0 {
+			r.query = url.Values{"pageSize": {strconv.Itoa(p.PageSize)}}
+		}
+		if p.ContinuationToken != "" {
+			r.header = http.Header{"X-Continuation-Token": {p.ContinuationToken}}
+		}
+	}
+	var out AuthenticationListResponse
+	r.out = &out
+	if _, err := s.c.do(ctx, r); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListSessionsAll iterates over all active authentication sessions,
+// following continuation tokens. On error it yields it once and stops.
+func (s *AuthService) ListSessionsAll(ctx context.Context, p *ListSessionsParams) iter.Seq2[AuthenticationListItem, error] {
+	var params ListSessionsParams
+	if p != nil {
+		params = *p
+	}
+	return func(yield func(AuthenticationListItem, error) bool) {
+		for {
+			page, err := s.ListSessions(ctx, &params)
+			if err != nil {
+				yield(AuthenticationListItem{}, err)
+				return
+			}
+			for _, it := range page.Items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if page.ContinuationToken == "" || page.ContinuationToken == params.ContinuationToken {
+				return
+			}
+			params.ContinuationToken = page.ContinuationToken
+		}
+	}
+}
+
+// RevokeCurrentSession revokes the authentication session of the token in
+// use: its refresh token stops working, access tokens live until expiry.
+//
+// KSeF API: DELETE /auth/sessions/current
+func (s *AuthService) RevokeCurrentSession(ctx context.Context) error {
+	_, err := s.c.do(ctx, &request{method: http.MethodDelete, path: "/auth/sessions/current"})
+	return err
+}
+
+// RevokeSession revokes the authentication session with the given
+// reference number.
+//
+// KSeF API: DELETE /auth/sessions/{referenceNumber}
+func (s *AuthService) RevokeSession(ctx context.Context, referenceNumber string) error {
+	_, err := s.c.do(ctx, &request{method: http.MethodDelete, path: "/auth/sessions/{referenceNumber}", pathArgs: []string{referenceNumber}})
+	return err
+}
+
+// LoginParams are the optional inputs of the login methods.
+type LoginParams struct {
+	// AllowedIps restricts the client addresses allowed to use the tokens.
+	AllowedIps *AllowedIps
+	// SubjectIdentifierType says how KSeF derives the subject from the
+	// certificate (XAdES only; default certificateSubject).
+	SubjectIdentifierType AuthSubjectIdentifierType
+	// VerifyCertificateChain forces the chain check (XAdES only).
+	VerifyCertificateChain bool
+	// SigningTime overrides the XAdES signing time (zero: now − 1 minute).
+	SigningTime time.Time
+	// Wait controls polling of the authentication status.
+	Wait *WaitOptions
+}
+
+// LoginWithCertificate authenticates with a certificate: it fetches a
+// challenge, builds the AuthTokenRequest (namespace 2.1) for ctxID, signs
+// it (XAdES-BES, enveloped) with key, sends it, waits for the status,
+// redeems the tokens and returns a client that renews them by itself.
+// params may be nil.
+func (s *AuthService) LoginWithCertificate(ctx context.Context, ctxID ContextIdentifier, cert *x509.Certificate, key crypto.Signer, params *LoginParams) (*AuthenticatedClient, error) {
+	if cert == nil || key == nil {
+		return nil, errors.New("ksef: LoginWithCertificate: certificate and key are required")
+	}
+	if err := ctxID.Validate(); err != nil {
+		return nil, err
+	}
+	var p LoginParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubjectIdentifierType == "" {
+		p.SubjectIdentifierType = AuthSubjectCertificateSubject
+	}
+	ch, err := s.Challenge(ctx)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := NewAuthTokenRequest(ch.Challenge, ctxID, p.SubjectIdentifierType, p.AllowedIps)
+	if err != nil {
+		return nil, err
+	}
+	unsigned, err := doc.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	signed, err := xades.Sign(unsigned, cert, key, &xades.SignOptions{SigningTime: p.SigningTime})
+	if err != nil {
+		return nil, fmt.Errorf("ksef: sign AuthTokenRequest: %w", err)
+	}
+	init, err := s.InitXades(ctx, signed, p.VerifyCertificateChain)
+	if err != nil {
+		return nil, err
+	}
+	return s.complete(ctx, init, p.Wait)
+}
+
+// LoginWithToken authenticates with a KSeF token: it fetches a challenge,
+// encrypts "token|timestampMs" with the MF key for KsefTokenEncryption
+// (RSA-OAEP SHA-256), sends it with the key's publicKeyId, waits for the
+// status, redeems the tokens and returns a client that renews them by
+// itself. When KSeF rejects the key (21470) the keys are downloaded again
+// and the login retried once. params may be nil.
+func (s *AuthService) LoginWithToken(ctx context.Context, ctxID ContextIdentifier, ksefToken Secret, params *LoginParams) (*AuthenticatedClient, error) {
+	if ksefToken == "" {
+		return nil, errors.New("ksef: LoginWithToken: empty KSeF token")
+	}
+	if err := ctxID.Validate(); err != nil {
+		return nil, err
+	}
+	var p LoginParams
+	if params != nil {
+		p = *params
+	}
+	var init *AuthenticationInitResponse
+	err := s.c.withPublicKey(ctx, KsefTokenEncryption, func(key *PublicKey) error {
+		ch, err := s.Challenge(ctx)
+		if err != nil {
+			return err
+		}
+		enc, err := envelope.EncryptToken(key.Key, ksefToken.Reveal(), ch.TimestampMs)
+		if err != nil {
+			return fmt.Errorf("ksef: encrypt KSeF token: %w", err)
+		}
+		req := &InitTokenAuthenticationRequest{
+			Challenge:         ch.Challenge,
+			ContextIdentifier: ctxID.Wire(),
+			EncryptedToken:    enc,
+			PublicKeyID:       key.PublicKeyID,
+		}
+		if p.AllowedIps != nil {
+			req.AuthorizationPolicy = &AuthorizationPolicy{AllowedIps: p.AllowedIps}
+		}
+		init, err = s.InitToken(ctx, req)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.complete(ctx, init, p.Wait)
+}
+
+// complete waits for the authentication and redeems its tokens.
+func (s *AuthService) complete(ctx context.Context, init *AuthenticationInitResponse, wait *WaitOptions) (*AuthenticatedClient, error) {
+	opToken := init.AuthenticationToken.Token
+	if _, err := s.Wait(ctx, init.ReferenceNumber, opToken, wait); err != nil {
+		return nil, err
+	}
+	tokens, err := s.Redeem(ctx, opToken)
+	if err != nil {
+		return nil, err
+	}
+	s.c.cfg.logger.DebugContext(ctx, "ksef authenticated", "referenceNumber", init.ReferenceNumber,
+		"accessValidUntil", tokens.AccessToken.ValidUntil, "refreshValidUntil", tokens.RefreshToken.ValidUntil)
+	a := s.Resume(tokens.AccessToken, tokens.RefreshToken)
+	a.ReferenceNumber = init.ReferenceNumber
+	return a, nil
+}

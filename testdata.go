@@ -1,0 +1,94 @@
+package ksef
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+)
+
+// TestDataService sets up data on the TEST environment (and the local
+// simulator): subjects, persons, permissions, attachment capability and
+// context blocks. These operations do not exist on DEMO or production.
+type TestDataService service
+
+func (s *TestDataService) post(ctx context.Context, path string, body any) error {
+	if body == nil || reflect.ValueOf(body).IsNil() {
+		return errors.New("ksef: TestData " + path + ": nil request")
+	}
+	_, err := s.c.do(ctx, &request{method: http.MethodPost, path: path, auth: authNone, body: body})
+	return err
+}
+
+// CreateSubject creates a test subject (VAT group, JST or enforcement
+// authority) with optional subunits. Code 30001 means it already exists.
+//
+// KSeF API: POST /testdata/subject
+func (s *TestDataService) CreateSubject(ctx context.Context, req *SubjectCreateRequest) error {
+	return s.post(ctx, "/testdata/subject", req)
+}
+
+// RemoveSubject removes a test subject.
+//
+// KSeF API: POST /testdata/subject/remove
+func (s *TestDataService) RemoveSubject(ctx context.Context, req *SubjectRemoveRequest) error {
+	return s.post(ctx, "/testdata/subject/remove", req)
+}
+
+// CreatePerson creates a natural person (NIP + PESEL) with owner rights.
+// Code 30001 means it already exists.
+//
+// KSeF API: POST /testdata/person
+func (s *TestDataService) CreatePerson(ctx context.Context, req *PersonCreateRequest) error {
+	return s.post(ctx, "/testdata/person", req)
+}
+
+// RemovePerson removes a test person.
+//
+// KSeF API: POST /testdata/person/remove
+func (s *TestDataService) RemovePerson(ctx context.Context, req *PersonRemoveRequest) error {
+	return s.post(ctx, "/testdata/person/remove", req)
+}
+
+// GrantPermissions grants permissions directly, as a ZAW-FA filing would.
+//
+// KSeF API: POST /testdata/permissions
+func (s *TestDataService) GrantPermissions(ctx context.Context, req *TestDataPermissionsGrantRequest) error {
+	return s.post(ctx, "/testdata/permissions", req)
+}
+
+// RevokePermissions revokes permissions granted with GrantPermissions.
+//
+// KSeF API: POST /testdata/permissions/revoke
+func (s *TestDataService) RevokePermissions(ctx context.Context, req *TestDataPermissionsRevokeRequest) error {
+	return s.post(ctx, "/testdata/permissions/revoke", req)
+}
+
+// EnableAttachments allows a NIP to send invoices with attachments.
+//
+// KSeF API: POST /testdata/attachment
+func (s *TestDataService) EnableAttachments(ctx context.Context, req *AttachmentPermissionGrantRequest) error {
+	return s.post(ctx, "/testdata/attachment", req)
+}
+
+// RevokeAttachments withdraws the attachment capability.
+//
+// KSeF API: POST /testdata/attachment/revoke
+func (s *TestDataService) RevokeAttachments(ctx context.Context, req *AttachmentPermissionRevokeRequest) error {
+	return s.post(ctx, "/testdata/attachment/revoke", req)
+}
+
+// BlockContext blocks authentication in a context (it then ends with
+// status 480).
+//
+// KSeF API: POST /testdata/context/block
+func (s *TestDataService) BlockContext(ctx context.Context, req *BlockContextAuthenticationRequest) error {
+	return s.post(ctx, "/testdata/context/block", req)
+}
+
+// UnblockContext unblocks authentication in a context.
+//
+// KSeF API: POST /testdata/context/unblock
+func (s *TestDataService) UnblockContext(ctx context.Context, req *UnblockContextAuthenticationRequest) error {
+	return s.post(ctx, "/testdata/context/unblock", req)
+}

@@ -1,0 +1,403 @@
+package ksef
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits on the bodies the client reads into memory.
+const (
+	maxResponseBody = 64 << 20
+	maxErrorBody    = 1 << 20
+)
+
+// authKind says how a request is authorised.
+type authKind int
+
+const (
+	// authAccess sends the client's access token (from its Authenticator);
+	// a 401 triggers one refresh and one retry. Without an Authenticator
+	// no Authorization header is sent.
+	authAccess authKind = iota
+	// authNone sends no Authorization header (public operations, pre-signed
+	// URLs).
+	authNone
+	// authBearer sends request.bearer (operation or refresh tokens).
+	authBearer
+)
+
+// request describes one API call for [Client.do]. Services in this package
+// build one per SDK method:
+//
+//	var out AuthenticationChallengeResponse
+//	_, err := c.do(ctx, &request{method: http.MethodPost, path: "/auth/challenge", auth: authNone, out: &out})
+//
+// path is the spec's path template; "{name}" placeholders are replaced, in
+// order, by the escaped pathArgs. The template (never the filled-in path or
+// a pre-signed URL) is what appears in logs.
+type request struct {
+	method   string
+	path     string
+	pathArgs []string
+	query    url.Values
+	header   http.Header
+
+	// body is encoded as JSON when non-nil. rawBody (with contentType) is
+	// sent as is instead. bodyFunc supplies a fresh body per attempt for
+	// streamed uploads (with contentLength, -1 if unknown).
+	body          any
+	rawBody       []byte
+	contentType   string
+	bodyFunc      func() (io.ReadCloser, error)
+	contentLength int64
+
+	auth   authKind
+	bearer Secret
+
+	// out receives the decoded JSON of a 2xx response.
+	out any
+	// stream leaves the 2xx body unread in response.body (caller closes).
+	stream bool
+	// absURL, when set, is a full URL (e.g. pre-signed) used instead of
+	// the base URL + path; it is never logged.
+	absURL string
+	// accept sets the Accept header (default application/json).
+	accept string
+}
+
+// response is the result of [Client.do] for a 2xx status.
+type response struct {
+	statusCode int
+	header     http.Header
+	// raw is the body (unless request.stream).
+	raw []byte
+	// body is the unread body when request.stream is set.
+	body io.ReadCloser
+}
+
+// logPath is the path shown in logs and errors.
+func (r *request) logPath() string {
+	if r.absURL != "" {
+		return "(pre-signed URL)"
+	}
+	return r.path
+}
+
+func (r *request) idempotent() bool {
+	switch r.method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+func (c *Client) buildURL(r *request) (string, error) {
+	if r.absURL != "" {
+		return r.absURL, nil
+	}
+	p := r.path
+	args := r.pathArgs
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(p, '{')
+		if i < 0 {
+			b.WriteString(p)
+			break
+		}
+		j := strings.IndexByte(p[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("ksef: bad path template %q", r.path)
+		}
+		if len(args) == 0 {
+			return "", fmt.Errorf("ksef: missing argument for %s in %q", p[i:i+j+1], r.path)
+		}
+		if args[0] == "" {
+			return "", fmt.Errorf("ksef: %s: empty %s", r.path, p[i+1:i+j])
+		}
+		b.WriteString(p[:i])
+		b.WriteString(url.PathEscape(args[0]))
+		args = args[1:]
+		p = p[i+j+1:]
+	}
+	u := *c.cfg.baseURL
+	u.Path += b.String()
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+	return u.String(), nil
+}
+
+// do performs r with retries (see [RetryPolicy]), returning the 2xx
+// response or an error: *APIError for an HTTP error status, the context's
+// error when ctx ends, or a "ksef:" error for transport failures.
+func (c *Client) do(ctx context.Context, r *request) (*response, error) {
+	target, err := c.buildURL(r)
+	if err != nil {
+		return nil, err
+	}
+	var payload []byte
+	switch {
+	case r.body != nil:
+		payload, err = json.Marshal(r.body)
+		if err != nil {
+			return nil, fmt.Errorf("ksef: encode %s %s: %w", r.method, r.path, err)
+		}
+	case r.rawBody != nil:
+		payload = r.rawBody
+	}
+	pol := c.cfg.retry
+	refreshed := false
+	var token Secret
+	for attempt := 1; ; attempt++ {
+		switch r.auth {
+		case authAccess:
+			if c.cfg.auth != nil {
+				token, err = c.cfg.auth.AccessToken(ctx)
+				if err != nil {
+					return nil, err
+				}
+			}
+		case authBearer:
+			token = r.bearer
+		default:
+			token = ""
+		}
+		req, err := c.newHTTPRequest(ctx, r, target, payload, token)
+		if err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		resp, err := c.cfg.httpClient.Do(req)
+		dur := time.Since(start)
+		if err != nil {
+			err = sanitizeTransportError(err)
+			c.logAttempt(ctx, r, 0, dur, attempt, err)
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			if r.idempotent() && attempt < pol.MaxAttempts {
+				if err := sleep(ctx, backoff(pol, attempt)); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			return nil, fmt.Errorf("ksef: %s %s: %w", r.method, r.logPath(), err)
+		}
+		c.logAttempt(ctx, r, resp.StatusCode, dur, attempt, nil)
+		c.handleWarnings(ctx, r, resp.Header)
+
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return c.readSuccess(r, resp)
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+		apiErr := decodeAPIError(resp.StatusCode, resp.Header, body)
+		apiErr.Method = r.method
+		apiErr.Path = r.logPath()
+
+		if resp.StatusCode == http.StatusUnauthorized && r.auth == authAccess && c.cfg.auth != nil && !refreshed {
+			refreshed = true
+			if _, rerr := c.cfg.auth.Refresh(ctx, token); rerr == nil {
+				attempt-- // the refresh retry does not count
+				continue
+			} else if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, apiErr
+		}
+		if !retryableStatus(resp.StatusCode, r.idempotent()) || attempt >= pol.MaxAttempts {
+			return nil, apiErr
+		}
+		delay := apiErr.RetryAfter
+		if delay > pol.MaxDelay {
+			// KSeF blocks can last an hour; waiting less than asked would
+			// only extend the block, so hand the decision to the caller.
+			return nil, apiErr
+		}
+		if delay <= 0 {
+			delay = backoff(pol, attempt)
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (c *Client) newHTTPRequest(ctx context.Context, r *request, target string, payload []byte, token Secret) (*http.Request, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("ksef: %s %s: %w", r.method, r.logPath(), sanitizeTransportError(err))
+	}
+	if r.bodyFunc != nil {
+		rc, err := r.bodyFunc()
+		if err != nil {
+			return nil, fmt.Errorf("ksef: %s %s: open body: %w", r.method, r.logPath(), err)
+		}
+		req.Body = rc
+		req.GetBody = r.bodyFunc
+		req.ContentLength = r.contentLength
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	if r.absURL == "" {
+		req.Header.Set("User-Agent", c.cfg.userAgent)
+		accept := r.accept
+		if accept == "" {
+			accept = "application/json"
+		}
+		req.Header.Set("Accept", accept)
+		if c.cfg.problemDetails {
+			req.Header.Set("X-Error-Format", "problem-details")
+		}
+	}
+	switch {
+	case r.contentType != "":
+		req.Header.Set("Content-Type", r.contentType)
+	case r.body != nil:
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token.Reveal())
+	}
+	return req, nil
+}
+
+func (c *Client) readSuccess(r *request, resp *http.Response) (*response, error) {
+	out := &response{statusCode: resp.StatusCode, header: resp.Header}
+	if r.stream {
+		out.body = resp.Body
+		return out, nil
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	if err != nil {
+		return nil, fmt.Errorf("ksef: %s %s: read body: %w", r.method, r.logPath(), sanitizeTransportError(err))
+	}
+	out.raw = raw
+	if r.out != nil {
+		if len(bytes.TrimSpace(raw)) == 0 {
+			return nil, fmt.Errorf("ksef: %s %s: empty response body", r.method, r.logPath())
+		}
+		if err := json.Unmarshal(raw, r.out); err != nil {
+			return nil, fmt.Errorf("ksef: %s %s: decode response: %w", r.method, r.logPath(), err)
+		}
+	}
+	return out, nil
+}
+
+func (c *Client) logAttempt(ctx context.Context, r *request, status int, dur time.Duration, attempt int, err error) {
+	l := c.cfg.logger
+	if !l.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.method),
+		slog.String("path", r.logPath()),
+		slog.Int("status", status),
+		slog.Duration("duration", dur),
+		slog.Int("attempt", attempt),
+	}
+	if len(r.pathArgs) > 0 && r.absURL == "" {
+		attrs = append(attrs, slog.Any("pathArgs", r.pathArgs))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	l.LogAttrs(ctx, slog.LevelDebug, "ksef http", attrs...)
+}
+
+// sanitizeTransportError strips the URL from *url.Error, since a pre-signed
+// URL carries a credential in its query string.
+func sanitizeTransportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// retryableStatus reports whether status may be retried.
+func retryableStatus(status int, idempotent bool) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return idempotent
+	}
+	return false
+}
+
+// backoff returns a full-jitter exponential delay for the given attempt
+// (1-based): uniform in [0, min(MaxDelay, BaseDelay·2^(attempt-1))].
+func backoff(p RetryPolicy, attempt int) time.Duration {
+	base := p.BaseDelay
+	if base <= 0 {
+		base = defaultBaseDelay
+	}
+	ceiling := p.MaxDelay
+	if ceiling <= 0 {
+		ceiling = defaultMaxDelay
+	}
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2
+	}
+	d = min(d, ceiling)
+	return time.Duration(rand.Int64N(int64(d) + 1))
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// parseRetryAfter parses a Retry-After value: delay seconds or an HTTP
+// date (relative to now). It returns 0 when absent or invalid.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0
+		}
+		if n > int64(365*24*time.Hour/time.Second) {
+			n = int64(365 * 24 * time.Hour / time.Second)
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+		return 0
+	}
+	return 0
+}

@@ -1,0 +1,60 @@
+package ksef
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// SystemWarning is one warning from the X-System-Warning response header,
+// which KSeF (since 2.6.0) sends as "[code]: message | [code]: message".
+type SystemWarning struct {
+	// Code is the warning code without brackets, e.g. "sig-001"; empty when
+	// the entry had none.
+	Code string
+	// Message is the warning text.
+	Message string
+	// Method and Path identify the request (Path is the spec's template).
+	Method, Path string
+}
+
+// ParseSystemWarnings parses an X-System-Warning header value.
+func ParseSystemWarnings(v string) []SystemWarning {
+	var out []SystemWarning
+	for part := range strings.SplitSeq(v, "|") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		var w SystemWarning
+		if strings.HasPrefix(part, "[") {
+			if end := strings.IndexByte(part, ']'); end > 0 {
+				w.Code = strings.TrimSpace(part[1:end])
+				part = strings.TrimSpace(part[end+1:])
+				part = strings.TrimSpace(strings.TrimPrefix(part, ":"))
+			}
+		}
+		w.Message = part
+		out = append(out, w)
+	}
+	return out
+}
+
+func (c *Client) handleWarnings(ctx context.Context, r *request, h http.Header) {
+	vals := h.Values("X-System-Warning")
+	if len(vals) == 0 {
+		return
+	}
+	for _, v := range vals {
+		for _, w := range ParseSystemWarnings(v) {
+			w.Method, w.Path = r.method, r.logPath()
+			c.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "ksef system warning",
+				slog.String("code", w.Code), slog.String("message", w.Message),
+				slog.String("method", w.Method), slog.String("path", w.Path))
+			if c.cfg.warningHook != nil {
+				c.cfg.warningHook(w)
+			}
+		}
+	}
+}
