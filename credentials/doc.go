@@ -37,5 +37,12 @@
 // TEST only: DEMO and PRODUCTION require qualified certificates or KSeF
 // certificates.
 //
+// # KSeF certificate requests
+//
+// [NewCSR] builds the PKCS#10 request for POST /certificates/enrollments
+// from the attributes returned by GET /certificates/enrollments/data
+// ([EnrollmentSubject]); [ParseCSR] and [SubjectOf] are the server-side
+// counterparts used by the simulator.
+//
 // Passwords and private keys never appear in error messages.
 package credentials

@@ -296,6 +296,10 @@ func TestOpenSSLGeneratedLoads(t *testing.T) {
 		"-out", "leaf.csr", "-subj", "/C=PL/GN=Anna/SN=Nowak/serialNumber=PNOPL-02070803628/CN=Anna Nowak")
 	o.must("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "cak.pem", "-set_serial", "42", "-days", "1", "-out", "leaf.pem")
 	o.must("pkcs12", "-export", "-inkey", "lk.pem", "-in", "leaf.pem", "-certfile", "ca.pem", "-passout", "pass:p12pw", "-out", "chain.p12")
+	o.must("pkcs12", "-export", "-inkey", "ek.pem", "-in", "ec.pem", "-passout", "pass:", "-out", "nopw.p12")
+	if cr, err := LoadPKCS12File(path("nopw.p12"), ""); err != nil || cr.Identity() != ecSeal {
+		t.Errorf("PKCS#12 with empty password: %v", err)
+	}
 	for _, c := range []struct {
 		file  string
 		want  SubjectIdentity
