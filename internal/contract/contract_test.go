@@ -228,6 +228,7 @@ func TestMiddlewareReportsRequestViolations(t *testing.T) {
 		{"bad path parameter", bearer(httptest.NewRequest("PUT", "/v2/testdata/certificates/xyz", strings.NewReader(`{}`))), "serialNumber"},
 		{"body missing required", withJSON(httptest.NewRequest("POST", "/v2/auth/ksef-token", strings.NewReader(`{"challenge":"20250514-CR-226FB7B000-3ACF9BE4C0-10"}`))), "contextIdentifier"},
 		{"body wrong content type", withCT(httptest.NewRequest("POST", "/v2/auth/ksef-token", strings.NewReader(`{}`)), "text/plain"), "text/plain"},
+		{"undocumented body", withJSON(httptest.NewRequest("POST", "/v2/auth/challenge", strings.NewReader(`{}`))), "request body"},
 		{"body empty", withJSON(bearer(httptest.NewRequest("POST", "/v2/sessions/online", nil))), "request body is empty"},
 		{"body undocumented property", withJSON(httptest.NewRequest("POST", "/v2/auth/ksef-token", strings.NewReader(`{"challenge":"20250514-CR-226FB7B000-3ACF9BE4C0-10","contextIdentifier":{"type":"Nip","value":"5265877635","typ":"x"},"encryptedToken":"AAAA"}`))), "/contextIdentifier/typ: property is not declared"},
 		{"body not JSON", withJSON(bearer(httptest.NewRequest("POST", "/v2/sessions/online", strings.NewReader(`{`)))), "request body"},

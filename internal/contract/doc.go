@@ -28,8 +28,10 @@
 // Requests: the method and path name an operation; path, query and header
 // parameters; a Bearer token is present where the operation is secured
 // (its value is not checked: the harness validates shape, not security);
-// JSON bodies against their schema and XML bodies for well-formedness; an
-// empty body where the operation documents one with required properties.
+// JSON bodies against their schema and XML bodies for well-formedness; no
+// body where the operation documents none, and none missing where the
+// operation documents one with required properties (the spec marks almost
+// no request body as required).
 //
 // Responses: the status is documented (5xx are not validated: the spec
 // documents none and the simulator returns them only for fault

@@ -158,6 +158,8 @@ func filterOptions() *openapi3filter.Options {
 		IncludeResponseStatus: true,
 		AuthenticationFunc:    authenticate,
 		SkipSettingDefaults:   true,
+		// A body sent to an operation that documents none is a violation.
+		RejectWhenRequestBodyNotSpecified: true,
 		SchemaValidationOptions: []openapi3.SchemaValidationOption{
 			openapi3.DisableSchemaErrorDetails(),
 		},
