@@ -74,9 +74,11 @@ func (c *Credentials) Validate() error {
 	return nil
 }
 
-// String describes the credentials without revealing the key.
-func (c *Credentials) String() string {
-	if c == nil || c.Certificate == nil {
+// String describes the credentials without revealing the key. It has a
+// value receiver so that printing a Credentials value or pointer never dumps
+// the private key.
+func (c Credentials) String() string {
+	if c.Certificate == nil {
 		return "credentials.Credentials{}"
 	}
 	return fmt.Sprintf("credentials.Credentials{Subject: %q, Fingerprint: %s}",
@@ -85,7 +87,7 @@ func (c *Credentials) String() string {
 
 // GoString implements fmt.GoStringer like String, so that %#v does not dump
 // the private key.
-func (c *Credentials) GoString() string { return c.String() }
+func (c Credentials) GoString() string { return c.String() }
 
 func checkKeyType(s crypto.Signer) error {
 	switch s.(type) {

@@ -208,10 +208,10 @@ func (k *Key) Wrap(pub *rsa.PublicKey) (string, error) {
 
 // String returns a fixed placeholder so that a Key printed by mistake does
 // not reveal its contents.
-func (k *Key) String() string { return "envelope.Key{REDACTED}" }
+func (k Key) String() string { return "envelope.Key{REDACTED}" }
 
 // GoString implements fmt.GoStringer with the same redaction as String.
-func (k *Key) GoString() string { return k.String() }
+func (k Key) GoString() string { return k.String() }
 
 func (k *Key) block() cipher.Block {
 	b, err := aes.NewCipher(k.Key[:])
