@@ -61,6 +61,8 @@ var (
 	// ErrUnwrap reports a wrapped key or token that cannot be decrypted with the
 	// given RSA private key.
 	ErrUnwrap = errors.New("envelope: RSA-OAEP decryption failed")
+	// ErrEncoding reports an encrypted token that is not valid standard Base64.
+	ErrEncoding = errors.New("envelope: encrypted token is not valid Base64")
 	// ErrTokenFormat reports a decrypted token that is not "<token>|<timestampMs>".
 	ErrTokenFormat = errors.New("envelope: decrypted token is not in the form token|timestampMs")
 )
@@ -134,7 +136,7 @@ func EncryptToken(pub *rsa.PublicKey, token string, timestampMs int64) (string, 
 func DecryptToken(priv *rsa.PrivateKey, b64 string) (token string, timestampMs int64, err error) {
 	ct, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return "", 0, errors.New("envelope: encrypted token is not valid Base64")
+		return "", 0, ErrEncoding
 	}
 	pt, err := oaepDecrypt(priv, ct)
 	if err != nil {
