@@ -1,0 +1,161 @@
+package visual
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"time"
+
+	"github.com/ksef2/ksef/upo"
+)
+
+//go:embed templates/*.gohtml
+var templateFS embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"amount":    formatAmount,
+	"qty":       formatQuantity,
+	"account":   formatAccount,
+	"inc":       func(i int) int { return i + 1 },
+	"date":      func(t time.Time) string { return t.Format(time.DateOnly) },
+	"timestamp": formatTimestamp,
+	"party": func(title string, p Party) partyData {
+		return partyData{Title: title, P: p}
+	},
+}).ParseFS(templateFS, "templates/*.gohtml"))
+
+type partyData struct {
+	Title string
+	P     Party
+}
+
+// qrView is one QR code as the HTML template prints it.
+type qrView struct {
+	SVG   template.HTML
+	Label string
+	Link  string
+}
+
+// invoiceData is what the invoice template sees.
+type invoiceData struct {
+	Inv         *Invoice
+	Currency    string
+	Words       string
+	GrossPrices bool
+	HasGross    bool
+	HasDiscount bool
+	HasVATPLN   bool
+	QR          []qrView
+}
+
+// Labels printed under the QR codes.
+const (
+	// LabelOffline is printed under KOD I when the invoice has no KSeF number yet.
+	LabelOffline = "OFFLINE"
+	// LabelCertificate is printed under KOD II.
+	LabelCertificate = "CERTYFIKAT"
+)
+
+// qrCode is a QR code to print: the link and its label.
+type qrCode struct{ link, label string }
+
+// qrCodes lists the codes the invoice carries: KOD I when a verification link
+// is set (labelled with the KSeF number or OFFLINE), then KOD II when a
+// certificate link is set.
+func (inv *Invoice) qrCodes() []qrCode {
+	var codes []qrCode
+	if inv.VerificationLink != "" {
+		label := inv.KSeFNumber
+		if label == "" {
+			label = LabelOffline
+		}
+		codes = append(codes, qrCode{inv.VerificationLink, label})
+	}
+	if inv.CertificateLink != "" {
+		codes = append(codes, qrCode{inv.CertificateLink, LabelCertificate})
+	}
+	return codes
+}
+
+func (inv *Invoice) currency() string {
+	if inv.Currency == "" {
+		return "PLN"
+	}
+	return inv.Currency
+}
+
+// columns reports which optional line-table columns the invoice needs.
+func (inv *Invoice) columns() (grossPrices, hasGross, hasDiscount bool) {
+	grossPrices = len(inv.Lines) > 0
+	for _, l := range inv.Lines {
+		if l.UnitNetPrice != "" || l.UnitGrossPrice == "" {
+			grossPrices = false
+		}
+		hasGross = hasGross || l.Gross != ""
+		hasDiscount = hasDiscount || l.Discount != ""
+	}
+	return
+}
+
+// RenderInvoiceHTML writes the invoice as one self-contained HTML page
+// (inline CSS, QR codes as inline SVG, no external resources). All text from
+// the invoice is HTML-escaped. The output depends only on inv.
+func RenderInvoiceHTML(w io.Writer, inv *Invoice) error {
+	d := invoiceData{Inv: inv, Currency: inv.currency()}
+	d.Words = amountInWords(inv.Totals.Gross, d.Currency)
+	d.GrossPrices, d.HasGross, d.HasDiscount = inv.columns()
+	for _, r := range inv.VATSummary {
+		d.HasVATPLN = d.HasVATPLN || r.VATPLN != ""
+	}
+	for _, c := range inv.qrCodes() {
+		svg, err := qrSVG(c.link, 180)
+		if err != nil {
+			return err
+		}
+		d.QR = append(d.QR, qrView{SVG: template.HTML(svg), Label: c.label, Link: c.link})
+	}
+	if err := templates.ExecuteTemplate(w, "invoice.gohtml", d); err != nil {
+		return fmt.Errorf("visual: render invoice HTML: %w", err)
+	}
+	return nil
+}
+
+// upoData is what the UPO template sees.
+type upoData struct {
+	U            *upo.UPO
+	ContextLabel string
+}
+
+// RenderUPOHTML writes a UPO (of one invoice or a session page) as one
+// self-contained HTML page.
+func RenderUPOHTML(w io.Writer, u *upo.UPO) error {
+	d := upoData{U: u, ContextLabel: contextLabel(u.Authentication.Context.Type)}
+	if err := templates.ExecuteTemplate(w, "upo.gohtml", d); err != nil {
+		return fmt.Errorf("visual: render UPO HTML: %w", err)
+	}
+	return nil
+}
+
+func contextLabel(t upo.ContextType) string {
+	switch t {
+	case upo.ContextNIP:
+		return "NIP"
+	case upo.ContextInternalID:
+		return "identyfikator wewnętrzny"
+	case upo.ContextNIPVatUE:
+		return "NIP + numer VAT UE"
+	case upo.ContextPeppolID:
+		return "dostawca usług Peppol"
+	default:
+		return string(t)
+	}
+}
+
+// formatTimestamp prints a UPO timestamp in the offset it was given in.
+func formatTimestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02 15:04:05 -07:00")
+}

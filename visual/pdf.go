@@ -1,0 +1,621 @@
+package visual
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ksef2/ksef/upo"
+)
+
+// RenderInvoicePDF writes the invoice as an A4 PDF with embedded Go fonts
+// (full Polish character set). Long names wrap; many lines continue on
+// further pages with the table header repeated; every page carries the
+// invoice number and "Strona i z n". The output has no timestamps: equal
+// invoices give byte-identical files.
+func RenderInvoicePDF(w io.Writer, inv *Invoice) error {
+	b, err := InvoicePDF(inv)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// InvoicePDF is [RenderInvoicePDF] returning the bytes.
+func InvoicePDF(inv *Invoice) ([]byte, error) {
+	title := strings.TrimSpace(inv.Title)
+	if title == "" {
+		title = invoiceTitle(inv.Kind)
+	}
+	w, err := newPDFWriter(title + " " + inv.Number)
+	if err != nil {
+		return nil, err
+	}
+	cur := inv.currency()
+
+	// Header: title and number on the left, dates on the right.
+	metaX := marginL + contentW - 230
+	var meta []KeyValue
+	meta = append(meta, KeyValue{"Data wystawienia", inv.IssueDate})
+	if inv.IssuePlace != "" {
+		meta = append(meta, KeyValue{"Miejsce wystawienia", inv.IssuePlace})
+	}
+	if inv.SaleDate != "" {
+		meta = append(meta, KeyValue{"Data dostawy / wykonania usługi", inv.SaleDate})
+	}
+	if inv.PeriodFrom != "" || inv.PeriodTo != "" {
+		meta = append(meta, KeyValue{"Okres rozliczeniowy", inv.PeriodFrom + " – " + inv.PeriodTo})
+	}
+	rate := ""
+	if inv.ExchangeRate != "" {
+		rate = " (kurs " + formatQuantity(inv.ExchangeRate) + ")"
+	}
+	meta = append(meta, KeyValue{"Waluta", cur + rate})
+
+	top := w.y
+	w.font(true, 20)
+	w.color(colText)
+	w.text(marginL, w.y, title)
+	w.y += 26
+	w.font(false, 9)
+	w.color(colMuted)
+	w.text(marginL, w.y+2, "nr")
+	w.font(true, 12)
+	w.color(colText)
+	for _, l := range w.wrap(inv.Number, metaX-marginL-30) {
+		w.text(marginL+14, w.y, l)
+		w.y += 15
+	}
+	if inv.KSeFNumber != "" {
+		w.y += 2
+		w.font(false, 8)
+		w.color(colMuted)
+		w.text(marginL, w.y, "Numer KSeF")
+		w.y += 10
+		w.font(true, 9.5)
+		w.color(colText)
+		w.text(marginL, w.y, inv.KSeFNumber)
+		w.y += 12
+	}
+	leftBottom := w.y
+	w.y = top
+	for _, kv := range meta {
+		w.font(false, 8)
+		w.color(colMuted)
+		w.text(metaX, w.y+1, kv.Key)
+		w.font(true, 9)
+		w.color(colText)
+		w.textRight(marginL+contentW, w.y, kv.Value)
+		w.y += 13
+	}
+	w.y = max(w.y, leftBottom) + 4
+	w.pdf.SetStrokeColor(colText.r, colText.g, colText.b)
+	w.pdf.SetLineWidth(1.5)
+	w.pdf.Line(marginL, w.y, marginL+contentW, w.y)
+	w.y += 10
+
+	// Parties.
+	half := (contentW - 12) / 2
+	w.partyRow([]partyBox{{"Sprzedawca", inv.Seller}, {"Nabywca", inv.Buyer}}, half)
+	var others []partyBox
+	for _, p := range inv.ThirdParties {
+		others = append(others, partyBox{"Podmiot trzeci – " + p.Role, p})
+	}
+	if p := inv.AuthorizedParty; p != nil {
+		others = append(others, partyBox{"Podmiot upoważniony – " + p.Role, *p})
+	}
+	for i := 0; i < len(others); i += 2 {
+		w.partyRow(others[i:min(i+2, len(others))], half)
+	}
+
+	if c := inv.Correction; c != nil {
+		w.sectionTitle("Dane korekty", 30)
+		var kvs []KeyValue
+		if c.Reason != "" {
+			kvs = append(kvs, KeyValue{"Przyczyna korekty", c.Reason})
+		}
+		if c.Type != "" {
+			kvs = append(kvs, KeyValue{"Typ korekty", c.Type})
+		}
+		if c.Period != "" {
+			kvs = append(kvs, KeyValue{"Okres korygowany", c.Period})
+		}
+		for _, ci := range c.Invoices {
+			v := ci.Number
+			if ci.IssueDate != "" {
+				v += " z dnia " + ci.IssueDate
+			}
+			if ci.KSeFNumber != "" {
+				v += ", numer KSeF: " + ci.KSeFNumber
+			}
+			kvs = append(kvs, KeyValue{"Faktura korygowana", v})
+		}
+		w.keyValues(marginL, contentW, 130, kvs)
+	}
+
+	// Lines.
+	w.sectionTitle("Pozycje faktury", 50)
+	grossPrices, hasGross, hasDiscount := inv.columns()
+	priceTitle := "Cena jedn. netto"
+	if grossPrices {
+		priceTitle = "Cena jedn. brutto"
+	}
+	cols := []column{{"Lp.", 22, alignCenter}, {"Nazwa towaru lub usługi", 0, alignLeft},
+		{"Ilość", 42, alignRight}, {"J.m.", 32, alignCenter}, {priceTitle, 58, alignRight}}
+	if hasDiscount {
+		cols = append(cols, column{"Rabat", 46, alignRight})
+	}
+	cols = append(cols, column{"Wartość netto", 62, alignRight}, column{"Stawka VAT", 36, alignCenter})
+	if hasGross {
+		cols = append(cols, column{"Wartość brutto", 62, alignRight})
+	}
+	fixed := 0.0
+	for _, c := range cols {
+		fixed += c.width
+	}
+	cols[1].width = contentW - fixed
+	var rows []tableRow
+	for i, l := range inv.Lines {
+		no := l.No
+		if no == "" {
+			no = strconv.Itoa(i + 1)
+		}
+		var notes []string
+		if l.Before {
+			notes = append(notes, "stan przed korektą")
+		}
+		for _, kv := range []KeyValue{{"Indeks", l.Index}, {"GTIN", l.GTIN}, {"PKWiU", l.PKWiU}, {"Data dostawy", l.SaleDate}} {
+			if kv.Value != "" {
+				notes = append(notes, kv.Key+": "+kv.Value)
+			}
+		}
+		price := l.UnitNetPrice
+		if grossPrices {
+			price = l.UnitGrossPrice
+		}
+		cells := []tableCell{{text: no}, {text: l.Name, note: strings.Join(notes, " · ")},
+			{text: formatQuantity(l.Quantity)}, {text: l.Unit}, {text: formatAmount(price)}}
+		if hasDiscount {
+			cells = append(cells, tableCell{text: formatAmount(l.Discount)})
+		}
+		cells = append(cells, tableCell{text: formatAmount(l.Net)}, tableCell{text: l.VATRate})
+		if hasGross {
+			cells = append(cells, tableCell{text: formatAmount(l.Gross)})
+		}
+		rows = append(rows, tableRow{cells: cells, muted: l.Before})
+	}
+	w.table(marginL, cols, rows)
+
+	// VAT summary and the amount due.
+	w.y += 10
+	hasPLN := false
+	for _, r := range inv.VATSummary {
+		hasPLN = hasPLN || r.VATPLN != ""
+	}
+	vcols := []column{{"Stawka VAT", 62, alignLeft}, {"Wartość netto", 68, alignRight},
+		{"Kwota VAT", 62, alignRight}, {"Wartość brutto", 68, alignRight}}
+	if hasPLN {
+		vcols = append(vcols, column{"Kwota VAT w PLN", 62, alignRight})
+	}
+	var vrows []tableRow
+	for _, r := range inv.VATSummary {
+		cells := []tableCell{{text: r.Rate}, {text: formatAmount(r.Net)}, {text: formatAmount(r.VAT)}, {text: formatAmount(r.Gross)}}
+		if hasPLN {
+			cells = append(cells, tableCell{text: formatAmount(r.VATPLN)})
+		}
+		vrows = append(vrows, tableRow{cells: cells})
+	}
+	vrows = append(vrows, tableRow{bold: true, cells: []tableCell{{text: "Razem"},
+		{text: formatAmount(inv.Totals.Net)}, {text: formatAmount(inv.Totals.VAT)}, {text: formatAmount(inv.Totals.Gross)}}})
+	vatW := 0.0
+	for _, c := range vcols {
+		vatW += c.width
+	}
+	boxX := marginL + vatW + 14
+	boxW := marginL + contentW - boxX
+	words := amountInWords(inv.Totals.Gross, cur)
+	w.font(false, 7.5)
+	wordLines := w.wrap("Słownie: "+words, boxW-16)
+	if words == "" {
+		wordLines = nil
+	}
+	boxH := 52 + float64(len(wordLines))*7.5*lineGap
+	tableH := float64(len(vrows)+2) * (tableFont*lineGap + 2*cellPad)
+	w.ensure(max(boxH, tableH) + 14)
+	w.font(true, 8)
+	w.color(colMuted)
+	w.text(marginL, w.y, "PODSUMOWANIE WEDŁUG STAWEK VAT")
+	boxY := w.y
+	w.y += 12
+	w.table(marginL, vcols, vrows)
+	vatBottom := w.y
+	// The total box, level with the summary table.
+	w.strokeRect(boxX, boxY, boxW, boxH, colText, 1.5)
+	w.font(true, 8)
+	w.color(colMuted)
+	w.text(boxX+8, boxY+7, "RAZEM DO ZAPŁATY")
+	w.font(true, 17)
+	w.color(colText)
+	w.textRight(boxX+boxW-8, boxY+20, formatAmount(inv.Totals.Gross)+" "+cur)
+	w.font(false, 7.5)
+	w.color(colMuted)
+	for i, l := range wordLines {
+		w.text(boxX+8, boxY+44+float64(i)*7.5*lineGap, l)
+	}
+	w.color(colText)
+	w.y = max(vatBottom, boxY+boxH) + 4
+
+	if s := inv.Settlement; s != nil {
+		var kvs []KeyValue
+		for _, c := range s.Charges {
+			kvs = append(kvs, KeyValue{"Obciążenie: " + c.Key, formatAmount(c.Value) + " " + cur})
+		}
+		if s.ChargesTotal != "" {
+			kvs = append(kvs, KeyValue{"Suma obciążeń", formatAmount(s.ChargesTotal) + " " + cur})
+		}
+		for _, c := range s.Deductions {
+			kvs = append(kvs, KeyValue{"Odliczenie: " + c.Key, formatAmount(c.Value) + " " + cur})
+		}
+		if s.DeductionsTotal != "" {
+			kvs = append(kvs, KeyValue{"Suma odliczeń", formatAmount(s.DeductionsTotal) + " " + cur})
+		}
+		if s.Due != "" {
+			kvs = append(kvs, KeyValue{"Do zapłaty", formatAmount(s.Due) + " " + cur})
+		}
+		if s.ToSettle != "" {
+			kvs = append(kvs, KeyValue{"Do rozliczenia", formatAmount(s.ToSettle) + " " + cur})
+		}
+		if len(kvs) > 0 {
+			w.sectionTitle("Rozliczenie", 12)
+			w.keyValues(marginL, contentW, 160, kvs)
+		}
+	}
+
+	if p := inv.Payment; p != nil {
+		if kvs := paymentKeyValues(p, cur); len(kvs) > 0 {
+			w.sectionTitle("Płatność", 24)
+			w.keyValues(marginL, contentW, 160, kvs)
+		}
+	}
+
+	if len(inv.Annotations) > 0 {
+		w.sectionTitle("Adnotacje", 12)
+		w.font(true, 8.5)
+		for _, a := range inv.Annotations {
+			for i, l := range w.wrap(a, contentW-12) {
+				w.ensure(8.5 * lineGap)
+				if i == 0 {
+					w.text(marginL, w.y, "•")
+				}
+				w.text(marginL+10, w.y, l)
+				w.y += 8.5 * lineGap
+			}
+		}
+	}
+
+	var info []KeyValue
+	info = append(info, inv.AdditionalInfo...)
+	for _, o := range inv.Orders {
+		info = append(info, KeyValue{"Zamówienie", withDate(o)})
+	}
+	for _, c := range inv.Contracts {
+		info = append(info, KeyValue{"Umowa", withDate(c)})
+	}
+	if len(info) > 0 {
+		w.sectionTitle("Informacje dodatkowe", 12)
+		w.keyValues(marginL, contentW, 160, info)
+	}
+
+	if codes := inv.qrCodes(); len(codes) > 0 {
+		const size, boxW = 118.0, 200.0
+		w.font(false, 6.5)
+		linkH := 0.0
+		for _, c := range codes {
+			linkH = max(linkH, float64(len(w.wrap(c.link, boxW)))*6.5*lineGap)
+		}
+		w.sectionTitle("Sprawdź, czy faktura jest w KSeF", size+20+linkH)
+		y := w.y + 2
+		for i, c := range codes {
+			x := marginL + float64(i)*(boxW+24)
+			w.qr(x+(boxW-size)/2, y, size, c.link)
+			w.font(true, 8.5)
+			w.color(colText)
+			w.textCenter(x+boxW/2, y+size+3, c.label)
+			w.font(false, 6.5)
+			w.color(colMuted)
+			for j, l := range w.wrap(c.link, boxW) {
+				w.textCenter(x+boxW/2, y+size+15+float64(j)*6.5*lineGap, l)
+			}
+		}
+		w.color(colText)
+		w.y = y + size + 16 + linkH
+	}
+
+	if len(inv.Footer.Texts) > 0 || len(inv.Footer.Registries) > 0 {
+		w.y += 8
+		w.ensure(24)
+		w.hline(marginL, marginL+contentW, w.y, colBorder, 0.5)
+		w.y += 4
+		w.font(false, 7.5)
+		w.color(colMuted)
+		for _, t := range inv.Footer.Texts {
+			w.paragraph(marginL, contentW, t)
+		}
+		var regs []string
+		for _, r := range inv.Footer.Registries {
+			regs = append(regs, r.Key+": "+r.Value)
+		}
+		if len(regs) > 0 {
+			w.paragraph(marginL, contentW, strings.Join(regs, " · "))
+		}
+	}
+
+	footer := title + " nr " + inv.Number
+	if inv.KSeFNumber != "" {
+		footer += " · Numer KSeF: " + inv.KSeFNumber
+	}
+	return w.finish(footer)
+}
+
+func withDate(r Reference) string {
+	if r.Date == "" {
+		return r.Number
+	}
+	return r.Number + " z dnia " + r.Date
+}
+
+func paymentKeyValues(p *Payment, cur string) []KeyValue {
+	var kvs []KeyValue
+	if p.Method != "" {
+		kvs = append(kvs, KeyValue{"Forma płatności", p.Method})
+	}
+	for _, d := range p.DueDates {
+		kvs = append(kvs, KeyValue{"Termin płatności", d})
+	}
+	if p.Paid {
+		v := "Zapłacono"
+		if p.PaidDate != "" {
+			v += " dnia " + p.PaidDate
+		}
+		kvs = append(kvs, KeyValue{"Status", v})
+	}
+	for _, z := range p.PartialPayments {
+		v := formatAmount(z.Key) + " " + cur
+		if z.Value != "" {
+			v += " dnia " + z.Value
+		}
+		kvs = append(kvs, KeyValue{"Zapłata częściowa", v})
+	}
+	for _, a := range p.BankAccounts {
+		kvs = append(kvs, KeyValue{"Rachunek bankowy", accountText(a)})
+	}
+	for _, a := range p.FactorAccounts {
+		kvs = append(kvs, KeyValue{"Rachunek faktora", accountText(a)})
+	}
+	if p.Discount != "" {
+		kvs = append(kvs, KeyValue{"Skonto", p.Discount})
+	}
+	if p.Link != "" {
+		kvs = append(kvs, KeyValue{"Link do płatności", p.Link})
+	}
+	if p.IPKSeF != "" {
+		kvs = append(kvs, KeyValue{"Identyfikator płatności (IPKSeF)", p.IPKSeF})
+	}
+	return kvs
+}
+
+func accountText(a BankAccount) string {
+	s := formatAccount(a.Number)
+	if a.SWIFT != "" {
+		s += ", SWIFT: " + a.SWIFT
+	}
+	if a.BankName != "" {
+		s += ", " + a.BankName
+	}
+	if a.Description != "" {
+		s += " (" + a.Description + ")"
+	}
+	return s
+}
+
+type partyBox struct {
+	title string
+	p     Party
+}
+
+// partyLine is one printed line of a party box.
+type partyLine struct {
+	text string
+	bold bool
+	size float64
+}
+
+func partyLines(p Party) []partyLine {
+	var ls []partyLine
+	add := func(s string, bold bool, size float64) {
+		if strings.TrimSpace(s) != "" {
+			ls = append(ls, partyLine{s, bold, size})
+		}
+	}
+	add(p.Name, true, 10)
+	if p.NIP != "" {
+		add("NIP: "+p.NIP, true, 9)
+	}
+	for _, id := range p.TaxIDs {
+		add(id.Key+": "+id.Value, false, 8.5)
+	}
+	for _, a := range p.Address {
+		add(a, false, 8.5)
+	}
+	if len(p.CorrespondenceAddress) > 0 {
+		add("Adres do korespondencji: "+strings.Join(p.CorrespondenceAddress, ", "), false, 7.5)
+	}
+	for _, e := range p.Emails {
+		add("e-mail: "+e, false, 8.5)
+	}
+	for _, t := range p.Phones {
+		add("tel.: "+t, false, 8.5)
+	}
+	if p.CustomerNumber != "" {
+		add("Numer klienta: "+p.CustomerNumber, false, 8.5)
+	}
+	if p.EORI != "" {
+		add("EORI: "+p.EORI, false, 8.5)
+	}
+	if p.Share != "" {
+		add("Udział: "+p.Share+"%", false, 8.5)
+	}
+	for _, n := range p.Notes {
+		add(n, false, 7.5)
+	}
+	return ls
+}
+
+// partyRow draws up to two party boxes side by side, of equal height.
+func (w *pdfWriter) partyRow(boxes []partyBox, width float64) {
+	const titleH, pad = 15.0, 6.0
+	type wrappedLine struct {
+		partyLine
+		text string
+	}
+	wrapped := make([][]wrappedLine, len(boxes))
+	h := 0.0
+	for i, b := range boxes {
+		bh := 0.0
+		for _, pl := range partyLines(b.p) {
+			w.font(pl.bold, pl.size)
+			for _, l := range w.wrap(pl.text, width-2*pad) {
+				wrapped[i] = append(wrapped[i], wrappedLine{pl, l})
+				bh += pl.size * lineGap
+			}
+		}
+		h = max(h, bh)
+	}
+	h += titleH + 2*pad
+	w.ensure(h + 8)
+	for i, b := range boxes {
+		x := marginL + float64(i)*(width+12)
+		w.fillRect(x, w.y, width, titleH, colHeadBg)
+		w.strokeRect(x, w.y, width, h, colBorder, 0.7)
+		w.font(true, 8)
+		w.color(colText)
+		w.text(x+pad, w.y+4, strings.ToUpper(b.title))
+		y := w.y + titleH + pad
+		for _, l := range wrapped[i] {
+			w.font(l.bold, l.size)
+			w.text(x+pad, y, l.text)
+			y += l.size * lineGap
+		}
+	}
+	w.y += h + 8
+}
+
+// RenderUPOPDF writes a UPO (of one invoice or a session page) as an A4 PDF:
+// the session and its context, then the table of accepted documents with
+// their KSeF numbers, dates and hashes. The output has no timestamps of its
+// own: equal UPOs give byte-identical files.
+func RenderUPOPDF(w io.Writer, u *upo.UPO) error {
+	b, err := UPOPDF(u)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// UPOPDF is [RenderUPOPDF] returning the bytes.
+func UPOPDF(u *upo.UPO) ([]byte, error) {
+	w, err := newPDFWriter("UPO " + u.SessionReferenceNumber)
+	if err != nil {
+		return nil, err
+	}
+	top := w.y
+	w.font(true, 18)
+	w.color(colText)
+	w.text(marginL, w.y, "Urzędowe Poświadczenie Odbioru")
+	w.y += 22
+	w.font(false, 9)
+	w.color(colMuted)
+	w.text(marginL, w.y, "dokumentów elektronicznych przesłanych do Krajowego Systemu e-Faktur")
+	w.y += 14
+	left := w.y
+	w.y = top
+	kind := "UPO faktury"
+	if u.IsSessionUPO() {
+		kind = "UPO sesji"
+	}
+	meta := []KeyValue{{"Rodzaj", kind}}
+	count := strconv.Itoa(len(u.Documents))
+	if p := u.Page; p != nil {
+		meta = append(meta, KeyValue{"Strona", strconv.Itoa(p.Page) + " z " + strconv.Itoa(p.PageCount)})
+		count += " (łącznie " + strconv.Itoa(p.TotalDocuments) + ")"
+	}
+	meta = append(meta, KeyValue{"Liczba dokumentów", count})
+	metaX := marginL + contentW - 150
+	for _, kv := range meta {
+		w.font(false, 8)
+		w.color(colMuted)
+		w.text(metaX, w.y+1, kv.Key)
+		w.font(true, 9)
+		w.color(colText)
+		w.textRight(marginL+contentW, w.y, kv.Value)
+		w.y += 13
+	}
+	w.y = max(w.y, left) + 4
+	w.pdf.SetStrokeColor(colText.r, colText.g, colText.b)
+	w.pdf.SetLineWidth(1.5)
+	w.pdf.Line(marginL, w.y, marginL+contentW, w.y)
+	w.y += 8
+
+	w.sectionTitle("Dane sesji", 40)
+	kvs := []KeyValue{
+		{"Podmiot przyjmujący", u.ReceivingEntity},
+		{"Numer referencyjny sesji", u.SessionReferenceNumber},
+		{"Kontekst (" + contextLabel(u.Authentication.Context.Type) + ")", u.Authentication.Context.Value},
+	}
+	if v := u.Authentication.KSeFTokenReferenceNumber; v != "" {
+		kvs = append(kvs, KeyValue{"Uwierzytelnienie tokenem KSeF", v})
+	}
+	if v := u.Authentication.AuthenticationDocumentHash; v != "" {
+		kvs = append(kvs, KeyValue{"Skrót dokumentu uwierzytelniającego", v})
+	}
+	kvs = append(kvs, KeyValue{"Struktura logiczna", u.LogicalStructureName}, KeyValue{"Kod formularza", u.FormCode})
+	if p := u.Page; p != nil {
+		kvs = append(kvs, KeyValue{"Zakres dokumentów", strconv.Itoa(p.FirstDocument) + "–" + strconv.Itoa(p.EndDocument)})
+	}
+	sig := "brak podpisu w dokumencie"
+	if u.Signed {
+		sig = "dokument zawiera podpis (nie weryfikowano)"
+	}
+	kvs = append(kvs, KeyValue{"Podpis elektroniczny", sig})
+	w.keyValues(marginL, contentW, 170, kvs)
+
+	w.sectionTitle("Przyjęte dokumenty", 50)
+	cols := []column{{"Lp.", 20, alignCenter}, {"Numer KSeF / skrót dokumentu", 186, alignLeft},
+		{"Numer faktury", 0, alignLeft}, {"Data przesłania", 70, alignLeft},
+		{"Data nadania numeru KSeF", 70, alignLeft}, {"Tryb", 34, alignCenter}}
+	fixed := 0.0
+	for _, c := range cols {
+		fixed += c.width
+	}
+	cols[2].width = contentW - fixed
+	var rows []tableRow
+	for i, d := range u.Documents {
+		rows = append(rows, tableRow{cells: []tableCell{
+			{text: strconv.Itoa(i + 1)},
+			{text: d.KSeFNumber, note: "Skrót dokumentu (SHA-256):\n" + d.DocumentHash},
+			{text: d.InvoiceNumber, note: "NIP sprzedawcy: " + d.SellerNIP + "\nData wystawienia: " + d.IssueDate.Format("2006-01-02")},
+			{text: timestampLines(d.SubmittedAt)}, {text: timestampLines(d.KSeFNumberAssignedAt)},
+			{text: string(d.Mode)},
+		}})
+	}
+	w.table(marginL, cols, rows)
+	return w.finish("UPO · sesja " + u.SessionReferenceNumber)
+}
+
+// timestampLines prints a timestamp as date and time on two lines.
+func timestampLines(t time.Time) string {
+	return strings.Replace(formatTimestamp(t), " ", "\n", 1)
+}

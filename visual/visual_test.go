@@ -1,0 +1,637 @@
+package visual_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	stdhtml "html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ksef2/ksef/internal/testenv"
+	"github.com/ksef2/ksef/upo"
+	"github.com/ksef2/ksef/visual"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	if strings.HasSuffix(name, ".pdf") {
+		t.Errorf("%s differs from the golden file (%d vs %d bytes); inspect with pdftoppm and rerun with -update", name, len(got), len(want))
+		return
+	}
+	t.Errorf("%s differs from the golden file (-want +got):\n%s", name,
+		cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")))
+}
+
+// invoiceCase is an invoice document to render.
+type invoiceCase struct {
+	name string
+	xml  []byte
+}
+
+// ownInvoices are the invoices in testdata (always available).
+func ownInvoices(t *testing.T) []invoiceCase {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.xml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test invoices: %v", err)
+	}
+	var cases []invoiceCase
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, invoiceCase{filepath.Base(f), data})
+	}
+	return cases
+}
+
+// templateValues fill the placeholders of the official invoice templates.
+var templateValues = strings.NewReplacer(
+	"#nip#", "7270021375",
+	"#nipOdbiorca#", "5252259852",
+	"#selfInvocingNip#", "9512345675",
+	"#invoice_number#", "2026/17",
+	"#invoicing_date#", "2026-02-10",
+)
+
+// specInvoices are the official filled samples and the FA templates with
+// their placeholders filled in.
+func specInvoices(t *testing.T) []invoiceCase {
+	t.Helper()
+	dir := testenv.SpecFile(t, "samples/invoices")
+	var cases []invoiceCase
+	for _, sub := range []string{"filled", "templates"} {
+		files, err := filepath.Glob(filepath.Join(dir, sub, "*.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub == "templates" {
+				data = []byte(templateValues.Replace(string(data)))
+			}
+			if !bytes.Contains(data, []byte(visual.NamespaceFA3)) && !bytes.Contains(data, []byte(visual.NamespaceFA2)) {
+				continue // PEF (UBL) and FA_RR templates are other formats
+			}
+			cases = append(cases, invoiceCase{sub + "/" + filepath.Base(f), data})
+		}
+	}
+	if len(cases) < 3 {
+		t.Fatalf("only %d FA sample invoices found under %s", len(cases), dir)
+	}
+	return cases
+}
+
+// expectation is what the rendered invoice must show, read from the XML
+// with an independent XML library.
+type expectation struct {
+	number, sellerNIP, buyerNIP, gross, currency string
+	names                                        []string
+}
+
+func expect(t *testing.T, data []byte) expectation {
+	t.Helper()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(data); err != nil {
+		t.Fatal(err)
+	}
+	root := doc.Root()
+	text := func(path string) string {
+		if e := root.FindElement(path); e != nil {
+			return strings.Join(strings.Fields(e.Text()), " ")
+		}
+		return ""
+	}
+	e := expectation{
+		number:    text("Fa/P_2"),
+		sellerNIP: text("Podmiot1/DaneIdentyfikacyjne/NIP"),
+		buyerNIP:  text("Podmiot2/DaneIdentyfikacyjne/NIP"),
+		gross:     text("Fa/P_15"),
+		currency:  text("Fa/KodWaluty"),
+	}
+	for _, l := range root.FindElements("Fa/FaWiersz/P_7") {
+		e.names = append(e.names, strings.Join(strings.Fields(l.Text()), " "))
+	}
+	if e.number == "" || e.sellerNIP == "" || e.gross == "" || len(e.names) == 0 {
+		t.Fatalf("incomplete sample: %+v", e)
+	}
+	return e
+}
+
+// pdfText extracts the text of a PDF with poppler's pdftotext, in content
+// order, with whitespace runs collapsed. Pages are separated by "\f".
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	bin := testenv.RequireTool(t, "pdftotext")
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-raw", "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	pages := strings.Split(string(out), "\f")
+	for i, p := range pages {
+		pages[i] = strings.Join(strings.Fields(p), " ")
+	}
+	return strings.Join(pages, "\f")
+}
+
+var totalRE = regexp.MustCompile(`RAZEM DO ZAPŁATY (-?\d{1,3}(?: \d{3})*,\d{2}) ([A-Z]{3})`)
+
+// checkInvoicePDF asserts the facts the issue requires on a rendered invoice.
+func checkInvoicePDF(t *testing.T, pdf []byte, e expectation) {
+	t.Helper()
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("not a PDF: %q", pdf[:min(len(pdf), 16)])
+	}
+	text := strings.ReplaceAll(pdfText(t, pdf), "\f", " ")
+	for _, want := range []string{e.number, "NIP: " + e.sellerNIP} {
+		if !strings.Contains(text, want) {
+			t.Errorf("PDF text lacks %q", want)
+		}
+	}
+	if e.buyerNIP != "" && !strings.Contains(text, "NIP: "+e.buyerNIP) {
+		t.Errorf("PDF text lacks buyer NIP %q", e.buyerNIP)
+	}
+	for i, name := range e.names {
+		if !strings.Contains(text, name) {
+			t.Errorf("PDF text lacks the name of line %d: %q", i+1, name)
+		}
+	}
+	m := totalRE.FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("PDF text has no amount due:\n%s", text)
+	}
+	got := strings.ReplaceAll(strings.ReplaceAll(m[1], " ", ""), ",", ".")
+	if want := twoDecimals(e.gross); got != want {
+		t.Errorf("amount due printed as %q (%s), want P_15 = %s", m[1], got, want)
+	}
+	if e.currency != "" && m[2] != e.currency {
+		t.Errorf("currency printed as %q, want %q", m[2], e.currency)
+	}
+}
+
+// twoDecimals writes a plain decimal with exactly two fraction digits
+// (padding only; the samples never carry more than two).
+func twoDecimals(s string) string {
+	i, f, _ := strings.Cut(s, ".")
+	if i == "" {
+		i = "0"
+	}
+	return i + "." + (f + "00")[:2]
+}
+
+func renderPDF(t *testing.T, inv *visual.Invoice) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := visual.RenderInvoicePDF(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestInvoicePDFText(t *testing.T) {
+	cases := ownInvoices(t)
+	if testenv.InCI() || exists(testenv.SpecDirPath()) {
+		cases = append(cases, specInvoices(t)...)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := expect(t, c.xml)
+			inv, err := visual.FromFA3(c.xml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvoicePDF(t, renderPDF(t, inv), e)
+		})
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// TestOwnInvoiceDiacritics pins the Polish line names of the test invoice,
+// so that a font without Polish glyphs (or a lossy text encoding) fails.
+func TestOwnInvoiceDiacritics(t *testing.T) {
+	data, err := os.ReadFile("testdata/faktura-pelna.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := visual.FromFA3(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, renderPDF(t, inv))
+	for _, want := range []string{
+		"Usługa księgowa – żółć",
+		"Książka „Ćwiczenia z rachunkowości” – wydanie ÓSME",
+		"Przedsiębiorstwo Handlowo-Usługowe „Łąka” S.A.",
+		"90-001 Łódź",
+		"Sprzedawca", "Nabywca", "Lp.", "Nazwa towaru lub usługi", "Ilość", "J.m.", "Cena jedn. netto",
+		"Wartość netto", "Stawka VAT", "Data wystawienia",
+		"mechanizm podzielonej płatności",
+		"61 1090 1014 0000 0712 1981 2874",
+		"Słownie: dziesięć tysięcy czterysta sześćdziesiąt jeden złotych 29/100",
+	} {
+		if !strings.Contains(strings.ReplaceAll(text, "\f", " "), want) &&
+			!strings.Contains(strings.ToLower(text), strings.ToLower(want)) {
+			t.Errorf("PDF text lacks %q", want)
+		}
+	}
+}
+
+func TestFromFA3(t *testing.T) {
+	data, err := os.ReadFile("testdata/faktura-pelna.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := visual.FromFA3(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := expect(t, data)
+	if inv.Number != e.number || inv.Seller.NIP != e.sellerNIP || inv.Buyer.NIP != e.buyerNIP || inv.Totals.Gross != e.gross {
+		t.Errorf("header = %q %q %q %q, want %+v", inv.Number, inv.Seller.NIP, inv.Buyer.NIP, inv.Totals.Gross, e)
+	}
+	if len(inv.Lines) != len(e.names) {
+		t.Fatalf("%d lines, want %d", len(inv.Lines), len(e.names))
+	}
+	for i, l := range inv.Lines {
+		if l.Name != e.names[i] {
+			t.Errorf("line %d name %q, want %q", i+1, l.Name, e.names[i])
+		}
+	}
+	if inv.Title != "Faktura VAT" || inv.FormCode != "FA (3)" || inv.Currency != "PLN" {
+		t.Errorf("title/form/currency = %q %q %q", inv.Title, inv.FormCode, inv.Currency)
+	}
+	// The per-rate rows must add up to P_15: a check on both the sample and
+	// the decimal arithmetic.
+	var rates []string
+	for _, r := range inv.VATSummary {
+		rates = append(rates, r.Rate)
+	}
+	if diff := cmp.Diff([]string{"23%", "8%", "5%", "zw"}, rates); diff != "" {
+		t.Errorf("VAT summary rates (-want +got):\n%s", diff)
+	}
+	if inv.Totals.Net != "8852.20" || inv.Totals.VAT != "1609.09" {
+		t.Errorf("totals = %+v", inv.Totals)
+	}
+	sum := "0"
+	for _, r := range inv.VATSummary {
+		sum = visual.AddDecimalsForTest(sum, r.Gross)
+	}
+	if sum != inv.Totals.Gross {
+		t.Errorf("sum of per-rate gross %s != P_15 %s", sum, inv.Totals.Gross)
+	}
+	if len(inv.ThirdParties) != 1 || inv.ThirdParties[0].Role != "Odbiorca" || inv.ThirdParties[0].NIP != "9512345675" {
+		t.Errorf("third parties = %+v", inv.ThirdParties)
+	}
+	if diff := cmp.Diff([]string{"mechanizm podzielonej płatności",
+		"zwolnienie z podatku VAT – podstawa: art. 43 ust. 1 pkt 29 lit. c ustawy o VAT"}, inv.Annotations); diff != "" {
+		t.Errorf("annotations (-want +got):\n%s", diff)
+	}
+	p := inv.Payment
+	if p == nil || p.Method != "Przelew" || len(p.DueDates) != 1 || p.DueDates[0] != "2026-02-24" ||
+		len(p.BankAccounts) != 1 || p.BankAccounts[0].Number != "61109010140000071219812874" {
+		t.Errorf("payment = %+v", p)
+	}
+	if len(inv.Footer.Registries) != 2 || inv.Footer.Registries[0] != (visual.KeyValue{Key: "KRS", Value: "0000123456"}) {
+		t.Errorf("footer = %+v", inv.Footer)
+	}
+	if len(inv.Orders) != 1 || inv.Orders[0].Number != "ZAM/7/2026" {
+		t.Errorf("orders = %+v", inv.Orders)
+	}
+}
+
+func TestFromFA3Rejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"UPO":             `<Potwierdzenie xmlns="http://upo.schematy.mf.gov.pl/KSeF/v4-3"/>`,
+		"FA_RR":           `<Faktura xmlns="http://crd.gov.pl/wzor/2026/03/06/14189/"/>`,
+		"no namespace":    `<Faktura/>`,
+		"UBL":             `<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>`,
+		"not well-formed": `<Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/"><Fa>`,
+	} {
+		_, err := visual.FromFA3([]byte(doc))
+		if err == nil {
+			t.Errorf("%s: FromFA3 accepted %s", name, doc)
+			continue
+		}
+		if name != "not well-formed" && !errors.Is(err, visual.ErrNotInvoice) {
+			t.Errorf("%s: error %v is not ErrNotInvoice", name, err)
+		}
+		if !strings.HasPrefix(err.Error(), "visual: ") {
+			t.Errorf("%s: error %q lacks the package prefix", name, err)
+		}
+	}
+}
+
+// withQR sets a KSeF number and both QR links, as an offline invoice that
+// was later accepted would print.
+func withQR(inv *visual.Invoice) *visual.Invoice {
+	inv.KSeFNumber = "7270021375-20260210-0100A1B2C3D4-5E"
+	inv.VerificationLink = "https://qr-test.ksef.mf.gov.pl/invoice/7270021375/10-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE"
+	inv.CertificateLink = "https://qr-test.ksef.mf.gov.pl/certificate/Nip/7270021375/7270021375/01F20A5D352AE590/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE/c2lnbmF0dXJlLW9mLXRoZS1saW5rLWJ5LXRoZS1vZmZsaW5lLWNlcnQ"
+	return inv
+}
+
+func ownInvoice(t testing.TB) *visual.Invoice {
+	t.Helper()
+	data, err := os.ReadFile("testdata/faktura-pelna.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := visual.FromFA3(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return withQR(inv)
+}
+
+func TestInvoicePDFDeterministic(t *testing.T) {
+	a := renderPDF(t, ownInvoice(t))
+	b := renderPDF(t, ownInvoice(t))
+	if !bytes.Equal(a, b) {
+		t.Fatal("two renders of the same invoice differ")
+	}
+	for _, clock := range []string{"CreationDate", "ModDate"} {
+		if bytes.Contains(a, []byte(clock)) {
+			t.Errorf("PDF carries a %s", clock)
+		}
+	}
+	golden(t, "faktura-pelna.pdf", a)
+}
+
+func TestInvoiceHTMLGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := visual.RenderInvoiceHTML(&buf, ownInvoice(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "faktura-pelna.html", buf.Bytes())
+
+	for _, c := range specInvoices(t) {
+		if !strings.HasPrefix(c.name, "filled/") {
+			continue
+		}
+		inv, err := visual.FromFA3(c.xml)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Reset()
+		if err := visual.RenderInvoiceHTML(&buf, inv); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, strings.TrimSuffix(filepath.Base(c.name), ".xml")+".html", buf.Bytes())
+	}
+}
+
+func TestInvoiceHTMLContent(t *testing.T) {
+	inv := ownInvoice(t)
+	inv.Lines[0].Name = `<script>alert("x")</script> & żółć`
+	var buf bytes.Buffer
+	if err := visual.RenderInvoiceHTML(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	if strings.Contains(html, "<script>") {
+		t.Error("line name is not escaped")
+	}
+	for _, want := range []string{
+		"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; żółć",
+		"FV/2026/02/0017", "7270021375", "5252259852", "10 461,29 PLN",
+		"<figcaption><strong>" + inv.KSeFNumber + "</strong>",
+		"<figcaption><strong>CERTYFIKAT</strong>",
+		`<svg xmlns="http://www.w3.org/2000/svg"`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, external := range []string{"<link", "src=\"http", "@import", "url("} {
+		if strings.Contains(html, external) {
+			t.Errorf("HTML is not self-contained: has %q", external)
+		}
+	}
+	// Without a KSeF number KOD I is labelled OFFLINE.
+	inv.KSeFNumber = ""
+	buf.Reset()
+	if err := visual.RenderInvoiceHTML(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "<figcaption><strong>OFFLINE</strong>") {
+		t.Error("KOD I of an invoice without KSeF number is not labelled OFFLINE")
+	}
+}
+
+// manyLines builds an invoice long enough for several pages.
+func manyLines(n int) *visual.Invoice {
+	inv := &visual.Invoice{
+		Title: "Faktura VAT", Number: "FV/2026/LONG/1", IssueDate: "2026-02-10", Currency: "PLN",
+		Seller: visual.Party{Name: "Sprzedawca Sp. z o.o.", NIP: "7270021375", Address: []string{"ul. Długa 1", "00-001 Warszawa"}},
+		Buyer:  visual.Party{Name: "Nabywca S.A.", NIP: "5252259852", Address: []string{"ul. Krótka 2", "30-001 Kraków"}},
+	}
+	for i := 1; i <= n; i++ {
+		inv.Lines = append(inv.Lines, visual.Line{
+			No: fmt.Sprint(i), Name: fmt.Sprintf("Pozycja nr %d – usługa księgowa żółć", i),
+			Unit: "szt.", Quantity: "1", UnitNetPrice: "10.00", Net: "10.00", VATRate: "23%",
+		})
+	}
+	net := fmt.Sprintf("%d.00", 10*n)
+	vat := fmt.Sprintf("%d.%02d", 23*n/10, (23*n%10)*10)
+	gross := visual.AddDecimalsForTest(net, vat)
+	inv.VATSummary = []visual.VATRow{{Rate: "23%", Net: net, VAT: vat, Gross: gross}}
+	inv.Totals = visual.Totals{Net: net, VAT: vat, Gross: gross}
+	inv.VerificationLink = "https://qr-test.ksef.mf.gov.pl/invoice/7270021375/10-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE"
+	return inv
+}
+
+func TestInvoicePDFMultiPage(t *testing.T) {
+	inv := manyLines(150)
+	pdf := renderPDF(t, inv)
+	pages := strings.Split(pdfText(t, pdf), "\f")
+	if pages[len(pages)-1] == "" {
+		pages = pages[:len(pages)-1]
+	}
+	if len(pages) < 3 {
+		t.Fatalf("150 lines fit on %d pages", len(pages))
+	}
+	for i, p := range pages {
+		if want := fmt.Sprintf("Strona %d z %d", i+1, len(pages)); !strings.Contains(p, want) {
+			t.Errorf("page %d lacks %q", i+1, want)
+		}
+		if strings.Contains(p, "Pozycja nr") && !strings.Contains(p, "Lp. Nazwa towaru lub usługi") {
+			t.Errorf("page %d has lines but no table header", i+1)
+		}
+		if !strings.Contains(p, inv.Number) {
+			t.Errorf("page %d lacks the invoice number", i+1)
+		}
+	}
+	all := strings.Join(pages, " ")
+	for i := 1; i <= 150; i++ {
+		if name := fmt.Sprintf("Pozycja nr %d – usługa księgowa żółć", i); !strings.Contains(all, name) {
+			t.Errorf("line %d missing", i)
+		}
+	}
+	if !strings.Contains(all, "OFFLINE") {
+		t.Error("KOD I without KSeF number is not labelled OFFLINE")
+	}
+}
+
+func TestInvoicePDFLongWordsAndMissingGlyphs(t *testing.T) {
+	inv := manyLines(2)
+	inv.Lines[0].Name = strings.Repeat("Bardzodługiesłowobezspacji", 12)
+	inv.Lines[1].Name = "Emoji 😀 i chiński 汉字 w nazwie"
+	pdf := renderPDF(t, inv)
+	text := pdfText(t, pdf)
+	if !strings.Contains(strings.ReplaceAll(text, " ", ""), inv.Lines[0].Name) {
+		t.Error("a word wider than the column was lost")
+	}
+	if !strings.Contains(text, "Emoji ? i chiński ?? w nazwie") {
+		t.Errorf("characters without glyphs are not replaced by '?':\n%s", text)
+	}
+}
+
+// TestInvoiceQRCodesReadable decodes the QR codes of the rendered PDF with
+// zbarimg, an independent decoder.
+func TestInvoiceQRCodesReadable(t *testing.T) {
+	zbar := testenv.RequireTool(t, "zbarimg")
+	pdftoppm := testenv.RequireTool(t, "pdftoppm")
+	inv := ownInvoice(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "inv.pdf")
+	if err := os.WriteFile(path, renderPDF(t, inv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(pdftoppm, "-png", "-r", "150", path, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	found := map[string]bool{}
+	for _, png := range pngs {
+		out, _ := exec.Command(zbar, "-q", "--raw", png).Output() // exit 4 = no symbol on the page
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			found[l] = true
+		}
+	}
+	for _, link := range []string{inv.VerificationLink, inv.CertificateLink} {
+		if !found[link] {
+			t.Errorf("zbarimg did not read %s from the PDF (read %v)", link, found)
+		}
+	}
+}
+
+func sampleUPOs(t *testing.T) map[string]*upo.UPO {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(testenv.SpecFile(t, "samples/upo/v4-3"), "*", "*.xml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sample UPOs: %v", err)
+	}
+	out := map[string]*upo.UPO{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := upo.Parse(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[strings.TrimSuffix(filepath.Base(f), ".xml")] = u
+	}
+	return out
+}
+
+func TestUPORender(t *testing.T) {
+	for name, u := range sampleUPOs(t) {
+		t.Run(name, func(t *testing.T) {
+			var html, pdf bytes.Buffer
+			if err := visual.RenderUPOHTML(&html, u); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".html", html.Bytes())
+			if err := visual.RenderUPOPDF(&pdf, u); err != nil {
+				t.Fatal(err)
+			}
+			again, err := visual.UPOPDF(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(pdf.Bytes(), again) {
+				t.Error("two renders of the same UPO differ")
+			}
+			text := pdfText(t, pdf.Bytes())
+			wants := []string{"Urzędowe Poświadczenie Odbioru", u.SessionReferenceNumber, u.Authentication.Context.Value, u.FormCode}
+			for _, d := range u.Documents {
+				wants = append(wants, d.KSeFNumber, d.InvoiceNumber, d.DocumentHash, d.SellerNIP,
+					d.KSeFNumberAssignedAt.Format("2006-01-02 15:04:05 -07:00"))
+			}
+			for _, want := range wants {
+				if !strings.Contains(text, want) {
+					t.Errorf("UPO PDF text lacks %q", want)
+				}
+				if !strings.Contains(stdhtml.UnescapeString(html.String()), want) {
+					t.Errorf("UPO HTML lacks %q", want)
+				}
+			}
+			if name == "upo-sesja-kontekst-id-nip" {
+				golden(t, name+".pdf", pdf.Bytes())
+			}
+		})
+	}
+}
+
+func BenchmarkInvoicePDF(b *testing.B) {
+	inv := ownInvoice(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := visual.InvoicePDF(inv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkInvoicePDF150Lines(b *testing.B) {
+	inv := manyLines(150)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := visual.InvoicePDF(inv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
