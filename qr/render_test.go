@@ -2,6 +2,7 @@ package qr
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -77,10 +78,40 @@ func TestZbarimgReadsCodes(t *testing.T) {
 	}
 }
 
+// fixedSamples are deterministic links (the documentation examples and a
+// KOD II link with a fixed 64-byte signature): their images are the same on
+// every run.
+func fixedSamples() []sample {
+	sig := make([]byte, 64)
+	for i := range sig {
+		sig[i] = byte(i*37 + 11)
+	}
+	ecLink := "https://" + strings.Replace(docSignedData, "qr-test", "qr-demo", 1) + "/" + base64.RawURLEncoding.EncodeToString(sig)
+	return []sample{
+		{"kod1", docInvoiceLink, "5265877635-20250826-0100001AF629-AF"},
+		{"kod1-offline", docInvoiceLink, LabelOffline},
+		{"kod2-doc", docCertLink, LabelCertificate},
+		{"kod2-p1363", ecLink, LabelCertificate},
+	}
+}
+
+func gozxingDecode(img image.Image, hint gozxing.DecodeHintType) (*gozxing.Result, error) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return nil, err
+	}
+	return zqrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{hint: true})
+}
+
 // TestGozxingReadsCodes decodes the rendered images with a second reader.
+// gozxing's finder-pattern detector misses about 1% of large random
+// symbols that zbarimg reads, so the detector runs on the deterministic
+// samples (labelled PNG), while every sample, including freshly signed
+// links, is also decoded in pure-barcode mode, which samples the module
+// grid of the unlabelled image.
 func TestGozxingReadsCodes(t *testing.T) {
 	t.Parallel()
-	for _, s := range samples(t) {
+	for _, s := range fixedSamples() {
 		b, err := PNG(s.link, s.label)
 		if err != nil {
 			t.Fatal(err)
@@ -89,11 +120,7 @@ func TestGozxingReadsCodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := zqrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+		res, err := gozxingDecode(img, gozxing.DecodeHintType_TRY_HARDER)
 		if err != nil {
 			t.Errorf("%s: gozxing: %v", s.name, err)
 			continue
@@ -103,6 +130,24 @@ func TestGozxingReadsCodes(t *testing.T) {
 		}
 		if ec := res.GetResultMetadata()[gozxing.ResultMetadataType_ERROR_CORRECTION_LEVEL]; ec != "M" {
 			t.Errorf("%s: error correction level %v, want M", s.name, ec)
+		}
+	}
+	for _, s := range append(samples(t), fixedSamples()...) {
+		c, err := Encode(s.link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := c.Image(&RenderOptions{ModuleSize: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := gozxingDecode(img, gozxing.DecodeHintType_PURE_BARCODE)
+		if err != nil {
+			t.Errorf("%s: gozxing (pure): %v", s.name, err)
+			continue
+		}
+		if res.GetText() != s.link {
+			t.Errorf("%s: gozxing (pure) read %q", s.name, res.GetText())
 		}
 	}
 }
