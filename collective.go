@@ -29,16 +29,16 @@ func ParseCollectiveIdentifier(s string) (CollectiveIdentifier, error) {
 	if s[11:13] != "IZ" {
 		return "", idError(KindCollectiveIdentifier, s, `missing "IZ" marker`)
 	}
-	if !validDateDigits(s[13:19]) {
+	if !idValidDate(s[13:19]) {
 		return "", idError(KindCollectiveIdentifier, s, "invalid year and month")
 	}
-	if !isUpperHex(s[20:32]) {
+	if !idIsUpperHex(s[20:32]) {
 		return "", idError(KindCollectiveIdentifier, s, "technical part must be uppercase hexadecimal")
 	}
-	if !isUpperHex(s[33:]) {
+	if !idIsUpperHex(s[33:]) {
 		return "", idError(KindCollectiveIdentifier, s, "checksum must be 2 uppercase hexadecimal digits")
 	}
-	if checksumString(s[:32]) != s[33:] {
+	if ksefChecksum(s[:32]) != s[33:] {
 		return "", idError(KindCollectiveIdentifier, s, "checksum mismatch")
 	}
 	return CollectiveIdentifier(s), nil
@@ -94,7 +94,7 @@ func NewCollectiveIdentifier(nip NIP, created time.Time, r *rand.Rand) Collectiv
 	b.WriteString("-IZ")
 	b.WriteString(created.Format("200601"))
 	b.WriteByte('-')
-	b.WriteString(randHex(r, 12))
+	b.WriteString(idRandHex(r, 12))
 	data := b.String()
-	return CollectiveIdentifier(data + "-" + checksumString(data))
+	return CollectiveIdentifier(data + "-" + ksefChecksum(data))
 }

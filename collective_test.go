@@ -40,7 +40,7 @@ func TestCollectiveIdentifierSpecExample(t *testing.T) {
 		"9999999999-IZRRRRMM-XXXXXXXXXXXX-CC", // the format text of the spec
 	} {
 		_, err := ParseCollectiveIdentifier(s)
-		wantInvalid(t, KindCollectiveIdentifier, s, err)
+		wantInvalidID(t, KindCollectiveIdentifier, s, err)
 	}
 }
 
@@ -67,7 +67,7 @@ func FuzzParseCollectiveIdentifier(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if c.String() != s || c.Created().IsZero() || checksumString(s[:32]) != s[33:] || s[11:13] != "IZ" {
+		if c.String() != s || c.Created().IsZero() || ksefChecksum(s[:32]) != s[33:] || s[11:13] != "IZ" {
 			t.Fatalf("accepted %q", s)
 		}
 	})

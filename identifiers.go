@@ -53,7 +53,7 @@ func idError(kind IdentifierKind, value, reason string) error {
 	return &IdentifierError{Kind: kind, Value: value, Reason: reason}
 }
 
-func isDigits(s string) bool {
+func idIsDigits(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -65,7 +65,7 @@ func isDigits(s string) bool {
 	return true
 }
 
-func isUpperHex(s string) bool {
+func idIsUpperHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
@@ -75,18 +75,18 @@ func isUpperHex(s string) bool {
 	return true
 }
 
-// randIntN returns a uniform integer in [0,n) from r, or from the global
+// idRandIntN returns a uniform integer in [0,n) from r, or from the global
 // generator of math/rand/v2 when r is nil.
-func randIntN(r *rand.Rand, n int) int {
+func idRandIntN(r *rand.Rand, n int) int {
 	if r == nil {
 		return rand.IntN(n)
 	}
 	return r.IntN(n)
 }
 
-func randDigits(r *rand.Rand, b []byte) {
+func idRandDigits(r *rand.Rand, b []byte) {
 	for i := range b {
-		b[i] = byte('0' + randIntN(r, 10))
+		b[i] = byte('0' + idRandIntN(r, 10))
 	}
 }
 
@@ -120,7 +120,7 @@ func nipShape(s string) string {
 	switch {
 	case len(s) != 10:
 		return "must be 10 digits"
-	case !isDigits(s):
+	case !idIsDigits(s):
 		return "must contain only digits"
 	case s[0] == '0':
 		return "must not start with 0"
@@ -161,7 +161,7 @@ func (n NIP) String() string { return string(n) }
 func RandomNIP(r *rand.Rand) NIP {
 	var b [10]byte
 	for {
-		randDigits(r, b[:9])
+		idRandDigits(r, b[:9])
 		if nipShape(string(b[:9])+"0") != "" {
 			continue
 		}
@@ -228,7 +228,7 @@ func ParsePESEL(s string) (PESEL, error) {
 	switch {
 	case len(s) != 11:
 		return "", idError(KindPESEL, s, "must be 11 digits")
-	case !isDigits(s):
+	case !idIsDigits(s):
 		return "", idError(KindPESEL, s, "must contain only digits")
 	}
 	if _, ok := peselDate(s); !ok {
@@ -252,7 +252,7 @@ func (p PESEL) String() string { return string(p) }
 // BirthDate returns the date of birth encoded in p (midnight UTC), or the
 // zero time when p is not valid.
 func (p PESEL) BirthDate() time.Time {
-	if len(p) != 11 || !isDigits(string(p)) {
+	if len(p) != 11 || !idIsDigits(string(p)) {
 		return time.Time{}
 	}
 	t, _ := peselDate(string(p))
@@ -270,14 +270,14 @@ func (p PESEL) IsFemale() bool {
 func RandomPESEL(r *rand.Rand) PESEL {
 	start := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC)
 	days := int(time.Date(2005, 12, 31, 0, 0, 0, 0, time.UTC).Sub(start).Hours()/24) + 1
-	d := start.AddDate(0, 0, randIntN(r, days))
+	d := start.AddDate(0, 0, idRandIntN(r, days))
 	mm := int(d.Month())
 	if d.Year() >= 2000 {
 		mm += 20
 	}
 	head := fmt.Sprintf("%02d%02d%02d", d.Year()%100, mm, d.Day())
 	var serial [4]byte
-	randDigits(r, serial[:])
+	idRandDigits(r, serial[:])
 	s := head + string(serial[:])
 	return PESEL(s + string(rune('0'+peselCheckDigit(s))))
 }
@@ -319,7 +319,7 @@ func ParseInternalID(s string) (InternalID, error) {
 	if len(s) != 16 || s[10] != '-' {
 		return "", idError(KindInternalID, s, "must be a NIP, a dash and 5 digits")
 	}
-	if !isDigits(s[11:]) {
+	if !idIsDigits(s[11:]) {
 		return "", idError(KindInternalID, s, "suffix must be 5 digits")
 	}
 	if _, err := ParseNIP(s[:10]); err != nil {
@@ -373,7 +373,7 @@ func (id InternalID) HasValidCheckDigit() bool {
 // with a valid check digit. A nil r uses the global generator of
 // math/rand/v2.
 func RandomInternalID(r *rand.Rand) InternalID {
-	id, err := NewInternalID(RandomNIP(r), randIntN(r, 10000))
+	id, err := NewInternalID(RandomNIP(r), idRandIntN(r, 10000))
 	if err != nil {
 		panic(err) // unreachable: RandomNIP is valid and the serial in range
 	}
@@ -445,24 +445,24 @@ func (v NipVatUe) CountryCode() string {
 	return string(v[11:13])
 }
 
-// vatUeGenerators build random EU VAT numbers for a few member states.
-var vatUeGenerators = []func(r *rand.Rand) string{
-	func(r *rand.Rand) string { return "DE" + randDigitString(r, 9) },
-	func(r *rand.Rand) string { return "ATU" + randDigitString(r, 8) },
-	func(r *rand.Rand) string { return "CZ" + randDigitString(r, 8+randIntN(r, 3)) },
-	func(r *rand.Rand) string { return "FR" + randDigitString(r, 11) },
-	func(r *rand.Rand) string { return "IT" + randDigitString(r, 11) },
-	func(r *rand.Rand) string { return "NL" + randDigitString(r, 9) + "B" + randDigitString(r, 2) },
-	func(r *rand.Rand) string { return "SK" + randDigitString(r, 10) },
-	func(r *rand.Rand) string { return "LT" + randDigitString(r, 9+3*randIntN(r, 2)) },
+// idVatUeGenerators build random EU VAT numbers for a few member states.
+var idVatUeGenerators = []func(r *rand.Rand) string{
+	func(r *rand.Rand) string { return "DE" + idRandDigitString(r, 9) },
+	func(r *rand.Rand) string { return "ATU" + idRandDigitString(r, 8) },
+	func(r *rand.Rand) string { return "CZ" + idRandDigitString(r, 8+idRandIntN(r, 3)) },
+	func(r *rand.Rand) string { return "FR" + idRandDigitString(r, 11) },
+	func(r *rand.Rand) string { return "IT" + idRandDigitString(r, 11) },
+	func(r *rand.Rand) string { return "NL" + idRandDigitString(r, 9) + "B" + idRandDigitString(r, 2) },
+	func(r *rand.Rand) string { return "SK" + idRandDigitString(r, 10) },
+	func(r *rand.Rand) string { return "LT" + idRandDigitString(r, 9+3*idRandIntN(r, 2)) },
 	func(r *rand.Rand) string {
-		return "ES" + string(rune('A'+randIntN(r, 26))) + randDigitString(r, 8)
+		return "ES" + string(rune('A'+idRandIntN(r, 26))) + idRandDigitString(r, 8)
 	},
 }
 
-func randDigitString(r *rand.Rand, n int) string {
+func idRandDigitString(r *rand.Rand, n int) string {
 	b := make([]byte, n)
-	randDigits(r, b)
+	idRandDigits(r, b)
 	return string(b)
 }
 
@@ -470,7 +470,7 @@ func randDigitString(r *rand.Rand, n int) string {
 // and a random VAT number of one of several EU countries. A nil r uses the
 // global generator of math/rand/v2.
 func RandomNipVatUe(r *rand.Rand) NipVatUe {
-	gen := vatUeGenerators[randIntN(r, len(vatUeGenerators))]
+	gen := idVatUeGenerators[idRandIntN(r, len(idVatUeGenerators))]
 	return NipVatUe(string(RandomNIP(r)) + "-" + gen(r))
 }
 
@@ -492,7 +492,7 @@ func ParsePeppolID(s string) (PeppolID, error) {
 	if s[1] < 'A' || s[1] > 'Z' || s[2] < 'A' || s[2] > 'Z' {
 		return "", idError(KindPeppolID, s, "characters 2-3 must be uppercase letters")
 	}
-	if !isDigits(s[3:]) {
+	if !idIsDigits(s[3:]) {
 		return "", idError(KindPeppolID, s, "must end with 6 digits")
 	}
 	return PeppolID(s), nil
@@ -512,8 +512,8 @@ func (p PeppolID) String() string { return string(p) }
 func RandomPeppolID(r *rand.Rand) PeppolID {
 	var b strings.Builder
 	b.WriteByte('P')
-	b.WriteByte(byte('A' + randIntN(r, 26)))
-	b.WriteByte(byte('A' + randIntN(r, 26)))
-	b.WriteString(randDigitString(r, 6))
+	b.WriteByte(byte('A' + idRandIntN(r, 26)))
+	b.WriteByte(byte('A' + idRandIntN(r, 26)))
+	b.WriteString(idRandDigitString(r, 6))
 	return PeppolID(b.String())
 }

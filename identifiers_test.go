@@ -12,10 +12,10 @@ import (
 	"github.com/ksef2/ksef/internal/testenv"
 )
 
-// specPatterns loads the "pattern" of the named component schemas from the
+// idSpecPatterns loads the "pattern" of the named component schemas from the
 // official OpenAPI spec, so that our parsers are checked against the
 // regexes KSeF itself publishes.
-func specPatterns(t *testing.T, names ...string) map[string]*regexp.Regexp {
+func idSpecPatterns(t *testing.T, names ...string) map[string]*regexp.Regexp {
 	t.Helper()
 	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
 	if err != nil {
@@ -42,7 +42,7 @@ func specPatterns(t *testing.T, names ...string) map[string]*regexp.Regexp {
 	return out
 }
 
-func wantInvalid(t *testing.T, kind IdentifierKind, s string, err error) {
+func wantInvalidID(t *testing.T, kind IdentifierKind, s string, err error) {
 	t.Helper()
 	if err == nil {
 		t.Errorf("%s %q: accepted, want error", kind, s)
@@ -86,7 +86,7 @@ func TestParseNIP(t *testing.T) {
 		"５２６１０４０８２８",
 	} {
 		_, err := ParseNIP(s)
-		wantInvalid(t, KindNIP, s, err)
+		wantInvalidID(t, KindNIP, s, err)
 	}
 }
 
@@ -127,7 +127,7 @@ func TestParsePESEL(t *testing.T) {
 		"0422290000a",
 	} {
 		_, err := ParsePESEL(s)
-		wantInvalid(t, KindPESEL, s, err)
+		wantInvalidID(t, KindPESEL, s, err)
 	}
 }
 
@@ -166,7 +166,7 @@ func TestParseInternalID(t *testing.T) {
 		"7762811692-1234a", "0762811692-12345",
 	} {
 		_, err := ParseInternalID(s)
-		wantInvalid(t, KindInternalID, s, err)
+		wantInvalidID(t, KindInternalID, s, err)
 	}
 }
 
@@ -202,7 +202,7 @@ func TestParseNipVatUe(t *testing.T) {
 		"7762811692-",
 	} {
 		_, err := ParseNipVatUe(s)
-		wantInvalid(t, KindNipVatUe, s, err)
+		wantInvalidID(t, KindNipVatUe, s, err)
 	}
 }
 
@@ -213,7 +213,7 @@ func TestParsePeppolID(t *testing.T) {
 	}
 	for _, s := range []string{"", "PPL12345", "PPL1234567", "XPL123456", "Ppl123456", "P1L123456", "PPL12345A"} {
 		_, err := ParsePeppolID(s)
-		wantInvalid(t, KindPeppolID, s, err)
+		wantInvalidID(t, KindPeppolID, s, err)
 	}
 }
 
@@ -221,7 +221,7 @@ func TestParsePeppolID(t *testing.T) {
 // parser and the pattern published in the API spec.
 func TestRandomIdentifiersMatchSpec(t *testing.T) {
 	t.Parallel()
-	re := specPatterns(t, "Nip", "Pesel", "InternalId", "NipVatUe", "PeppolId", "KsefNumber")
+	re := idSpecPatterns(t, "Nip", "Pesel", "InternalId", "NipVatUe", "PeppolId", "KsefNumber")
 	r := rand.New(rand.NewPCG(1, 2))
 	check := func(schema, s string, err error) {
 		t.Helper()
@@ -260,7 +260,7 @@ func TestRandomIdentifiersMatchSpec(t *testing.T) {
 // whatever our parsers accept also matches the spec's pattern.
 func TestParsersStricterThanSpec(t *testing.T) {
 	t.Parallel()
-	re := specPatterns(t, "Nip", "Pesel", "InternalId", "NipVatUe", "PeppolId", "KsefNumber")
+	re := idSpecPatterns(t, "Nip", "Pesel", "InternalId", "NipVatUe", "PeppolId", "KsefNumber")
 	r := rand.New(rand.NewPCG(3, 4))
 	const alphabet = "0123456789ABCDEFZ-Pa "
 	mutate := func(s string) string {

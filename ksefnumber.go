@@ -21,8 +21,8 @@ import (
 // issue #26), so [ParseKSeFNumber] checks only their shape.
 type KSeFNumber string
 
-// crc8 computes CRC-8 with polynomial 0x07 and initial value 0 (CRC-8/SMBUS).
-func crc8(data string) byte {
+// ksefCRC8 computes CRC-8 with polynomial 0x07 and initial value 0 (CRC-8/SMBUS).
+func ksefCRC8(data string) byte {
 	var crc byte
 	for i := 0; i < len(data); i++ {
 		crc ^= data[i]
@@ -37,15 +37,15 @@ func crc8(data string) byte {
 	return crc
 }
 
-// checksumString returns the two-character CRC-8 of the first 32
+// ksefChecksum returns the two-character CRC-8 of the first 32
 // characters of s as used by KSeF numbers and collective identifiers.
-func checksumString(data string) string { return fmt.Sprintf("%02X", crc8(data)) }
+func ksefChecksum(data string) string { return fmt.Sprintf("%02X", ksefCRC8(data)) }
 
-// validDateDigits reports whether d (8 digits YYYYMMDD or 6 digits YYYYMM)
+// idValidDate reports whether d (8 digits YYYYMMDD or 6 digits YYYYMM)
 // is a real date with the year allowed by the KSeF API pattern
 // (20[2-9][0-9]|2[1-9]\d{2}|[3-9]\d{3}, i.e. 2020-9999).
-func validDateDigits(d string) bool {
-	if !isDigits(d) {
+func idValidDate(d string) bool {
+	if !idIsDigits(d) {
 		return false
 	}
 	layout := "200601"
@@ -80,17 +80,17 @@ func ParseKSeFNumber(s string) (KSeFNumber, error) {
 	if reason := nipShape(s[:10]); reason != "" {
 		return "", idError(KindKSeFNumber, s, "seller NIP "+reason)
 	}
-	if !validDateDigits(s[11:19]) {
+	if !idValidDate(s[11:19]) {
 		return "", idError(KindKSeFNumber, s, "invalid date")
 	}
-	if !isUpperHex(technical) {
+	if !idIsUpperHex(technical) {
 		return "", idError(KindKSeFNumber, s, "technical part must be uppercase hexadecimal")
 	}
 	sum := s[len(s)-2:]
-	if !isUpperHex(sum) {
+	if !idIsUpperHex(sum) {
 		return "", idError(KindKSeFNumber, s, "checksum must be 2 uppercase hexadecimal digits")
 	}
-	if len(s) == 35 && checksumString(s[:32]) != sum {
+	if len(s) == 35 && ksefChecksum(s[:32]) != sum {
 		return "", idError(KindKSeFNumber, s, "checksum mismatch")
 	}
 	return KSeFNumber(s), nil
@@ -163,16 +163,16 @@ func NewKSeFNumber(nip NIP, date time.Time, r *rand.Rand) KSeFNumber {
 	b.WriteByte('-')
 	b.WriteString(date.Format("20060102"))
 	b.WriteByte('-')
-	b.WriteString(randHex(r, 12))
+	b.WriteString(idRandHex(r, 12))
 	data := b.String()
-	return KSeFNumber(data + "-" + checksumString(data))
+	return KSeFNumber(data + "-" + ksefChecksum(data))
 }
 
-func randHex(r *rand.Rand, n int) string {
+func idRandHex(r *rand.Rand, n int) string {
 	const hexDigits = "0123456789ABCDEF"
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = hexDigits[randIntN(r, 16)]
+		b[i] = hexDigits[idRandIntN(r, 16)]
 	}
 	return string(b)
 }
