@@ -267,3 +267,7 @@ func mustEncrypt(t testing.TB, pub *rsa.PublicKey, token string, ms int64) strin
 func rsaOAEP(pub *rsa.PublicKey, b []byte) ([]byte, error) {
 	return envelope.WrapKey(pub, b)
 }
+
+func credentialsOf(id *TestIdentity) *credentials.Credentials {
+	return &credentials.Credentials{Certificate: id.Certificate, Signer: id.Key}
+}
