@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/ksef2/ksef/qr"
 	"github.com/ksef2/ksef/upo"
 )
 
@@ -52,9 +53,9 @@ type invoiceData struct {
 // Labels printed under the QR codes.
 const (
 	// LabelOffline is printed under KOD I when the invoice has no KSeF number yet.
-	LabelOffline = "OFFLINE"
+	LabelOffline = qr.LabelOffline
 	// LabelCertificate is printed under KOD II.
-	LabelCertificate = "CERTYFIKAT"
+	LabelCertificate = qr.LabelCertificate
 )
 
 // qrCode is a QR code to print: the link and its label.
@@ -66,11 +67,7 @@ type qrCode struct{ link, label string }
 func (inv *Invoice) qrCodes() []qrCode {
 	var codes []qrCode
 	if inv.VerificationLink != "" {
-		label := inv.KSeFNumber
-		if label == "" {
-			label = LabelOffline
-		}
-		codes = append(codes, qrCode{inv.VerificationLink, label})
+		codes = append(codes, qrCode{inv.VerificationLink, qr.InvoiceLabel(inv.KSeFNumber)})
 	}
 	if inv.CertificateLink != "" {
 		codes = append(codes, qrCode{inv.CertificateLink, LabelCertificate})

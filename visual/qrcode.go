@@ -5,26 +5,24 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/boombuler/barcode/qr"
+	"github.com/ksef2/ksef/qr"
 )
 
 // quietZone is the number of light modules around a QR symbol (ISO/IEC 18004).
 const quietZone = 4
 
-// qrMatrix encodes a link as a QR symbol with error correction level M and
-// returns its modules, true for dark, without the quiet zone.
+// qrMatrix encodes a link with package qr (error correction level M, byte
+// mode) and returns its modules, true for dark, without the quiet zone.
 func qrMatrix(link string) ([][]bool, error) {
-	code, err := qr.Encode(link, qr.M, qr.Auto)
+	code, err := qr.Encode(link)
 	if err != nil {
 		return nil, fmt.Errorf("visual: QR code: %w", err)
 	}
-	b := code.Bounds()
-	m := make([][]bool, b.Dy())
+	m := make([][]bool, code.Size())
 	for y := range m {
-		m[y] = make([]bool, b.Dx())
+		m[y] = make([]bool, code.Size())
 		for x := range m[y] {
-			r, _, _, _ := code.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			m[y][x] = r < 0x8000
+			m[y][x] = code.Dark(x, y)
 		}
 	}
 	return m, nil
