@@ -7,3 +7,1709 @@
 //   - xsd/FA/bazowe/KodyKrajow_v10-0E.xsd
 
 package fa3
+
+import "encoding/xml"
+
+// SWIFT_Type is the schema simple type tns:SWIFT_Type (string, pattern).
+type SWIFT_Type string
+
+// TData is the schema simple type tns:TData (date, pattern).
+type TData string
+
+// TDataCzas is the schema simple type tns:TDataCzas (dateTime).
+type TDataCzas string
+
+// TDataT is the schema simple type tns:TDataT (date, pattern).
+type TDataT string
+
+// TDataU is the schema simple type tns:TDataU (date, pattern).
+type TDataU string
+
+// TFormaPlatnosci is the schema simple type tns:TFormaPlatnosci (integer, 7 allowed values).
+type TFormaPlatnosci string
+
+// Values of TFormaPlatnosci.
+const (
+	TFormaPlatnosci_1 TFormaPlatnosci = "1"
+	TFormaPlatnosci_2 TFormaPlatnosci = "2"
+	TFormaPlatnosci_3 TFormaPlatnosci = "3"
+	TFormaPlatnosci_4 TFormaPlatnosci = "4"
+	TFormaPlatnosci_5 TFormaPlatnosci = "5"
+	TFormaPlatnosci_6 TFormaPlatnosci = "6"
+	TFormaPlatnosci_7 TFormaPlatnosci = "7"
+)
+
+// TGLN is the schema simple type tns:TGLN (string, max length 13).
+type TGLN string
+
+// TGTU is the schema simple type tns:TGTU (string, 13 allowed values, max length 256).
+type TGTU string
+
+// Values of TGTU.
+const (
+	TGTUGTU_01 TGTU = "GTU_01"
+	TGTUGTU_02 TGTU = "GTU_02"
+	TGTUGTU_03 TGTU = "GTU_03"
+	TGTUGTU_04 TGTU = "GTU_04"
+	TGTUGTU_05 TGTU = "GTU_05"
+	TGTUGTU_06 TGTU = "GTU_06"
+	TGTUGTU_07 TGTU = "GTU_07"
+	TGTUGTU_08 TGTU = "GTU_08"
+	TGTUGTU_09 TGTU = "GTU_09"
+	TGTUGTU_10 TGTU = "GTU_10"
+	TGTUGTU_11 TGTU = "GTU_11"
+	TGTUGTU_12 TGTU = "GTU_12"
+	TGTUGTU_13 TGTU = "GTU_13"
+)
+
+// TIlosci is the schema simple type tns:TIlosci (decimal, pattern).
+type TIlosci string
+
+// TKodFormularza is the schema simple type tns:TKodFormularza (string, 1 allowed values).
+type TKodFormularza string
+
+// Values of TKodFormularza.
+const (
+	TKodFormularzaFA TKodFormularza = "FA"
+)
+
+// TKodWaluty is the schema simple type tns:TKodWaluty (string, 182 allowed values).
+type TKodWaluty string
+
+// Values of TKodWaluty.
+const (
+	TKodWalutyAED TKodWaluty = "AED"
+	TKodWalutyAFN TKodWaluty = "AFN"
+	TKodWalutyALL TKodWaluty = "ALL"
+	TKodWalutyAMD TKodWaluty = "AMD"
+	TKodWalutyANG TKodWaluty = "ANG"
+	TKodWalutyAOA TKodWaluty = "AOA"
+	TKodWalutyARS TKodWaluty = "ARS"
+	TKodWalutyAUD TKodWaluty = "AUD"
+	TKodWalutyAWG TKodWaluty = "AWG"
+	TKodWalutyAZN TKodWaluty = "AZN"
+	TKodWalutyBAM TKodWaluty = "BAM"
+	TKodWalutyBBD TKodWaluty = "BBD"
+	TKodWalutyBDT TKodWaluty = "BDT"
+	TKodWalutyBGN TKodWaluty = "BGN"
+	TKodWalutyBHD TKodWaluty = "BHD"
+	TKodWalutyBIF TKodWaluty = "BIF"
+	TKodWalutyBMD TKodWaluty = "BMD"
+	TKodWalutyBND TKodWaluty = "BND"
+	TKodWalutyBOB TKodWaluty = "BOB"
+	TKodWalutyBOV TKodWaluty = "BOV"
+	TKodWalutyBRL TKodWaluty = "BRL"
+	TKodWalutyBSD TKodWaluty = "BSD"
+	TKodWalutyBTN TKodWaluty = "BTN"
+	TKodWalutyBWP TKodWaluty = "BWP"
+	TKodWalutyBYN TKodWaluty = "BYN"
+	TKodWalutyBZD TKodWaluty = "BZD"
+	TKodWalutyCAD TKodWaluty = "CAD"
+	TKodWalutyCDF TKodWaluty = "CDF"
+	TKodWalutyCHE TKodWaluty = "CHE"
+	TKodWalutyCHF TKodWaluty = "CHF"
+	TKodWalutyCHW TKodWaluty = "CHW"
+	TKodWalutyCLF TKodWaluty = "CLF"
+	TKodWalutyCLP TKodWaluty = "CLP"
+	TKodWalutyCNY TKodWaluty = "CNY"
+	TKodWalutyCOP TKodWaluty = "COP"
+	TKodWalutyCOU TKodWaluty = "COU"
+	TKodWalutyCRC TKodWaluty = "CRC"
+	TKodWalutyCUC TKodWaluty = "CUC"
+	TKodWalutyCUP TKodWaluty = "CUP"
+	TKodWalutyCVE TKodWaluty = "CVE"
+	TKodWalutyCZK TKodWaluty = "CZK"
+	TKodWalutyDJF TKodWaluty = "DJF"
+	TKodWalutyDKK TKodWaluty = "DKK"
+	TKodWalutyDOP TKodWaluty = "DOP"
+	TKodWalutyDZD TKodWaluty = "DZD"
+	TKodWalutyEGP TKodWaluty = "EGP"
+	TKodWalutyERN TKodWaluty = "ERN"
+	TKodWalutyETB TKodWaluty = "ETB"
+	TKodWalutyEUR TKodWaluty = "EUR"
+	TKodWalutyFJD TKodWaluty = "FJD"
+	TKodWalutyFKP TKodWaluty = "FKP"
+	TKodWalutyGBP TKodWaluty = "GBP"
+	TKodWalutyGEL TKodWaluty = "GEL"
+	TKodWalutyGGP TKodWaluty = "GGP"
+	TKodWalutyGHS TKodWaluty = "GHS"
+	TKodWalutyGIP TKodWaluty = "GIP"
+	TKodWalutyGMD TKodWaluty = "GMD"
+	TKodWalutyGNF TKodWaluty = "GNF"
+	TKodWalutyGTQ TKodWaluty = "GTQ"
+	TKodWalutyGYD TKodWaluty = "GYD"
+	TKodWalutyHKD TKodWaluty = "HKD"
+	TKodWalutyHNL TKodWaluty = "HNL"
+	TKodWalutyHRK TKodWaluty = "HRK"
+	TKodWalutyHTG TKodWaluty = "HTG"
+	TKodWalutyHUF TKodWaluty = "HUF"
+	TKodWalutyIDR TKodWaluty = "IDR"
+	TKodWalutyILS TKodWaluty = "ILS"
+	TKodWalutyIMP TKodWaluty = "IMP"
+	TKodWalutyINR TKodWaluty = "INR"
+	TKodWalutyIQD TKodWaluty = "IQD"
+	TKodWalutyIRR TKodWaluty = "IRR"
+	TKodWalutyISK TKodWaluty = "ISK"
+	TKodWalutyJEP TKodWaluty = "JEP"
+	TKodWalutyJMD TKodWaluty = "JMD"
+	TKodWalutyJOD TKodWaluty = "JOD"
+	TKodWalutyJPY TKodWaluty = "JPY"
+	TKodWalutyKES TKodWaluty = "KES"
+	TKodWalutyKGS TKodWaluty = "KGS"
+	TKodWalutyKHR TKodWaluty = "KHR"
+	TKodWalutyKMF TKodWaluty = "KMF"
+	TKodWalutyKPW TKodWaluty = "KPW"
+	TKodWalutyKRW TKodWaluty = "KRW"
+	TKodWalutyKWD TKodWaluty = "KWD"
+	TKodWalutyKYD TKodWaluty = "KYD"
+	TKodWalutyKZT TKodWaluty = "KZT"
+	TKodWalutyLAK TKodWaluty = "LAK"
+	TKodWalutyLBP TKodWaluty = "LBP"
+	TKodWalutyLKR TKodWaluty = "LKR"
+	TKodWalutyLRD TKodWaluty = "LRD"
+	TKodWalutyLSL TKodWaluty = "LSL"
+	TKodWalutyLYD TKodWaluty = "LYD"
+	TKodWalutyMAD TKodWaluty = "MAD"
+	TKodWalutyMDL TKodWaluty = "MDL"
+	TKodWalutyMGA TKodWaluty = "MGA"
+	TKodWalutyMKD TKodWaluty = "MKD"
+	TKodWalutyMMK TKodWaluty = "MMK"
+	TKodWalutyMNT TKodWaluty = "MNT"
+	TKodWalutyMOP TKodWaluty = "MOP"
+	TKodWalutyMRU TKodWaluty = "MRU"
+	TKodWalutyMUR TKodWaluty = "MUR"
+	TKodWalutyMVR TKodWaluty = "MVR"
+	TKodWalutyMWK TKodWaluty = "MWK"
+	TKodWalutyMXN TKodWaluty = "MXN"
+	TKodWalutyMXV TKodWaluty = "MXV"
+	TKodWalutyMYR TKodWaluty = "MYR"
+	TKodWalutyMZN TKodWaluty = "MZN"
+	TKodWalutyNAD TKodWaluty = "NAD"
+	TKodWalutyNGN TKodWaluty = "NGN"
+	TKodWalutyNIO TKodWaluty = "NIO"
+	TKodWalutyNOK TKodWaluty = "NOK"
+	TKodWalutyNPR TKodWaluty = "NPR"
+	TKodWalutyNZD TKodWaluty = "NZD"
+	TKodWalutyOMR TKodWaluty = "OMR"
+	TKodWalutyPAB TKodWaluty = "PAB"
+	TKodWalutyPEN TKodWaluty = "PEN"
+	TKodWalutyPGK TKodWaluty = "PGK"
+	TKodWalutyPHP TKodWaluty = "PHP"
+	TKodWalutyPKR TKodWaluty = "PKR"
+	TKodWalutyPLN TKodWaluty = "PLN"
+	TKodWalutyPYG TKodWaluty = "PYG"
+	TKodWalutyQAR TKodWaluty = "QAR"
+	TKodWalutyRON TKodWaluty = "RON"
+	TKodWalutyRSD TKodWaluty = "RSD"
+	TKodWalutyRUB TKodWaluty = "RUB"
+	TKodWalutyRWF TKodWaluty = "RWF"
+	TKodWalutySAR TKodWaluty = "SAR"
+	TKodWalutySBD TKodWaluty = "SBD"
+	TKodWalutySCR TKodWaluty = "SCR"
+	TKodWalutySDG TKodWaluty = "SDG"
+	TKodWalutySEK TKodWaluty = "SEK"
+	TKodWalutySGD TKodWaluty = "SGD"
+	TKodWalutySHP TKodWaluty = "SHP"
+	TKodWalutySLL TKodWaluty = "SLL"
+	TKodWalutySOS TKodWaluty = "SOS"
+	TKodWalutySRD TKodWaluty = "SRD"
+	TKodWalutySSP TKodWaluty = "SSP"
+	TKodWalutySTN TKodWaluty = "STN"
+	TKodWalutySVC TKodWaluty = "SVC"
+	TKodWalutySYP TKodWaluty = "SYP"
+	TKodWalutySZL TKodWaluty = "SZL"
+	TKodWalutyTHB TKodWaluty = "THB"
+	TKodWalutyTJS TKodWaluty = "TJS"
+	TKodWalutyTMT TKodWaluty = "TMT"
+	TKodWalutyTND TKodWaluty = "TND"
+	TKodWalutyTOP TKodWaluty = "TOP"
+	TKodWalutyTRY TKodWaluty = "TRY"
+	TKodWalutyTTD TKodWaluty = "TTD"
+	TKodWalutyTWD TKodWaluty = "TWD"
+	TKodWalutyTZS TKodWaluty = "TZS"
+	TKodWalutyUAH TKodWaluty = "UAH"
+	TKodWalutyUGX TKodWaluty = "UGX"
+	TKodWalutyUSD TKodWaluty = "USD"
+	TKodWalutyUSN TKodWaluty = "USN"
+	TKodWalutyUYI TKodWaluty = "UYI"
+	TKodWalutyUYU TKodWaluty = "UYU"
+	TKodWalutyUYW TKodWaluty = "UYW"
+	TKodWalutyUZS TKodWaluty = "UZS"
+	TKodWalutyVES TKodWaluty = "VES"
+	TKodWalutyVND TKodWaluty = "VND"
+	TKodWalutyVUV TKodWaluty = "VUV"
+	TKodWalutyWST TKodWaluty = "WST"
+	TKodWalutyXAF TKodWaluty = "XAF"
+	TKodWalutyXAG TKodWaluty = "XAG"
+	TKodWalutyXAU TKodWaluty = "XAU"
+	TKodWalutyXBA TKodWaluty = "XBA"
+	TKodWalutyXBB TKodWaluty = "XBB"
+	TKodWalutyXBC TKodWaluty = "XBC"
+	TKodWalutyXBD TKodWaluty = "XBD"
+	TKodWalutyXCD TKodWaluty = "XCD"
+	TKodWalutyXCG TKodWaluty = "XCG"
+	TKodWalutyXDR TKodWaluty = "XDR"
+	TKodWalutyXOF TKodWaluty = "XOF"
+	TKodWalutyXPD TKodWaluty = "XPD"
+	TKodWalutyXPF TKodWaluty = "XPF"
+	TKodWalutyXPT TKodWaluty = "XPT"
+	TKodWalutyXSU TKodWaluty = "XSU"
+	TKodWalutyXUA TKodWaluty = "XUA"
+	TKodWalutyXXX TKodWaluty = "XXX"
+	TKodWalutyYER TKodWaluty = "YER"
+	TKodWalutyZAR TKodWaluty = "ZAR"
+	TKodWalutyZMW TKodWaluty = "ZMW"
+	TKodWalutyZWL TKodWaluty = "ZWL"
+)
+
+// TKodyKrajowUE is the schema simple type tns:TKodyKrajowUE (string, 28 allowed values).
+type TKodyKrajowUE string
+
+// Values of TKodyKrajowUE.
+const (
+	TKodyKrajowUEAT TKodyKrajowUE = "AT"
+	TKodyKrajowUEBE TKodyKrajowUE = "BE"
+	TKodyKrajowUEBG TKodyKrajowUE = "BG"
+	TKodyKrajowUECY TKodyKrajowUE = "CY"
+	TKodyKrajowUECZ TKodyKrajowUE = "CZ"
+	TKodyKrajowUEDK TKodyKrajowUE = "DK"
+	TKodyKrajowUEEE TKodyKrajowUE = "EE"
+	TKodyKrajowUEFI TKodyKrajowUE = "FI"
+	TKodyKrajowUEFR TKodyKrajowUE = "FR"
+	TKodyKrajowUEDE TKodyKrajowUE = "DE"
+	TKodyKrajowUEEL TKodyKrajowUE = "EL"
+	TKodyKrajowUEHR TKodyKrajowUE = "HR"
+	TKodyKrajowUEHU TKodyKrajowUE = "HU"
+	TKodyKrajowUEIE TKodyKrajowUE = "IE"
+	TKodyKrajowUEIT TKodyKrajowUE = "IT"
+	TKodyKrajowUELV TKodyKrajowUE = "LV"
+	TKodyKrajowUELT TKodyKrajowUE = "LT"
+	TKodyKrajowUELU TKodyKrajowUE = "LU"
+	TKodyKrajowUEMT TKodyKrajowUE = "MT"
+	TKodyKrajowUENL TKodyKrajowUE = "NL"
+	TKodyKrajowUEPL TKodyKrajowUE = "PL"
+	TKodyKrajowUEPT TKodyKrajowUE = "PT"
+	TKodyKrajowUERO TKodyKrajowUE = "RO"
+	TKodyKrajowUESK TKodyKrajowUE = "SK"
+	TKodyKrajowUESI TKodyKrajowUE = "SI"
+	TKodyKrajowUEES TKodyKrajowUE = "ES"
+	TKodyKrajowUESE TKodyKrajowUE = "SE"
+	TKodyKrajowUEXI TKodyKrajowUE = "XI"
+)
+
+// TKwotowy is the schema simple type tns:TKwotowy (decimal, pattern).
+type TKwotowy string
+
+// TKwotowy2 is the schema simple type tns:TKwotowy2 (decimal, pattern).
+type TKwotowy2 string
+
+// TLadunek is the schema simple type tns:TLadunek (integer, 20 allowed values).
+type TLadunek string
+
+// Values of TLadunek.
+const (
+	TLadunek_1  TLadunek = "1"
+	TLadunek_2  TLadunek = "2"
+	TLadunek_3  TLadunek = "3"
+	TLadunek_4  TLadunek = "4"
+	TLadunek_5  TLadunek = "5"
+	TLadunek_6  TLadunek = "6"
+	TLadunek_7  TLadunek = "7"
+	TLadunek_8  TLadunek = "8"
+	TLadunek_9  TLadunek = "9"
+	TLadunek_10 TLadunek = "10"
+	TLadunek_11 TLadunek = "11"
+	TLadunek_12 TLadunek = "12"
+	TLadunek_13 TLadunek = "13"
+	TLadunek_14 TLadunek = "14"
+	TLadunek_15 TLadunek = "15"
+	TLadunek_16 TLadunek = "16"
+	TLadunek_17 TLadunek = "17"
+	TLadunek_18 TLadunek = "18"
+	TLadunek_19 TLadunek = "19"
+	TLadunek_20 TLadunek = "20"
+)
+
+// TNIPIdWew is the schema simple type tns:TNIPIdWew (string, max length 20, pattern).
+type TNIPIdWew string
+
+// TNaturalny is the schema simple type tns:TNaturalny (integer).
+type TNaturalny string
+
+// TNrRB is the schema simple type tns:TNrRB (string, max length 34).
+type TNrRB string
+
+// TNrVatUE is the schema simple type tns:TNrVatUE (string, pattern).
+type TNrVatUE string
+
+// TNumerKSeF is the schema simple type tns:TNumerKSeF (string, pattern).
+type TNumerKSeF string
+
+// TNumerTelefonu is the schema simple type tns:TNumerTelefonu (string, max length 16).
+type TNumerTelefonu string
+
+// TOznaczenieProcedury is the schema simple type tns:TOznaczenieProcedury (string, 8 allowed values, max length 256).
+type TOznaczenieProcedury string
+
+// Values of TOznaczenieProcedury.
+const (
+	TOznaczenieProceduryWSTO_EE        TOznaczenieProcedury = "WSTO_EE"
+	TOznaczenieProceduryIED            TOznaczenieProcedury = "IED"
+	TOznaczenieProceduryTT_D           TOznaczenieProcedury = "TT_D"
+	TOznaczenieProceduryI_42           TOznaczenieProcedury = "I_42"
+	TOznaczenieProceduryI_63           TOznaczenieProcedury = "I_63"
+	TOznaczenieProceduryB_SPV          TOznaczenieProcedury = "B_SPV"
+	TOznaczenieProceduryB_SPV_DOSTAWA  TOznaczenieProcedury = "B_SPV_DOSTAWA"
+	TOznaczenieProceduryB_MPV_PROWIZJA TOznaczenieProcedury = "B_MPV_PROWIZJA"
+)
+
+// TOznaczenieProceduryZ is the schema simple type tns:TOznaczenieProceduryZ (string, 6 allowed values, max length 256).
+type TOznaczenieProceduryZ string
+
+// Values of TOznaczenieProceduryZ.
+const (
+	TOznaczenieProceduryZWSTO_EE        TOznaczenieProceduryZ = "WSTO_EE"
+	TOznaczenieProceduryZIED            TOznaczenieProceduryZ = "IED"
+	TOznaczenieProceduryZTT_D           TOznaczenieProceduryZ = "TT_D"
+	TOznaczenieProceduryZB_SPV          TOznaczenieProceduryZ = "B_SPV"
+	TOznaczenieProceduryZB_SPV_DOSTAWA  TOznaczenieProceduryZ = "B_SPV_DOSTAWA"
+	TOznaczenieProceduryZB_MPV_PROWIZJA TOznaczenieProceduryZ = "B_MPV_PROWIZJA"
+)
+
+// TProcentowy is the schema simple type tns:TProcentowy (decimal).
+type TProcentowy string
+
+// TRachunekWlasnyBanku is the schema simple type tns:TRachunekWlasnyBanku (integer, 3 allowed values).
+type TRachunekWlasnyBanku string
+
+// Values of TRachunekWlasnyBanku.
+const (
+	TRachunekWlasnyBanku_1 TRachunekWlasnyBanku = "1"
+	TRachunekWlasnyBanku_2 TRachunekWlasnyBanku = "2"
+	TRachunekWlasnyBanku_3 TRachunekWlasnyBanku = "3"
+)
+
+// TRodzajFaktury is the schema simple type tns:TRodzajFaktury (string, 7 allowed values, max length 256).
+type TRodzajFaktury string
+
+// Values of TRodzajFaktury.
+const (
+	TRodzajFakturyVAT     TRodzajFaktury = "VAT"
+	TRodzajFakturyKOR     TRodzajFaktury = "KOR"
+	TRodzajFakturyZAL     TRodzajFaktury = "ZAL"
+	TRodzajFakturyROZ     TRodzajFaktury = "ROZ"
+	TRodzajFakturyUPR     TRodzajFaktury = "UPR"
+	TRodzajFakturyKOR_ZAL TRodzajFaktury = "KOR_ZAL"
+	TRodzajFakturyKOR_ROZ TRodzajFaktury = "KOR_ROZ"
+)
+
+// TRodzajTransportu is the schema simple type tns:TRodzajTransportu (integer, 7 allowed values).
+type TRodzajTransportu string
+
+// Values of TRodzajTransportu.
+const (
+	TRodzajTransportu_1 TRodzajTransportu = "1"
+	TRodzajTransportu_2 TRodzajTransportu = "2"
+	TRodzajTransportu_3 TRodzajTransportu = "3"
+	TRodzajTransportu_4 TRodzajTransportu = "4"
+	TRodzajTransportu_5 TRodzajTransportu = "5"
+	TRodzajTransportu_7 TRodzajTransportu = "7"
+	TRodzajTransportu_8 TRodzajTransportu = "8"
+)
+
+// TRolaPodmiotu3 is the schema simple type tns:TRolaPodmiotu3 (integer, 11 allowed values).
+type TRolaPodmiotu3 string
+
+// Values of TRolaPodmiotu3.
+const (
+	TRolaPodmiotu3_1  TRolaPodmiotu3 = "1"
+	TRolaPodmiotu3_2  TRolaPodmiotu3 = "2"
+	TRolaPodmiotu3_3  TRolaPodmiotu3 = "3"
+	TRolaPodmiotu3_4  TRolaPodmiotu3 = "4"
+	TRolaPodmiotu3_5  TRolaPodmiotu3 = "5"
+	TRolaPodmiotu3_6  TRolaPodmiotu3 = "6"
+	TRolaPodmiotu3_7  TRolaPodmiotu3 = "7"
+	TRolaPodmiotu3_8  TRolaPodmiotu3 = "8"
+	TRolaPodmiotu3_9  TRolaPodmiotu3 = "9"
+	TRolaPodmiotu3_10 TRolaPodmiotu3 = "10"
+	TRolaPodmiotu3_11 TRolaPodmiotu3 = "11"
+)
+
+// TRolaPodmiotuUpowaznionego is the schema simple type tns:TRolaPodmiotuUpowaznionego (integer, 3 allowed values).
+type TRolaPodmiotuUpowaznionego string
+
+// Values of TRolaPodmiotuUpowaznionego.
+const (
+	TRolaPodmiotuUpowaznionego_1 TRolaPodmiotuUpowaznionego = "1"
+	TRolaPodmiotuUpowaznionego_2 TRolaPodmiotuUpowaznionego = "2"
+	TRolaPodmiotuUpowaznionego_3 TRolaPodmiotuUpowaznionego = "3"
+)
+
+// TStatusInfoPodatnika is the schema simple type tns:TStatusInfoPodatnika (integer, 4 allowed values).
+type TStatusInfoPodatnika string
+
+// Values of TStatusInfoPodatnika.
+const (
+	TStatusInfoPodatnika_1 TStatusInfoPodatnika = "1"
+	TStatusInfoPodatnika_2 TStatusInfoPodatnika = "2"
+	TStatusInfoPodatnika_3 TStatusInfoPodatnika = "3"
+	TStatusInfoPodatnika_4 TStatusInfoPodatnika = "4"
+)
+
+// TStawkaPodatku is the schema simple type tns:TStawkaPodatku (string, 14 allowed values, max length 256).
+type TStawkaPodatku string
+
+// Values of TStawkaPodatku.
+const (
+	TStawkaPodatku_23    TStawkaPodatku = "23"
+	TStawkaPodatku_22    TStawkaPodatku = "22"
+	TStawkaPodatku_8     TStawkaPodatku = "8"
+	TStawkaPodatku_7     TStawkaPodatku = "7"
+	TStawkaPodatku_5     TStawkaPodatku = "5"
+	TStawkaPodatku_4     TStawkaPodatku = "4"
+	TStawkaPodatku_3     TStawkaPodatku = "3"
+	TStawkaPodatku_0_KR  TStawkaPodatku = "0 KR"
+	TStawkaPodatku_0_WDT TStawkaPodatku = "0 WDT"
+	TStawkaPodatku_0_EX  TStawkaPodatku = "0 EX"
+	TStawkaPodatkuzw     TStawkaPodatku = "zw"
+	TStawkaPodatkuoo     TStawkaPodatku = "oo"
+	TStawkaPodatkunp_I   TStawkaPodatku = "np I"
+	TStawkaPodatkunp_II  TStawkaPodatku = "np II"
+)
+
+// TTypKorekty is the schema simple type tns:TTypKorekty (integer, 3 allowed values).
+type TTypKorekty string
+
+// Values of TTypKorekty.
+const (
+	TTypKorekty_1 TTypKorekty = "1"
+	TTypKorekty_2 TTypKorekty = "2"
+	TTypKorekty_3 TTypKorekty = "3"
+)
+
+// TZnakowy is the schema simple type tns:TZnakowy (string, max length 256).
+type TZnakowy string
+
+// TZnakowy2 is the schema simple type tns:TZnakowy2 (string, max length 256).
+type TZnakowy2 string
+
+// TZnakowy20 is the schema simple type tns:TZnakowy20 (string, max length 20).
+type TZnakowy20 string
+
+// TZnakowy50 is the schema simple type tns:TZnakowy50 (string, max length 50).
+type TZnakowy50 string
+
+// TZnakowy512 is the schema simple type tns:TZnakowy512 (string, max length 512).
+type TZnakowy512 string
+
+// TAdresEmail is the schema simple type etd:TAdresEmail (string, max length 255, pattern).
+type TAdresEmail string
+
+// TKodKraju is the schema simple type etd:TKodKraju (string, 254 allowed values).
+type TKodKraju string
+
+// Values of TKodKraju.
+const (
+	TKodKrajuAF TKodKraju = "AF"
+	TKodKrajuAX TKodKraju = "AX"
+	TKodKrajuAL TKodKraju = "AL"
+	TKodKrajuDZ TKodKraju = "DZ"
+	TKodKrajuAD TKodKraju = "AD"
+	TKodKrajuAO TKodKraju = "AO"
+	TKodKrajuAI TKodKraju = "AI"
+	TKodKrajuAQ TKodKraju = "AQ"
+	TKodKrajuAG TKodKraju = "AG"
+	TKodKrajuAN TKodKraju = "AN"
+	TKodKrajuSA TKodKraju = "SA"
+	TKodKrajuAR TKodKraju = "AR"
+	TKodKrajuAM TKodKraju = "AM"
+	TKodKrajuAW TKodKraju = "AW"
+	TKodKrajuAU TKodKraju = "AU"
+	TKodKrajuAT TKodKraju = "AT"
+	TKodKrajuAZ TKodKraju = "AZ"
+	TKodKrajuBS TKodKraju = "BS"
+	TKodKrajuBH TKodKraju = "BH"
+	TKodKrajuBD TKodKraju = "BD"
+	TKodKrajuBB TKodKraju = "BB"
+	TKodKrajuBE TKodKraju = "BE"
+	TKodKrajuBZ TKodKraju = "BZ"
+	TKodKrajuBJ TKodKraju = "BJ"
+	TKodKrajuBM TKodKraju = "BM"
+	TKodKrajuBT TKodKraju = "BT"
+	TKodKrajuBY TKodKraju = "BY"
+	TKodKrajuBO TKodKraju = "BO"
+	TKodKrajuBQ TKodKraju = "BQ"
+	TKodKrajuBA TKodKraju = "BA"
+	TKodKrajuBW TKodKraju = "BW"
+	TKodKrajuBR TKodKraju = "BR"
+	TKodKrajuBN TKodKraju = "BN"
+	TKodKrajuIO TKodKraju = "IO"
+	TKodKrajuBG TKodKraju = "BG"
+	TKodKrajuBF TKodKraju = "BF"
+	TKodKrajuBI TKodKraju = "BI"
+	TKodKrajuXC TKodKraju = "XC"
+	TKodKrajuCL TKodKraju = "CL"
+	TKodKrajuCN TKodKraju = "CN"
+	TKodKrajuHR TKodKraju = "HR"
+	TKodKrajuCW TKodKraju = "CW"
+	TKodKrajuCY TKodKraju = "CY"
+	TKodKrajuTD TKodKraju = "TD"
+	TKodKrajuME TKodKraju = "ME"
+	TKodKrajuDK TKodKraju = "DK"
+	TKodKrajuDM TKodKraju = "DM"
+	TKodKrajuDO TKodKraju = "DO"
+	TKodKrajuDJ TKodKraju = "DJ"
+	TKodKrajuEG TKodKraju = "EG"
+	TKodKrajuEC TKodKraju = "EC"
+	TKodKrajuER TKodKraju = "ER"
+	TKodKrajuEE TKodKraju = "EE"
+	TKodKrajuET TKodKraju = "ET"
+	TKodKrajuFK TKodKraju = "FK"
+	TKodKrajuFJ TKodKraju = "FJ"
+	TKodKrajuPH TKodKraju = "PH"
+	TKodKrajuFI TKodKraju = "FI"
+	TKodKrajuFR TKodKraju = "FR"
+	TKodKrajuTF TKodKraju = "TF"
+	TKodKrajuGA TKodKraju = "GA"
+	TKodKrajuGM TKodKraju = "GM"
+	TKodKrajuGH TKodKraju = "GH"
+	TKodKrajuGI TKodKraju = "GI"
+	TKodKrajuGR TKodKraju = "GR"
+	TKodKrajuGD TKodKraju = "GD"
+	TKodKrajuGL TKodKraju = "GL"
+	TKodKrajuGE TKodKraju = "GE"
+	TKodKrajuGU TKodKraju = "GU"
+	TKodKrajuGG TKodKraju = "GG"
+	TKodKrajuGY TKodKraju = "GY"
+	TKodKrajuGF TKodKraju = "GF"
+	TKodKrajuGP TKodKraju = "GP"
+	TKodKrajuGT TKodKraju = "GT"
+	TKodKrajuGN TKodKraju = "GN"
+	TKodKrajuGQ TKodKraju = "GQ"
+	TKodKrajuGW TKodKraju = "GW"
+	TKodKrajuHT TKodKraju = "HT"
+	TKodKrajuES TKodKraju = "ES"
+	TKodKrajuHN TKodKraju = "HN"
+	TKodKrajuHK TKodKraju = "HK"
+	TKodKrajuIN TKodKraju = "IN"
+	TKodKrajuID TKodKraju = "ID"
+	TKodKrajuIQ TKodKraju = "IQ"
+	TKodKrajuIR TKodKraju = "IR"
+	TKodKrajuIE TKodKraju = "IE"
+	TKodKrajuIS TKodKraju = "IS"
+	TKodKrajuIL TKodKraju = "IL"
+	TKodKrajuJM TKodKraju = "JM"
+	TKodKrajuJP TKodKraju = "JP"
+	TKodKrajuYE TKodKraju = "YE"
+	TKodKrajuJE TKodKraju = "JE"
+	TKodKrajuJO TKodKraju = "JO"
+	TKodKrajuKY TKodKraju = "KY"
+	TKodKrajuKH TKodKraju = "KH"
+	TKodKrajuCM TKodKraju = "CM"
+	TKodKrajuCA TKodKraju = "CA"
+	TKodKrajuQA TKodKraju = "QA"
+	TKodKrajuKZ TKodKraju = "KZ"
+	TKodKrajuKE TKodKraju = "KE"
+	TKodKrajuKG TKodKraju = "KG"
+	TKodKrajuKI TKodKraju = "KI"
+	TKodKrajuCO TKodKraju = "CO"
+	TKodKrajuKM TKodKraju = "KM"
+	TKodKrajuCG TKodKraju = "CG"
+	TKodKrajuCD TKodKraju = "CD"
+	TKodKrajuKP TKodKraju = "KP"
+	TKodKrajuXK TKodKraju = "XK"
+	TKodKrajuCR TKodKraju = "CR"
+	TKodKrajuCU TKodKraju = "CU"
+	TKodKrajuKW TKodKraju = "KW"
+	TKodKrajuLA TKodKraju = "LA"
+	TKodKrajuLS TKodKraju = "LS"
+	TKodKrajuLB TKodKraju = "LB"
+	TKodKrajuLR TKodKraju = "LR"
+	TKodKrajuLY TKodKraju = "LY"
+	TKodKrajuLI TKodKraju = "LI"
+	TKodKrajuLT TKodKraju = "LT"
+	TKodKrajuLV TKodKraju = "LV"
+	TKodKrajuLU TKodKraju = "LU"
+	TKodKrajuMK TKodKraju = "MK"
+	TKodKrajuMG TKodKraju = "MG"
+	TKodKrajuYT TKodKraju = "YT"
+	TKodKrajuMO TKodKraju = "MO"
+	TKodKrajuMW TKodKraju = "MW"
+	TKodKrajuMV TKodKraju = "MV"
+	TKodKrajuMY TKodKraju = "MY"
+	TKodKrajuML TKodKraju = "ML"
+	TKodKrajuMT TKodKraju = "MT"
+	TKodKrajuMP TKodKraju = "MP"
+	TKodKrajuMA TKodKraju = "MA"
+	TKodKrajuMQ TKodKraju = "MQ"
+	TKodKrajuMR TKodKraju = "MR"
+	TKodKrajuMU TKodKraju = "MU"
+	TKodKrajuMX TKodKraju = "MX"
+	TKodKrajuXL TKodKraju = "XL"
+	TKodKrajuFM TKodKraju = "FM"
+	TKodKrajuUM TKodKraju = "UM"
+	TKodKrajuMD TKodKraju = "MD"
+	TKodKrajuMC TKodKraju = "MC"
+	TKodKrajuMN TKodKraju = "MN"
+	TKodKrajuMS TKodKraju = "MS"
+	TKodKrajuMZ TKodKraju = "MZ"
+	TKodKrajuMM TKodKraju = "MM"
+	TKodKrajuNA TKodKraju = "NA"
+	TKodKrajuNR TKodKraju = "NR"
+	TKodKrajuNP TKodKraju = "NP"
+	TKodKrajuNL TKodKraju = "NL"
+	TKodKrajuDE TKodKraju = "DE"
+	TKodKrajuNE TKodKraju = "NE"
+	TKodKrajuNG TKodKraju = "NG"
+	TKodKrajuNI TKodKraju = "NI"
+	TKodKrajuNU TKodKraju = "NU"
+	TKodKrajuNF TKodKraju = "NF"
+	TKodKrajuNO TKodKraju = "NO"
+	TKodKrajuNC TKodKraju = "NC"
+	TKodKrajuNZ TKodKraju = "NZ"
+	TKodKrajuPS TKodKraju = "PS"
+	TKodKrajuOM TKodKraju = "OM"
+	TKodKrajuPK TKodKraju = "PK"
+	TKodKrajuPW TKodKraju = "PW"
+	TKodKrajuPA TKodKraju = "PA"
+	TKodKrajuPG TKodKraju = "PG"
+	TKodKrajuPY TKodKraju = "PY"
+	TKodKrajuPE TKodKraju = "PE"
+	TKodKrajuPN TKodKraju = "PN"
+	TKodKrajuPF TKodKraju = "PF"
+	TKodKrajuPL TKodKraju = "PL"
+	TKodKrajuGS TKodKraju = "GS"
+	TKodKrajuPT TKodKraju = "PT"
+	TKodKrajuPR TKodKraju = "PR"
+	TKodKrajuCF TKodKraju = "CF"
+	TKodKrajuCZ TKodKraju = "CZ"
+	TKodKrajuKR TKodKraju = "KR"
+	TKodKrajuZA TKodKraju = "ZA"
+	TKodKrajuRE TKodKraju = "RE"
+	TKodKrajuRU TKodKraju = "RU"
+	TKodKrajuRO TKodKraju = "RO"
+	TKodKrajuRW TKodKraju = "RW"
+	TKodKrajuEH TKodKraju = "EH"
+	TKodKrajuBL TKodKraju = "BL"
+	TKodKrajuKN TKodKraju = "KN"
+	TKodKrajuLC TKodKraju = "LC"
+	TKodKrajuMF TKodKraju = "MF"
+	TKodKrajuVC TKodKraju = "VC"
+	TKodKrajuSV TKodKraju = "SV"
+	TKodKrajuWS TKodKraju = "WS"
+	TKodKrajuAS TKodKraju = "AS"
+	TKodKrajuSM TKodKraju = "SM"
+	TKodKrajuSN TKodKraju = "SN"
+	TKodKrajuRS TKodKraju = "RS"
+	TKodKrajuSC TKodKraju = "SC"
+	TKodKrajuSL TKodKraju = "SL"
+	TKodKrajuSG TKodKraju = "SG"
+	TKodKrajuSK TKodKraju = "SK"
+	TKodKrajuSI TKodKraju = "SI"
+	TKodKrajuSO TKodKraju = "SO"
+	TKodKrajuLK TKodKraju = "LK"
+	TKodKrajuPM TKodKraju = "PM"
+	TKodKrajuUS TKodKraju = "US"
+	TKodKrajuSZ TKodKraju = "SZ"
+	TKodKrajuSD TKodKraju = "SD"
+	TKodKrajuSS TKodKraju = "SS"
+	TKodKrajuSR TKodKraju = "SR"
+	TKodKrajuSJ TKodKraju = "SJ"
+	TKodKrajuSH TKodKraju = "SH"
+	TKodKrajuSY TKodKraju = "SY"
+	TKodKrajuCH TKodKraju = "CH"
+	TKodKrajuSE TKodKraju = "SE"
+	TKodKrajuTJ TKodKraju = "TJ"
+	TKodKrajuTH TKodKraju = "TH"
+	TKodKrajuTW TKodKraju = "TW"
+	TKodKrajuTZ TKodKraju = "TZ"
+	TKodKrajuTG TKodKraju = "TG"
+	TKodKrajuTK TKodKraju = "TK"
+	TKodKrajuTO TKodKraju = "TO"
+	TKodKrajuTT TKodKraju = "TT"
+	TKodKrajuTN TKodKraju = "TN"
+	TKodKrajuTR TKodKraju = "TR"
+	TKodKrajuTM TKodKraju = "TM"
+	TKodKrajuTV TKodKraju = "TV"
+	TKodKrajuUG TKodKraju = "UG"
+	TKodKrajuUA TKodKraju = "UA"
+	TKodKrajuUY TKodKraju = "UY"
+	TKodKrajuUZ TKodKraju = "UZ"
+	TKodKrajuVU TKodKraju = "VU"
+	TKodKrajuWF TKodKraju = "WF"
+	TKodKrajuVA TKodKraju = "VA"
+	TKodKrajuHU TKodKraju = "HU"
+	TKodKrajuVE TKodKraju = "VE"
+	TKodKrajuGB TKodKraju = "GB"
+	TKodKrajuVN TKodKraju = "VN"
+	TKodKrajuIT TKodKraju = "IT"
+	TKodKrajuTL TKodKraju = "TL"
+	TKodKrajuCI TKodKraju = "CI"
+	TKodKrajuBV TKodKraju = "BV"
+	TKodKrajuCX TKodKraju = "CX"
+	TKodKrajuIM TKodKraju = "IM"
+	TKodKrajuSX TKodKraju = "SX"
+	TKodKrajuCK TKodKraju = "CK"
+	TKodKrajuVI TKodKraju = "VI"
+	TKodKrajuVG TKodKraju = "VG"
+	TKodKrajuHM TKodKraju = "HM"
+	TKodKrajuCC TKodKraju = "CC"
+	TKodKrajuMH TKodKraju = "MH"
+	TKodKrajuFO TKodKraju = "FO"
+	TKodKrajuSB TKodKraju = "SB"
+	TKodKrajuST TKodKraju = "ST"
+	TKodKrajuTC TKodKraju = "TC"
+	TKodKrajuZM TKodKraju = "ZM"
+	TKodKrajuCV TKodKraju = "CV"
+	TKodKrajuZW TKodKraju = "ZW"
+	TKodKrajuAE TKodKraju = "AE"
+	TKodKrajuXI TKodKraju = "XI"
+)
+
+// TNrKRS is the schema simple type etd:TNrKRS (string, pattern).
+type TNrKRS string
+
+// TNrNIP is the schema simple type etd:TNrNIP (string, pattern).
+type TNrNIP string
+
+// TNrREGON is the schema simple type etd:TNrREGON (union of 2 types).
+type TNrREGON string
+
+// TTekstowy is the schema simple type etd:TTekstowy (string, max length 3500).
+type TTekstowy string
+
+// TWybor1 is the schema simple type etd:TWybor1 (integer, 1 allowed values).
+type TWybor1 string
+
+// Values of TWybor1.
+const (
+	TWybor1_1 TWybor1 = "1"
+)
+
+// TWybor1_2 is the schema simple type etd:TWybor1_2 (integer, 2 allowed values).
+type TWybor1_2 string
+
+// Values of TWybor1_2.
+const (
+	TWybor1_2_1 TWybor1_2 = "1"
+	TWybor1_2_2 TWybor1_2 = "2"
+)
+
+// Faktura is the root element Faktura of namespace http://crd.gov.pl/wzor/2025/06/25/13775/.
+type Faktura struct {
+	XMLName xml.Name `xml:"http://crd.gov.pl/wzor/2025/06/25/13775/ Faktura"`
+	// Naglowek is element Naglowek (type tns:TNaglowek, required).
+	Naglowek TNaglowek `xml:"Naglowek"`
+	// Podmiot1 is element Podmiot1 (required).
+	Podmiot1 Podmiot1 `xml:"Podmiot1"`
+	// Podmiot2 is element Podmiot2 (required).
+	Podmiot2 Podmiot2 `xml:"Podmiot2"`
+	// Podmiot3 is element Podmiot3 (repeated).
+	Podmiot3 []Podmiot3 `xml:"Podmiot3"`
+	// PodmiotUpowazniony is element PodmiotUpowazniony (optional).
+	PodmiotUpowazniony *PodmiotUpowazniony `xml:"PodmiotUpowazniony,omitempty"`
+	// Fa is element Fa (required).
+	Fa Fa `xml:"Fa"`
+	// Stopka is element Stopka (optional).
+	Stopka *Stopka `xml:"Stopka,omitempty"`
+	// Zalacznik is element Zalacznik (optional).
+	Zalacznik *Zalacznik `xml:"Zalacznik,omitempty"`
+}
+
+// TNaglowek is the schema complex type tns:TNaglowek.
+type TNaglowek struct {
+	// KodFormularza is element KodFormularza (required).
+	KodFormularza KodFormularza `xml:"KodFormularza"`
+	// WariantFormularza is element WariantFormularza (required).
+	WariantFormularza string `xml:"WariantFormularza"`
+	// DataWytworzeniaFa is element DataWytworzeniaFa (required).
+	DataWytworzeniaFa string `xml:"DataWytworzeniaFa"`
+	// SystemInfo is element SystemInfo (type tns:TZnakowy, optional).
+	SystemInfo *TZnakowy `xml:"SystemInfo,omitempty"`
+}
+
+// KodFormularza is the anonymous type of element KodFormularza.
+type KodFormularza struct {
+	// Value is the character content (type tns:TKodFormularza).
+	Value TKodFormularza `xml:",chardata"`
+	// KodSystemowy is attribute kodSystemowy (type xsd:string, required, fixed "FA (3)").
+	KodSystemowy string `xml:"kodSystemowy,attr"`
+	// WersjaSchemy is attribute wersjaSchemy (type xsd:string, required, fixed "1-0E").
+	WersjaSchemy string `xml:"wersjaSchemy,attr"`
+}
+
+// Podmiot1 is the anonymous type of element Podmiot1.
+type Podmiot1 struct {
+	// PrefiksPodatnika is element PrefiksPodatnika (type tns:TKodyKrajowUE, optional, fixed "PL").
+	PrefiksPodatnika *TKodyKrajowUE `xml:"PrefiksPodatnika,omitempty"`
+	// NrEORI is element NrEORI (type tns:TZnakowy, optional).
+	NrEORI *TZnakowy `xml:"NrEORI,omitempty"`
+	// DaneIdentyfikacyjne is element DaneIdentyfikacyjne (type tns:TPodmiot1, required).
+	DaneIdentyfikacyjne TPodmiot1 `xml:"DaneIdentyfikacyjne"`
+	// Adres is element Adres (type tns:TAdres, required).
+	Adres TAdres `xml:"Adres"`
+	// AdresKoresp is element AdresKoresp (optional).
+	AdresKoresp *AdresKoresp `xml:"AdresKoresp,omitempty"`
+	// DaneKontaktowe is element DaneKontaktowe (repeated).
+	DaneKontaktowe []DaneKontaktowe `xml:"DaneKontaktowe"`
+	// StatusInfoPodatnika is element StatusInfoPodatnika (type tns:TStatusInfoPodatnika, optional).
+	StatusInfoPodatnika *TStatusInfoPodatnika `xml:"StatusInfoPodatnika,omitempty"`
+}
+
+// TPodmiot1 is the schema complex type tns:TPodmiot1.
+type TPodmiot1 struct {
+	// NIP is element NIP (type etd:TNrNIP, required).
+	NIP TNrNIP `xml:"NIP"`
+	// Nazwa is element Nazwa (type tns:TZnakowy512, required).
+	Nazwa TZnakowy512 `xml:"Nazwa"`
+}
+
+// TAdres is the schema complex type tns:TAdres.
+type TAdres struct {
+	// KodKraju is element KodKraju (type etd:TKodKraju, required).
+	KodKraju TKodKraju `xml:"KodKraju"`
+	// AdresL1 is element AdresL1 (type tns:TZnakowy512, required).
+	AdresL1 TZnakowy512 `xml:"AdresL1"`
+	// AdresL2 is element AdresL2 (type tns:TZnakowy512, optional).
+	AdresL2 *TZnakowy512 `xml:"AdresL2,omitempty"`
+	// GLN is element GLN (type tns:TGLN, optional).
+	GLN *TGLN `xml:"GLN,omitempty"`
+}
+
+// AdresKoresp is the anonymous type of element AdresKoresp.
+type AdresKoresp struct {
+	// KodKraju is element KodKraju (type etd:TKodKraju, required).
+	KodKraju TKodKraju `xml:"KodKraju"`
+	// AdresL1 is element AdresL1 (type tns:TZnakowy512, required).
+	AdresL1 TZnakowy512 `xml:"AdresL1"`
+	// AdresL2 is element AdresL2 (type tns:TZnakowy512, optional).
+	AdresL2 *TZnakowy512 `xml:"AdresL2,omitempty"`
+	// GLN is element GLN (type tns:TGLN, optional).
+	GLN *TGLN `xml:"GLN,omitempty"`
+}
+
+// DaneKontaktowe is the anonymous type of element DaneKontaktowe.
+type DaneKontaktowe struct {
+	// Email is element Email (type etd:TAdresEmail, optional).
+	Email *TAdresEmail `xml:"Email,omitempty"`
+	// Telefon is element Telefon (type tns:TNumerTelefonu, optional).
+	Telefon *TNumerTelefonu `xml:"Telefon,omitempty"`
+}
+
+// Podmiot2 is the anonymous type of element Podmiot2.
+type Podmiot2 struct {
+	// NrEORI is element NrEORI (type tns:TZnakowy, optional).
+	NrEORI *TZnakowy `xml:"NrEORI,omitempty"`
+	// DaneIdentyfikacyjne is element DaneIdentyfikacyjne (type tns:TPodmiot2, required).
+	DaneIdentyfikacyjne TPodmiot2 `xml:"DaneIdentyfikacyjne"`
+	// Adres is element Adres (type tns:TAdres, optional).
+	Adres *TAdres `xml:"Adres,omitempty"`
+	// AdresKoresp is element AdresKoresp (type tns:TAdres, optional).
+	AdresKoresp *TAdres `xml:"AdresKoresp,omitempty"`
+	// DaneKontaktowe is element DaneKontaktowe (repeated).
+	DaneKontaktowe []Podmiot2DaneKontaktowe `xml:"DaneKontaktowe"`
+	// NrKlienta is element NrKlienta (type tns:TZnakowy, optional).
+	NrKlienta *TZnakowy `xml:"NrKlienta,omitempty"`
+	// IDNabywcy is element IDNabywcy (optional).
+	IDNabywcy *string `xml:"IDNabywcy,omitempty"`
+	// JST is element JST (required).
+	JST string `xml:"JST"`
+	// GV is element GV (required).
+	GV string `xml:"GV"`
+}
+
+// TPodmiot2 is the schema complex type tns:TPodmiot2.
+type TPodmiot2 struct {
+	// NIP is element NIP (type etd:TNrNIP, optional).
+	NIP *TNrNIP `xml:"NIP,omitempty"`
+	// KodUE is element KodUE (type tns:TKodyKrajowUE, optional).
+	KodUE *TKodyKrajowUE `xml:"KodUE,omitempty"`
+	// NrVatUE is element NrVatUE (type tns:TNrVatUE, optional).
+	NrVatUE *TNrVatUE `xml:"NrVatUE,omitempty"`
+	// KodKraju is element KodKraju (type etd:TKodKraju, optional).
+	KodKraju *TKodKraju `xml:"KodKraju,omitempty"`
+	// NrID is element NrID (optional).
+	NrID *string `xml:"NrID,omitempty"`
+	// BrakID is element BrakID (type etd:TWybor1, optional).
+	BrakID *TWybor1 `xml:"BrakID,omitempty"`
+	// Nazwa is element Nazwa (type tns:TZnakowy512, optional).
+	Nazwa *TZnakowy512 `xml:"Nazwa,omitempty"`
+}
+
+// Podmiot2DaneKontaktowe is the anonymous type of element DaneKontaktowe.
+type Podmiot2DaneKontaktowe struct {
+	// Email is element Email (type etd:TAdresEmail, optional).
+	Email *TAdresEmail `xml:"Email,omitempty"`
+	// Telefon is element Telefon (type tns:TNumerTelefonu, optional).
+	Telefon *TNumerTelefonu `xml:"Telefon,omitempty"`
+}
+
+// Podmiot3 is the anonymous type of element Podmiot3.
+type Podmiot3 struct {
+	// IDNabywcy is element IDNabywcy (optional).
+	IDNabywcy *string `xml:"IDNabywcy,omitempty"`
+	// NrEORI is element NrEORI (type tns:TZnakowy, optional).
+	NrEORI *TZnakowy `xml:"NrEORI,omitempty"`
+	// DaneIdentyfikacyjne is element DaneIdentyfikacyjne (type tns:TPodmiot3, required).
+	DaneIdentyfikacyjne TPodmiot3 `xml:"DaneIdentyfikacyjne"`
+	// Adres is element Adres (type tns:TAdres, optional).
+	Adres *TAdres `xml:"Adres,omitempty"`
+	// AdresKoresp is element AdresKoresp (type tns:TAdres, optional).
+	AdresKoresp *TAdres `xml:"AdresKoresp,omitempty"`
+	// DaneKontaktowe is element DaneKontaktowe (repeated).
+	DaneKontaktowe []Podmiot3DaneKontaktowe `xml:"DaneKontaktowe"`
+	// Rola is element Rola (type tns:TRolaPodmiotu3, optional).
+	Rola *TRolaPodmiotu3 `xml:"Rola,omitempty"`
+	// RolaInna is element RolaInna (type etd:TWybor1, optional).
+	RolaInna *TWybor1 `xml:"RolaInna,omitempty"`
+	// OpisRoli is element OpisRoli (type tns:TZnakowy, optional).
+	OpisRoli *TZnakowy `xml:"OpisRoli,omitempty"`
+	// Udzial is element Udzial (type tns:TProcentowy, optional).
+	Udzial *TProcentowy `xml:"Udzial,omitempty"`
+	// NrKlienta is element NrKlienta (type tns:TZnakowy, optional).
+	NrKlienta *TZnakowy `xml:"NrKlienta,omitempty"`
+}
+
+// TPodmiot3 is the schema complex type tns:TPodmiot3.
+type TPodmiot3 struct {
+	// NIP is element NIP (type etd:TNrNIP, optional).
+	NIP *TNrNIP `xml:"NIP,omitempty"`
+	// IDWew is element IDWew (type tns:TNIPIdWew, optional).
+	IDWew *TNIPIdWew `xml:"IDWew,omitempty"`
+	// KodUE is element KodUE (type tns:TKodyKrajowUE, optional).
+	KodUE *TKodyKrajowUE `xml:"KodUE,omitempty"`
+	// NrVatUE is element NrVatUE (type tns:TNrVatUE, optional).
+	NrVatUE *TNrVatUE `xml:"NrVatUE,omitempty"`
+	// KodKraju is element KodKraju (type etd:TKodKraju, optional).
+	KodKraju *TKodKraju `xml:"KodKraju,omitempty"`
+	// NrID is element NrID (optional).
+	NrID *string `xml:"NrID,omitempty"`
+	// BrakID is element BrakID (type etd:TWybor1, optional).
+	BrakID *TWybor1 `xml:"BrakID,omitempty"`
+	// Nazwa is element Nazwa (type tns:TZnakowy512, optional).
+	Nazwa *TZnakowy512 `xml:"Nazwa,omitempty"`
+}
+
+// Podmiot3DaneKontaktowe is the anonymous type of element DaneKontaktowe.
+type Podmiot3DaneKontaktowe struct {
+	// Email is element Email (type etd:TAdresEmail, optional).
+	Email *TAdresEmail `xml:"Email,omitempty"`
+	// Telefon is element Telefon (type tns:TNumerTelefonu, optional).
+	Telefon *TNumerTelefonu `xml:"Telefon,omitempty"`
+}
+
+// PodmiotUpowazniony is the anonymous type of element PodmiotUpowazniony.
+type PodmiotUpowazniony struct {
+	// NrEORI is element NrEORI (type tns:TZnakowy, optional).
+	NrEORI *TZnakowy `xml:"NrEORI,omitempty"`
+	// DaneIdentyfikacyjne is element DaneIdentyfikacyjne (type tns:TPodmiot1, required).
+	DaneIdentyfikacyjne TPodmiot1 `xml:"DaneIdentyfikacyjne"`
+	// Adres is element Adres (type tns:TAdres, required).
+	Adres TAdres `xml:"Adres"`
+	// AdresKoresp is element AdresKoresp (type tns:TAdres, optional).
+	AdresKoresp *TAdres `xml:"AdresKoresp,omitempty"`
+	// DaneKontaktowe is element DaneKontaktowe (repeated).
+	DaneKontaktowe []PodmiotUpowaznionyDaneKontaktowe `xml:"DaneKontaktowe"`
+	// RolaPU is element RolaPU (type tns:TRolaPodmiotuUpowaznionego, required).
+	RolaPU TRolaPodmiotuUpowaznionego `xml:"RolaPU"`
+}
+
+// PodmiotUpowaznionyDaneKontaktowe is the anonymous type of element DaneKontaktowe.
+type PodmiotUpowaznionyDaneKontaktowe struct {
+	// EmailPU is element EmailPU (type etd:TAdresEmail, optional).
+	EmailPU *TAdresEmail `xml:"EmailPU,omitempty"`
+	// TelefonPU is element TelefonPU (type tns:TNumerTelefonu, optional).
+	TelefonPU *TNumerTelefonu `xml:"TelefonPU,omitempty"`
+}
+
+// Fa is the anonymous type of element Fa.
+type Fa struct {
+	// KodWaluty is element KodWaluty (type tns:TKodWaluty, required).
+	KodWaluty TKodWaluty `xml:"KodWaluty"`
+	// P_1 is element P_1 (type tns:TDataT, required).
+	P_1 TDataT `xml:"P_1"`
+	// P_1M is element P_1M (type tns:TZnakowy, optional).
+	P_1M *TZnakowy `xml:"P_1M,omitempty"`
+	// P_2 is element P_2 (type tns:TZnakowy, required).
+	P_2 TZnakowy `xml:"P_2"`
+	// WZ is element WZ (type tns:TZnakowy, repeated).
+	WZ []TZnakowy `xml:"WZ"`
+	// P_6 is element P_6 (type tns:TDataT, optional).
+	P_6 *TDataT `xml:"P_6,omitempty"`
+	// OkresFa is element OkresFa (optional).
+	OkresFa *OkresFa `xml:"OkresFa,omitempty"`
+	// P_13_1 is element P_13_1 (type tns:TKwotowy, optional).
+	P_13_1 *TKwotowy `xml:"P_13_1,omitempty"`
+	// P_14_1 is element P_14_1 (type tns:TKwotowy, optional).
+	P_14_1 *TKwotowy `xml:"P_14_1,omitempty"`
+	// P_14_1W is element P_14_1W (type tns:TKwotowy, optional).
+	P_14_1W *TKwotowy `xml:"P_14_1W,omitempty"`
+	// P_13_2 is element P_13_2 (type tns:TKwotowy, optional).
+	P_13_2 *TKwotowy `xml:"P_13_2,omitempty"`
+	// P_14_2 is element P_14_2 (type tns:TKwotowy, optional).
+	P_14_2 *TKwotowy `xml:"P_14_2,omitempty"`
+	// P_14_2W is element P_14_2W (type tns:TKwotowy, optional).
+	P_14_2W *TKwotowy `xml:"P_14_2W,omitempty"`
+	// P_13_3 is element P_13_3 (type tns:TKwotowy, optional).
+	P_13_3 *TKwotowy `xml:"P_13_3,omitempty"`
+	// P_14_3 is element P_14_3 (type tns:TKwotowy, optional).
+	P_14_3 *TKwotowy `xml:"P_14_3,omitempty"`
+	// P_14_3W is element P_14_3W (type tns:TKwotowy, optional).
+	P_14_3W *TKwotowy `xml:"P_14_3W,omitempty"`
+	// P_13_4 is element P_13_4 (type tns:TKwotowy, optional).
+	P_13_4 *TKwotowy `xml:"P_13_4,omitempty"`
+	// P_14_4 is element P_14_4 (type tns:TKwotowy, optional).
+	P_14_4 *TKwotowy `xml:"P_14_4,omitempty"`
+	// P_14_4W is element P_14_4W (type tns:TKwotowy, optional).
+	P_14_4W *TKwotowy `xml:"P_14_4W,omitempty"`
+	// P_13_5 is element P_13_5 (type tns:TKwotowy, optional).
+	P_13_5 *TKwotowy `xml:"P_13_5,omitempty"`
+	// P_14_5 is element P_14_5 (type tns:TKwotowy, optional).
+	P_14_5 *TKwotowy `xml:"P_14_5,omitempty"`
+	// P_13_6_1 is element P_13_6_1 (type tns:TKwotowy, optional).
+	P_13_6_1 *TKwotowy `xml:"P_13_6_1,omitempty"`
+	// P_13_6_2 is element P_13_6_2 (type tns:TKwotowy, optional).
+	P_13_6_2 *TKwotowy `xml:"P_13_6_2,omitempty"`
+	// P_13_6_3 is element P_13_6_3 (type tns:TKwotowy, optional).
+	P_13_6_3 *TKwotowy `xml:"P_13_6_3,omitempty"`
+	// P_13_7 is element P_13_7 (type tns:TKwotowy, optional).
+	P_13_7 *TKwotowy `xml:"P_13_7,omitempty"`
+	// P_13_8 is element P_13_8 (type tns:TKwotowy, optional).
+	P_13_8 *TKwotowy `xml:"P_13_8,omitempty"`
+	// P_13_9 is element P_13_9 (type tns:TKwotowy, optional).
+	P_13_9 *TKwotowy `xml:"P_13_9,omitempty"`
+	// P_13_10 is element P_13_10 (type tns:TKwotowy, optional).
+	P_13_10 *TKwotowy `xml:"P_13_10,omitempty"`
+	// P_13_11 is element P_13_11 (type tns:TKwotowy, optional).
+	P_13_11 *TKwotowy `xml:"P_13_11,omitempty"`
+	// P_15 is element P_15 (type tns:TKwotowy, required).
+	P_15 TKwotowy `xml:"P_15"`
+	// KursWalutyZ is element KursWalutyZ (type tns:TIlosci, optional).
+	KursWalutyZ *TIlosci `xml:"KursWalutyZ,omitempty"`
+	// Adnotacje is element Adnotacje (required).
+	Adnotacje Adnotacje `xml:"Adnotacje"`
+	// RodzajFaktury is element RodzajFaktury (type tns:TRodzajFaktury, required).
+	RodzajFaktury TRodzajFaktury `xml:"RodzajFaktury"`
+	// PrzyczynaKorekty is element PrzyczynaKorekty (type tns:TZnakowy, optional).
+	PrzyczynaKorekty *TZnakowy `xml:"PrzyczynaKorekty,omitempty"`
+	// TypKorekty is element TypKorekty (type tns:TTypKorekty, optional).
+	TypKorekty *TTypKorekty `xml:"TypKorekty,omitempty"`
+	// DaneFaKorygowanej is element DaneFaKorygowanej (repeated).
+	DaneFaKorygowanej []DaneFaKorygowanej `xml:"DaneFaKorygowanej"`
+	// OkresFaKorygowanej is element OkresFaKorygowanej (type tns:TZnakowy, optional).
+	OkresFaKorygowanej *TZnakowy `xml:"OkresFaKorygowanej,omitempty"`
+	// NrFaKorygowany is element NrFaKorygowany (type tns:TZnakowy, optional).
+	NrFaKorygowany *TZnakowy `xml:"NrFaKorygowany,omitempty"`
+	// Podmiot1K is element Podmiot1K (optional).
+	Podmiot1K *Podmiot1K `xml:"Podmiot1K,omitempty"`
+	// Podmiot2K is element Podmiot2K (repeated).
+	Podmiot2K []Podmiot2K `xml:"Podmiot2K"`
+	// P_15ZK is element P_15ZK (type tns:TKwotowy, optional).
+	P_15ZK *TKwotowy `xml:"P_15ZK,omitempty"`
+	// KursWalutyZK is element KursWalutyZK (type tns:TIlosci, optional).
+	KursWalutyZK *TIlosci `xml:"KursWalutyZK,omitempty"`
+	// ZaliczkaCzesciowa is element ZaliczkaCzesciowa (repeated).
+	ZaliczkaCzesciowa []ZaliczkaCzesciowa `xml:"ZaliczkaCzesciowa"`
+	// FP is element FP (type etd:TWybor1, optional).
+	FP *TWybor1 `xml:"FP,omitempty"`
+	// TP is element TP (type etd:TWybor1, optional).
+	TP *TWybor1 `xml:"TP,omitempty"`
+	// DodatkowyOpis is element DodatkowyOpis (type tns:TKluczWartosc, repeated).
+	DodatkowyOpis []TKluczWartosc `xml:"DodatkowyOpis"`
+	// FakturaZaliczkowa is element FakturaZaliczkowa (repeated).
+	FakturaZaliczkowa []FakturaZaliczkowa `xml:"FakturaZaliczkowa"`
+	// ZwrotAkcyzy is element ZwrotAkcyzy (type etd:TWybor1, optional).
+	ZwrotAkcyzy *TWybor1 `xml:"ZwrotAkcyzy,omitempty"`
+	// FaWiersz is element FaWiersz (repeated).
+	FaWiersz []FaWiersz `xml:"FaWiersz"`
+	// Rozliczenie is element Rozliczenie (optional).
+	Rozliczenie *Rozliczenie `xml:"Rozliczenie,omitempty"`
+	// Platnosc is element Platnosc (optional).
+	Platnosc *Platnosc `xml:"Platnosc,omitempty"`
+	// WarunkiTransakcji is element WarunkiTransakcji (optional).
+	WarunkiTransakcji *WarunkiTransakcji `xml:"WarunkiTransakcji,omitempty"`
+	// Zamowienie is element Zamowienie (optional).
+	Zamowienie *Zamowienie `xml:"Zamowienie,omitempty"`
+}
+
+// OkresFa is the anonymous type of element OkresFa.
+type OkresFa struct {
+	// P_6_Od is element P_6_Od (type tns:TDataT, required).
+	P_6_Od TDataT `xml:"P_6_Od"`
+	// P_6_Do is element P_6_Do (type tns:TDataT, required).
+	P_6_Do TDataT `xml:"P_6_Do"`
+}
+
+// Adnotacje is the anonymous type of element Adnotacje.
+type Adnotacje struct {
+	// P_16 is element P_16 (type etd:TWybor1_2, required).
+	P_16 TWybor1_2 `xml:"P_16"`
+	// P_17 is element P_17 (type etd:TWybor1_2, required).
+	P_17 TWybor1_2 `xml:"P_17"`
+	// P_18 is element P_18 (type etd:TWybor1_2, required).
+	P_18 TWybor1_2 `xml:"P_18"`
+	// P_18A is element P_18A (type etd:TWybor1_2, required).
+	P_18A TWybor1_2 `xml:"P_18A"`
+	// Zwolnienie is element Zwolnienie (required).
+	Zwolnienie Zwolnienie `xml:"Zwolnienie"`
+	// NoweSrodkiTransportu is element NoweSrodkiTransportu (required).
+	NoweSrodkiTransportu NoweSrodkiTransportu `xml:"NoweSrodkiTransportu"`
+	// P_23 is element P_23 (type etd:TWybor1_2, required).
+	P_23 TWybor1_2 `xml:"P_23"`
+	// PMarzy is element PMarzy (required).
+	PMarzy PMarzy `xml:"PMarzy"`
+}
+
+// Zwolnienie is the anonymous type of element Zwolnienie.
+type Zwolnienie struct {
+	// P_19 is element P_19 (type etd:TWybor1, optional).
+	P_19 *TWybor1 `xml:"P_19,omitempty"`
+	// P_19A is element P_19A (type tns:TZnakowy, optional).
+	P_19A *TZnakowy `xml:"P_19A,omitempty"`
+	// P_19B is element P_19B (type tns:TZnakowy, optional).
+	P_19B *TZnakowy `xml:"P_19B,omitempty"`
+	// P_19C is element P_19C (type tns:TZnakowy, optional).
+	P_19C *TZnakowy `xml:"P_19C,omitempty"`
+	// P_19N is element P_19N (type etd:TWybor1, optional).
+	P_19N *TWybor1 `xml:"P_19N,omitempty"`
+}
+
+// NoweSrodkiTransportu is the anonymous type of element NoweSrodkiTransportu.
+type NoweSrodkiTransportu struct {
+	// P_22 is element P_22 (type etd:TWybor1, optional).
+	P_22 *TWybor1 `xml:"P_22,omitempty"`
+	// P_42_5 is element P_42_5 (type etd:TWybor1_2, optional).
+	P_42_5 *TWybor1_2 `xml:"P_42_5,omitempty"`
+	// NowySrodekTransportu is element NowySrodekTransportu (repeated).
+	NowySrodekTransportu []NowySrodekTransportu `xml:"NowySrodekTransportu"`
+	// P_22N is element P_22N (type etd:TWybor1, optional).
+	P_22N *TWybor1 `xml:"P_22N,omitempty"`
+}
+
+// NowySrodekTransportu is the anonymous type of element NowySrodekTransportu.
+type NowySrodekTransportu struct {
+	// P_22A is element P_22A (type tns:TDataT, required).
+	P_22A TDataT `xml:"P_22A"`
+	// P_NrWierszaNST is element P_NrWierszaNST (type tns:TNaturalny, required).
+	P_NrWierszaNST TNaturalny `xml:"P_NrWierszaNST"`
+	// P_22BMK is element P_22BMK (type tns:TZnakowy, optional).
+	P_22BMK *TZnakowy `xml:"P_22BMK,omitempty"`
+	// P_22BMD is element P_22BMD (type tns:TZnakowy, optional).
+	P_22BMD *TZnakowy `xml:"P_22BMD,omitempty"`
+	// P_22BK is element P_22BK (type tns:TZnakowy, optional).
+	P_22BK *TZnakowy `xml:"P_22BK,omitempty"`
+	// P_22BNR is element P_22BNR (type tns:TZnakowy, optional).
+	P_22BNR *TZnakowy `xml:"P_22BNR,omitempty"`
+	// P_22BRP is element P_22BRP (type tns:TZnakowy, optional).
+	P_22BRP *TZnakowy `xml:"P_22BRP,omitempty"`
+	// P_22B is element P_22B (type tns:TZnakowy, optional).
+	P_22B *TZnakowy `xml:"P_22B,omitempty"`
+	// P_22B1 is element P_22B1 (type tns:TZnakowy, optional).
+	P_22B1 *TZnakowy `xml:"P_22B1,omitempty"`
+	// P_22B2 is element P_22B2 (type tns:TZnakowy, optional).
+	P_22B2 *TZnakowy `xml:"P_22B2,omitempty"`
+	// P_22B3 is element P_22B3 (type tns:TZnakowy, optional).
+	P_22B3 *TZnakowy `xml:"P_22B3,omitempty"`
+	// P_22B4 is element P_22B4 (type tns:TZnakowy, optional).
+	P_22B4 *TZnakowy `xml:"P_22B4,omitempty"`
+	// P_22BT is element P_22BT (type tns:TZnakowy, optional).
+	P_22BT *TZnakowy `xml:"P_22BT,omitempty"`
+	// P_22C is element P_22C (type tns:TZnakowy, optional).
+	P_22C *TZnakowy `xml:"P_22C,omitempty"`
+	// P_22C1 is element P_22C1 (type tns:TZnakowy, optional).
+	P_22C1 *TZnakowy `xml:"P_22C1,omitempty"`
+	// P_22D is element P_22D (type tns:TZnakowy, optional).
+	P_22D *TZnakowy `xml:"P_22D,omitempty"`
+	// P_22D1 is element P_22D1 (type tns:TZnakowy, optional).
+	P_22D1 *TZnakowy `xml:"P_22D1,omitempty"`
+}
+
+// PMarzy is the anonymous type of element PMarzy.
+type PMarzy struct {
+	// P_PMarzy is element P_PMarzy (type etd:TWybor1, optional).
+	P_PMarzy *TWybor1 `xml:"P_PMarzy,omitempty"`
+	// P_PMarzy_2 is element P_PMarzy_2 (type etd:TWybor1, optional).
+	P_PMarzy_2 *TWybor1 `xml:"P_PMarzy_2,omitempty"`
+	// P_PMarzy_3_1 is element P_PMarzy_3_1 (type etd:TWybor1, optional).
+	P_PMarzy_3_1 *TWybor1 `xml:"P_PMarzy_3_1,omitempty"`
+	// P_PMarzy_3_2 is element P_PMarzy_3_2 (type etd:TWybor1, optional).
+	P_PMarzy_3_2 *TWybor1 `xml:"P_PMarzy_3_2,omitempty"`
+	// P_PMarzy_3_3 is element P_PMarzy_3_3 (type etd:TWybor1, optional).
+	P_PMarzy_3_3 *TWybor1 `xml:"P_PMarzy_3_3,omitempty"`
+	// P_PMarzyN is element P_PMarzyN (type etd:TWybor1, optional).
+	P_PMarzyN *TWybor1 `xml:"P_PMarzyN,omitempty"`
+}
+
+// DaneFaKorygowanej is the anonymous type of element DaneFaKorygowanej.
+type DaneFaKorygowanej struct {
+	// DataWystFaKorygowanej is element DataWystFaKorygowanej (type tns:TDataT, required).
+	DataWystFaKorygowanej TDataT `xml:"DataWystFaKorygowanej"`
+	// NrFaKorygowanej is element NrFaKorygowanej (type tns:TZnakowy, required).
+	NrFaKorygowanej TZnakowy `xml:"NrFaKorygowanej"`
+	// NrKSeF is element NrKSeF (type etd:TWybor1, optional).
+	NrKSeF *TWybor1 `xml:"NrKSeF,omitempty"`
+	// NrKSeFFaKorygowanej is element NrKSeFFaKorygowanej (type tns:TNumerKSeF, optional).
+	NrKSeFFaKorygowanej *TNumerKSeF `xml:"NrKSeFFaKorygowanej,omitempty"`
+	// NrKSeFN is element NrKSeFN (type etd:TWybor1, optional).
+	NrKSeFN *TWybor1 `xml:"NrKSeFN,omitempty"`
+}
+
+// Podmiot1K is the anonymous type of element Podmiot1K.
+type Podmiot1K struct {
+	// PrefiksPodatnika is element PrefiksPodatnika (type tns:TKodyKrajowUE, optional).
+	PrefiksPodatnika *TKodyKrajowUE `xml:"PrefiksPodatnika,omitempty"`
+	// DaneIdentyfikacyjne is element DaneIdentyfikacyjne (type tns:TPodmiot1, required).
+	DaneIdentyfikacyjne TPodmiot1 `xml:"DaneIdentyfikacyjne"`
+	// Adres is element Adres (type tns:TAdres, required).
+	Adres TAdres `xml:"Adres"`
+}
+
+// Podmiot2K is the anonymous type of element Podmiot2K.
+type Podmiot2K struct {
+	// DaneIdentyfikacyjne is element DaneIdentyfikacyjne (type tns:TPodmiot2, required).
+	DaneIdentyfikacyjne TPodmiot2 `xml:"DaneIdentyfikacyjne"`
+	// Adres is element Adres (type tns:TAdres, optional).
+	Adres *TAdres `xml:"Adres,omitempty"`
+	// IDNabywcy is element IDNabywcy (optional).
+	IDNabywcy *string `xml:"IDNabywcy,omitempty"`
+}
+
+// ZaliczkaCzesciowa is the anonymous type of element ZaliczkaCzesciowa.
+type ZaliczkaCzesciowa struct {
+	// P_6Z is element P_6Z (type tns:TDataT, required).
+	P_6Z TDataT `xml:"P_6Z"`
+	// P_15Z is element P_15Z (type tns:TKwotowy, required).
+	P_15Z TKwotowy `xml:"P_15Z"`
+	// KursWalutyZW is element KursWalutyZW (type tns:TIlosci, optional).
+	KursWalutyZW *TIlosci `xml:"KursWalutyZW,omitempty"`
+}
+
+// TKluczWartosc is the schema complex type tns:TKluczWartosc.
+type TKluczWartosc struct {
+	// NrWiersza is element NrWiersza (type tns:TNaturalny, optional).
+	NrWiersza *TNaturalny `xml:"NrWiersza,omitempty"`
+	// Klucz is element Klucz (type tns:TZnakowy, required).
+	Klucz TZnakowy `xml:"Klucz"`
+	// Wartosc is element Wartosc (type tns:TZnakowy, required).
+	Wartosc TZnakowy `xml:"Wartosc"`
+}
+
+// FakturaZaliczkowa is the anonymous type of element FakturaZaliczkowa.
+type FakturaZaliczkowa struct {
+	// NrKSeFZN is element NrKSeFZN (type etd:TWybor1, optional).
+	NrKSeFZN *TWybor1 `xml:"NrKSeFZN,omitempty"`
+	// NrFaZaliczkowej is element NrFaZaliczkowej (type tns:TZnakowy, optional).
+	NrFaZaliczkowej *TZnakowy `xml:"NrFaZaliczkowej,omitempty"`
+	// NrKSeFFaZaliczkowej is element NrKSeFFaZaliczkowej (type tns:TNumerKSeF, optional).
+	NrKSeFFaZaliczkowej *TNumerKSeF `xml:"NrKSeFFaZaliczkowej,omitempty"`
+}
+
+// FaWiersz is the anonymous type of element FaWiersz.
+type FaWiersz struct {
+	// NrWierszaFa is element NrWierszaFa (type tns:TNaturalny, required).
+	NrWierszaFa TNaturalny `xml:"NrWierszaFa"`
+	// UU_ID is element UU_ID (type tns:TZnakowy50, optional).
+	UU_ID *TZnakowy50 `xml:"UU_ID,omitempty"`
+	// P_6A is element P_6A (type tns:TDataT, optional).
+	P_6A *TDataT `xml:"P_6A,omitempty"`
+	// P_7 is element P_7 (type tns:TZnakowy512, optional).
+	P_7 *TZnakowy512 `xml:"P_7,omitempty"`
+	// Indeks is element Indeks (type tns:TZnakowy50, optional).
+	Indeks *TZnakowy50 `xml:"Indeks,omitempty"`
+	// GTIN is element GTIN (type tns:TZnakowy20, optional).
+	GTIN *TZnakowy20 `xml:"GTIN,omitempty"`
+	// PKWiU is element PKWiU (type tns:TZnakowy50, optional).
+	PKWiU *TZnakowy50 `xml:"PKWiU,omitempty"`
+	// CN is element CN (type tns:TZnakowy50, optional).
+	CN *TZnakowy50 `xml:"CN,omitempty"`
+	// PKOB is element PKOB (type tns:TZnakowy50, optional).
+	PKOB *TZnakowy50 `xml:"PKOB,omitempty"`
+	// P_8A is element P_8A (type tns:TZnakowy, optional).
+	P_8A *TZnakowy `xml:"P_8A,omitempty"`
+	// P_8B is element P_8B (type tns:TIlosci, optional).
+	P_8B *TIlosci `xml:"P_8B,omitempty"`
+	// P_9A is element P_9A (type tns:TKwotowy2, optional).
+	P_9A *TKwotowy2 `xml:"P_9A,omitempty"`
+	// P_9B is element P_9B (type tns:TKwotowy2, optional).
+	P_9B *TKwotowy2 `xml:"P_9B,omitempty"`
+	// P_10 is element P_10 (type tns:TKwotowy2, optional).
+	P_10 *TKwotowy2 `xml:"P_10,omitempty"`
+	// P_11 is element P_11 (type tns:TKwotowy, optional).
+	P_11 *TKwotowy `xml:"P_11,omitempty"`
+	// P_11A is element P_11A (type tns:TKwotowy, optional).
+	P_11A *TKwotowy `xml:"P_11A,omitempty"`
+	// P_11Vat is element P_11Vat (type tns:TKwotowy, optional).
+	P_11Vat *TKwotowy `xml:"P_11Vat,omitempty"`
+	// P_12 is element P_12 (type tns:TStawkaPodatku, optional).
+	P_12 *TStawkaPodatku `xml:"P_12,omitempty"`
+	// P_12_XII is element P_12_XII (type tns:TProcentowy, optional).
+	P_12_XII *TProcentowy `xml:"P_12_XII,omitempty"`
+	// P_12_Zal_15 is element P_12_Zal_15 (type etd:TWybor1, optional).
+	P_12_Zal_15 *TWybor1 `xml:"P_12_Zal_15,omitempty"`
+	// KwotaAkcyzy is element KwotaAkcyzy (type tns:TKwotowy, optional).
+	KwotaAkcyzy *TKwotowy `xml:"KwotaAkcyzy,omitempty"`
+	// GTU is element GTU (type tns:TGTU, optional).
+	GTU *TGTU `xml:"GTU,omitempty"`
+	// Procedura is element Procedura (type tns:TOznaczenieProcedury, optional).
+	Procedura *TOznaczenieProcedury `xml:"Procedura,omitempty"`
+	// KursWaluty is element KursWaluty (type tns:TIlosci, optional).
+	KursWaluty *TIlosci `xml:"KursWaluty,omitempty"`
+	// StanPrzed is element StanPrzed (type etd:TWybor1, optional).
+	StanPrzed *TWybor1 `xml:"StanPrzed,omitempty"`
+}
+
+// Rozliczenie is the anonymous type of element Rozliczenie.
+type Rozliczenie struct {
+	// Obciazenia is element Obciazenia (repeated).
+	Obciazenia []Obciazenia `xml:"Obciazenia"`
+	// SumaObciazen is element SumaObciazen (type tns:TKwotowy, optional).
+	SumaObciazen *TKwotowy `xml:"SumaObciazen,omitempty"`
+	// Odliczenia is element Odliczenia (repeated).
+	Odliczenia []Odliczenia `xml:"Odliczenia"`
+	// SumaOdliczen is element SumaOdliczen (type tns:TKwotowy, optional).
+	SumaOdliczen *TKwotowy `xml:"SumaOdliczen,omitempty"`
+	// DoZaplaty is element DoZaplaty (type tns:TKwotowy, optional).
+	DoZaplaty *TKwotowy `xml:"DoZaplaty,omitempty"`
+	// DoRozliczenia is element DoRozliczenia (type tns:TKwotowy, optional).
+	DoRozliczenia *TKwotowy `xml:"DoRozliczenia,omitempty"`
+}
+
+// Obciazenia is the anonymous type of element Obciazenia.
+type Obciazenia struct {
+	// Kwota is element Kwota (type tns:TKwotowy, required).
+	Kwota TKwotowy `xml:"Kwota"`
+	// Powod is element Powod (type tns:TZnakowy, required).
+	Powod TZnakowy `xml:"Powod"`
+}
+
+// Odliczenia is the anonymous type of element Odliczenia.
+type Odliczenia struct {
+	// Kwota is element Kwota (type tns:TKwotowy, required).
+	Kwota TKwotowy `xml:"Kwota"`
+	// Powod is element Powod (type tns:TZnakowy, required).
+	Powod TZnakowy `xml:"Powod"`
+}
+
+// Platnosc is the anonymous type of element Platnosc.
+type Platnosc struct {
+	// Zaplacono is element Zaplacono (type etd:TWybor1, optional).
+	Zaplacono *TWybor1 `xml:"Zaplacono,omitempty"`
+	// DataZaplaty is element DataZaplaty (type tns:TData, optional).
+	DataZaplaty *TData `xml:"DataZaplaty,omitempty"`
+	// ZnacznikZaplatyCzesciowej is element ZnacznikZaplatyCzesciowej (type etd:TWybor1_2, optional).
+	ZnacznikZaplatyCzesciowej *TWybor1_2 `xml:"ZnacznikZaplatyCzesciowej,omitempty"`
+	// ZaplataCzesciowa is element ZaplataCzesciowa (repeated).
+	ZaplataCzesciowa []ZaplataCzesciowa `xml:"ZaplataCzesciowa"`
+	// TerminPlatnosci is element TerminPlatnosci (repeated).
+	TerminPlatnosci []TerminPlatnosci `xml:"TerminPlatnosci"`
+	// FormaPlatnosci is element FormaPlatnosci (type tns:TFormaPlatnosci, optional).
+	FormaPlatnosci *TFormaPlatnosci `xml:"FormaPlatnosci,omitempty"`
+	// PlatnoscInna is element PlatnoscInna (type etd:TWybor1, optional).
+	PlatnoscInna *TWybor1 `xml:"PlatnoscInna,omitempty"`
+	// OpisPlatnosci is element OpisPlatnosci (type tns:TZnakowy, optional).
+	OpisPlatnosci *TZnakowy `xml:"OpisPlatnosci,omitempty"`
+	// RachunekBankowy is element RachunekBankowy (type tns:TRachunekBankowy, repeated).
+	RachunekBankowy []TRachunekBankowy `xml:"RachunekBankowy"`
+	// RachunekBankowyFaktora is element RachunekBankowyFaktora (type tns:TRachunekBankowy, repeated).
+	RachunekBankowyFaktora []TRachunekBankowy `xml:"RachunekBankowyFaktora"`
+	// Skonto is element Skonto (optional).
+	Skonto *Skonto `xml:"Skonto,omitempty"`
+	// LinkDoPlatnosci is element LinkDoPlatnosci (optional).
+	LinkDoPlatnosci *string `xml:"LinkDoPlatnosci,omitempty"`
+	// IPKSeF is element IPKSeF (optional).
+	IPKSeF *string `xml:"IPKSeF,omitempty"`
+}
+
+// ZaplataCzesciowa is the anonymous type of element ZaplataCzesciowa.
+type ZaplataCzesciowa struct {
+	// KwotaZaplatyCzesciowej is element KwotaZaplatyCzesciowej (type tns:TKwotowy, required).
+	KwotaZaplatyCzesciowej TKwotowy `xml:"KwotaZaplatyCzesciowej"`
+	// DataZaplatyCzesciowej is element DataZaplatyCzesciowej (type tns:TData, required).
+	DataZaplatyCzesciowej TData `xml:"DataZaplatyCzesciowej"`
+	// FormaPlatnosci is element FormaPlatnosci (type tns:TFormaPlatnosci, optional).
+	FormaPlatnosci *TFormaPlatnosci `xml:"FormaPlatnosci,omitempty"`
+	// PlatnoscInna is element PlatnoscInna (type etd:TWybor1, optional).
+	PlatnoscInna *TWybor1 `xml:"PlatnoscInna,omitempty"`
+	// OpisPlatnosci is element OpisPlatnosci (type tns:TZnakowy, optional).
+	OpisPlatnosci *TZnakowy `xml:"OpisPlatnosci,omitempty"`
+}
+
+// TerminPlatnosci is the anonymous type of element TerminPlatnosci.
+type TerminPlatnosci struct {
+	// Termin is element Termin (type tns:TData, optional).
+	Termin *TData `xml:"Termin,omitempty"`
+	// TerminOpis is element TerminOpis (optional).
+	TerminOpis *TerminOpis `xml:"TerminOpis,omitempty"`
+}
+
+// TerminOpis is the anonymous type of element TerminOpis.
+type TerminOpis struct {
+	// Ilosc is element Ilosc (type xsd:integer, required).
+	Ilosc string `xml:"Ilosc"`
+	// Jednostka is element Jednostka (type tns:TZnakowy50, required).
+	Jednostka TZnakowy50 `xml:"Jednostka"`
+	// ZdarzeniePoczatkowe is element ZdarzeniePoczatkowe (type tns:TZnakowy, required).
+	ZdarzeniePoczatkowe TZnakowy `xml:"ZdarzeniePoczatkowe"`
+}
+
+// TRachunekBankowy is the schema complex type tns:TRachunekBankowy.
+type TRachunekBankowy struct {
+	// NrRB is element NrRB (type tns:TNrRB, required).
+	NrRB TNrRB `xml:"NrRB"`
+	// SWIFT is element SWIFT (type tns:SWIFT_Type, optional).
+	SWIFT *SWIFT_Type `xml:"SWIFT,omitempty"`
+	// RachunekWlasnyBanku is element RachunekWlasnyBanku (type tns:TRachunekWlasnyBanku, optional).
+	RachunekWlasnyBanku *TRachunekWlasnyBanku `xml:"RachunekWlasnyBanku,omitempty"`
+	// NazwaBanku is element NazwaBanku (type tns:TZnakowy, optional).
+	NazwaBanku *TZnakowy `xml:"NazwaBanku,omitempty"`
+	// OpisRachunku is element OpisRachunku (type tns:TZnakowy, optional).
+	OpisRachunku *TZnakowy `xml:"OpisRachunku,omitempty"`
+}
+
+// Skonto is the anonymous type of element Skonto.
+type Skonto struct {
+	// WarunkiSkonta is element WarunkiSkonta (type tns:TZnakowy, required).
+	WarunkiSkonta TZnakowy `xml:"WarunkiSkonta"`
+	// WysokoscSkonta is element WysokoscSkonta (type tns:TZnakowy, required).
+	WysokoscSkonta TZnakowy `xml:"WysokoscSkonta"`
+}
+
+// WarunkiTransakcji is the anonymous type of element WarunkiTransakcji.
+type WarunkiTransakcji struct {
+	// Umowy is element Umowy (repeated).
+	Umowy []Umowy `xml:"Umowy"`
+	// Zamowienia is element Zamowienia (repeated).
+	Zamowienia []Zamowienia `xml:"Zamowienia"`
+	// NrPartiiTowaru is element NrPartiiTowaru (type tns:TZnakowy, repeated).
+	NrPartiiTowaru []TZnakowy `xml:"NrPartiiTowaru"`
+	// WarunkiDostawy is element WarunkiDostawy (type tns:TZnakowy, optional).
+	WarunkiDostawy *TZnakowy `xml:"WarunkiDostawy,omitempty"`
+	// KursUmowny is element KursUmowny (type tns:TIlosci, optional).
+	KursUmowny *TIlosci `xml:"KursUmowny,omitempty"`
+	// WalutaUmowna is element WalutaUmowna (type tns:TKodWaluty, optional).
+	WalutaUmowna *TKodWaluty `xml:"WalutaUmowna,omitempty"`
+	// Transport is element Transport (repeated).
+	Transport []Transport `xml:"Transport"`
+	// PodmiotPosredniczacy is element PodmiotPosredniczacy (type etd:TWybor1, optional).
+	PodmiotPosredniczacy *TWybor1 `xml:"PodmiotPosredniczacy,omitempty"`
+}
+
+// Umowy is the anonymous type of element Umowy.
+type Umowy struct {
+	// DataUmowy is element DataUmowy (type tns:TDataU, optional).
+	DataUmowy *TDataU `xml:"DataUmowy,omitempty"`
+	// NrUmowy is element NrUmowy (type tns:TZnakowy, optional).
+	NrUmowy *TZnakowy `xml:"NrUmowy,omitempty"`
+}
+
+// Zamowienia is the anonymous type of element Zamowienia.
+type Zamowienia struct {
+	// DataZamowienia is element DataZamowienia (type tns:TDataU, optional).
+	DataZamowienia *TDataU `xml:"DataZamowienia,omitempty"`
+	// NrZamowienia is element NrZamowienia (type tns:TZnakowy, optional).
+	NrZamowienia *TZnakowy `xml:"NrZamowienia,omitempty"`
+}
+
+// Transport is the anonymous type of element Transport.
+type Transport struct {
+	// RodzajTransportu is element RodzajTransportu (type tns:TRodzajTransportu, optional).
+	RodzajTransportu *TRodzajTransportu `xml:"RodzajTransportu,omitempty"`
+	// TransportInny is element TransportInny (type etd:TWybor1, optional).
+	TransportInny *TWybor1 `xml:"TransportInny,omitempty"`
+	// OpisInnegoTransportu is element OpisInnegoTransportu (type tns:TZnakowy50, optional).
+	OpisInnegoTransportu *TZnakowy50 `xml:"OpisInnegoTransportu,omitempty"`
+	// Przewoznik is element Przewoznik (optional).
+	Przewoznik *Przewoznik `xml:"Przewoznik,omitempty"`
+	// NrZleceniaTransportu is element NrZleceniaTransportu (type tns:TZnakowy, optional).
+	NrZleceniaTransportu *TZnakowy `xml:"NrZleceniaTransportu,omitempty"`
+	// OpisLadunku is element OpisLadunku (type tns:TLadunek, optional).
+	OpisLadunku *TLadunek `xml:"OpisLadunku,omitempty"`
+	// LadunekInny is element LadunekInny (type etd:TWybor1, optional).
+	LadunekInny *TWybor1 `xml:"LadunekInny,omitempty"`
+	// OpisInnegoLadunku is element OpisInnegoLadunku (type tns:TZnakowy50, optional).
+	OpisInnegoLadunku *TZnakowy50 `xml:"OpisInnegoLadunku,omitempty"`
+	// JednostkaOpakowania is element JednostkaOpakowania (type tns:TZnakowy, optional).
+	JednostkaOpakowania *TZnakowy `xml:"JednostkaOpakowania,omitempty"`
+	// DataGodzRozpTransportu is element DataGodzRozpTransportu (type tns:TDataCzas, optional).
+	DataGodzRozpTransportu *TDataCzas `xml:"DataGodzRozpTransportu,omitempty"`
+	// DataGodzZakTransportu is element DataGodzZakTransportu (type tns:TDataCzas, optional).
+	DataGodzZakTransportu *TDataCzas `xml:"DataGodzZakTransportu,omitempty"`
+	// WysylkaZ is element WysylkaZ (type tns:TAdres, optional).
+	WysylkaZ *TAdres `xml:"WysylkaZ,omitempty"`
+	// WysylkaPrzez is element WysylkaPrzez (type tns:TAdres, repeated).
+	WysylkaPrzez []TAdres `xml:"WysylkaPrzez"`
+	// WysylkaDo is element WysylkaDo (type tns:TAdres, optional).
+	WysylkaDo *TAdres `xml:"WysylkaDo,omitempty"`
+}
+
+// Przewoznik is the anonymous type of element Przewoznik.
+type Przewoznik struct {
+	// DaneIdentyfikacyjne is element DaneIdentyfikacyjne (type tns:TPodmiot2, required).
+	DaneIdentyfikacyjne TPodmiot2 `xml:"DaneIdentyfikacyjne"`
+	// AdresPrzewoznika is element AdresPrzewoznika (type tns:TAdres, required).
+	AdresPrzewoznika TAdres `xml:"AdresPrzewoznika"`
+}
+
+// Zamowienie is the anonymous type of element Zamowienie.
+type Zamowienie struct {
+	// WartoscZamowienia is element WartoscZamowienia (type tns:TKwotowy, required).
+	WartoscZamowienia TKwotowy `xml:"WartoscZamowienia"`
+	// ZamowienieWiersz is element ZamowienieWiersz (repeated).
+	ZamowienieWiersz []ZamowienieWiersz `xml:"ZamowienieWiersz"`
+}
+
+// ZamowienieWiersz is the anonymous type of element ZamowienieWiersz.
+type ZamowienieWiersz struct {
+	// NrWierszaZam is element NrWierszaZam (type tns:TNaturalny, required).
+	NrWierszaZam TNaturalny `xml:"NrWierszaZam"`
+	// UU_IDZ is element UU_IDZ (type tns:TZnakowy50, optional).
+	UU_IDZ *TZnakowy50 `xml:"UU_IDZ,omitempty"`
+	// P_7Z is element P_7Z (type tns:TZnakowy512, optional).
+	P_7Z *TZnakowy512 `xml:"P_7Z,omitempty"`
+	// IndeksZ is element IndeksZ (type tns:TZnakowy50, optional).
+	IndeksZ *TZnakowy50 `xml:"IndeksZ,omitempty"`
+	// GTINZ is element GTINZ (type tns:TZnakowy20, optional).
+	GTINZ *TZnakowy20 `xml:"GTINZ,omitempty"`
+	// PKWiUZ is element PKWiUZ (type tns:TZnakowy50, optional).
+	PKWiUZ *TZnakowy50 `xml:"PKWiUZ,omitempty"`
+	// CNZ is element CNZ (type tns:TZnakowy50, optional).
+	CNZ *TZnakowy50 `xml:"CNZ,omitempty"`
+	// PKOBZ is element PKOBZ (type tns:TZnakowy50, optional).
+	PKOBZ *TZnakowy50 `xml:"PKOBZ,omitempty"`
+	// P_8AZ is element P_8AZ (type tns:TZnakowy, optional).
+	P_8AZ *TZnakowy `xml:"P_8AZ,omitempty"`
+	// P_8BZ is element P_8BZ (type tns:TIlosci, optional).
+	P_8BZ *TIlosci `xml:"P_8BZ,omitempty"`
+	// P_9AZ is element P_9AZ (type tns:TKwotowy2, optional).
+	P_9AZ *TKwotowy2 `xml:"P_9AZ,omitempty"`
+	// P_11NettoZ is element P_11NettoZ (type tns:TKwotowy, optional).
+	P_11NettoZ *TKwotowy `xml:"P_11NettoZ,omitempty"`
+	// P_11VatZ is element P_11VatZ (type tns:TKwotowy, optional).
+	P_11VatZ *TKwotowy `xml:"P_11VatZ,omitempty"`
+	// P_12Z is element P_12Z (type tns:TStawkaPodatku, optional).
+	P_12Z *TStawkaPodatku `xml:"P_12Z,omitempty"`
+	// P_12Z_XII is element P_12Z_XII (type tns:TProcentowy, optional).
+	P_12Z_XII *TProcentowy `xml:"P_12Z_XII,omitempty"`
+	// P_12Z_Zal_15 is element P_12Z_Zal_15 (type etd:TWybor1, optional).
+	P_12Z_Zal_15 *TWybor1 `xml:"P_12Z_Zal_15,omitempty"`
+	// GTUZ is element GTUZ (type tns:TGTU, optional).
+	GTUZ *TGTU `xml:"GTUZ,omitempty"`
+	// ProceduraZ is element ProceduraZ (type tns:TOznaczenieProceduryZ, optional).
+	ProceduraZ *TOznaczenieProceduryZ `xml:"ProceduraZ,omitempty"`
+	// KwotaAkcyzyZ is element KwotaAkcyzyZ (type tns:TKwotowy, optional).
+	KwotaAkcyzyZ *TKwotowy `xml:"KwotaAkcyzyZ,omitempty"`
+	// StanPrzedZ is element StanPrzedZ (type etd:TWybor1, optional).
+	StanPrzedZ *TWybor1 `xml:"StanPrzedZ,omitempty"`
+}
+
+// Stopka is the anonymous type of element Stopka.
+type Stopka struct {
+	// Informacje is element Informacje (repeated).
+	Informacje []Informacje `xml:"Informacje"`
+	// Rejestry is element Rejestry (repeated).
+	Rejestry []Rejestry `xml:"Rejestry"`
+}
+
+// Informacje is the anonymous type of element Informacje.
+type Informacje struct {
+	// StopkaFaktury is element StopkaFaktury (type etd:TTekstowy, optional).
+	StopkaFaktury *TTekstowy `xml:"StopkaFaktury,omitempty"`
+}
+
+// Rejestry is the anonymous type of element Rejestry.
+type Rejestry struct {
+	// PelnaNazwa is element PelnaNazwa (type tns:TZnakowy, optional).
+	PelnaNazwa *TZnakowy `xml:"PelnaNazwa,omitempty"`
+	// KRS is element KRS (type etd:TNrKRS, optional).
+	KRS *TNrKRS `xml:"KRS,omitempty"`
+	// REGON is element REGON (type etd:TNrREGON, optional).
+	REGON *TNrREGON `xml:"REGON,omitempty"`
+	// BDO is element BDO (optional).
+	BDO *string `xml:"BDO,omitempty"`
+}
+
+// Zalacznik is the anonymous type of element Zalacznik.
+type Zalacznik struct {
+	// BlokDanych is element BlokDanych (repeated).
+	BlokDanych []BlokDanych `xml:"BlokDanych"`
+}
+
+// BlokDanych is the anonymous type of element BlokDanych.
+type BlokDanych struct {
+	// ZNaglowek is element ZNaglowek (type tns:TZnakowy512, optional).
+	ZNaglowek *TZnakowy512 `xml:"ZNaglowek,omitempty"`
+	// MetaDane is element MetaDane (repeated).
+	MetaDane []MetaDane `xml:"MetaDane"`
+	// Tekst is element Tekst (optional).
+	Tekst *Tekst `xml:"Tekst,omitempty"`
+	// Tabela is element Tabela (repeated).
+	Tabela []Tabela `xml:"Tabela"`
+}
+
+// MetaDane is the anonymous type of element MetaDane.
+type MetaDane struct {
+	// ZKlucz is element ZKlucz (type tns:TZnakowy, required).
+	ZKlucz TZnakowy `xml:"ZKlucz"`
+	// ZWartosc is element ZWartosc (type tns:TZnakowy, required).
+	ZWartosc TZnakowy `xml:"ZWartosc"`
+}
+
+// Tekst is the anonymous type of element Tekst.
+type Tekst struct {
+	// Akapit is element Akapit (type tns:TZnakowy512, repeated).
+	Akapit []TZnakowy512 `xml:"Akapit"`
+}
+
+// Tabela is the anonymous type of element Tabela.
+type Tabela struct {
+	// TMetaDane is element TMetaDane (repeated).
+	TMetaDane []TMetaDane `xml:"TMetaDane"`
+	// Opis is element Opis (type tns:TZnakowy512, optional).
+	Opis *TZnakowy512 `xml:"Opis,omitempty"`
+	// TNaglowek is element TNaglowek (required).
+	TNaglowek TabelaTNaglowek `xml:"TNaglowek"`
+	// Wiersz is element Wiersz (repeated).
+	Wiersz []Wiersz `xml:"Wiersz"`
+	// Suma is element Suma (optional).
+	Suma *Suma `xml:"Suma,omitempty"`
+}
+
+// TMetaDane is the anonymous type of element TMetaDane.
+type TMetaDane struct {
+	// TKlucz is element TKlucz (type tns:TZnakowy, required).
+	TKlucz TZnakowy `xml:"TKlucz"`
+	// TWartosc is element TWartosc (type tns:TZnakowy, required).
+	TWartosc TZnakowy `xml:"TWartosc"`
+}
+
+// TabelaTNaglowek is the anonymous type of element TNaglowek.
+type TabelaTNaglowek struct {
+	// Kol is element Kol (repeated).
+	Kol []Kol `xml:"Kol"`
+}
+
+// Kol is the anonymous type of element Kol.
+type Kol struct {
+	// Typ is attribute Typ (required).
+	Typ string `xml:"Typ,attr"`
+	// NKom is element NKom (required).
+	NKom NKom `xml:"NKom"`
+}
+
+// NKom is the anonymous type of element NKom.
+type NKom struct {
+	// Value is the character content (type tns:TZnakowy2).
+	Value TZnakowy2 `xml:",chardata"`
+}
+
+// Wiersz is the anonymous type of element Wiersz.
+type Wiersz struct {
+	// WKom is element WKom (type tns:TZnakowy2, repeated).
+	WKom []TZnakowy2 `xml:"WKom"`
+}
+
+// Suma is the anonymous type of element Suma.
+type Suma struct {
+	// SKom is element SKom (type tns:TZnakowy2, repeated).
+	SKom []TZnakowy2 `xml:"SKom"`
+}

@@ -31,4 +31,22 @@ func TestMutantsAgreeWithXmllint(t *testing.T) {
 	if len(cases) < 2000 {
 		t.Errorf("only %d mutants", len(cases))
 	}
+	// Every valid mutant must also survive the typed model unchanged.
+	trips := 0
+	for _, c := range cases {
+		if ValidateBytes(c.Doc) != nil {
+			continue
+		}
+		d, err := roundTrip(c.Doc)
+		if err != nil {
+			t.Errorf("%s (%s): %v", c.Name, c.Desc, err)
+			continue
+		}
+		if d != "" {
+			t.Errorf("%s (%s): round trip lost data at %s", c.Name, c.Desc, d)
+			continue
+		}
+		trips++
+	}
+	t.Logf("round trips of valid mutants: %d lossless", trips)
 }
