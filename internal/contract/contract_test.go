@@ -1,11 +1,12 @@
 package contract
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -433,7 +434,6 @@ func TestRecorderIsHijackerAndFlusher(t *testing.T) {
 	if _, ok := w.(http.Hijacker); !ok {
 		t.Error("recorder is not a Hijacker")
 	}
-	var _ = bufio.NewReader
 }
 
 func TestSchemaUsageAndProperties(t *testing.T) {
@@ -473,5 +473,38 @@ func BenchmarkMiddlewareRequestBody(b *testing.B) {
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, withJSON(httptest.NewRequest("POST", "/v2/auth/ksef-token", strings.NewReader(body))))
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	if _, err := Load(t.TempDir()); err == nil || !strings.HasPrefix(err.Error(), "contract: ") {
+		t.Errorf("Load of an empty directory: %v", err)
+	}
+	dir := t.TempDir()
+	writeSpec(t, dir, `{"openapi":"3.0.4","info":{"title":"x","version":"1"},"paths":{"/a":{"get":{"responses":{"200":{"description":"ok"}}}}},"components":{"schemas":{"X":{"type":"object","properties":{"a":{"type":"strin"}}}}}}`)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "not valid OpenAPI") {
+		t.Errorf("Load of an invalid document: %v", err)
+	}
+}
+
+func TestLoadUnknownPatchVersion(t *testing.T) {
+	dir := t.TempDir()
+	writeSpec(t, dir, `{"openapi":"3.0.9","info":{"title":"x","version":"1"},"servers":[{"url":"https://example.invalid/v2"}],"paths":{"/a/{id}":{"get":{"parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"ok"}}}}}}`)
+	s, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops := s.Operations(); len(ops) != 1 || ops[0].Key() != "GET /a/{id}" {
+		t.Errorf("operations %v", ops)
+	}
+	if _, params, err := s.Find("GET", "/a/42"); err != nil || params["id"] != "42" {
+		t.Errorf("Find: %v %v", params, err)
+	}
+}
+
+func writeSpec(t *testing.T, dir, doc string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "openapi.json"), []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
