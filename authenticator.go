@@ -53,6 +53,7 @@ type TokenManager struct {
 
 	mu       sync.Mutex
 	access   TokenInfo
+	obtained time.Time // when access was obtained
 	refresh  TokenInfo
 	inflight chan struct{} // closed when the running refresh ends
 	lastErr  error         // result of the last refresh, for waiters
@@ -70,7 +71,7 @@ func NewTokenManager(c *Client, access, refresh TokenInfo) *TokenManager {
 	if c.cfg.auth != nil {
 		base = c.withAuth(nil)
 	}
-	return &TokenManager{c: base, skew: defaultRefreshSkew, access: access, refresh: refresh}
+	return &TokenManager{c: base, skew: defaultRefreshSkew, access: access, obtained: time.Now(), refresh: refresh}
 }
 
 // Tokens returns the current access and refresh tokens (for example to
@@ -85,7 +86,7 @@ func (m *TokenManager) Tokens() (access, refresh TokenInfo) {
 // expires within a minute.
 func (m *TokenManager) AccessToken(ctx context.Context) (Secret, error) {
 	m.mu.Lock()
-	if m.access.Token != "" && time.Now().Add(m.skew).Before(m.access.ValidUntil) {
+	if m.access.Token != "" && time.Now().Add(m.skewLocked()).Before(m.access.ValidUntil) {
 		t := m.access.Token
 		m.mu.Unlock()
 		return t, nil
@@ -113,6 +114,16 @@ func (m *TokenManager) Refresh(ctx context.Context, rejected Secret) (Secret, er
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.access.Token, nil
+}
+
+// skewLocked is how long before expiry the access token is renewed: a
+// minute, or a fifth of the token's lifetime when that is shorter.
+func (m *TokenManager) skewLocked() time.Duration {
+	life := m.access.ValidUntil.Sub(m.obtained)
+	if life > 0 && life/5 < m.skew {
+		return life / 5
+	}
+	return m.skew
 }
 
 // renewLocked is called with m.mu held and returns with it released. It
@@ -148,6 +159,7 @@ func (m *TokenManager) renewLocked(ctx context.Context) error {
 	m.mu.Lock()
 	if err == nil {
 		m.access = res.AccessToken
+		m.obtained = time.Now()
 	} else {
 		err = fmt.Errorf("ksef: refresh access token: %w", err)
 	}

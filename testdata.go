@@ -8,8 +8,8 @@ import (
 )
 
 // TestDataService sets up data on the TEST environment (and the local
-// simulator): subjects, persons, permissions, attachment capability and
-// context blocks. These operations do not exist on DEMO or production.
+// simulator): subjects, persons, permissions and context blocks. These
+// operations do not exist on DEMO or production.
 type TestDataService service
 
 func (s *TestDataService) post(ctx context.Context, path string, body any) error {
@@ -62,20 +62,6 @@ func (s *TestDataService) GrantPermissions(ctx context.Context, req *TestDataPer
 // KSeF API: POST /testdata/permissions/revoke
 func (s *TestDataService) RevokePermissions(ctx context.Context, req *TestDataPermissionsRevokeRequest) error {
 	return s.post(ctx, "/testdata/permissions/revoke", req)
-}
-
-// EnableAttachments allows a NIP to send invoices with attachments.
-//
-// KSeF API: POST /testdata/attachment
-func (s *TestDataService) EnableAttachments(ctx context.Context, req *AttachmentPermissionGrantRequest) error {
-	return s.post(ctx, "/testdata/attachment", req)
-}
-
-// RevokeAttachments withdraws the attachment capability.
-//
-// KSeF API: POST /testdata/attachment/revoke
-func (s *TestDataService) RevokeAttachments(ctx context.Context, req *AttachmentPermissionRevokeRequest) error {
-	return s.post(ctx, "/testdata/attachment/revoke", req)
 }
 
 // BlockContext blocks authentication in a context (it then ends with
