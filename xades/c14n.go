@@ -2,10 +2,12 @@ package xades
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
@@ -36,19 +38,15 @@ func canonicalize(el *etree.Element, alg, prefixList string, comments bool) ([]b
 			return nil, fmt.Errorf("%w: %v", ErrStructure, err)
 		}
 		dropRedundantEmptyDefault(det, "")
+		sortAttrsDeep(det)
 		return serializeCanonical(det)
 	case AlgC14N10, AlgC14N10WithComments, AlgC14N11, AlgC14N11WithComments:
 		det, err := detachInclusive(el, alg == AlgC14N10 || alg == AlgC14N10WithComments)
 		if err != nil {
 			return nil, err
 		}
-		var c dsig.Canonicalizer
-		if comments && (alg == AlgC14N10WithComments || alg == AlgC14N11WithComments) {
-			c = dsig.MakeC14N11WithCommentsCanonicalizer()
-		} else {
-			c = dsig.MakeC14N11Canonicalizer()
-		}
-		return c.Canonicalize(det)
+		prepareInclusive(det, map[string]string{}, comments && (alg == AlgC14N10WithComments || alg == AlgC14N11WithComments))
+		return serializeCanonical(det)
 	}
 	return nil, fmt.Errorf("%w: canonicalization %q", ErrUnsupportedAlgorithm, alg)
 }
@@ -202,4 +200,111 @@ func serializeCanonical(el *etree.Element) ([]byte, error) {
 		CanonicalText:    true,
 	}
 	return doc.WriteToBytes()
+}
+
+// prepareInclusive turns el (a detached copy carrying its in-scope namespaces) into inclusive
+// canonical shape: namespace declarations already rendered with the same value by an output
+// ancestor are dropped (as is xmlns="" where no default namespace was rendered), comments are
+// removed unless kept, and attributes are put in canonical order. rendered maps prefixes to
+// the namespaces rendered by ancestors.
+func prepareInclusive(el *etree.Element, rendered map[string]string, comments bool) {
+	scope, copied := rendered, false
+	kept := el.Attr[:0]
+	for _, a := range el.Attr {
+		prefix, isNS := "", false
+		switch {
+		case a.Space == "xmlns":
+			prefix, isNS = a.Key, true
+		case a.Space == "" && a.Key == "xmlns":
+			isNS = true
+		}
+		if isNS {
+			if v, ok := scope[prefix]; (ok && v == a.Value) || (!ok && prefix == "" && a.Value == "") {
+				continue
+			}
+			if !copied {
+				scope = maps.Clone(rendered)
+				copied = true
+			}
+			scope[prefix] = a.Value
+		}
+		kept = append(kept, a)
+	}
+	el.Attr = kept
+	if !comments {
+		for i := 0; i < len(el.Child); {
+			if _, ok := el.Child[i].(*etree.Comment); ok {
+				el.RemoveChildAt(i)
+			} else {
+				i++
+			}
+		}
+	}
+	sortAttrs(el)
+	for _, ch := range el.ChildElements() {
+		prepareInclusive(ch, scope, comments)
+	}
+}
+
+// sortAttrsDeep puts the attributes of el and its descendants in canonical order.
+func sortAttrsDeep(el *etree.Element) {
+	sortAttrs(el)
+	for _, ch := range el.ChildElements() {
+		sortAttrsDeep(ch)
+	}
+}
+
+// sortAttrs orders the attributes of el as Canonical XML requires: the default namespace
+// declaration, then other namespace declarations by prefix, then attributes by namespace URI
+// (none first) and local name.
+func sortAttrs(el *etree.Element) {
+	type key struct {
+		rank      int // 0 default namespace, 1 prefixed namespace, 2 attribute
+		uri, name string
+	}
+	idx := make([]int, len(el.Attr))
+	ks := make([]key, len(el.Attr))
+	for i, a := range el.Attr {
+		idx[i] = i
+		switch {
+		case a.Space == "" && a.Key == "xmlns":
+			ks[i] = key{0, "", ""}
+		case a.Space == "xmlns":
+			ks[i] = key{1, "", a.Key}
+		case a.Space == "":
+			ks[i] = key{2, "", a.Key}
+		default:
+			ks[i] = key{2, lookupNamespace(el, a.Space), a.Key}
+		}
+	}
+	slices.SortStableFunc(idx, func(x, y int) int {
+		a, b := ks[x], ks[y]
+		if c := cmp.Compare(a.rank, b.rank); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.uri, b.uri); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.name, b.name)
+	})
+	sorted := make([]etree.Attr, len(el.Attr))
+	for i, j := range idx {
+		sorted[i] = el.Attr[j]
+	}
+	copy(el.Attr, sorted)
+}
+
+// lookupNamespace resolves prefix at el by walking up the declarations of el and its ancestors.
+func lookupNamespace(el *etree.Element, prefix string) string {
+	if prefix == "xml" {
+		return etreeutils.XMLNamespace
+	}
+	for e := el; e != nil; e = e.Parent() {
+		for _, a := range e.Attr {
+			if a.Space == "xmlns" && a.Key == prefix {
+				return a.Value
+			}
+		}
+	}
+	return ""
 }

@@ -122,12 +122,13 @@ const prefixedDoc = `<?xml version="1.0" encoding="UTF-8"?>
 <!-- leading comment -->
 <?app-hint keep me?>
 <a:Request xmlns:a="urn:example:a" xmlns:b="urn:example:b" xmlns:unused="urn:example:unused" xml:lang="pl">
-  <a:Head b:attr="x &amp; y" z="1" a="2">Zażółć gęślą jaźń &lt;&gt; ' "</a:Head>
+  <a:Head b:attr="x &amp; y" z="1" a="2" w="line1
+	line2&#10;ref">Zażółć gęślą jaźń &lt;&gt; ' "</a:Head>
   <b:Body xmlns="urn:example:default">
     <Item n="1"><![CDATA[<raw> & text]]></Item>
     <!-- inner comment -->
     <Item n="2" xmlns=""/>
-    <c:Deep xmlns:c="urn:example:c">tab	and&#13;cr</c:Deep>
+    <c:Deep xmlns:c="urn:example:c" a:zz="1" b:yy="2" c:aa="3">tab	and&#13;cr</c:Deep>
   </b:Body>
 </a:Request>
 `

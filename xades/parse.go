@@ -22,7 +22,7 @@ func parseDocument(b []byte) (*etree.Document, error) {
 			return nil, fmt.Errorf("encoding %q is not UTF-8", charset)
 		},
 	}
-	if err := doc.ReadFromBytes(b); err != nil {
+	if err := doc.ReadFromBytes(normalizeAttrWhitespace(b)); err != nil {
 		return nil, fmt.Errorf("%w: parse XML: %v", ErrStructure, err)
 	}
 	roots := 0
@@ -81,4 +81,71 @@ func rootEndOffset(b []byte) (off int, selfClosing bool, qname string, err error
 			}
 		}
 	}
+}
+
+// normalizeAttrWhitespace applies XML attribute-value normalisation for CDATA-typed attributes,
+// which encoding/xml skips: literal tab, line feed, carriage return and CR LF inside attribute
+// values become one space each (character references such as &#10; are left alone, so they
+// still produce the character itself). Other markup is copied unchanged. b is returned as is
+// when nothing needs to change.
+func normalizeAttrWhitespace(b []byte) []byte {
+	var out []byte
+	last := 0
+	skipTo := func(i int, end string) int {
+		j := bytes.Index(b[i:], []byte(end))
+		if j < 0 {
+			return len(b)
+		}
+		return i + j + len(end)
+	}
+	for i := 0; i < len(b); {
+		if b[i] != '<' {
+			i++
+			continue
+		}
+		rest := b[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			i = skipTo(i+4, "-->")
+			continue
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			i = skipTo(i+9, "]]>")
+			continue
+		case bytes.HasPrefix(rest, []byte("<?")):
+			i = skipTo(i+2, "?>")
+			continue
+		case bytes.HasPrefix(rest, []byte("<!")):
+			// DOCTYPE: rejected after parsing; leave the input untouched.
+			return b
+		}
+		// Start or end tag: find its end, normalising white space inside quoted values.
+		var quote byte
+		for i++; i < len(b); i++ {
+			c := b[i]
+			if quote == 0 {
+				if c == '"' || c == '\'' {
+					quote = c
+				} else if c == '>' {
+					i++
+					break
+				}
+				continue
+			}
+			switch c {
+			case quote:
+				quote = 0
+			case '\t', '\n', '\r':
+				out = append(out, b[last:i]...)
+				out = append(out, ' ')
+				if c == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+					i++
+				}
+				last = i + 1
+			}
+		}
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
 }
