@@ -20,12 +20,19 @@ type IdentifierKind string
 
 // The identifier kinds validated by this package.
 const (
-	KindNIP                  IdentifierKind = "NIP"
-	KindPESEL                IdentifierKind = "PESEL"
-	KindInternalID           IdentifierKind = "InternalId"
-	KindNipVatUe             IdentifierKind = "NipVatUe"
-	KindPeppolID             IdentifierKind = "PeppolId"
-	KindKSeFNumber           IdentifierKind = "KSeF number"
+	// KindNIP is a NIP ([NIP]).
+	KindNIP IdentifierKind = "NIP"
+	// KindPESEL is a PESEL ([PESEL]).
+	KindPESEL IdentifierKind = "PESEL"
+	// KindInternalID is an internal identifier ([InternalID]).
+	KindInternalID IdentifierKind = "InternalId"
+	// KindNipVatUe is a NIP-VAT UE identifier ([NipVatUe]).
+	KindNipVatUe IdentifierKind = "NipVatUe"
+	// KindPeppolID is a Peppol service provider identifier ([PeppolID]).
+	KindPeppolID IdentifierKind = "PeppolId"
+	// KindKSeFNumber is a KSeF invoice number ([KSeFNumber]).
+	KindKSeFNumber IdentifierKind = "KSeF number"
+	// KindCollectiveIdentifier is a collective identifier ([CollectiveIdentifier]).
 	KindCollectiveIdentifier IdentifierKind = "collective identifier"
 )
 

@@ -11,8 +11,11 @@ import (
 
 // QR hosts of the KSeF environments: the origin of every verification link.
 const (
-	TestHost       = "https://qr-test.ksef.mf.gov.pl"
-	DemoHost       = "https://qr-demo.ksef.mf.gov.pl"
+	// TestHost is the QR host of the TEST environment (TE, release candidate).
+	TestHost = "https://qr-test.ksef.mf.gov.pl"
+	// DemoHost is the QR host of the DEMO (pre-production) environment.
+	DemoHost = "https://qr-demo.ksef.mf.gov.pl"
+	// ProductionHost is the QR host of the production environment.
 	ProductionHost = "https://qr.ksef.mf.gov.pl"
 )
 
@@ -38,10 +41,14 @@ type ContextType string
 
 // The context identifier types allowed in KOD II links.
 const (
-	ContextNip        ContextType = "Nip"
+	// ContextNip: the context is a taxpayer identified by NIP.
+	ContextNip ContextType = "Nip"
+	// ContextInternalID: the context is a subunit ({NIP}-{5 digits}).
 	ContextInternalID ContextType = "InternalId"
-	ContextNipVatUe   ContextType = "NipVatUe"
-	ContextPeppolID   ContextType = "PeppolId"
+	// ContextNipVatUe: the context is a Polish NIP with an EU VAT number.
+	ContextNipVatUe ContextType = "NipVatUe"
+	// ContextPeppolID: the context is a Peppol service provider.
+	ContextPeppolID ContextType = "PeppolId"
 )
 
 // ErrMalformedLink is matched (errors.Is) by the errors of link parsing and

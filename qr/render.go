@@ -24,12 +24,15 @@ import (
 // Level is the error correction level of a QR code (ISO/IEC 18004).
 type Level int
 
-// The error correction levels: L recovers about 7% of the symbol, M 15%,
-// Q 25%, H 30%.
+// The error correction levels of ISO/IEC 18004.
 const (
-	LevelM Level = iota // the default
+	// LevelM recovers about 15% of the symbol; the default.
+	LevelM Level = iota
+	// LevelL recovers about 7% of the symbol.
 	LevelL
+	// LevelQ recovers about 25% of the symbol.
 	LevelQ
+	// LevelH recovers about 30% of the symbol.
 	LevelH
 )
 
