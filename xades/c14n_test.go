@@ -15,12 +15,17 @@ var commentRE = regexp.MustCompile(`(?s)<!--.*?-->`)
 // c14nDocs are documents exercising canonicalisation corner cases (without comments: xmllint
 // canonicalises with comments, our document references never include them).
 var c14nDocs = map[string]string{
-	"attributes":      `<r xmlns="urn:d" xmlns:p="urn:z" xmlns:q="urn:a" p:b="1" q:c="2" a="3" xml:lang="pl"><e q:x="&quot;&lt;&amp;&#9;&#10;&#13;>" y='single "q"'/></r>`,
-	"attr whitespace": "<r a=\"x\ty\nz\r\nw\"/>",
-	"namespaces":      `<p:r xmlns:p="urn:p" xmlns:u="urn:unused"><p:c xmlns:p="urn:p"><d xmlns="urn:d"><e xmlns=""/></d></p:c></p:r>`,
-	"text":            "<r>\r\n  a &amp; b &lt; c &gt; d \"q\" 'a' &#xD; <![CDATA[x<y]]>\n  <?pi data?>\n</r>",
-	"empty":           `<r><a/><b></b></r>`,
-	"pi outside":      "<?xml version=\"1.0\"?>\n<?before x?>\n<r/>\n<?after?>\n",
+	"attributes":         `<r xmlns="urn:d" xmlns:p="urn:z" xmlns:q="urn:a" p:b="1" q:c="2" a="3" xml:lang="pl"><e q:x="&quot;&lt;&amp;&#9;&#10;&#13;>" y='single "q"'/></r>`,
+	"attr whitespace":    "<r a=\"x\ty\nz\r\nw\"/>",
+	"namespaces":         `<p:r xmlns:p="urn:p" xmlns:u="urn:unused"><p:c xmlns:p="urn:p"><d xmlns="urn:d"><e xmlns=""/></d></p:c></p:r>`,
+	"text":               "<r>\r\n  a &amp; b &lt; c &gt; d \"q\" 'a' &#xD; <![CDATA[x<y]]>\n  <?pi data?>\n</r>",
+	"default override":   `<r xmlns="urn:1"><p:a xmlns:p="urn:p" xmlns="urn:2"><b/><c xmlns="urn:1"/><p:d xmlns=""/></p:a></r>`,
+	"xml attributes":     `<r xml:space="preserve"><a xml:lang="en"> x </a></r>`,
+	"empty default root": `<r xmlns=""><a/></r>`,
+	"character refs":     `<r a="&#x17C;">&#x17C;&#169;&#x1F600;]]&gt;</r>`,
+	"unused prefixes":    `<r xmlns:a="urn:a" xmlns:b="urn:b"><x a:y="1"><b:z/></x></r>`,
+	"empty":              `<r><a/><b></b></r>`,
+	"pi outside":         "<?xml version=\"1.0\"?>\n<?before x?>\n<r/>\n<?after?>\n",
 }
 
 // TestCanonicalizeXmllint compares canonicalizeDocument with xmllint (libxml2, the library
