@@ -107,6 +107,7 @@ func (v *validator) add(line, col int, path, format string, args ...any) {
 		v.err.Truncated = true
 		return
 	}
+	line, col = max(line, 1), max(col, 1)
 	v.err.Violations = append(v.err.Violations, Violation{Line: line, Column: col, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
