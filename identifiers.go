@@ -152,6 +152,26 @@ func ParseNIP(s string) (NIP, error) {
 	return NIP(s), nil
 }
 
+// NormalizeNIP parses a NIP as people write it: it drops spaces and dashes
+// ("526-104-08-28", "526 104 08 28") and an optional "PL" prefix before
+// calling [ParseNIP].
+func NormalizeNIP(s string) (NIP, error) {
+	var b strings.Builder
+	for _, r := range s {
+		if r != ' ' && r != '-' && r != '\u00a0' {
+			b.WriteRune(r)
+		}
+	}
+	t := b.String()
+	if len(t) > 2 && (t[:2] == "PL" || t[:2] == "pl") {
+		t = t[2:]
+	}
+	if _, err := ParseNIP(t); err != nil {
+		return "", idError(KindNIP, s, err.(*IdentifierError).Reason)
+	}
+	return NIP(t), nil
+}
+
 // Validate reports whether n is a valid NIP (see [ParseNIP]).
 func (n NIP) Validate() error {
 	_, err := ParseNIP(string(n))

@@ -90,6 +90,19 @@ func TestParseNIP(t *testing.T) {
 	}
 }
 
+func TestNormalizeNIP(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"5261040828", "526-104-08-28", "526 104 08 28", "PL5261040828", "PL 526-10-40-828", "pl5261040828"} {
+		if n, err := NormalizeNIP(s); err != nil || n != "5261040828" {
+			t.Errorf("NormalizeNIP(%q) = %q, %v", s, n, err)
+		}
+	}
+	for _, s := range []string{"", "PL", "DE5261040828", "526/104/08/28", "5261040829", "PL-PL5261040828"} {
+		_, err := NormalizeNIP(s)
+		wantInvalidID(t, KindNIP, s, err)
+	}
+}
+
 func TestParsePESEL(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -330,6 +343,9 @@ func FuzzParseNIP(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if m, err := NormalizeNIP(s); err == nil && m.Validate() != nil {
+			t.Fatalf("NormalizeNIP(%q) = invalid %q", s, m)
+		}
 		n, err := ParseNIP(s)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidIdentifier) {
@@ -339,6 +355,9 @@ func FuzzParseNIP(f *testing.F) {
 		}
 		if n.String() != s || n.Validate() != nil {
 			t.Fatalf("round trip %q -> %q", s, n)
+		}
+		if m, err := NormalizeNIP(s); err != nil || m != n {
+			t.Fatalf("NormalizeNIP(%q) = %q, %v", s, m, err)
 		}
 	})
 }
