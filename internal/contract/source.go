@@ -426,3 +426,124 @@ func findProperty(schema *openapi3.Schema, prop string, depth int) *openapi3.Sch
 	}
 	return nil
 }
+
+// WireEnum is a string type declared in a wire_*.go file together with the
+// typed string constants of the package that belong to it.
+type WireEnum struct {
+	// Name is the Go type name (and, by convention, the schema name).
+	Name string
+	// Pos is the file:line of the declaration.
+	Pos string
+	// Values are the constants, in declaration order.
+	Values []EnumValue
+}
+
+// EnumValue is one typed string constant.
+type EnumValue struct {
+	// Const is the constant's name.
+	Const string
+	// Value is its string value.
+	Value string
+	// Pos is the file:line of the constant.
+	Pos string
+}
+
+// ScanWireEnums parses the non-test Go files of the package in dir and
+// returns its exported types with underlying type string declared in files
+// named wire_*.go, each with the constants declared with that type (in any
+// non-test file), sorted by name.
+func ScanWireEnums(dir string) ([]WireEnum, error) {
+	fset, files, err := packageFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	enums := map[string]*WireEnum{}
+	for _, f := range files {
+		if !strings.HasPrefix(filepath.Base(fset.Position(f.Pos()).Filename), "wire_") {
+			continue
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, s := range gd.Specs {
+				ts := s.(*ast.TypeSpec)
+				if id, ok := ts.Type.(*ast.Ident); ok && id.Name == "string" && ts.Name.IsExported() && !ts.Assign.IsValid() {
+					enums[ts.Name.Name] = &WireEnum{Name: ts.Name.Name, Pos: position(fset, ts.Pos())}
+				}
+			}
+		}
+	}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, s := range gd.Specs {
+				vs := s.(*ast.ValueSpec)
+				id, ok := vs.Type.(*ast.Ident)
+				if !ok || enums[id.Name] == nil {
+					continue
+				}
+				for i, n := range vs.Names {
+					if i >= len(vs.Values) {
+						break
+					}
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						continue
+					}
+					v, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						continue
+					}
+					e := enums[id.Name]
+					e.Values = append(e.Values, EnumValue{Const: n.Name, Value: v, Pos: position(fset, n.Pos())})
+				}
+			}
+		}
+	}
+	out := make([]WireEnum, 0, len(enums))
+	for _, e := range enums {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// CheckWireEnum compares an enum type with the component schema of the same
+// name. ok is false when there is no string schema with an enum of that
+// name. problems lists constants whose value the schema does not allow (a
+// misspelt constant) and values declared by two constants; missing lists
+// schema values without a constant.
+func (s *Spec) CheckWireEnum(e WireEnum) (problems, missing []string, ok bool) {
+	ref := s.doc.Components.Schemas[e.Name]
+	if ref == nil || ref.Value == nil || len(ref.Value.Enum) == 0 {
+		return nil, nil, false
+	}
+	allowed := map[string]bool{}
+	for _, v := range ref.Value.Enum {
+		if str, ok := v.(string); ok {
+			allowed[str] = true
+		}
+	}
+	seen := map[string]string{}
+	for _, v := range e.Values {
+		if !allowed[v.Value] {
+			problems = append(problems, fmt.Sprintf("%s: %s = %q is not a value of the schema", v.Pos, v.Const, v.Value))
+		}
+		if prev, dup := seen[v.Value]; dup {
+			problems = append(problems, fmt.Sprintf("%s: %s repeats the value %q of %s", v.Pos, v.Const, v.Value, prev))
+		}
+		seen[v.Value] = v.Const
+	}
+	for v := range allowed {
+		if _, ok := seen[v]; !ok {
+			missing = append(missing, v)
+		}
+	}
+	sort.Strings(missing)
+	return problems, missing, true
+}

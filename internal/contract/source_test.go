@@ -141,3 +141,35 @@ func TestCheckWireType(t *testing.T) {
 		t.Errorf("AuthenticationInitResponse: %q", p)
 	}
 }
+
+func TestWireEnums(t *testing.T) {
+	s := Default(t)
+	enums, err := ScanWireEnums("testdata/sdk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range enums {
+		names = append(names, e.Name)
+	}
+	// ContextType has no schema; Secret is not an enum but is a string type.
+	if !slices.Equal(names, []string{"AuthenticationContextIdentifierType", "ContextType", "Secret"}) {
+		t.Fatalf("enums %q", names)
+	}
+	if len(enums[0].Values) != 3 {
+		t.Fatalf("values %+v", enums[0].Values)
+	}
+	problems, missing, ok := s.CheckWireEnum(enums[0])
+	if !ok {
+		t.Fatal("not checked")
+	}
+	if len(problems) != 2 || !strings.Contains(problems[0], `CtxInternal = "InternalID" is not a value`) || !strings.Contains(problems[1], `CtxNip2 repeats the value "Nip" of CtxNip`) {
+		t.Errorf("problems %q", problems)
+	}
+	if !slices.Equal(missing, []string{"InternalId", "NipVatUe", "PeppolId"}) {
+		t.Errorf("missing %q", missing)
+	}
+	if _, _, ok := s.CheckWireEnum(enums[1]); ok {
+		t.Error("ContextType checked")
+	}
+}

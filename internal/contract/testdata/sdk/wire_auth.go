@@ -49,3 +49,14 @@ type AuthenticationInitResponse struct {
 type NotASchema struct {
 	A string `json:"a"`
 }
+
+// AuthenticationContextIdentifierType is an enum with a misspelt value.
+type AuthenticationContextIdentifierType string
+
+// Values.
+const (
+	CtxNip      AuthenticationContextIdentifierType = "Nip"
+	CtxInternal AuthenticationContextIdentifierType = "InternalID"
+	CtxNip2     AuthenticationContextIdentifierType = "Nip"
+	notTyped                                        = "NipVatUe"
+)
