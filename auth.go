@@ -231,6 +231,30 @@ func (s *AuthService) LoginWithCertificate(ctx context.Context, ctxID ContextIde
 	if cert == nil || key == nil {
 		return nil, errors.New("ksef: LoginWithCertificate: certificate and key are required")
 	}
+	var p LoginParams
+	if params != nil {
+		p = *params
+	}
+	sign := func(_ context.Context, unsigned []byte) ([]byte, error) {
+		return xades.Sign(unsigned, cert, key, &xades.SignOptions{SigningTime: p.SigningTime})
+	}
+	return s.LoginWithSignFunc(ctx, ctxID, sign, &p)
+}
+
+// SignFunc signs an AuthTokenRequest document with an enveloped XAdES
+// signature and returns the signed document. It lets the signature be made
+// outside this process: by an HSM, a smart card, a signing service or the
+// Profil Zaufany (ePUAP) flow.
+type SignFunc func(ctx context.Context, unsignedXML []byte) (signedXML []byte, err error)
+
+// LoginWithSignFunc is [AuthService.LoginWithCertificate] with an external
+// signer: it fetches a challenge, builds the AuthTokenRequest for ctxID,
+// has sign sign it, sends it, waits for the status, redeems the tokens and
+// returns a client that renews them by itself. params may be nil.
+func (s *AuthService) LoginWithSignFunc(ctx context.Context, ctxID ContextIdentifier, sign SignFunc, params *LoginParams) (*AuthenticatedClient, error) {
+	if sign == nil {
+		return nil, errors.New("ksef: LoginWithSignFunc: nil sign function")
+	}
 	if err := ctxID.Validate(); err != nil {
 		return nil, err
 	}
@@ -253,7 +277,7 @@ func (s *AuthService) LoginWithCertificate(ctx context.Context, ctxID ContextIde
 	if err != nil {
 		return nil, err
 	}
-	signed, err := xades.Sign(unsigned, cert, key, &xades.SignOptions{SigningTime: p.SigningTime})
+	signed, err := sign(ctx, unsigned)
 	if err != nil {
 		return nil, fmt.Errorf("ksef: sign AuthTokenRequest: %w", err)
 	}

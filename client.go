@@ -128,7 +128,7 @@ type config struct {
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := &config{
 		env:        Test,
-		httpClient: &http.Client{Timeout: 5 * time.Minute},
+		httpClient: defaultHTTPClient(),
 		logger:     slog.New(slog.DiscardHandler),
 		retry:      RetryPolicy{MaxAttempts: defaultMaxAttempts, MaxDelay: defaultMaxDelay},
 		userAgent:  DefaultUserAgent,
@@ -156,6 +156,14 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	cfg.keys = newKeyCache(cfg.keyTTL)
 	return newClient(cfg), nil
+}
+
+// defaultHTTPClient has no overall timeout (large downloads are bounded by
+// the caller's context) but limits the wait for response headers.
+func defaultHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = 2 * time.Minute
+	return &http.Client{Transport: tr}
 }
 
 func parseBaseURL(s string) (*url.URL, error) {

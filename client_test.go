@@ -44,9 +44,11 @@ type rtFunc func(*http.Request) (*http.Response, error)
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // handlerClient returns a client whose transport calls h in-process (no
-// network), so that it can run inside a synctest bubble.
+// network), so that it can run inside a synctest bubble. h sees paths
+// without the /v2 prefix.
 func handlerClient(t *testing.T, h http.Handler, opts ...ksef.Option) *ksef.Client {
 	t.Helper()
+	h = http.StripPrefix("/v2", h)
 	hc := &http.Client{Transport: rtFunc(func(r *http.Request) (*http.Response, error) {
 		if r.Body == nil {
 			r.Body = http.NoBody
