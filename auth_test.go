@@ -95,7 +95,7 @@ func newFakeAuth(t *testing.T, mux *http.ServeMux, statuses ...int) *fakeAuth {
 		code := f.statuses[min(n, len(f.statuses))-1]
 		writeJSON(w, 200, map[string]any{"startDate": time.Now(), "authenticationMethod": "QualifiedSeal",
 			"authenticationMethodInfo": map[string]any{"category": "XadesSignature", "code": "x", "displayName": "y"},
-			"status": map[string]any{"code": code, "description": "d" + strconv.Itoa(code), "details": []string{"detail"}}})
+			"status":                   map[string]any{"code": code, "description": "d" + strconv.Itoa(code), "details": []string{"detail"}}})
 	})
 	mux.HandleFunc("POST /auth/token/redeem", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+opToken {
