@@ -83,8 +83,8 @@ func (c CollectiveIdentifier) Technical() string {
 	return string(c[20:32])
 }
 
-// NewCollectiveIdentifier returns a new valid collective identifier of
-// seller nip created in the month of created (in created's location), with
+// NewCollectiveIdentifier returns a new collective identifier, valid when
+// nip is a valid NIP and the year is 2020 or later, of seller nip created in the month of created (in created's location), with
 // 12 random technical characters. It is meant for simulators and test data.
 // A nil r uses the global generator of math/rand/v2.
 func NewCollectiveIdentifier(nip NIP, created time.Time, r *rand.Rand) CollectiveIdentifier {

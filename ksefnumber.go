@@ -151,8 +151,8 @@ func (k KSeFNumber) Normalized() string {
 	return string(k)
 }
 
-// NewKSeFNumber returns a new valid KSeF number for an invoice of seller nip
-// accepted on date (its calendar day in date's location: pass a time in
+// NewKSeFNumber returns a new KSeF number, valid when nip is a valid NIP and
+// the year is 2020 or later, for an invoice of seller nip accepted on date (its calendar day in date's location: pass a time in
 // Europe/Warsaw to follow KSeF), with 12 random technical characters. It is
 // meant for simulators and test data. A nil r uses the global generator of
 // math/rand/v2.
