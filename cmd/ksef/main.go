@@ -25,7 +25,7 @@ func main() {
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ksef:", err)
+		fmt.Fprintln(os.Stderr, errorMessage(err))
 		os.Exit(1)
 	}
 }

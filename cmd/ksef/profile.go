@@ -19,6 +19,8 @@ type profile struct {
 	ContextType       string    `json:"contextType,omitempty"`
 	ContextValue      string    `json:"contextValue,omitempty"`
 	AuthReference     string    `json:"authReference,omitempty"`
+	AuthMethod        string    `json:"authMethod,omitempty"`
+	LoggedInAt        time.Time `json:"loggedInAt,omitzero"`
 	AccessToken       string    `json:"accessToken,omitempty"`
 	AccessValidUntil  time.Time `json:"accessValidUntil,omitzero"`
 	RefreshToken      string    `json:"refreshToken,omitempty"`

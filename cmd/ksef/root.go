@@ -4,25 +4,63 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ksefsim"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// globals holds the flags shared by every command.
+// globals holds the flags shared by every command and the process
+// environment the commands use, injectable for tests.
 type globals struct {
 	output    string // "text" or "json"
 	profile   string
 	configDir string
-	stdout    io.Writer
-	stderr    io.Writer
+	env       string // test, demo or production
+	baseURL   string // overrides env
+	verbose   bool
+
+	stdout io.Writer
+	stderr io.Writer
+	// getenv reads environment variables (os.Getenv by default).
+	getenv func(string) string
+	// prompt asks for a secret on the terminal; nil when stdin is not a
+	// terminal.
+	prompt func(label string) (string, error)
+	// simOptions are added to the options of the simulators the CLI starts
+	// (tests use them to validate and observe the traffic).
+	simOptions []ksefsim.Option
+
+	envChanged, baseURLChanged bool
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	g := &globals{stdout: stdout, stderr: stderr}
+	g := &globals{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		g.prompt = func(label string) (string, error) {
+			fmt.Fprintf(stderr, "%s: ", label)
+			b, err := term.ReadPassword(int(os.Stdin.Fd()))
+			fmt.Fprintln(stderr)
+			return string(b), err
+		}
+	}
+	return newRoot(g)
+}
+
+// newRoot builds the command tree around g.
+func newRoot(g *globals) *cobra.Command {
+	if g.getenv == nil {
+		g.getenv = func(string) string { return "" }
+	}
 	root := &cobra.Command{
 		Use:           "ksef",
 		Short:         "Command-line tool for KSeF 2.0, Poland's National e-Invoice System",
@@ -32,18 +70,43 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 			if g.output != "text" && g.output != "json" {
 				return fmt.Errorf("unknown output format %q (want text or json)", g.output)
 			}
+			if _, err := ksef.ParseEnvironment(g.env); err != nil {
+				return fmt.Errorf("unknown environment %q (want test, demo or production)", g.env)
+			}
+			g.envChanged = cmd.Flags().Changed("env")
+			g.baseURLChanged = cmd.Flags().Changed("base-url")
 			return nil
 		},
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	pf.StringVar(&g.profile, "profile", "default", "named profile holding environment and tokens")
 	pf.StringVar(&g.configDir, "config-dir", "", "directory for profiles (default: $XDG_CONFIG_HOME/ksef)")
+	pf.StringVar(&g.env, "env", "test", "KSeF environment: test, demo or production (production only when given explicitly)")
+	pf.StringVar(&g.baseURL, "base-url", "", "API base URL overriding --env, e.g. the simulator's http://127.0.0.1:8080/v2")
+	pf.BoolVar(&g.verbose, "verbose", false, "log HTTP exchanges (debug level) to stderr; tokens are redacted")
 
-	root.AddCommand(newVersionCmd(g))
+	root.AddCommand(newVersionCmd(g), newAuthCmd(g), newSimCmd(g), newDemoCmd(g))
 	return root
+}
+
+// logger returns the logger for --verbose, or a discarding one.
+func (g *globals) logger() *slog.Logger {
+	if !g.verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// environment returns the environment selected by --env.
+func (g *globals) environment() ksef.Environment {
+	env, err := ksef.ParseEnvironment(g.env)
+	if err != nil {
+		return ksef.Test // unreachable: checked in PersistentPreRunE
+	}
+	return env
 }
 
 // emit prints v as indented JSON under -o json, or calls text otherwise.
@@ -55,6 +118,12 @@ func (g *globals) emit(v any, text func(w io.Writer)) error {
 	}
 	text(g.stdout)
 	return nil
+}
+
+// errorMessage formats err for the "ksef: <message>" line without doubling
+// the prefix of SDK errors.
+func errorMessage(err error) string {
+	return "ksef: " + strings.TrimPrefix(err.Error(), "ksef: ")
 }
 
 func newVersionCmd(g *globals) *cobra.Command {

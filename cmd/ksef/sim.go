@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ksefsim"
+)
+
+func newSimCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "The local KSeF simulator",
+	}
+	cmd.AddCommand(newSimServeCmd(g))
+	return cmd
+}
+
+// simInfo is what `ksef sim serve` prints once it listens.
+type simInfo struct {
+	BaseURL  string      `json:"baseUrl"`
+	Identity simIdentity `json:"identity"`
+	Login    string      `json:"loginCommand"`
+}
+
+// simIdentity is the ready test identity written by `ksef sim serve`.
+type simIdentity struct {
+	NIP         string `json:"nip"`
+	CertFile    string `json:"certFile"`
+	KeyFile     string `json:"keyFile"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+func newSimServeCmd(g *globals) *cobra.Command {
+	var addr, identityDir string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the KSeF simulator and print its API base URL and a ready test identity",
+		Long: `Run the stateful KSeF simulator until interrupted. It prints its API base URL
+(http://ADDR/v2) and writes a test identity — a random NIP and a company seal
+certificate for it — into --identity-dir, with the ` + "`ksef auth login`" + ` command
+that logs in with it.`,
+		Example: `  ksef sim serve --addr 127.0.0.1:8080
+  ksef sim serve --addr 127.0.0.1:0 --identity-dir ./sim-identity -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.serveSim(cmd.Context(), addr, identityDir)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	cmd.Flags().StringVar(&identityDir, "identity-dir", "", "directory for the test identity's cert.pem and key.pem (default: a new temporary directory)")
+	return cmd
+}
+
+func (g *globals) serveSim(ctx context.Context, addr, dir string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("sim: cannot listen on %s: %w", addr, err)
+	}
+	defer l.Close()
+	sim := ksefsim.New(append([]ksefsim.Option{ksefsim.WithLogger(g.logger())}, g.simOptions...)...)
+	id, err := sim.NewTestIdentity()
+	if err != nil {
+		return err
+	}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "ksef-sim-identity-"); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("sim: cannot create --identity-dir: %w", err)
+	}
+	keyPEM, err := id.KeyPEM()
+	if err != nil {
+		return err
+	}
+	info := simInfo{
+		BaseURL: ksefsim.BaseURL(l.Addr()),
+		Identity: simIdentity{
+			NIP:         id.NIP,
+			CertFile:    filepath.Join(dir, "cert.pem"),
+			KeyFile:     filepath.Join(dir, "key.pem"),
+			Fingerprint: credentials.Fingerprint(id.Certificate),
+		},
+	}
+	if err := os.WriteFile(info.Identity.CertFile, id.CertificatePEM(), 0o644); err != nil {
+		return fmt.Errorf("sim: cannot write the test certificate: %w", err)
+	}
+	if err := os.WriteFile(info.Identity.KeyFile, keyPEM, 0o600); err != nil {
+		return fmt.Errorf("sim: cannot write the test key: %w", err)
+	}
+	info.Login = strings.Join([]string{"ksef auth login", "--base-url", shellQuote(info.BaseURL),
+		"--cert", shellQuote(info.Identity.CertFile), "--key", shellQuote(info.Identity.KeyFile),
+		"--nip", info.Identity.NIP}, " ")
+	err = g.emit(info, func(w io.Writer) {
+		fmt.Fprintf(w, "KSeF simulator listening; API base URL: %s\n", info.BaseURL)
+		fmt.Fprintf(w, "Test identity: NIP %s (company seal, ECDSA P-256)\n", info.Identity.NIP)
+		fmt.Fprintf(w, "  certificate: %s\n  private key: %s\n", info.Identity.CertFile, info.Identity.KeyFile)
+		fmt.Fprintf(w, "Log in with:\n  %s\n", info.Login)
+		fmt.Fprintln(w, "Press Ctrl+C to stop.")
+	})
+	if err != nil {
+		return err
+	}
+	if err := sim.Serve(ctx, l); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it contains special characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+@,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
