@@ -67,13 +67,13 @@ func (s *Simulator) handleChallenge(w http.ResponseWriter, r *http.Request) *api
 	now := s.now().Truncate(time.Millisecond)
 	c := &challenge{value: newRef(now, KindChallenge), issued: now}
 	s.mu.Lock()
-	if len(s.st.challenges) > 1000 {
-		for k, v := range s.st.challenges {
-			if now.Sub(v.issued) > challengeValidity {
-				delete(s.st.challenges, k)
-			}
-		}
+	// Forget challenges that can no longer be used (oldest first).
+	q := s.st.challengeQueue
+	for len(q) > 0 && now.Sub(q[0].issued) > challengeValidity {
+		delete(s.st.challenges, q[0].value)
+		q = q[1:]
 	}
+	s.st.challengeQueue = append(q, c)
 	s.st.challenges[c.value] = c
 	s.mu.Unlock()
 	writeOK(w, http.StatusOK, ksef.AuthenticationChallengeResponse{
@@ -265,8 +265,16 @@ func (s *Simulator) startAuth(op *authOp, result ksef.StatusInfo, now time.Time)
 	op.started = now
 	op.readyAt = now.Add(s.cfg.processingDelay)
 	op.result = result
+	// Forget operations that nothing can refer to any more: past the
+	// retention of their status and the lifetime of their tokens.
+	keep := max(authRetention, s.cfg.lifetimes.Refresh, s.cfg.lifetimes.Authentication) + 24*time.Hour
+	i := 0
+	for i < len(s.st.authOrder) && now.Sub(s.st.authOrder[i].started) > keep {
+		delete(s.st.auths, s.st.authOrder[i].ref)
+		i++
+	}
+	s.st.authOrder = append(s.st.authOrder[i:], op)
 	s.st.auths[op.ref] = op
-	s.st.authOrder = append(s.st.authOrder, op)
 }
 
 // writeAuthInit answers 202 with the reference number and the

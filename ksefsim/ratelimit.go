@@ -2,6 +2,7 @@ package ksefsim
 
 import (
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
@@ -106,22 +107,14 @@ func (l *rateLimiter) allow(group, context, ip string, now time.Time) (ok bool, 
 	key := group + "\x00" + context + "\x00" + ip
 	h := l.hits[key]
 	// Forget requests older than the longest window.
-	i := 0
-	for i < len(h) && !h[i].After(now.Add(-longest)) {
-		i++
-	}
-	h = h[i:]
+	h = h[firstAfter(h, now.Add(-longest)):]
 	for _, w := range windows {
 		if w.n <= 0 {
 			continue
 		}
 		start := now.Add(-w.d)
 		// Requests inside (now-d, now].
-		j := len(h)
-		for j > 0 && h[j-1].After(start) {
-			j--
-		}
-		if len(h)-j >= w.n {
+		if len(h)-firstAfter(h, start) >= w.n {
 			// The window frees up when its oldest counted request
 			// (the n-th newest) leaves it.
 			oldest := h[len(h)-w.n]
@@ -134,6 +127,11 @@ func (l *rateLimiter) allow(group, context, ip string, now time.Time) (ok bool, 
 	}
 	l.hits[key] = append(h, now)
 	return true, 0, ""
+}
+
+// firstAfter returns the index of the first time in h (sorted) after t.
+func firstAfter(h []time.Time, t time.Time) int {
+	return sort.Search(len(h), func(i int) bool { return h[i].After(t) })
 }
 
 // reset forgets all counted requests.

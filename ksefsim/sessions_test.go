@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/credentials"
 )
 
 func TestAuthSessions(t *testing.T) {
@@ -252,4 +253,33 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func TestStatePruning(t *testing.T) {
+	h := newHarness(t)
+	first := h.challenge()
+	h.clk.Advance(11 * time.Minute)
+	h.challenge()
+	h.s.mu.Lock()
+	_, kept := h.s.st.challenges[first.Challenge]
+	n := len(h.s.st.challenges)
+	h.s.mu.Unlock()
+	if kept || n != 1 {
+		t.Errorf("expired challenge kept=%v, %d challenges", kept, n)
+	}
+	nip := randomNIP()
+	old := h.startXAdES(nipCtx(nip), "certificateSubject", seal(t, nip))
+	h.clk.Advance(9 * 24 * time.Hour)
+	c2, err := credentials.NewSealNIP(nip, &credentials.CertOptions{KeyType: credentials.ECP256, Now: h.clk.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.startXAdES(nipCtx(nip), "certificateSubject", c2)
+	h.s.mu.Lock()
+	_, kept = h.s.st.auths[old.ReferenceNumber]
+	n = len(h.s.st.authOrder)
+	h.s.mu.Unlock()
+	if kept || n != 1 {
+		t.Errorf("old operation kept=%v, %d operations", kept, n)
+	}
 }

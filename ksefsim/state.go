@@ -118,15 +118,16 @@ type testPerson struct {
 
 // state is everything the simulator remembers; guarded by Simulator.mu.
 type state struct {
-	challenges    map[string]*challenge
-	auths         map[string]*authOp
-	authOrder     []*authOp
-	tokens        map[string]*ksefToken
-	tokenBySecret map[[32]byte]*ksefToken
-	subjects      map[string]*testSubject // by NIP
-	persons       map[string]*testPerson  // by NIP
-	grants        map[ctxID]map[subjectID][]string
-	blocked       map[ctxID]bool
+	challenges     map[string]*challenge
+	challengeQueue []*challenge // in issue order, for expiry
+	auths          map[string]*authOp
+	authOrder      []*authOp
+	tokens         map[string]*ksefToken
+	tokenBySecret  map[[32]byte]*ksefToken
+	subjects       map[string]*testSubject // by NIP
+	persons        map[string]*testPerson  // by NIP
+	grants         map[ctxID]map[subjectID][]string
+	blocked        map[ctxID]bool
 }
 
 func newState() *state {
