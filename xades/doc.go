@@ -38,8 +38,10 @@
 //   - the signature method is RSA or ECDSA with SHA-256/384/512 and matches the key in the
 //     certificate; RSA keys have at least 2048 bits, EC keys use P-256 or a larger NIST curve,
 //     and ECDSA values are r‖s of exactly twice the curve size;
-//   - the KeyInfo certificate is the one named by SigningCertificate (CertDigest and
-//     IssuerSerial), and it is valid at [VerifyOptions.Now] (and chains to
+//   - the KeyInfo certificate (the first one when there are several) is the one named by
+//     SigningCertificate (CertDigest and IssuerSerial, whose X509IssuerName may be written in
+//     any common RFC 4514 / RFC 2253 / .NET spelling) or SigningCertificateV2 (CertDigest and
+//     optional IssuerSerialV2), and it is valid at [VerifyOptions.Now] (and chains to
 //     [VerifyOptions.Roots] when given).
 //
 // Each class of rejection wraps one of the sentinel errors ([ErrStructure], [ErrDigestMismatch],
@@ -48,6 +50,11 @@
 // certificate, the signing time and the parsed document, whose content outside ds:Signature is
 // exactly what was signed.
 //
-// Canonicalisation uses the etree parser and the canonicalisers of goxmldsig; goxmldsig's own
-// signer and validator are not used (they handle neither SignedProperties nor r‖s ECDSA values).
+// Documents are parsed with etree. Exclusive canonicalisation builds on goxmldsig's etreeutils
+// (namespace detaching and the exclusive transform, with fixes for xmlns="" and for the order
+// of prefixed attributes); inclusive C14N 1.0/1.1 is implemented here. Both are checked
+// against xmllint and xmlsec1 in the tests. goxmldsig's signer and validator are not used:
+// they handle neither the SignedProperties reference nor r‖s ECDSA values. Attribute values
+// are normalised as XML requires (literal tabs and line breaks become spaces) before
+// canonicalisation, which encoding/xml does not do by itself.
 package xades

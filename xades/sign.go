@@ -69,6 +69,9 @@ func Sign(doc []byte, cert *x509.Certificate, key crypto.Signer, opts *SignOptio
 		return nil, err
 	}
 	root := parsed.Root()
+	if n := len(findAll(root, NamespaceDSig, "Signature", nil)); n != 0 {
+		return nil, fmt.Errorf("%w: the document already holds a ds:Signature", ErrStructure)
+	}
 	for _, id := range []string{signatureID, signedPropertiesID} {
 		if n := countIDs(root, id); n != 0 {
 			return nil, fmt.Errorf("%w: the document already uses the Id %q", ErrStructure, id)

@@ -167,13 +167,14 @@ func mustECKey(t testing.TB) *ecdsa.PrivateKey {
 func TestSignRejectsDocuments(t *testing.T) {
 	s := ecTestSigner(t)
 	for name, doc := range map[string]string{
-		"empty":        ``,
-		"not xml":      `hello`,
-		"unclosed":     `<a><b></a>`,
-		"doctype":      `<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`,
-		"two roots":    `<a/><b/>`,
-		"latin2":       `<?xml version="1.0" encoding="ISO-8859-2"?><a/>`,
-		"id collision": `<a><b Id="SignedProperties"/></a>`,
+		"empty":          ``,
+		"not xml":        `hello`,
+		"unclosed":       `<a><b></a>`,
+		"doctype":        `<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`,
+		"two roots":      `<a/><b/>`,
+		"latin2":         `<?xml version="1.0" encoding="ISO-8859-2"?><a/>`,
+		"id collision":   `<a><b Id="SignedProperties"/></a>`,
+		"already signed": `<a><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/></a>`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Sign([]byte(doc), s.cert, s.key, nil); !errors.Is(err, ErrStructure) {

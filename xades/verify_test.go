@@ -10,8 +10,10 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -480,4 +482,38 @@ func TestVerifyNilOptionsUsesCurrentTime(t *testing.T) {
 	}
 	// The shared test certificates expire a year after testNow; at the real current time they
 	// may or may not be valid, so only the explicit-time behaviour is asserted for them.
+}
+
+// TestVerifySigningCertificateV2 covers the XAdES baseline form (EN 319 132):
+// SigningCertificateV2 with IssuerSerialV2 holding a DER IssuerSerial.
+func TestVerifySigningCertificateV2(t *testing.T) {
+	s := ecTestSigner(t)
+	signed, err := Sign([]byte(`<a>x</a>`), s.cert, s.key, &SignOptions{SigningTime: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toV2 := func(serial *big.Int) []byte {
+		d := mustParse(t, signed)
+		sc := d.Root().FindElement(".//SigningCertificate")
+		sc.Tag = "SigningCertificateV2"
+		c := sc.SelectElement("Cert")
+		c.RemoveChild(c.SelectElement("IssuerSerial"))
+		gn := asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 4, IsCompound: true, Bytes: s.cert.RawIssuer}
+		der, err := asn1.Marshal(struct {
+			Issuer []asn1.RawValue
+			Serial *big.Int
+		}{[]asn1.RawValue{gn}, serial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CreateElement("xades:IssuerSerialV2").SetText(base64.StdEncoding.EncodeToString(der))
+		return resign(t, d, s.key)
+	}
+	if _, err := Verify(toV2(s.cert.SerialNumber), &VerifyOptions{Now: testNow}); err != nil {
+		t.Errorf("SigningCertificateV2 rejected: %v", err)
+	}
+	wrong := new(big.Int).Add(s.cert.SerialNumber, big.NewInt(1))
+	if _, err := Verify(toV2(wrong), &VerifyOptions{Now: testNow}); !errors.Is(err, ErrCertificateMismatch) {
+		t.Errorf("IssuerSerialV2 with another serial: got %v, want ErrCertificateMismatch", err)
+	}
 }
