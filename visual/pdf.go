@@ -64,7 +64,11 @@ func InvoicePDF(inv *Invoice) ([]byte, error) {
 	w.text(marginL, w.y+2, "nr")
 	w.font(true, 12)
 	w.color(colText)
-	for _, l := range w.wrap(inv.Number, metaX-marginL-30) {
+	numberLines := w.wrap(inv.Number, metaX-marginL-30)
+	if len(numberLines) > 4 {
+		numberLines = append(numberLines[:3], "…")
+	}
+	for _, l := range numberLines {
 		w.text(marginL+14, w.y, l)
 		w.y += 15
 	}
@@ -490,6 +494,17 @@ func (w *pdfWriter) partyRow(boxes []partyBox, width float64) {
 				wrapped[i] = append(wrapped[i], wrappedLine{pl, l})
 				bh += pl.size * lineGap
 			}
+		}
+		// Parties never span pages: cut absurdly long boxes (names are at
+		// most 512 characters in FA(3), so real invoices are not affected).
+		limit := bottomY - marginT - 20 - titleH - 2*pad
+		for bh > limit && len(wrapped[i]) > 1 {
+			last := wrapped[i][len(wrapped[i])-1]
+			bh -= last.size * lineGap
+			wrapped[i] = wrapped[i][:len(wrapped[i])-1]
+		}
+		if n := len(wrapped[i]); bh > limit || n > 0 && bh+wrapped[i][n-1].size*lineGap > limit {
+			wrapped[i][n-1].text = "…"
 		}
 		h = max(h, bh)
 	}

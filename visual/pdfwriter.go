@@ -50,7 +50,13 @@ type pdfWriter struct {
 	size      float64
 	onNewPage func()
 	glyphs    map[string]map[rune]bool
+	widths    map[widthKey]map[rune]float64
 	err       error
+}
+
+type widthKey struct {
+	bold bool
+	size float64
 }
 
 func newPDFWriter(title string) (*pdfWriter, error) {
@@ -65,7 +71,7 @@ func newPDFWriter(title string) (*pdfWriter, error) {
 	if err := pdf.AddTTFFontData(fontBold, gobold.TTF); err != nil {
 		return nil, fmt.Errorf("visual: load font: %w", err)
 	}
-	w := &pdfWriter{pdf: pdf, glyphs: map[string]map[rune]bool{}}
+	w := &pdfWriter{pdf: pdf, glyphs: map[string]map[rune]bool{}, widths: map[widthKey]map[rune]float64{}}
 	w.font(false, 8.5)
 	w.newPage()
 	return w, nil
@@ -137,10 +143,28 @@ func (w *pdfWriter) safe(s string) string {
 	}, s)
 }
 
+// measure returns the width of s in the current font: the sum of the
+// advance widths of its characters (the fonts are used without kerning), from
+// a per-font cache, so that wrapping long text stays linear.
 func (w *pdfWriter) measure(s string) float64 {
-	v, err := w.pdf.MeasureTextWidth(s)
-	w.fail(err)
-	return v
+	key := widthKey{w.bold, w.size}
+	cache := w.widths[key]
+	if cache == nil {
+		cache = map[rune]float64{}
+		w.widths[key] = cache
+	}
+	total := 0.0
+	for _, r := range s {
+		v, ok := cache[r]
+		if !ok {
+			var err error
+			v, err = w.pdf.MeasureTextWidth(string(r))
+			w.fail(err)
+			cache[r] = v
+		}
+		total += v
+	}
+	return total
 }
 
 // text draws s with its top-left corner at (x, y).
@@ -190,14 +214,20 @@ func (w *pdfWriter) wrap(s string, width float64) []string {
 			lines = append(lines, cur)
 			cur = ""
 		}
-		for w.measure(word) > width {
-			rs := []rune(word)
-			n := 1
-			for n < len(rs) && w.measure(string(rs[:n+1])) <= width {
-				n++
+		if w.measure(word) > width {
+			// Break a word wider than the line at character boundaries.
+			var line []rune
+			lw := 0.0
+			for _, r := range word {
+				rw := w.measure(string(r))
+				if len(line) > 0 && lw+rw > width {
+					lines = append(lines, string(line))
+					line, lw = line[:0], 0
+				}
+				line = append(line, r)
+				lw += rw
 			}
-			lines = append(lines, string(rs[:n]))
-			word = string(rs[n:])
+			word = string(line)
 		}
 		cur = word
 	}
@@ -247,26 +277,36 @@ func (w *pdfWriter) sectionTitle(title string, keep float64) {
 	w.color(colText)
 }
 
-// keyValues prints labelled values in two columns; values wrap.
+// keyValues prints labelled values in two columns; values wrap, and a value
+// taller than the rest of the page continues on the next one.
 func (w *pdfWriter) keyValues(x, width, labelW float64, kvs []KeyValue) {
+	const size = 8.5
+	lh := size * lineGap
 	for _, kv := range kvs {
-		w.font(true, 8.5)
+		w.font(true, size)
 		lines := w.wrap(kv.Value, width-labelW)
 		w.font(false, 8)
 		labels := w.wrap(kv.Key, labelW-6)
 		n := max(len(lines), len(labels), 1)
-		h := float64(n) * 8.5 * lineGap
-		w.ensure(h)
-		w.color(colMuted)
-		for i, l := range labels {
-			w.text(x, w.y+float64(i)*8.5*lineGap+0.5, l)
+		w.ensure(min(float64(n)*lh, 3*lh))
+		for i := range n {
+			if w.y+lh > bottomY {
+				w.newPage()
+			}
+			if i < len(labels) {
+				w.font(false, 8)
+				w.color(colMuted)
+				w.text(x, w.y+0.5, labels[i])
+			}
+			if i < len(lines) {
+				w.font(true, size)
+				w.color(colText)
+				w.text(x+labelW, w.y, lines[i])
+			}
+			w.y += lh
 		}
 		w.color(colText)
-		w.font(true, 8.5)
-		for i, l := range lines {
-			w.text(x+labelW, w.y+float64(i)*8.5*lineGap, l)
-		}
-		w.y += h + 1
+		w.y++
 	}
 }
 
@@ -337,56 +377,114 @@ func (w *pdfWriter) table(x float64, cols []column, rows []tableRow) {
 	defer func() { w.onNewPage = prev }()
 
 	for _, r := range rows {
-		w.font(r.bold, tableFont)
-		type wrappedCell struct{ text, note []string }
-		cells := make([]wrappedCell, len(cols))
+		// Wrap every cell into a list of printed lines (text, then notes).
+		cells := make([][]cellLine, len(cols))
 		h := 0.0
 		for i, c := range cols {
 			if i >= len(r.cells) {
 				break
 			}
 			w.font(r.bold, tableFont)
-			cells[i].text = w.wrap(r.cells[i].text, c.width-2*cellPad)
-			ch := float64(len(cells[i].text)) * tableFont * lineGap
+			for _, l := range w.wrap(r.cells[i].text, c.width-2*cellPad) {
+				cells[i] = append(cells[i], cellLine{l, false})
+			}
 			if r.cells[i].note != "" {
 				w.font(false, noteFont)
-				cells[i].note = w.wrap(r.cells[i].note, c.width-2*cellPad)
-				ch += float64(len(cells[i].note)) * noteFont * lineGap
+				for _, l := range w.wrap(r.cells[i].note, c.width-2*cellPad) {
+					cells[i] = append(cells[i], cellLine{l, true})
+				}
 			}
-			h = max(h, ch)
+			h = max(h, cellHeight(cells[i]))
 		}
 		h = max(h, tableFont*lineGap) + 2*cellPad
 		w.ensure(h)
-		if r.bold {
-			w.fillRect(x, w.y, total, h, colSumBg)
+		// A row taller than what is left of the page (only with absurdly
+		// long cells) is split into parts, each on its own page.
+		for {
+			avail := bottomY - w.y - 2*cellPad
+			part := make([][]cellLine, len(cells))
+			rest := make([][]cellLine, len(cells))
+			more := false
+			ph := 0.0
+			for i, lines := range cells {
+				used, n := 0.0, 0
+				for n < len(lines) && used+lines[n].height() <= avail {
+					used += lines[n].height()
+					n++
+				}
+				if n == 0 && len(lines) > 0 && w.y <= marginT+60 {
+					n, used = 1, lines[0].height() // never loop without progress
+				}
+				part[i], rest[i] = lines[:n], lines[n:]
+				more = more || len(rest[i]) > 0
+				ph = max(ph, used)
+			}
+			ph = max(ph, tableFont*lineGap) + 2*cellPad
+			w.drawRow(x, cols, part, ph, r)
+			if !more {
+				break
+			}
+			cells = rest
+			w.newPage()
 		}
-		cx := x
-		for i, c := range cols {
-			w.strokeRect(cx, w.y, c.width, h, colBorder, 0.5)
-			ty := w.y + cellPad
-			w.font(r.bold, tableFont)
-			if r.muted {
-				w.color(colMuted)
-			} else {
-				w.color(colText)
-			}
-			for _, l := range cells[i].text {
-				w.alignedText(cx, c.width, c.align, ty, l)
-				ty += tableFont * lineGap
-			}
-			if len(cells[i].note) > 0 {
+	}
+}
+
+// cellLine is one printed line of a table cell.
+type cellLine struct {
+	text string
+	note bool
+}
+
+func (l cellLine) height() float64 {
+	if l.note {
+		return noteFont * lineGap
+	}
+	return tableFont * lineGap
+}
+
+func cellHeight(lines []cellLine) float64 {
+	h := 0.0
+	for _, l := range lines {
+		h += l.height()
+	}
+	return h
+}
+
+// drawRow draws one table row (or part of one) h points high at the cursor.
+func (w *pdfWriter) drawRow(x float64, cols []column, cells [][]cellLine, h float64, r tableRow) {
+	total := 0.0
+	for _, c := range cols {
+		total += c.width
+	}
+	if r.bold {
+		w.fillRect(x, w.y, total, h, colSumBg)
+	}
+	cx := x
+	for i, c := range cols {
+		w.strokeRect(cx, w.y, c.width, h, colBorder, 0.5)
+		ty := w.y + cellPad
+		for _, l := range cells[i] {
+			switch {
+			case l.note:
 				w.font(false, noteFont)
 				w.color(colMuted)
-				for _, l := range cells[i].note {
-					w.alignedText(cx, c.width, c.align, ty+0.5, l)
-					ty += noteFont * lineGap
+				w.alignedText(cx, c.width, c.align, ty+0.5, l.text)
+			default:
+				w.font(r.bold, tableFont)
+				if r.muted {
+					w.color(colMuted)
+				} else {
+					w.color(colText)
 				}
+				w.alignedText(cx, c.width, c.align, ty, l.text)
 			}
-			cx += c.width
+			ty += l.height()
 		}
-		w.color(colText)
-		w.y += h
+		cx += c.width
 	}
+	w.color(colText)
+	w.y += h
 }
 
 func (w *pdfWriter) alignedText(x, width float64, align int, y float64, s string) {

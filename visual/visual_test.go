@@ -514,11 +514,24 @@ func TestInvoicePDFMultiPage(t *testing.T) {
 }
 
 func TestInvoicePDFLongWordsAndMissingGlyphs(t *testing.T) {
-	inv := manyLines(2)
+	inv := manyLines(3)
 	inv.Lines[0].Name = strings.Repeat("Bardzodługiesłowobezspacji", 12)
 	inv.Lines[1].Name = "Emoji 😀 i chiński 汉字 w nazwie"
+	// Far beyond the 512 characters FA(3) allows: the row must continue on
+	// the next pages rather than run off the page.
+	var huge []string
+	for i := range 1500 {
+		huge = append(huge, fmt.Sprintf("słowo%d", i))
+	}
+	inv.Lines[2].Name = strings.Join(huge, " ")
 	pdf := renderPDF(t, inv)
 	text := pdfText(t, pdf)
+	if n := strings.Count(text, "\f"); n < 3 {
+		t.Errorf("a 1500-word line fits on %d pages", n)
+	}
+	if !strings.Contains(strings.ReplaceAll(text, "\f", " "), "słowo0 słowo1 ") || !strings.Contains(text, "słowo1499") {
+		t.Error("words of a very long line are missing")
+	}
 	if !strings.Contains(strings.ReplaceAll(text, " ", ""), inv.Lines[0].Name) {
 		t.Error("a word wider than the column was lost")
 	}
@@ -632,6 +645,55 @@ func BenchmarkInvoicePDF150Lines(b *testing.B) {
 	for b.Loop() {
 		if _, err := visual.InvoicePDF(inv); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestTestdataIsValidFA3 validates the package's own test invoices against
+// the official schema with libxml2, so that the renderer is tested on real
+// FA(3) documents.
+func TestTestdataIsValidFA3(t *testing.T) {
+	xmllint := testenv.RequireTool(t, "xmllint")
+	xsd := testenv.SpecFile(t, "xsd/FA/schemat_FA(3)_v1-0E.xsd")
+	catalog := testenv.SpecFile(t, "xsd/catalog.xml")
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.xml"))
+	args := append([]string{"--nonet", "--noout", "--schema", xsd}, files...)
+	cmd := exec.Command(xmllint, args...)
+	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+catalog)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xmllint: %v\n%s", err, out)
+	}
+}
+
+func TestCorrectionInvoice(t *testing.T) {
+	data, err := os.ReadFile("testdata/faktura-korygujaca-eur.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := visual.FromFA3(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Title != "Faktura korygująca" || inv.Correction == nil || len(inv.Correction.Invoices) != 1 ||
+		inv.Correction.Invoices[0].KSeFNumber != "6771234561-20260227-010000ABCDEF-1A" {
+		t.Fatalf("correction = %q %+v", inv.Title, inv.Correction)
+	}
+	if !inv.Lines[0].Before || inv.Lines[1].Before {
+		t.Error("StanPrzed not mapped")
+	}
+	if inv.VATSummary[0].VATPLN != "-98.12" || inv.VATSummary[0].Gross != "-123.00" {
+		t.Errorf("VAT summary = %+v", inv.VATSummary)
+	}
+	text := pdfText(t, renderPDF(t, inv))
+	for _, want := range []string{
+		"Faktura korygująca", "KOR/2026/03/001", "Obniżenie stawki godzinowej zgodnie z aneksem nr 2 do umowy",
+		"FV/2026/02/044 z dnia 2026-02-27, numer KSeF: 6771234561-20260227-010000ABCDEF-1A",
+		"stan przed korektą", "RAZEM DO ZAPŁATY -123,00 EUR", "minus sto dwadzieścia trzy EUR 00/100",
+		"Kwota VAT w PLN", "-98,12", "NIP VAT UE: DE123456789", "Müller & Söhne GmbH", "Niemcy", "Udział: 50%",
+		"14 dni od doręczenia faktury", "PL61 1090 1014 0000 0712 1981 2874, SWIFT: WBKPPLPP", "NIP UE: PL6771234561",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("PDF text lacks %q", want)
 		}
 	}
 }
