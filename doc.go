@@ -1,15 +1,120 @@
 // Package ksef is a Go client for KSeF 2.0, Poland's National e-Invoice
 // System (Krajowy System e-Faktur), API version 2.8.1.
 //
-// A [Client] talks to one environment (Test, Demo or Production, or a custom
-// base URL such as the local simulator in package ksefsim). Authentication
-// uses either an XAdES-signed AuthTokenRequest (package xades signs it with
-// any crypto.Signer) or a KSeF token; the authenticated client refreshes its
-// access token by itself.
+// # Environments
 //
-// Errors returned by the KSeF API are *[APIError] values; use errors.Is with
-// the sentinel errors ([ErrUnauthorized], [ErrForbidden], [ErrNotFound],
-// [ErrGone], [ErrRateLimited]) for the class of failure and errors.As for the
-// detail. Failures reported inside a successful response body (authentication,
-// session and invoice status codes) are *[StatusError] values.
+// A [Client] talks to one environment: [Test] (the default; it accepts
+// self-signed certificates), [Demo] or [Production]. There is no silent
+// production default. [WithBaseURL] points the client anywhere else, for
+// example at the local simulator of package ksefsim:
+//
+//	c, err := ksef.NewClient(ksef.WithEnvironment(ksef.Test))
+//	c, err := ksef.NewClient(ksef.WithBaseURL("http://127.0.0.1:8080/v2"))
+//
+// Other options set the HTTP client ([WithHTTPClient]), a *slog.Logger
+// ([WithLogger]; discarded by default), the retry policy ([WithRetry]), the
+// User-Agent, a hook for X-System-Warning headers
+// ([WithSystemWarningHook]) and RFC 7807 error bodies ([WithProblemDetails]).
+// A Client is safe for concurrent use.
+//
+// # Authentication
+//
+// KSeF authenticates a subject (a person, a company seal, a certificate
+// fingerprint or a KSeF token) in a context ([ContextIdentifier]: a NIP, an
+// internal identifier, an EU entity or a Peppol provider; see [NIPContext],
+// [InternalIDContext], [NipVatUeContext], [PeppolIDContext]). The login
+// methods run the whole flow (challenge, signed or encrypted request,
+// status polling, token redemption) and return an [AuthenticatedClient]:
+//
+//	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.NIPContext("5265877635"), cert, key, nil)
+//	auth, err := c.Auth.LoginWithToken(ctx, ksef.NIPContext("5265877635"), ksefToken, nil)
+//	auth, err := c.Auth.LoginWithSignFunc(ctx, ksef.NIPContext("5265877635"), hsmSign, nil)
+//
+// LoginWithCertificate signs the AuthTokenRequest document with package
+// xades using any crypto.Signer (RSA or ECDSA P-256); LoginWithSignFunc
+// leaves the signature to an external signer. LoginWithToken encrypts
+// "token|timestampMs" with the Ministry of Finance key (RSA-OAEP SHA-256)
+// and, when KSeF reports the key as withdrawn (code 21470), downloads the
+// keys again and retries once.
+//
+// The authenticated client embeds a [Client] with every service, sends its
+// access token, renews it with the refresh token shortly before it expires
+// and once after a 401, with a single renewal in flight for any number of
+// goroutines. Its [TokenManager] exposes the tokens, so that a program can
+// store them and later resume without logging in again ([AuthService.Resume]).
+// Failed authentications are *[StatusError] values matching
+// [ErrAuthNoPermissions], [ErrAuthInvalidToken], [ErrAuthCertificate],
+// [ErrAuthBlocked] and the like.
+//
+// The lower-level steps are available too: [AuthService.Challenge],
+// [AuthService.InitXades], [AuthService.InitToken], [AuthService.Status],
+// [AuthService.Wait], [AuthService.Redeem], [AuthService.Refresh], and the
+// authentication sessions ([AuthService.ListSessionsAll],
+// [AuthService.RevokeSession], [AuthService.RevokeCurrentSession]).
+// KSeF tokens are generated with [TokensService.Generate] and awaited with
+// [TokensService.WaitActive].
+//
+// # Services
+//
+// Services are pointer fields of the client, grouped by KSeF area:
+// c.Auth, c.PublicKeys, c.Tokens, c.TestData, and the session, invoice,
+// permission and certificate services. Every method that calls an API
+// operation says which one in a "KSeF API: METHOD /path" line of its
+// documentation. Methods take a context first, optional input in a params
+// struct (nil for defaults) and return (*T, error). Lists have a page method
+// and an iterator (iter.Seq2) that follows continuation tokens; asynchronous
+// operations have waiters ([WaitOptions]) bounded by the context.
+//
+// # Transport, retries and logging
+//
+// The client retries what is safe to retry: 429 and 503 for every method,
+// after the delay in Retry-After (seconds or an HTTP date) or an
+// exponential backoff with full jitter; 502, 504 and transport errors only
+// for GET, HEAD and DELETE. Rate-limit blocks on KSeF can last an hour;
+// when Retry-After exceeds [RetryPolicy].MaxDelay the client does not wait
+// a shorter time but returns the error with APIError.RetryAfter set.
+// Request bodies are replayed on every attempt; sleeps end with the
+// context.
+//
+// With a logger set, the client writes one Debug record per HTTP attempt
+// (method, path template, status, duration, attempt) and a Warn record per
+// X-System-Warning. Tokens, the Authorization header, keys, invoice content
+// and pre-signed URLs are never logged; credentials are [Secret] values
+// that print and log as "REDACTED".
+//
+// # Errors
+//
+// Errors returned by the KSeF API are *[APIError] values decoded from
+// either error format (the legacy ExceptionResponse and
+// application/problem+json), including an empty 403 from the web
+// application firewall. Use errors.Is with the sentinel errors
+// ([ErrUnauthorized], [ErrForbidden], [ErrNotFound], [ErrGone],
+// [ErrRateLimited]) for the class of failure, [IsCode] or
+// [APIError.HasCode] for a KSeF exception code ([ExceptionCode], with an
+// English description), and errors.As for the detail. Failures reported
+// inside a successful response body (authentication, session and invoice
+// status codes) are *[StatusError] values. All error strings start with
+// "ksef:" and never contain tokens.
+//
+// # Wire types
+//
+// The JSON bodies are Go structs named exactly like the schemas of the
+// official OpenAPI document (for example [AuthenticationChallengeResponse],
+// [InitTokenAuthenticationRequest], [PublicKeyCertificate],
+// [ExceptionResponse]), with exactly their properties; enumerations are
+// typed string constants. The XML document signed for XAdES authentication
+// is [AuthTokenRequest] (namespace 2.1; [ParseAuthTokenRequest] reads 2.0
+// as well).
+//
+// # Identifiers
+//
+// NIP, PESEL, internal identifiers, NIP-VAT UE, Peppol IDs, KSeF numbers
+// and collective identifiers have types with checksum validation and
+// random valid generators for tests (see [ParseNIP], [ParseKSeFNumber]).
+//
+// # Test data
+//
+// On the TEST environment and the simulator, c.TestData creates subjects
+// and persons, grants permissions the way a ZAW-FA filing would, and blocks
+// contexts ([TestDataService]).
 package ksef
