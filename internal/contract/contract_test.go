@@ -143,7 +143,8 @@ func TestMiddlewareReportsResponseViolations(t *testing.T) {
 		{"undocumented status", 404, "application/json", `{}`, "status is not supported"},
 		{"undocumented content type", 200, "text/plain", `hello`, "Content-Type"},
 		{"not JSON", 200, "application/json", `{`, "decode"},
-		{"bad error body", 400, "application/problem+json", `{"status":"x"}`, "response 400"},
+		{"bad error body", 400, "application/json", `{"exception":{"exceptionDetailList":"x"}}`, "response 400"},
+		{"unrequested problem details", 400, "application/problem+json", `{"title":"Bad Request","status":400}`, "not requested"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -166,6 +167,34 @@ func TestMiddlewareReportsResponseViolations(t *testing.T) {
 				t.Errorf("response altered: %d %q", rec.Code, rec.Body.String())
 			}
 		})
+	}
+}
+
+func TestMiddlewareErrorFormat(t *testing.T) {
+	problem := `{"title":"Bad Request","status":400,"detail":"d","instance":"/v2/auth/challenge","traceId":"t","timestamp":"2025-07-11T12:23:56Z","errors":[{"code":21405,"description":"x"}]}`
+	legacy := `{"exception":{"exceptionDetailList":[{"exceptionCode":21405,"exceptionDescription":"x"}]}}`
+	for _, c := range []struct {
+		header, ct, body string
+		want             string
+	}{
+		{"problem-details", "application/problem+json", problem, ""},
+		{"", "application/json", legacy, ""},
+		{"problem-details", "application/json", legacy, "was requested"},
+	} {
+		req := httptest.NewRequest("POST", "/v2/auth/challenge", nil)
+		if c.header != "" {
+			req.Header.Set("X-Error-Format", c.header)
+		}
+		h := func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", c.ct)
+			w.WriteHeader(400)
+			io.WriteString(w, c.body)
+		}
+		_, errs := serve(t, h, req)
+		msg := strings.Join(errs, "\n")
+		if (c.want == "") != (len(errs) == 0) || !strings.Contains(msg, c.want) {
+			t.Errorf("X-Error-Format %q, %s: reports %q, want %q", c.header, c.ct, errs, c.want)
+		}
 	}
 }
 

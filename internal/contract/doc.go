@@ -37,7 +37,10 @@
 // documents none and the simulator returns them only for fault
 // injection); the content type is documented; the body matches its schema;
 // documented headers (Retry-After, X-System-Warning, x-ms-meta-hash) are
-// valid; no body where the spec documents none.
+// valid; no body where the spec documents none; where a status documents
+// both error formats, application/problem+json exactly when the request
+// carried "X-Error-Format: problem-details" (legacy application/json
+// otherwise).
 //
 // Both directions: JSON properties the schema does not declare are
 // reported, although the spec does not forbid them, so that a misspelt

@@ -132,7 +132,10 @@ type exchange struct {
 	input  *openapi3filter.RequestValidationInput
 	token  string // bearer token, only to redact it from messages
 	empty  bool   // the request has no body
-	body   []byte // the request body
+	// problem reports that the request asked for RFC 7807 errors
+	// (X-Error-Format: problem-details).
+	problem bool
+	body    []byte // the request body
 }
 
 // schemaErrorMessage renders a schema violation as "at /pointer: reason".
@@ -201,6 +204,7 @@ func (s *Spec) newExchange(method, relPath, rawQuery string, header http.Header,
 	}
 	ex.route = route
 	ex.empty = len(body) == 0
+	ex.problem = strings.EqualFold(strings.TrimSpace(header.Get("X-Error-Format")), "problem-details")
 	ex.body = body
 	req := &http.Request{
 		Method:        method,
@@ -270,6 +274,7 @@ func (ex *exchange) validateResponse(status int, header http.Header, body []byte
 			msgs = append(msgs, fmt.Sprintf("body of %d bytes but the spec documents none", len(body)))
 		}
 		msgs = append(msgs, undocumentedProperties(resp.Value.Content, header.Get("Content-Type"), body)...)
+		msgs = append(msgs, ex.errorFormat(resp.Value.Content, header.Get("Content-Type"))...)
 	}
 	if len(msgs) > 0 {
 		for i, m := range msgs {
@@ -403,4 +408,25 @@ func walkUndocumented(ref *openapi3.SchemaRef, v any, ptr string, out *[]string,
 			walkUndocumented(items, e, fmt.Sprintf("%s/%d", ptr, i), out, depth+1)
 		}
 	}
+}
+
+// errorFormat checks the KSeF rule that picks between the two documented
+// error formats: where a status documents both application/json (legacy
+// ExceptionResponse) and application/problem+json, the latter is returned
+// exactly when the request carried "X-Error-Format: problem-details".
+func (ex *exchange) errorFormat(content openapi3.Content, contentType string) []string {
+	if content["application/json"] == nil || content["application/problem+json"] == nil {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return nil // reported by the content type check
+	}
+	switch {
+	case ex.problem && mt == "application/json":
+		return []string{"X-Error-Format: problem-details was requested but the error is application/json"}
+	case !ex.problem && mt == "application/problem+json":
+		return []string{"the error is application/problem+json although X-Error-Format: problem-details was not requested"}
+	}
+	return nil
 }
