@@ -75,7 +75,11 @@ func TestSignXmlsec1(t *testing.T) {
 						t.Fatalf("xmlsec1 verified references %q, want \"\" and \"#SignedProperties\":\n%s", uris, out)
 					}
 
-					// Negative direction: a tampered copy is rejected.
+					// Negative direction: a tampered copy is rejected (once per document
+					// and key type; the canonicalisation choice does not matter here).
+					if c14n != AlgExcC14N {
+						return
+					}
 					tampered := tamperDocument(t, signed)
 					if out, ok := xmlsec1Verify(t, xmlsec, s, tampered); ok {
 						t.Fatalf("xmlsec1 accepted a tampered document:\n%s", out)
