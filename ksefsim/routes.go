@@ -17,6 +17,15 @@ type route struct {
 }
 
 // register installs every operation the simulator serves.
+//
+// Adding an operation: write a handlerFunc that authenticates with
+// s.requireAccess or s.requirePermission (401/403 come out right), decodes
+// its body with decodeJSON (21405 on failure), takes s.mu while it touches
+// s.st, returns badRequest(code, details...) for KSeF exception codes and
+// writes its success with writeOK; then add one s.handle line here with the
+// path exactly as in the spec and the operation's rate-limit group.
+// Handled(), fault injection, rate limiting, call counting and the
+// X-System-Warning echo follow automatically.
 func (s *Simulator) register() {
 	// Authentication.
 	s.handle("POST", "/auth/challenge", GroupAnonymous, s.handleChallenge)
