@@ -144,6 +144,7 @@ func TestMiddlewareReportsResponseViolations(t *testing.T) {
 		{"undocumented content type", 200, "text/plain", `hello`, "Content-Type"},
 		{"not JSON", 200, "application/json", `{`, "decode"},
 		{"bad error body", 400, "application/json", `{"exception":{"exceptionDetailList":"x"}}`, "response 400"},
+		{"429 without Retry-After", 429, "application/json", `{"status":{"code":429,"description":"x"}}`, "Retry-After"},
 		{"unrequested problem details", 400, "application/problem+json", `{"title":"Bad Request","status":400}`, "not requested"},
 	}
 	for _, c := range cases {
@@ -214,6 +215,23 @@ func TestMiddlewareDoesNotRecordFailures(t *testing.T) {
 	}
 	if slices.Contains(Exercised(), "GET /tokens") {
 		t.Error("GET /tokens recorded although no 2xx response passed validation")
+	}
+}
+
+func TestMiddlewareAccepts429(t *testing.T) {
+	h := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		jsonHandler(429, `{"status":{"code":429,"description":"Too Many Requests","details":["x"]}}`)(w, r)
+	}
+	if _, errs := serve(t, h, httptest.NewRequest("POST", "/v2/auth/challenge", nil)); len(errs) != 0 {
+		t.Errorf("valid 429 reported: %q", errs)
+	}
+	h = func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "Wed, 21 Oct 2026 07:28:00 GMT")
+		jsonHandler(429, `{"status":{"code":429,"description":"Too Many Requests"}}`)(w, r)
+	}
+	if _, errs := serve(t, h, httptest.NewRequest("POST", "/v2/auth/challenge", nil)); len(errs) != 1 || !strings.Contains(errs[0], "Retry-After") {
+		t.Errorf("HTTP-date Retry-After (the spec says integer seconds): reports %q", errs)
 	}
 }
 

@@ -40,7 +40,8 @@
 // valid; no body where the spec documents none; where a status documents
 // both error formats, application/problem+json exactly when the request
 // carried "X-Error-Format: problem-details" (legacy application/json
-// otherwise).
+// otherwise); a 429 carries Retry-After (in seconds, as the spec's
+// integer schema says).
 //
 // Both directions: JSON properties the schema does not declare are
 // reported, although the spec does not forbid them, so that a misspelt

@@ -276,6 +276,11 @@ func (ex *exchange) validateResponse(status int, header http.Header, body []byte
 		msgs = append(msgs, undocumentedProperties(resp.Value.Content, header.Get("Content-Type"), body)...)
 		msgs = append(msgs, ex.errorFormat(resp.Value.Content, header.Get("Content-Type"))...)
 	}
+	if status == http.StatusTooManyRequests && header.Get("Retry-After") == "" {
+		// The spec documents the header without requiring it; KSeF always
+		// sends it with 429 and clients depend on it.
+		msgs = append(msgs, "429 without a Retry-After header")
+	}
 	if len(msgs) > 0 {
 		for i, m := range msgs {
 			msgs[i] = fmt.Sprintf("response %d: %s", status, m)
