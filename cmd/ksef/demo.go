@@ -59,6 +59,29 @@ func (fs facts) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// UnmarshalJSON reads an object written by MarshalJSON, keeping its order.
+func (fs *facts) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("demo: details are not a JSON object")
+	}
+	*fs = (*fs)[:0]
+	for dec.More() {
+		var k, v string
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		k, _ = t.(string)
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		*fs = append(*fs, fact{k, v})
+	}
+	_, err := dec.Token()
+	return err
+}
+
 // demoStep is one step of `ksef demo`. Steps run in order and share a
 // demoState; the first failure stops the demo. Later features add steps
 // to demoSteps.
@@ -302,7 +325,7 @@ func stepGenerateToken(ctx context.Context, s *demoState) (facts, error) {
 	if err != nil {
 		return fs, err
 	}
-	return append(fs, fact{"token", "generated (its value is never printed)"}), nil
+	return append(fs, fact{"KSeF token", "generated (its value is never printed)"}), nil
 }
 
 func stepLoginToken(ctx context.Context, s *demoState) (facts, error) {
