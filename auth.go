@@ -146,6 +146,9 @@ type ListSessionsParams struct {
 // KSeF API: GET /auth/sessions
 func (s *AuthService) ListSessions(ctx context.Context, p *ListSessionsParams) (*AuthenticationListResponse, error) {
 	r := &request{method: http.MethodGet, path: "/auth/sessions"}
+	if p != nil && p.PageSize != 0 && (p.PageSize < 10 || p.PageSize > 100) {
+		return nil, fmt.Errorf("ksef: ListSessions: page size must be 10-100, got %d", p.PageSize)
+	}
 	if p != nil {
 		if p.PageSize > 0 {
 			r.query = url.Values{"pageSize": {strconv.Itoa(p.PageSize)}}
@@ -265,6 +268,25 @@ func (s *AuthService) LoginWithSignFunc(ctx context.Context, ctxID ContextIdenti
 	if p.SubjectIdentifierType == "" {
 		p.SubjectIdentifierType = AuthSubjectCertificateSubject
 	}
+	return retryCancelled(ctx, s, func() (*AuthenticatedClient, error) {
+		return s.loginSigned(ctx, ctxID, sign, &p)
+	})
+}
+
+// retryCancelled runs login once more when KSeF cancelled the first
+// attempt (status 550, "retry").
+func retryCancelled(ctx context.Context, s *AuthService, login func() (*AuthenticatedClient, error)) (*AuthenticatedClient, error) {
+	a, err := login()
+	var se *StatusError
+	if errors.As(err, &se) && se.Retryable() && ctx.Err() == nil {
+		s.c.cfg.logger.InfoContext(ctx, "ksef authentication cancelled by the system (550); retrying once", "referenceNumber", se.ReferenceNumber)
+		return login()
+	}
+	return a, err
+}
+
+func (s *AuthService) loginSigned(ctx context.Context, ctxID ContextIdentifier, sign SignFunc, params *LoginParams) (*AuthenticatedClient, error) {
+	p := *params
 	ch, err := s.Challenge(ctx)
 	if err != nil {
 		return nil, err
@@ -305,6 +327,13 @@ func (s *AuthService) LoginWithToken(ctx context.Context, ctxID ContextIdentifie
 	if params != nil {
 		p = *params
 	}
+	return retryCancelled(ctx, s, func() (*AuthenticatedClient, error) {
+		return s.loginToken(ctx, ctxID, ksefToken, &p)
+	})
+}
+
+func (s *AuthService) loginToken(ctx context.Context, ctxID ContextIdentifier, ksefToken Secret, params *LoginParams) (*AuthenticatedClient, error) {
+	p := *params
 	var init *AuthenticationInitResponse
 	err := s.c.withPublicKey(ctx, KsefTokenEncryption, func(key *PublicKey) error {
 		ch, err := s.Challenge(ctx)

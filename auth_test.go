@@ -248,3 +248,24 @@ func TestAuthWaitTiming(t *testing.T) {
 		}
 	})
 }
+
+func TestLoginRetriesCancelledOnce(t *testing.T) {
+	seal, _ := credentials.NewSealNIP("5265877635", nil)
+	c, mux := clientSetup(t)
+	f := newFakeAuth(t, mux, 550, 200)
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext("5265877635"), seal.Certificate, seal.Signer, &ksef.LoginParams{Wait: fastWait}); err != nil {
+		t.Fatal(err)
+	}
+	if f.polls.Load() != 2 || f.redeemed.Load() != 1 {
+		t.Errorf("polls %d redeemed %d", f.polls.Load(), f.redeemed.Load())
+	}
+	c2, mux2 := clientSetup(t)
+	f2 := newFakeAuth(t, mux2, 550)
+	_, err := c2.Auth.LoginWithToken(t.Context(), ksef.NIPContext("5265877635"), "tok", &ksef.LoginParams{Wait: fastWait})
+	if !errors.Is(err, ksef.ErrAuthCancelled) || f2.polls.Load() != 2 {
+		t.Errorf("err %v polls %d", err, f2.polls.Load())
+	}
+	if _, err := c.Auth.ListSessions(t.Context(), &ksef.ListSessionsParams{PageSize: 5}); err == nil {
+		t.Error("page size 5 accepted")
+	}
+}
