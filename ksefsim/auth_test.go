@@ -50,7 +50,7 @@ func TestXAdESLoginFlow(t *testing.T) {
 			if !IsReferenceNumber(init.ReferenceNumber) || init.ReferenceNumber[9:11] != "AU" {
 				t.Errorf("reference %q", init.ReferenceNumber)
 			}
-			if want := t0.Add(DefaultTokenLifetimes.Authentication); !init.AuthenticationToken.ValidUntil.Equal(want) {
+			if want := t0.Add(DefaultTokenLifetimes().Authentication); !init.AuthenticationToken.ValidUntil.Equal(want) {
 				t.Errorf("authenticationToken validUntil %v, want %v", init.AuthenticationToken.ValidUntil, want)
 			}
 			st := h.status(init)

@@ -54,7 +54,7 @@
 //	Subjects                  only registered taxpayers                 any valid NIP owns its context
 //	InternalId contexts       subunit administrators only               also the owner of the NIP part
 //	Rate-limit penalties      Retry-After grows with violations         time until the window frees up
-//	Test-data removal         unknown subject/person is an error?       removing an unknown one succeeds
+//	Test-data removal         unknown subject/person: not documented    removing an unknown one succeeds
 //	Retention                 410 after 7 days                          the same, on the injected clock
 //	Persistence               durable                                   in memory, lost on exit
 package ksefsim

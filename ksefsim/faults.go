@@ -13,9 +13,10 @@ const AnyOperation = "*"
 // Fault describes how an operation fails. The zero value does nothing.
 //
 //   - Status answers with that HTTP status instead of processing the request
-//     (429 and 503 carry a Retry-After header; 429 uses the KSeF
-//     rate-limit body).
-//   - RetryAfter sets the Retry-After header (default 1 s for 429).
+//     (429 with the KSeF rate-limit body, 400 as 21405, 401/403/410 as
+//     problem details, anything else as a generic problem-details body).
+//   - RetryAfter sets the Retry-After header, in whole seconds (429 always
+//     carries one, 1 s by default).
 //   - Delay waits that long (real time, bounded by the request context)
 //     before answering: a slow response. Alone, the request is then
 //     processed normally.

@@ -43,12 +43,14 @@ type TokenLifetimes struct {
 	Refresh time.Duration
 }
 
-// DefaultTokenLifetimes are the lifetimes used unless [WithTokenLifetimes]
-// says otherwise; they follow what KSeF TEST issues.
-var DefaultTokenLifetimes = TokenLifetimes{
-	Authentication: 45 * time.Minute,
-	Access:         15 * time.Minute,
-	Refresh:        7 * 24 * time.Hour,
+// DefaultTokenLifetimes returns the lifetimes used unless
+// [WithTokenLifetimes] says otherwise; they follow what KSeF TEST issues.
+func DefaultTokenLifetimes() TokenLifetimes {
+	return TokenLifetimes{
+		Authentication: 45 * time.Minute,
+		Access:         15 * time.Minute,
+		Refresh:        7 * 24 * time.Hour,
+	}
 }
 
 type config struct {
@@ -149,7 +151,7 @@ func WithTrustedRoots(roots *x509.CertPool) Option {
 func New(opts ...Option) *Simulator {
 	cfg := config{
 		now:        time.Now,
-		lifetimes:  DefaultTokenLifetimes,
+		lifetimes:  DefaultTokenLifetimes(),
 		rateLimits: DefaultRateLimits(),
 		logger:     slog.New(slog.DiscardHandler),
 	}
