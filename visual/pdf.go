@@ -139,58 +139,10 @@ func InvoicePDF(inv *Invoice) ([]byte, error) {
 		w.keyValues(marginL, contentW, 130, kvs)
 	}
 
-	// Lines.
-	w.sectionTitle("Pozycje faktury", 50)
-	grossPrices, hasGross, hasDiscount := inv.columns()
-	priceTitle := "Cena jedn. netto"
-	if grossPrices {
-		priceTitle = "Cena jedn. brutto"
+	// Lines (an advance invoice may have none).
+	if len(inv.Lines) > 0 {
+		w.invoiceLines(inv)
 	}
-	cols := []column{{"Lp.", 22, alignCenter}, {"Nazwa towaru lub usługi", 0, alignLeft},
-		{"Ilość", 42, alignRight}, {"J.m.", 32, alignCenter}, {priceTitle, 58, alignRight}}
-	if hasDiscount {
-		cols = append(cols, column{"Rabat", 46, alignRight})
-	}
-	cols = append(cols, column{"Wartość netto", 62, alignRight}, column{"Stawka VAT", 36, alignCenter})
-	if hasGross {
-		cols = append(cols, column{"Wartość brutto", 62, alignRight})
-	}
-	fixed := 0.0
-	for _, c := range cols {
-		fixed += c.width
-	}
-	cols[1].width = contentW - fixed
-	var rows []tableRow
-	for i, l := range inv.Lines {
-		no := l.No
-		if no == "" {
-			no = strconv.Itoa(i + 1)
-		}
-		var notes []string
-		if l.Before {
-			notes = append(notes, "stan przed korektą")
-		}
-		for _, kv := range []KeyValue{{"Indeks", l.Index}, {"GTIN", l.GTIN}, {"PKWiU", l.PKWiU}, {"Data dostawy", l.SaleDate}} {
-			if kv.Value != "" {
-				notes = append(notes, kv.Key+": "+kv.Value)
-			}
-		}
-		price := l.UnitNetPrice
-		if grossPrices {
-			price = l.UnitGrossPrice
-		}
-		cells := []tableCell{{text: no}, {text: l.Name, note: strings.Join(notes, " · ")},
-			{text: formatQuantity(l.Quantity)}, {text: l.Unit}, {text: formatAmount(price)}}
-		if hasDiscount {
-			cells = append(cells, tableCell{text: formatAmount(l.Discount)})
-		}
-		cells = append(cells, tableCell{text: formatAmount(l.Net)}, tableCell{text: l.VATRate})
-		if hasGross {
-			cells = append(cells, tableCell{text: formatAmount(l.Gross)})
-		}
-		rows = append(rows, tableRow{cells: cells, muted: l.Before})
-	}
-	w.table(marginL, cols, rows)
 
 	// VAT summary and the amount due.
 	w.y += 10
@@ -633,4 +585,59 @@ func UPOPDF(u *upo.UPO) ([]byte, error) {
 // timestampLines prints a timestamp as date and time on two lines.
 func timestampLines(t time.Time) string {
 	return strings.Replace(formatTimestamp(t), " ", "\n", 1)
+}
+
+// invoiceLines draws the table of invoice lines.
+func (w *pdfWriter) invoiceLines(inv *Invoice) {
+	w.sectionTitle("Pozycje faktury", 50)
+	grossPrices, hasGross, hasDiscount := inv.columns()
+	priceTitle := "Cena jedn. netto"
+	if grossPrices {
+		priceTitle = "Cena jedn. brutto"
+	}
+	cols := []column{{"Lp.", 22, alignCenter}, {"Nazwa towaru lub usługi", 0, alignLeft},
+		{"Ilość", 42, alignRight}, {"J.m.", 32, alignCenter}, {priceTitle, 58, alignRight}}
+	if hasDiscount {
+		cols = append(cols, column{"Rabat", 46, alignRight})
+	}
+	cols = append(cols, column{"Wartość netto", 62, alignRight}, column{"Stawka VAT", 36, alignCenter})
+	if hasGross {
+		cols = append(cols, column{"Wartość brutto", 62, alignRight})
+	}
+	fixed := 0.0
+	for _, c := range cols {
+		fixed += c.width
+	}
+	cols[1].width = contentW - fixed
+	var rows []tableRow
+	for i, l := range inv.Lines {
+		no := l.No
+		if no == "" {
+			no = strconv.Itoa(i + 1)
+		}
+		var notes []string
+		if l.Before {
+			notes = append(notes, "stan przed korektą")
+		}
+		for _, kv := range []KeyValue{{"Indeks", l.Index}, {"GTIN", l.GTIN}, {"PKWiU", l.PKWiU}, {"Data dostawy", l.SaleDate}} {
+			if kv.Value != "" {
+				notes = append(notes, kv.Key+": "+kv.Value)
+			}
+		}
+		price := l.UnitNetPrice
+		if grossPrices {
+			price = l.UnitGrossPrice
+		}
+		cells := []tableCell{{text: no}, {text: l.Name, note: strings.Join(notes, " · ")},
+			{text: formatQuantity(l.Quantity)}, {text: l.Unit}, {text: formatAmount(price)}}
+		if hasDiscount {
+			cells = append(cells, tableCell{text: formatAmount(l.Discount)})
+		}
+		cells = append(cells, tableCell{text: formatAmount(l.Net)}, tableCell{text: l.VATRate})
+		if hasGross {
+			cells = append(cells, tableCell{text: formatAmount(l.Gross)})
+		}
+		rows = append(rows, tableRow{cells: cells, muted: l.Before})
+	}
+	w.table(marginL, cols, rows)
 }

@@ -697,3 +697,24 @@ func TestCorrectionInvoice(t *testing.T) {
 		}
 	}
 }
+
+func TestInvoiceWithoutLines(t *testing.T) {
+	inv := manyLines(0)
+	inv.Title, inv.Kind = "Faktura zaliczkowa", "ZAL"
+	inv.VATSummary = []visual.VATRow{{Rate: "23%", Net: "1000.00", VAT: "230.00", Gross: "1230.00"}}
+	inv.Totals = visual.Totals{Net: "1000.00", VAT: "230.00", Gross: "1230.00"}
+	text := pdfText(t, renderPDF(t, inv))
+	if strings.Contains(text, "Nazwa towaru lub usługi") {
+		t.Error("empty lines table printed")
+	}
+	if !strings.Contains(text, "Faktura zaliczkowa") || !strings.Contains(text, "RAZEM DO ZAPŁATY 1 230,00 PLN") {
+		t.Errorf("advance invoice text:\n%s", text)
+	}
+	var html bytes.Buffer
+	if err := visual.RenderInvoiceHTML(&html, inv); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(html.String(), "Nazwa towaru lub usługi") {
+		t.Error("empty lines table in HTML")
+	}
+}
