@@ -555,3 +555,31 @@ func writeSpec(t *testing.T, dir, doc string) {
 		t.Fatal(err)
 	}
 }
+
+func TestMiddlewareConcurrent(t *testing.T) {
+	Default(t)
+	ft := &fakeT{}
+	h := Middleware(ft, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/auth/challenge" {
+			jsonHandler(200, validChallenge)(w, r)
+			return
+		}
+		jsonHandler(200, `{"challenge":1}`)(w, r)
+	}))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 20 {
+				path := "/v2/auth/challenge"
+				if (g+i)%4 == 0 {
+					path = "/v2/auth/ksef-token" // invalid: no body, wrong response
+				}
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", path, nil))
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(ft.errors()); n != 80 {
+		t.Errorf("%d reports, want 80 (request and response of 40 invalid exchanges)", n)
+	}
+}
