@@ -44,7 +44,7 @@ func parseYear(s string) (int64, string, bool) {
 	i := 0
 	var y int64
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		if y > 1e15 {
+		if y > (1<<63-1-9)/10 {
 			return 0, s, false
 		}
 		y = y*10 + int64(s[i]-'0')

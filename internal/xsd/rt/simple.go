@@ -79,7 +79,7 @@ func (t *SimpleType) strictLexical() bool {
 		return false
 	}
 	switch t.Kind {
-	case KindDate, KindDateTime, KindGYear, KindBoolean:
+	case KindDate, KindDateTime, KindGYear:
 		return true
 	case KindInteger:
 		return t.FixedSize
@@ -107,6 +107,9 @@ func (t *SimpleType) Check(raw string) []string {
 	var msgs []string
 	var dec decimal
 	var dt dateTime
+	if t.Kind != KindString && t.strictLexical() && raw != trimXMLSpace(raw) {
+		return []string{fmt.Sprintf("value %q is not a valid %s (surrounding white space)", raw, t.Kind)}
+	}
 	switch t.Kind {
 	case KindDecimal, KindInteger:
 		in := v
@@ -133,7 +136,7 @@ func (t *SimpleType) Check(raw string) []string {
 			return []string{fmt.Sprintf("value %q is not a valid %s", raw, t.Kind)}
 		}
 	case KindBoolean:
-		switch raw {
+		switch v {
 		case "true", "false", "1", "0":
 		default:
 			return []string{fmt.Sprintf("value %q is not a valid boolean", raw)}

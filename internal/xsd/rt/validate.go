@@ -137,6 +137,8 @@ var encodingRE = regexp.MustCompile(`encoding\s*=\s*["']([^"']*)["']`)
 func (v *validator) run() error {
 	for {
 		line, col := v.dec.InputPos()
+		off0 := v.dec.InputOffset()
+		v.scan.discard(off0)
 		tok, err := v.dec.RawToken()
 		if err == io.EOF {
 			break
@@ -158,6 +160,7 @@ func (v *validator) run() error {
 		v.tokens++
 		switch t := tok.(type) {
 		case xml.StartElement:
+			v.fixAttrs(t.Attr, v.scan.raw(off0, v.dec.InputOffset()))
 			if !v.start(t, line, col) {
 				return nil
 			}
@@ -439,10 +442,119 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 	}
 }
 
-// normalizeAttr applies XML attribute-value normalisation (white-space
-// characters become spaces); encoding/xml does not.
-func normalizeAttr(s string) string {
-	return Normalize(s, Replace)
+// normalizeAttr is a hook for attribute values; fixAttrs has already
+// applied attribute-value normalisation.
+func normalizeAttr(s string) string { return s }
+
+// fixAttrs applies XML attribute-value normalisation, which encoding/xml
+// skips: literal tabs and line ends become spaces, while the same
+// characters written as character references stay. Values without such
+// characters need no work; the others are re-read from the raw start tag.
+func (v *validator) fixAttrs(attrs []xml.Attr, raw []byte) {
+	need := false
+	for _, a := range attrs {
+		if strings.ContainsAny(a.Value, "\t\n\r") {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return
+	}
+	rawVals := rawAttrValues(raw)
+	for i, a := range attrs {
+		if !strings.ContainsAny(a.Value, "\t\n\r") {
+			continue
+		}
+		key := a.Name.Local
+		if a.Name.Space != "" {
+			key = a.Name.Space + ":" + key
+		}
+		if rv, ok := rawVals[key]; ok {
+			attrs[i].Value = normalizeRawAttr(rv)
+		} else {
+			attrs[i].Value = Normalize(a.Value, Replace)
+		}
+	}
+}
+
+// rawAttrValues splits a raw start tag into attribute names and raw values.
+func rawAttrValues(tag []byte) map[string]string {
+	out := map[string]string{}
+	s := string(tag)
+	i := strings.IndexAny(s, " \t\r\n")
+	if !strings.HasPrefix(s, "<") || i < 0 {
+		return out
+	}
+	s = s[i:]
+	for {
+		s = strings.TrimLeft(s, " \t\r\n")
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return out
+		}
+		name := strings.TrimRight(s[:eq], " \t\r\n")
+		s = strings.TrimLeft(s[eq+1:], " \t\r\n")
+		if s == "" || (s[0] != '"' && s[0] != '\'') {
+			return out
+		}
+		q := s[0]
+		end := strings.IndexByte(s[1:], q)
+		if end < 0 {
+			return out
+		}
+		out[name] = s[1 : 1+end]
+		s = s[2+end:]
+	}
+}
+
+// normalizeRawAttr turns a raw attribute value into its normalised value:
+// line ends and tabs become spaces, then references are resolved.
+func normalizeRawAttr(raw string) string {
+	raw = strings.ReplaceAll(raw, "\r\n", " ")
+	raw = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, raw)
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(raw, '&')
+		if i < 0 {
+			b.WriteString(raw)
+			return b.String()
+		}
+		b.WriteString(raw[:i])
+		raw = raw[i:]
+		j := strings.IndexByte(raw, ';')
+		if j < 0 {
+			b.WriteString(raw)
+			return b.String()
+		}
+		ref := raw[1:j]
+		raw = raw[j+1:]
+		switch {
+		case ref == "lt":
+			b.WriteByte('<')
+		case ref == "gt":
+			b.WriteByte('>')
+		case ref == "amp":
+			b.WriteByte('&')
+		case ref == "apos":
+			b.WriteByte('\'')
+		case ref == "quot":
+			b.WriteByte('"')
+		case strings.HasPrefix(ref, "#x"):
+			if n, err := strconv.ParseUint(ref[2:], 16, 32); err == nil {
+				b.WriteRune(rune(n))
+			}
+		case strings.HasPrefix(ref, "#"):
+			if n, err := strconv.ParseUint(ref[1:], 10, 32); err == nil {
+				b.WriteRune(rune(n))
+			}
+		}
+	}
 }
 
 func (v *validator) chars(t xml.CharData, line, col int) {
@@ -549,6 +661,29 @@ type scanReader struct {
 	badUTF8 bool
 	bomDone bool
 	head    []byte
+	// win holds the bytes delivered to the decoder from offset winStart
+	// on, so that attribute values can be re-read raw (encoding/xml does
+	// not apply attribute-value normalisation).
+	win      []byte
+	winStart int64
+}
+
+// raw returns the delivered bytes between two decoder offsets, or nil.
+func (s *scanReader) raw(from, to int64) []byte {
+	if from < s.winStart || to-s.winStart > int64(len(s.win)) || from > to {
+		return nil
+	}
+	return s.win[from-s.winStart : to-s.winStart]
+}
+
+// discard forgets the bytes before decoder offset off.
+func (s *scanReader) discard(off int64) {
+	drop := off - s.winStart
+	if drop < 32<<10 || drop > int64(len(s.win)) {
+		return
+	}
+	s.win = append(s.win[:0], s.win[drop:]...)
+	s.winStart = off
 }
 
 func (s *scanReader) Read(p []byte) (int, error) {
@@ -571,6 +706,7 @@ func (s *scanReader) Read(p []byte) (int, error) {
 	if len(s.head) > 0 {
 		n := copy(p, s.head)
 		s.scan(s.head[:n])
+		s.win = append(s.win, s.head[:n]...)
 		s.head = s.head[n:]
 		return n, nil
 	}
@@ -581,6 +717,7 @@ func (s *scanReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		s.n += int64(n)
 		s.scan(p[:n])
+		s.win = append(s.win, p[:n]...)
 	}
 	return n, err
 }

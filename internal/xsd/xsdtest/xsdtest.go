@@ -117,10 +117,17 @@ type Verdict struct {
 // catalog) and returns the verdicts and the time xmllint took.
 func Xmllint(t testing.TB, schemaRel string, cases []Case) ([]Verdict, time.Duration) {
 	t.Helper()
+	spec := testenv.SpecDir(t)
+	return XmllintSchema(t, filepath.Join(spec, filepath.FromSlash(schemaRel)), cases)
+}
+
+// XmllintSchema is [Xmllint] with the schema given by its path.
+func XmllintSchema(t testing.TB, schemaPath string, cases []Case) ([]Verdict, time.Duration) {
+	t.Helper()
 	bin := testenv.RequireTool(t, "xmllint")
 	spec := testenv.SpecDir(t)
 	dir := t.TempDir()
-	args := []string{"--noout", "--nonet", "--schema", filepath.Join(spec, filepath.FromSlash(schemaRel))}
+	args := []string{"--noout", "--nonet", "--schema", schemaPath}
 	names := make([]string, len(cases))
 	for i, c := range cases {
 		names[i] = fmt.Sprintf("c%05d.xml", i)
