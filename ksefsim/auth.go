@@ -408,6 +408,9 @@ func (s *Simulator) handleAuthStatus(w http.ResponseWriter, r *http.Request) *ap
 		return e
 	}
 	ref := r.PathValue("referenceNumber")
+	if e := checkRef(ref); e != nil {
+		return e
+	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()

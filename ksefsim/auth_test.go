@@ -364,6 +364,9 @@ func TestAuthStatusOutcomes(t *testing.T) {
 		if code := exceptionCode(t, w); code != 21304 {
 			t.Errorf("unknown reference code %d", code)
 		}
+		if code := exceptionCode(t, h.do(req{method: "GET", path: "/auth/short", token: a.AuthenticationToken.Token.Reveal()})); code != 21405 {
+			t.Errorf("short reference code %d", code)
+		}
 		h.clk.Advance(7*24*time.Hour + time.Second)
 		w = h.ok(req{method: "GET", path: "/auth/" + a.ReferenceNumber, token: a.AuthenticationToken.Token.Reveal()}, 410, nil)
 		if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {

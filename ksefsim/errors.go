@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ksef2/ksef"
@@ -86,7 +87,7 @@ func tooManyRequests(retryAfter time.Duration, detail string) *apiError {
 
 // wantsProblem reports whether the client asked for RFC 7807 errors.
 func wantsProblem(r *http.Request) bool {
-	return r.Header.Get("X-Error-Format") == "problem-details"
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Error-Format")), "problem-details")
 }
 
 // retryAfterSeconds rounds d up to whole seconds, at least 1.
@@ -226,4 +227,13 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 // writeOK writes a successful JSON response.
 func writeOK(w http.ResponseWriter, status int, v any) {
 	writeJSON(w, status, "application/json", v)
+}
+
+// checkRef validates a reference number taken from the path (the spec's
+// ReferenceNumber: 36 characters).
+func checkRef(ref string) *apiError {
+	if len(ref) != 36 {
+		return validation("referenceNumber: wymagana wartość o długości 36 znaków.")
+	}
+	return nil
 }

@@ -131,6 +131,9 @@ func (s *Simulator) handleRevokeSession(w http.ResponseWriter, r *http.Request) 
 		return e
 	}
 	ref := r.PathValue("referenceNumber")
+	if e := checkRef(ref); e != nil {
+		return e
+	}
 	s.mu.Lock()
 	op := s.st.auths[ref]
 	if op == nil || op.ctx != p.ctx() {

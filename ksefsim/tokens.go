@@ -106,6 +106,9 @@ func (s *Simulator) handleTokenStatus(w http.ResponseWriter, r *http.Request) *a
 		return e
 	}
 	ref := r.PathValue("referenceNumber")
+	if e := checkRef(ref); e != nil {
+		return e
+	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
