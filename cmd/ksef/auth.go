@@ -126,7 +126,18 @@ func validity(until, now time.Time) string {
 	if !now.Before(until) {
 		return "expired " + ts
 	}
-	return fmt.Sprintf("valid until %s (%s left)", ts, until.Sub(now).Round(time.Second))
+	return fmt.Sprintf("valid until %s (%s left)", ts, human(until.Sub(now)))
+}
+
+// human formats a positive duration briefly: "14m59s", "6d23h59m".
+func human(d time.Duration) string {
+	if d < 48*time.Hour {
+		return d.Round(time.Second).String()
+	}
+	d = d.Round(time.Minute)
+	days := d / (24 * time.Hour)
+	rest := d - days*24*time.Hour
+	return fmt.Sprintf("%dd%dh%dm", days, rest/time.Hour, (rest%time.Hour)/time.Minute)
 }
 
 type loginFlags struct {
@@ -180,25 +191,25 @@ certificate that carries a NIP, the context defaults to that NIP.`,
 // contextFlag returns the context chosen by the context flags, or a zero
 // value when none was given.
 func (f *loginFlags) context() (ksef.ContextIdentifier, error) {
-	var set []ksef.ContextIdentifier
-	if f.nip != "" {
-		set = append(set, ksef.NIPContext(f.nip))
+	var (
+		set   []ksef.ContextIdentifier
+		flags []string
+	)
+	add := func(flag, value string, mk func(string) ksef.ContextIdentifier) {
+		if value != "" {
+			set, flags = append(set, mk(strings.TrimSpace(value))), append(flags, flag)
+		}
 	}
-	if f.internalID != "" {
-		set = append(set, ksef.InternalIDContext(f.internalID))
-	}
-	if f.nipVatUe != "" {
-		set = append(set, ksef.NipVatUeContext(f.nipVatUe))
-	}
-	if f.peppolID != "" {
-		set = append(set, ksef.PeppolIDContext(f.peppolID))
-	}
+	add("--nip", f.nip, ksef.NIPContext)
+	add("--internal-id", f.internalID, ksef.InternalIDContext)
+	add("--nip-vat-ue", f.nipVatUe, ksef.NipVatUeContext)
+	add("--peppol-id", f.peppolID, ksef.PeppolIDContext)
 	switch len(set) {
 	case 0:
 		return ksef.ContextIdentifier{}, nil
 	case 1:
 		if err := set[0].Validate(); err != nil {
-			return ksef.ContextIdentifier{}, fmt.Errorf("invalid context %s: %w", set[0], err)
+			return ksef.ContextIdentifier{}, fmt.Errorf("invalid context %s: %s", flags[0], strings.TrimPrefix(err.Error(), "ksef: "))
 		}
 		return set[0], nil
 	}

@@ -436,6 +436,10 @@ func TestBadInput(t *testing.T) {
 		_, _, err := c.run(tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ksef %s: error %v, want it to mention %q", strings.Join(tc.args, " "), err, tc.want)
+			continue
+		}
+		if msg := errorMessage(err); strings.Count(msg, "ksef:") != 1 {
+			t.Errorf("ksef %s: message %q repeats the prefix", strings.Join(tc.args, " "), msg)
 		}
 	}
 	if got := errorMessage(ksef.ErrUnauthorized); got != "ksef: unauthorized" {
@@ -644,6 +648,19 @@ func TestDemo(t *testing.T) {
 	}
 	if jwts < 18 {
 		t.Errorf("recorded %d JWTs, want at least 18", jwts)
+	}
+}
+
+func TestHuman(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		14*time.Minute + 59*time.Second + 400*time.Millisecond: "14m59s",
+		47 * time.Hour:                                 "47h0m0s",
+		7*24*time.Hour - time.Second:                   "7d0h0m",
+		6*24*time.Hour + 23*time.Hour + 59*time.Minute: "6d23h59m",
+	} {
+		if got := human(d); got != want {
+			t.Errorf("human(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
 

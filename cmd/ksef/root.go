@@ -123,7 +123,8 @@ func (g *globals) emit(v any, text func(w io.Writer)) error {
 // errorMessage formats err for the "ksef: <message>" line without doubling
 // the prefix of SDK errors.
 func errorMessage(err error) string {
-	return "ksef: " + strings.TrimPrefix(err.Error(), "ksef: ")
+	msg := strings.TrimPrefix(err.Error(), "ksef: ")
+	return "ksef: " + strings.ReplaceAll(msg, ": ksef: ", ": ")
 }
 
 func newVersionCmd(g *globals) *cobra.Command {

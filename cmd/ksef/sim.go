@@ -78,6 +78,9 @@ func (g *globals) serveSim(ctx context.Context, addr, dir string) error {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("sim: cannot create --identity-dir: %w", err)
 	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
 	keyPEM, err := id.KeyPEM()
 	if err != nil {
 		return err
