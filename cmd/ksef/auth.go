@@ -374,20 +374,28 @@ func (g *globals) loadCredentials(f *loginFlags) (*credentials.Credentials, stri
 // using it to store renewed tokens.
 func (g *globals) session(p *profile) (*ksef.AuthenticatedClient, error) {
 	env, err := ksef.ParseEnvironment(p.Environment)
-	if err != nil || g.envChanged {
-		env = g.environment()
-	}
-	baseURL := p.BaseURL
-	if g.baseURLChanged {
-		baseURL = g.baseURL
+	if err != nil {
+		env = ksef.Test
 	}
 	opts := []ksef.Option{ksef.WithEnvironment(env), ksef.WithLogger(g.logger())}
-	if baseURL != "" {
-		opts = append(opts, ksef.WithBaseURL(baseURL))
+	if p.BaseURL != "" {
+		opts = append(opts, ksef.WithBaseURL(p.BaseURL))
 	}
 	c, err := ksef.NewClient(opts...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("profile %q: %w", g.profile, err)
+	}
+	// The tokens belong to the server that issued them: an explicit
+	// --env or --base-url must name the same one.
+	if g.envChanged || g.baseURLChanged {
+		want := g.environment().BaseURL()
+		if g.baseURLChanged {
+			want = g.baseURL
+		}
+		if strings.TrimRight(want, "/") != c.BaseURL() {
+			return nil, fmt.Errorf("profile %q is logged in to %s, not %s: log in again to switch (or use another --profile)",
+				g.profile, c.BaseURL(), want)
+		}
 	}
 	return c.Auth.Resume(
 		ksef.TokenInfo{Token: ksef.Secret(p.AccessToken), ValidUntil: p.AccessValidUntil},
@@ -422,9 +430,17 @@ func saveTokens(store *profileStore, name string, p *profile, a *ksef.Authentica
 	return true, store.put(name, p)
 }
 
+// sessionGone reports whether err says that the authentication session
+// has expired or was revoked: 401, an expired refresh token, or KSeF's
+// 21301/21304 refusal to refresh the token of a revoked session.
+func sessionGone(err error) bool {
+	return errors.Is(err, ksef.ErrRefreshExpired) || errors.Is(err, ksef.ErrUnauthorized) ||
+		ksef.IsCode(err, ksef.CodeNotAuthorized) || ksef.IsCode(err, ksef.CodeNotAuthenticated)
+}
+
 // refreshError explains a failed renewal.
 func refreshError(err error) error {
-	if errors.Is(err, ksef.ErrRefreshExpired) || errors.Is(err, ksef.ErrUnauthorized) {
+	if sessionGone(err) {
 		return fmt.Errorf("the session has expired or was revoked; log in again: %w", err)
 	}
 	return err
@@ -569,7 +585,7 @@ func newLogoutCmd(g *globals) *cobra.Command {
 				switch {
 				case err == nil:
 					out.Revoked = true
-				case errors.Is(err, ksef.ErrUnauthorized) || errors.Is(err, ksef.ErrRefreshExpired):
+				case sessionGone(err):
 					out.Note = "the session had already expired or been revoked"
 				default:
 					return fmt.Errorf("cannot revoke the session (tokens kept; use --local to delete them anyway): %w", err)

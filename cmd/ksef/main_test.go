@@ -267,6 +267,45 @@ func TestStatusRefreshesExpiredAccessToken(t *testing.T) {
 	if out := c.mustRun("auth", "sessions", "--profile", "p1"); !strings.Contains(out, "1 session(s)") {
 		t.Errorf("sessions:\n%s", out)
 	}
+	// The same base URL given explicitly is fine, another one is refused.
+	c.mustRun("auth", "sessions", "--profile", "p1", "--base-url", base+"/")
+	if _, _, err := c.run("auth", "status", "--profile", "p1", "--env", "demo"); err == nil || !strings.Contains(err.Error(), "log in again") {
+		t.Errorf("status with another environment: %v", err)
+	}
+
+	// --verbose logs the exchanges to stderr, without tokens.
+	_, stderr, err := c.run("auth", "status", "--profile", "p1", "--refresh", "--verbose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q = c.profile("p1")
+	if !strings.Contains(stderr, "level=DEBUG") || !strings.Contains(stderr, "/auth/token/refresh") {
+		t.Errorf("--verbose stderr:\n%s", stderr)
+	}
+	assertNoTokens(t, stderr, q.AccessToken, q.RefreshToken, old)
+
+	// Revoked elsewhere: status cannot refresh and says to log in again;
+	// logout still deletes the tokens.
+	sdk, err := ksef.NewClient(ksef.WithBaseURL(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sdk.Auth.Resume(ksef.TokenInfo{Token: ksef.Secret(q.AccessToken), ValidUntil: q.AccessValidUntil},
+		ksef.TokenInfo{Token: ksef.Secret(q.RefreshToken), ValidUntil: q.RefreshValidUntil})
+	if err := a.Logout(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.run("auth", "status", "--profile", "p1", "--refresh"); err == nil || !strings.Contains(err.Error(), "log in again") {
+		t.Errorf("status of a revoked session: %v", err)
+	}
+	q.AccessValidUntil = time.Now().Add(-time.Minute)
+	if err := store.put("p1", q); err != nil {
+		t.Fatal(err)
+	}
+	lo := decodeJSON[map[string]any](t, c.mustRun("auth", "logout", "--profile", "p1", "-o", "json"))
+	if lo["revoked"] != false || lo["tokensDeleted"] != true || lo["note"] == nil {
+		t.Errorf("logout of a revoked session: %v", lo)
+	}
 }
 
 func TestLoginPKCS12AndEncryptedPEM(t *testing.T) {
