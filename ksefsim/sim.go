@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,7 +30,8 @@ type Simulator struct {
 	routes  []*route
 	mux     *http.ServeMux
 	handler http.Handler
-	calls   sync.Map // op -> *int64 counter (see Calls)
+	calls   sync.Map     // op -> *atomic.Int64 (see Calls)
+	offset  atomic.Int64 // added to the clock, see Advance
 }
 
 // TokenLifetimes are the lifetimes of the JWTs the simulator issues.
@@ -62,6 +64,7 @@ type config struct {
 	rateLimitsOff   bool
 	logger          *slog.Logger
 	roots           *x509.CertPool
+	admin           bool
 }
 
 // Option configures a [Simulator].
@@ -171,6 +174,9 @@ func New(opts ...Option) *Simulator {
 	s.limiter = newRateLimiter(cfg.rateLimits, cfg.rateLimitsOff)
 	s.mux = http.NewServeMux()
 	s.register()
+	if cfg.admin {
+		s.registerAdmin()
+	}
 	var h http.Handler = s.mux
 	for _, mw := range slices.Backward(cfg.middleware) {
 		h = mw(h)
@@ -184,8 +190,11 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// now returns the simulator's current time (UTC).
-func (s *Simulator) now() time.Time { return s.cfg.now().UTC() }
+// now returns the simulator's current time (UTC): its clock plus what
+// Advance added.
+func (s *Simulator) now() time.Time {
+	return s.cfg.now().Add(time.Duration(s.offset.Load())).UTC()
+}
 
 // Now returns the simulator's current time, read from its clock.
 func (s *Simulator) Now() time.Time { return s.now() }
@@ -209,23 +218,12 @@ func (s *Simulator) Calls(op string) int {
 	if !ok {
 		return 0
 	}
-	c := v.(*counter)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
-}
-
-type counter struct {
-	mu sync.Mutex
-	n  int
+	return int(v.(*atomic.Int64).Load())
 }
 
 func (s *Simulator) count(op string) {
-	v, _ := s.calls.LoadOrStore(op, &counter{})
-	c := v.(*counter)
-	c.mu.Lock()
-	c.n++
-	c.mu.Unlock()
+	v, _ := s.calls.LoadOrStore(op, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
 }
 
 // Faults returns the fault-injection controller of the simulator.
