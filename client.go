@@ -121,6 +121,9 @@ type config struct {
 	auth           Authenticator
 	keys           *keyCache
 	keyTTL         time.Duration
+	pacing         pacingMode
+	rateLimits     map[string]RateLimit
+	pacer          *pacer // nil when pacing is off
 }
 
 // NewClient returns a client configured by opts. Without options it talks
@@ -155,6 +158,12 @@ func NewClient(opts ...Option) (*Client, error) {
 		cfg.qrBaseURL = cfg.env.QRBaseURL()
 	}
 	cfg.keys = newKeyCache(cfg.keyTTL)
+	if cfg.pacing == pacingOn || cfg.pacing == pacingDefault && baseURL == cfg.env.BaseURL() {
+		if cfg.rateLimits == nil {
+			cfg.rateLimits = DefaultRateLimits()
+		}
+		cfg.pacer = newPacer(cfg.rateLimits)
+	}
 	return newClient(cfg), nil
 }
 
@@ -196,6 +205,10 @@ func newClient(cfg *config) *Client {
 func (c *Client) withAuth(a Authenticator) *Client {
 	cfg := *c.cfg
 	cfg.auth = a
+	if a != nil && cfg.pacer != nil {
+		// limits are counted per context: a new login gets its own pacer
+		cfg.pacer = newPacer(cfg.rateLimits)
+	}
 	return newClient(&cfg)
 }
 

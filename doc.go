@@ -76,6 +76,13 @@
 // Request bodies are replayed on every attempt; sleeps end with the
 // context.
 //
+// The client also paces itself: a sliding-window limiter per rate-limit
+// group ([RateLimitGroup], [DefaultRateLimits]) and per authenticated
+// context keeps a well-behaved program from ever seeing a 429, and after a
+// 429 the whole group waits for Retry-After. Pacing is on for the public
+// environments; [WithRateLimits] turns it on elsewhere (or sets custom
+// limits) and [WithoutPacing] turns it off.
+//
 // With a logger set, the client writes one Debug record per HTTP attempt
 // (method, path template, status, duration, attempt) and a Warn record per
 // X-System-Warning. Tokens, the Authorization header, keys, invoice content

@@ -173,6 +173,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		default:
 			token = ""
 		}
+		if err := c.pace(ctx, r); err != nil {
+			return nil, err
+		}
 		req, err := c.newHTTPRequest(ctx, r, target, payload, token)
 		if err != nil {
 			return nil, err
@@ -220,6 +223,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			return nil, apiErr
 		}
 		delay := apiErr.RetryAfter
+		if resp.StatusCode == http.StatusTooManyRequests && delay > 0 && c.cfg.pacer != nil {
+			c.cfg.pacer.block(RateLimitGroup(r.method, r.path), time.Now().Add(delay))
+		}
 		if delay > pol.MaxDelay {
 			// KSeF blocks can last an hour; waiting less than asked would
 			// only extend the block, so hand the decision to the caller.

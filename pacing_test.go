@@ -1,0 +1,184 @@
+package ksef_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"regexp"
+	"strings"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/internal/testenv"
+)
+
+func TestPacingSlidingWindows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var times []time.Duration
+		start := time.Now()
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			times = append(times, time.Since(start))
+			writeJSON(w, 200, []any{})
+		})
+		c := handlerClient(t, h, ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 2, PerMinute: 3}}),
+			ksef.WithRetry(ksef.RetryPolicy{MaxDelay: 2 * time.Minute}))
+		for range 5 {
+			if _, err := c.PublicKeys.List(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []time.Duration{0, 0, time.Second, time.Minute, time.Minute}
+		for i := range want {
+			if times[i] != want[i] {
+				t.Errorf("request %d at %v, want %v (all: %v)", i, times[i], want[i], times)
+			}
+		}
+	})
+}
+
+func TestPacingGroupsAreIndependent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"status": "Active"}) })
+		c := handlerClient(t, h, ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 1}, ksef.GroupOther: {PerSecond: 1}}))
+		start := time.Now()
+		_, _ = c.PublicKeys.List(t.Context())                 // anonymous
+		_, _ = c.Tokens.Status(t.Context(), "ref-1234567890") // other
+		if time.Since(start) != 0 {
+			t.Errorf("different groups waited %v", time.Since(start))
+		}
+		_, _ = c.Tokens.Status(t.Context(), "ref-1234567890")
+		if time.Since(start) != time.Second {
+			t.Errorf("same group waited %v", time.Since(start))
+		}
+	})
+}
+
+func TestPacingErrorBeyondMaxDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1); writeJSON(w, 200, []any{}) })
+		c := handlerClient(t, h, ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupAnonymous: {PerHour: 1}}),
+			ksef.WithRetry(ksef.RetryPolicy{MaxDelay: time.Minute}))
+		if _, err := c.PublicKeys.List(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.PublicKeys.List(t.Context())
+		var pe *ksef.PacingError
+		if !errors.As(err, &pe) || !errors.Is(err, ksef.ErrRateLimited) || pe.RetryAfter != time.Hour || pe.Group != ksef.GroupAnonymous {
+			t.Fatalf("err = %v", err)
+		}
+		if calls.Load() != 1 {
+			t.Errorf("calls %d", calls.Load())
+		}
+	})
+}
+
+// TestPacing429BlocksGroup: after a 429 whose Retry-After exceeds
+// MaxDelay, later calls of the group fail locally without a request.
+func TestPacing429BlocksGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &retryServer{statuses: []int{429}, header: http.Header{"Retry-After": {"600"}}}
+		c := handlerClient(t, srv, ksef.WithRateLimits(nil))
+		if _, err := c.PublicKeys.List(t.Context()); !errors.Is(err, ksef.ErrRateLimited) {
+			t.Fatalf("err = %v", err)
+		}
+		_, err := c.PublicKeys.List(t.Context())
+		var pe *ksef.PacingError
+		if !errors.As(err, &pe) || srv.calls.Load() != 1 {
+			t.Fatalf("second call: %v, calls %d", err, srv.calls.Load())
+		}
+		time.Sleep(10 * time.Minute)
+		if _, err := c.PublicKeys.List(t.Context()); err != nil {
+			t.Fatalf("after the block: %v", err)
+		}
+	})
+}
+
+func TestPacingOffForCustomBaseURL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []any{}) })
+		c := handlerClient(t, h)
+		start := time.Now()
+		for range 100 {
+			if _, err := c.PublicKeys.List(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if time.Since(start) != 0 {
+			t.Errorf("paced without WithRateLimits: %v", time.Since(start))
+		}
+	})
+}
+
+func TestRateLimitGroup(t *testing.T) {
+	for op, want := range map[[2]string]string{
+		{"GET", "/sessions"}:                                 ksef.GroupSessionList,
+		{"POST", "/sessions/online"}:                         ksef.GroupOnlineSession,
+		{"POST", "/auth/challenge"}:                          ksef.GroupAnonymous,
+		{"POST", "/testdata/context/block"}:                  ksef.GroupOther,
+		{"GET", "/invoices/ksef/{ksefNumber}"}:               ksef.GroupInvoiceDownload,
+		{"DELETE", "/tokens/{referenceNumber}"}:              ksef.GroupOther,
+		{"GET", "/collective-identifiers/ksef/{ksefNumber}"}: ksef.GroupCollectiveID,
+	} {
+		if got := ksef.RateLimitGroup(op[0], op[1]); got != want {
+			t.Errorf("%v: %s, want %s", op, got, want)
+		}
+	}
+}
+
+// TestRateLimitsMatchSpec compares the group table and default limits
+// with the x-rate-limits extension and 429 descriptions of every operation.
+func TestRateLimitsMatchSpec(t *testing.T) {
+	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RateLimits *struct {
+				PerSecond int `json:"perSecond"`
+				PerMinute int `json:"perMinute"`
+				PerHour   int `json:"perHour"`
+			} `json:"x-rate-limits"`
+			Responses map[string]struct {
+				Description string `json:"description"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`\*\*Limity liczby żądań\*\*\s*\|[^|]*\|[^|]*\|[^|]*\|\s*([\w-]+)`)
+	defaults := ksef.DefaultRateLimits()
+	n := 0
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			m := re.FindStringSubmatch(op.Responses["429"].Description)
+			if m == nil || op.RateLimits == nil {
+				t.Errorf("%s %s: no rate limit in spec", method, path)
+				continue
+			}
+			want := m[1]
+			if want == "-" {
+				want = ksef.GroupAnonymous
+			}
+			got := ksef.RateLimitGroup(strings.ToUpper(method), path)
+			if got != want {
+				t.Errorf("%s %s: group %s, spec %s", method, path, got, want)
+			}
+			l := defaults[got]
+			sl := *op.RateLimits
+			if l.PerSecond != sl.PerSecond || l.PerMinute != sl.PerMinute || l.PerHour != sl.PerHour {
+				t.Errorf("%s %s: limits %+v, spec %+v", method, path, l, sl)
+			}
+			n++
+		}
+	}
+	if n != 83 {
+		t.Errorf("checked %d operations, want 83", n)
+	}
+}
