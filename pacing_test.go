@@ -3,10 +3,10 @@ package ksef_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
-	"net/http"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
