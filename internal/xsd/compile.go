@@ -107,6 +107,27 @@ func Load(specDir, schemaRel, catalogRel string) (*Compiled, error) {
 		}
 		out.Schema.Roots = append(out.Schema.Roots, e)
 	}
+	// Compile every global type, used or not, so that an unsupported
+	// construct anywhere in the schema set is an error.
+	var qs []qname
+	for q := range c.simpleDefs {
+		qs = append(qs, q)
+	}
+	for q := range c.complexDefs {
+		qs = append(qs, q)
+	}
+	sort.Slice(qs, func(i, j int) bool { return qs[i].ns+" "+qs[i].local < qs[j].ns+" "+qs[j].local })
+	for _, q := range qs {
+		var err error
+		if n, ok := c.simpleDefs[q]; ok {
+			_, err = c.simpleByName(q, n)
+		} else {
+			_, err = c.complexByName(q, c.complexDefs[q])
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	for _, t := range c.simple {
 		out.SimpleTypes = append(out.SimpleTypes, t)
 	}
