@@ -40,7 +40,9 @@
 // an operation: a status (e.g. 503), 429 with Retry-After, a delay, a
 // dropped connection, or a failure reported after the work was done.
 // [WithMiddleware] wraps the handler, e.g. to validate every exchange
-// against the OpenAPI spec.
+// against the OpenAPI spec. [WithAdminAPI] adds a JSON control API under
+// [AdminPath] (faults, clock, key rotation, test identities) for programs
+// that talk to "ksef sim serve" from other languages.
 //
 // # Where the simulator is more lenient than KSeF
 //
