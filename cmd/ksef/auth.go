@@ -141,7 +141,7 @@ func human(d time.Duration) string {
 }
 
 type loginFlags struct {
-	cert, key, p12, token               string
+	cert, key, p12, token, keyPassword  string
 	nip, internalID, nipVatUe, peppolID string
 	subject                             string
 	showTokens, verifyChain             bool
@@ -157,8 +157,9 @@ func newLoginCmd(g *globals) *cobra.Command {
 
 Credentials, one of:
   --cert FILE [--key FILE]   certificate and private key in PEM (the key may be in
-                             the certificate file); an encrypted key's password is
-                             read from $KSEF_KEY_PASSWORD or asked for on the terminal
+                             the certificate file); an encrypted key's password
+                             is read from --key-password, $KSEF_KEY_PASSWORD or
+                             asked for on the terminal
   --p12 FILE                 PKCS#12 file; password as above
   --token TOKEN              KSeF token; better: set $KSEF_TOKEN (keeps it out of
                              the shell history) and omit --token
@@ -177,6 +178,7 @@ certificate that carries a NIP, the context defaults to that NIP.`,
 	fl.StringVar(&f.cert, "cert", "", "certificate file (PEM; may also hold the key)")
 	fl.StringVar(&f.key, "key", "", "private key file (PEM)")
 	fl.StringVar(&f.p12, "p12", "", "PKCS#12 file with certificate and key")
+	fl.StringVar(&f.keyPassword, "key-password", "", "password of an encrypted key or PKCS#12 file (prefer $"+envKeyPassword+" or the terminal prompt)")
 	fl.StringVar(&f.token, "token", "", "KSeF token (prefer $"+envToken+")")
 	fl.StringVar(&f.nip, "nip", "", "context: NIP")
 	fl.StringVar(&f.internalID, "internal-id", "", "context: internal identifier ({nip}-{5 digits})")
@@ -345,15 +347,15 @@ func (g *globals) loadCredentials(f *loginFlags) (*credentials.Credentials, stri
 			return credentials.LoadPKCS12File(f.p12, pw)
 		}
 	}
-	pw, fromEnv := g.getenv(envKeyPassword), false
-	if pw != "" {
-		fromEnv = true
+	pw, source := f.keyPassword, "--key-password"
+	if pw == "" {
+		pw, source = g.getenv(envKeyPassword), "$"+envKeyPassword
 	}
 	creds, err := load(pw)
 	if errors.Is(err, credentials.ErrPassword) {
 		switch {
-		case fromEnv:
-			return nil, "", fmt.Errorf("wrong password for %s (from $%s)", file, envKeyPassword)
+		case pw != "":
+			return nil, "", fmt.Errorf("wrong password for %s (from %s)", file, source)
 		case g.prompt == nil:
 			return nil, "", fmt.Errorf("%s is password-protected: set $%s (or run in a terminal to be asked)", file, envKeyPassword)
 		}

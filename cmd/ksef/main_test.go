@@ -336,6 +336,11 @@ func TestLoginPKCS12AndEncryptedPEM(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "wrong password") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("p12 with a wrong password: %v", err)
 	}
+	_, _, err = c.run("auth", "login", "--base-url", base, "--p12", p12File, "--key-password", "bad")
+	if err == nil || !strings.Contains(err.Error(), "wrong password") || !strings.Contains(err.Error(), "--key-password") {
+		t.Errorf("p12 with a wrong --key-password: %v", err)
+	}
+	c.mustRun("auth", "login", "--base-url", base, "--p12", p12File, "--key-password", "s3cret", "--profile", "flag")
 	// The context defaults to the certificate's NIP.
 	c.env[envKeyPassword] = "s3cret"
 	v := decodeJSON[authView](t, c.mustRun("auth", "login", "--base-url", base, "--p12", p12File, "-o", "json"))
