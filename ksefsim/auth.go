@@ -23,9 +23,9 @@ const (
 	authRetention     = 7 * 24 * time.Hour
 	maxXMLBody        = 1 << 20
 	maxJSONBody       = 1 << 20
-	// signingTimeTolerance bounds xades:SigningTime: not later than now plus
-	// this, not earlier than the challenge minus this.
-	signingTimeTolerance = time.Hour
+	// defaultSigningTimeTolerance bounds xades:SigningTime: not later than
+	// now plus this, not earlier than the challenge minus this.
+	defaultSigningTimeTolerance = time.Hour
 )
 
 // Authentication status texts (AuthenticationOperationStatusResponse).
@@ -166,7 +166,7 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 		op.method, op.methodInfo = ksef.AuthMethodQualifiedSignature, methodQualifiedSignature
 		result = authFailed(460, detailCertInvalid)
 	default:
-		if vs.signingTime.After(now.Add(signingTimeTolerance)) {
+		if skew := s.cfg.signingSkew; skew >= 0 && vs.signingTime.After(now.Add(skew)) {
 			return badRequest(9105, "Czas podpisu (SigningTime) jest z przyszłości.")
 		}
 		seal := isSeal(vs.cert)
@@ -194,7 +194,7 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 	if e != nil {
 		return e
 	}
-	if !certValidity && vs.signingTime.Before(ch.issued.Add(-signingTimeTolerance)) {
+	if skew := s.cfg.signingSkew; !certValidity && skew >= 0 && vs.signingTime.Before(ch.issued.Add(-skew)) {
 		return badRequest(9105, "Czas podpisu (SigningTime) jest wcześniejszy niż wyzwanie.")
 	}
 	if result.Code == 0 {

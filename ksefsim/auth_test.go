@@ -354,6 +354,13 @@ func TestAuthStatusOutcomes(t *testing.T) {
 		}
 		h.redeem(init)
 	})
+	t.Run("signing time check off", func(t *testing.T) {
+		h := newHarness(t, WithSigningTimeTolerance(-1))
+		nip := randomNIP()
+		ch := h.challenge()
+		doc := sign(t, authXML("", ch.Challenge, nipCtx(nip), "certificateSubject", ""), seal(t, nip), t0.Add(48*time.Hour))
+		h.ok(req{method: "POST", path: "/auth/xades-signature", body: doc}, 202, nil)
+	})
 	t.Run("retention and foreign reference", func(t *testing.T) {
 		h := newHarness(t, WithTokenLifetimes(TokenLifetimes{Authentication: 30 * 24 * time.Hour}))
 		nip := randomNIP()

@@ -65,6 +65,7 @@ type config struct {
 	logger          *slog.Logger
 	roots           *x509.CertPool
 	admin           bool
+	signingSkew     time.Duration // < 0: unchecked
 }
 
 // Option configures a [Simulator].
@@ -150,13 +151,26 @@ func WithTrustedRoots(roots *x509.CertPool) Option {
 	return func(c *config) { c.roots = roots }
 }
 
+// WithSigningTimeTolerance sets how far xades:SigningTime may lie after the
+// simulator's time, or before the challenge (default 1 hour; a larger skew
+// is rejected with 400/9105). A negative d turns the check off, which helps
+// when the simulator runs on a fake clock far from the signer's real time.
+func WithSigningTimeTolerance(d time.Duration) Option {
+	return func(c *config) {
+		if d != 0 {
+			c.signingSkew = d
+		}
+	}
+}
+
 // New returns a simulator with fresh state and its own MF key pairs.
 func New(opts ...Option) *Simulator {
 	cfg := config{
-		now:        time.Now,
-		lifetimes:  DefaultTokenLifetimes(),
-		rateLimits: DefaultRateLimits(),
-		logger:     slog.New(slog.DiscardHandler),
+		now:         time.Now,
+		lifetimes:   DefaultTokenLifetimes(),
+		rateLimits:  DefaultRateLimits(),
+		logger:      slog.New(slog.DiscardHandler),
+		signingSkew: defaultSigningTimeTolerance,
 	}
 	for _, o := range opts {
 		o(&cfg)
