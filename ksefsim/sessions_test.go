@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,5 +282,28 @@ func TestStatePruning(t *testing.T) {
 	h.s.mu.Unlock()
 	if kept || n != 1 {
 		t.Errorf("old operation kept=%v, %d operations", kept, n)
+	}
+}
+
+// TestConcurrentLogins runs logins, token generation and listing in
+// parallel (meaningful under -race).
+func TestConcurrentLogins(t *testing.T) {
+	h := newHarness(t)
+	nip := randomNIP()
+	cred := seal(t, nip)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for range 3 {
+				tr := h.login(nipCtx(nip), "certificateSubject", cred)
+				h.newToken(tr.AccessToken.Token.Reveal(), ksef.TokenPermInvoiceRead)
+				h.ok(req{method: "GET", path: "/auth/sessions?pageSize=100", token: tr.AccessToken.Token.Reveal()}, 200, nil)
+				h.ok(req{method: "DELETE", path: "/auth/sessions/current", token: tr.AccessToken.Token.Reveal()}, 204, nil)
+			}
+		})
+	}
+	wg.Wait()
+	if n := h.s.Calls("POST /auth/token/redeem"); n != 18 {
+		t.Errorf("%d redeems", n)
 	}
 }
