@@ -69,9 +69,13 @@ func (s *Simulator) wrap(rt *route) http.Handler {
 			s.writeError(w, r, tooManyRequests(wait, detail))
 			return
 		}
-		if e := rt.h(w, r); e != nil {
-			s.writeError(w, r, e)
+		// Handlers may write while holding s.mu; buffer their output so
+		// that a slow client never holds the lock.
+		bw := &bufferedWriter{ResponseWriter: w}
+		if e := rt.h(bw, r); e != nil {
+			s.writeError(bw, r, e)
 		}
+		bw.flush()
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -117,3 +121,35 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (for
 // hijacking and flushing).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// bufferedWriter keeps a handler's status and body until flush; headers go
+// straight to the underlying writer's map (they are sent on flush).
+type bufferedWriter struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (w *bufferedWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *bufferedWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.body = append(w.body, b...)
+	return len(b), nil
+}
+
+func (w *bufferedWriter) flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.ResponseWriter.WriteHeader(w.status)
+	if len(w.body) > 0 {
+		_, _ = w.ResponseWriter.Write(w.body)
+	}
+}
