@@ -61,6 +61,10 @@ func (fs facts) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads an object written by MarshalJSON, keeping its order.
 func (fs *facts) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		*fs = nil
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return errors.New("demo: details are not a JSON object")

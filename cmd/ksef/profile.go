@@ -64,7 +64,7 @@ func (s *profileStore) get(name string) (*profile, error) {
 		return nil, err
 	}
 	p, ok := m[name]
-	if !ok {
+	if !ok || p == nil {
 		return nil, fmt.Errorf("no profile %q: run `ksef auth login --profile %s` first", name, name)
 	}
 	return p, nil
