@@ -54,3 +54,20 @@ func TestTranslateRegexpRejects(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTranslateRegexp: the translator must not panic, and what it accepts
+// must compile.
+func FuzzTranslateRegexp(f *testing.F) {
+	for _, s := range []string{`\d{2}`, `(.)+@(.)+`, `[^\s?#]*`, `[a-z-[aeiou]]`, `\p{Lu}`, `a{1,`, `((a|b)*c)?`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, x string) {
+		re, err := TranslateRegexp(x)
+		if err != nil {
+			return
+		}
+		if _, err := regexp.Compile(re); err != nil {
+			t.Fatalf("%q -> %q does not compile: %v", x, re, err)
+		}
+	})
+}

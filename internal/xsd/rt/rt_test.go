@@ -1,0 +1,124 @@
+package rt
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func str() *SimpleType {
+	return &SimpleType{Name: "xsd:string", Kind: KindString, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1}
+}
+
+func testSchema() *Schema {
+	y := &ComplexType{Attributes: []*Attribute{{Name: "a", Type: str(), Required: true, Fixed: "A B", HasFixed: true}}}
+	content := &Particle{Kind: ParticleSequence, Min: 1, Max: 1, Children: []*Particle{
+		{Kind: ParticleElement, Min: 0, Max: Unbounded, Element: &Element{Name: "x", Simple: str()}},
+		{Kind: ParticleElement, Min: 1, Max: 1, Element: &Element{Name: "y", Complex: y}},
+	}}
+	return &Schema{Package: "t", Roots: []*Element{{Name: "r", Complex: &ComplexType{Content: content}}}}
+}
+
+// TestAttributeNormalisationFarIntoTheDocument checks that raw start tags
+// are still available after the decoder has moved far past the start.
+func TestAttributeNormalisationFarIntoTheDocument(t *testing.T) {
+	s := testSchema()
+	filler := strings.Repeat("<x>filler text</x>\n", 20000)
+	for _, tc := range []struct {
+		attr  string
+		valid bool
+	}{{"A\tB", true}, {"A\nB", true}, {"A&#9;B", false}, {"A B", true}, {"A  B", false}} {
+		doc := "<r>" + filler + `<y a="` + tc.attr + `"/></r>`
+		// One byte at a time and in one piece must give the same answer.
+		for _, r := range []*strings.Reader{strings.NewReader(doc)} {
+			err := s.Validate(r)
+			if (err == nil) != tc.valid {
+				t.Errorf("a=%q: err=%v, want valid=%v", tc.attr, err, tc.valid)
+			}
+		}
+		err := s.Validate(iotest.OneByteReader(strings.NewReader(doc)))
+		if (err == nil) != tc.valid {
+			t.Errorf("a=%q one byte at a time: err=%v, want valid=%v", tc.attr, err, tc.valid)
+		}
+	}
+}
+
+func TestReadErrorIsNotAValidationError(t *testing.T) {
+	s := testSchema()
+	boom := errors.New("boom")
+	err := s.Validate(iotest.ErrReader(boom))
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		t.Fatal("read error reported as a validation error")
+	}
+	err = s.Validate(iotest.TimeoutReader(bytes.NewReader([]byte("<r><y a=\"A B\"/></r>"))))
+	if err == nil {
+		t.Fatal("timeout not reported")
+	}
+}
+
+func TestWellFormedness(t *testing.T) {
+	s := testSchema()
+	for _, doc := range []string{
+		`<r><y a="A B"/></r><r/>`,
+		`<r><y a="A B" a="A B"/></r>`,
+		`<r><p:y a="A B"/></r>`,
+		`<r><y a="A B"/></x>`,
+		`<r><y a="A B"/>`,
+		``,
+		`text`,
+		`<r><y a="A B"/></r>trailing`,
+	} {
+		if err := s.Validate(strings.NewReader(doc)); err == nil {
+			t.Errorf("%q accepted", doc)
+		}
+	}
+	if err := s.Validate(strings.NewReader(`<?xml version="1.0"?><!-- c --><r><x>a<!-- c -->b</x><y a="A B"/></r><!-- after -->`)); err != nil {
+		t.Errorf("valid document rejected: %v", err)
+	}
+}
+
+func TestDecimalAndDateParsing(t *testing.T) {
+	for in, want := range map[string]int{"0.05": 2, "00.000": 1, "12.0": 2, "000123": 3, "-1.50": 2, "0": 1} {
+		d, ok := parseDecimal(in)
+		if !ok || d.total != want {
+			t.Errorf("parseDecimal(%q) = %+v, %v; want total %d", in, d, ok, want)
+		}
+	}
+	for _, in := range []string{"", "-", "+", ".", "1e5", "1,5", "1.2.3", "1234567890123456789012345"} {
+		if _, ok := parseDecimal(in); ok {
+			t.Errorf("parseDecimal(%q) accepted", in)
+		}
+	}
+	less := [][2]string{{"-1", "0"}, {"0.5", "1"}, {"1.05", "1.5"}, {"-2", "-1.5"}, {"99", "100"}}
+	for _, p := range less {
+		a, _ := parseDecimal(p[0])
+		b, _ := parseDecimal(p[1])
+		if cmpDecimal(a, b) >= 0 || cmpDecimal(b, a) <= 0 {
+			t.Errorf("%s < %s not recognised", p[0], p[1])
+		}
+	}
+	for _, in := range []string{"2024-02-29", "2000-02-29", "1900-02-28", "-0044-03-15", "2025-01-01Z", "2025-01-01+14:00"} {
+		if _, ok := parseDateTime(in, KindDate); !ok {
+			t.Errorf("date %q rejected", in)
+		}
+	}
+	for _, in := range []string{"1900-02-29", "2100-02-29", "0000-01-01", "2025-04-31", "2025-01-01+14:01", "25-01-01", "2025-01-01T00:00:00"} {
+		if _, ok := parseDateTime(in, KindDate); ok {
+			t.Errorf("date %q accepted", in)
+		}
+	}
+	a, _ := parseDateTime("2025-09-01T02:00:00+02:00", KindDateTime)
+	b, _ := parseDateTime("2025-09-01T00:00:00Z", KindDateTime)
+	if !a.equal(b) {
+		t.Error("time zones not normalised")
+	}
+	if daysFromCivil(1970, 1, 1) != 0 || daysFromCivil(2000, 3, 1) != 11017 {
+		t.Error("daysFromCivil")
+	}
+}
