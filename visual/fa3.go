@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ksef2/ksef/fa3"
 )
 
 // ErrNotInvoice reports a document that is not an FA(2)/FA(3) invoice
@@ -19,313 +21,156 @@ const (
 	NamespaceFA2 = "http://crd.gov.pl/wzor/2023/06/29/12648/"
 )
 
-// The xml* types below are a minimal private mirror of the FA(3) schema,
-// covering only what the renderers print. Element names follow the XSD.
-
-type xmlFaktura struct {
-	XMLName    xml.Name     `xml:"Faktura"`
-	Naglowek   xmlNaglowek  `xml:"Naglowek"`
-	Podmiot1   xmlPodmiot   `xml:"Podmiot1"`
-	Podmiot2   xmlPodmiot   `xml:"Podmiot2"`
-	Upowaz     *xmlPodmiot  `xml:"PodmiotUpowazniony"`
-	Fa         xmlFa        `xml:"Fa"`
-	Stopka     *xmlStopka   `xml:"Stopka"`
-	Podmiot3in []xmlPodmiot `xml:"Podmiot3"`
-}
-
-type xmlNaglowek struct {
-	KodFormularza struct {
-		KodSystemowy string `xml:"kodSystemowy,attr"`
-		Value        string `xml:",chardata"`
-	} `xml:"KodFormularza"`
-}
-
-type xmlPodmiot struct {
-	PrefiksPodatnika string `xml:"PrefiksPodatnika"`
-	NrEORI           string `xml:"NrEORI"`
-	IDNabywcy        string `xml:"IDNabywcy"`
-	Dane             struct {
-		NIP      string `xml:"NIP"`
-		IDWew    string `xml:"IDWew"`
-		KodUE    string `xml:"KodUE"`
-		NrVatUE  string `xml:"NrVatUE"`
-		KodKraju string `xml:"KodKraju"`
-		NrID     string `xml:"NrID"`
-		BrakID   string `xml:"BrakID"`
-		Nazwa    string `xml:"Nazwa"`
-	} `xml:"DaneIdentyfikacyjne"`
-	Adres          *xmlAdres    `xml:"Adres"`
-	AdresKoresp    *xmlAdres    `xml:"AdresKoresp"`
-	DaneKontaktowe []xmlKontakt `xml:"DaneKontaktowe"`
-	StatusInfo     string       `xml:"StatusInfoPodatnika"`
-	NrKlienta      string       `xml:"NrKlienta"`
-	Rola           string       `xml:"Rola"`
-	RolaInna       string       `xml:"RolaInna"`
-	OpisRoli       string       `xml:"OpisRoli"`
-	Udzial         string       `xml:"Udzial"`
-	RolaPU         string       `xml:"RolaPU"`
-}
-
-type xmlAdres struct {
-	KodKraju string `xml:"KodKraju"`
-	AdresL1  string `xml:"AdresL1"`
-	AdresL2  string `xml:"AdresL2"`
-	GLN      string `xml:"GLN"`
-}
-
-type xmlKontakt struct {
-	Email   string `xml:"Email"`
-	Telefon string `xml:"Telefon"`
-	EmailPU string `xml:"EmailPU"`
-	TelPU   string `xml:"TelefonPU"`
-}
-
-type xmlFa struct {
-	KodWaluty string   `xml:"KodWaluty"`
-	P1        string   `xml:"P_1"`
-	P1M       string   `xml:"P_1M"`
-	P2        string   `xml:"P_2"`
-	WZ        []string `xml:"WZ"`
-	P6        string   `xml:"P_6"`
-	OkresFa   *struct {
-		Od string `xml:"P_6_Od"`
-		Do string `xml:"P_6_Do"`
-	} `xml:"OkresFa"`
-	P13_1             string        `xml:"P_13_1"`
-	P14_1             string        `xml:"P_14_1"`
-	P14_1W            string        `xml:"P_14_1W"`
-	P13_2             string        `xml:"P_13_2"`
-	P14_2             string        `xml:"P_14_2"`
-	P14_2W            string        `xml:"P_14_2W"`
-	P13_3             string        `xml:"P_13_3"`
-	P14_3             string        `xml:"P_14_3"`
-	P14_3W            string        `xml:"P_14_3W"`
-	P13_4             string        `xml:"P_13_4"`
-	P14_4             string        `xml:"P_14_4"`
-	P14_4W            string        `xml:"P_14_4W"`
-	P13_5             string        `xml:"P_13_5"`
-	P14_5             string        `xml:"P_14_5"`
-	P13_6_1           string        `xml:"P_13_6_1"`
-	P13_6_2           string        `xml:"P_13_6_2"`
-	P13_6_3           string        `xml:"P_13_6_3"`
-	P13_7             string        `xml:"P_13_7"`
-	P13_8             string        `xml:"P_13_8"`
-	P13_9             string        `xml:"P_13_9"`
-	P13_10            string        `xml:"P_13_10"`
-	P13_11            string        `xml:"P_13_11"`
-	P15               string        `xml:"P_15"`
-	KursWalutyZ       string        `xml:"KursWalutyZ"`
-	Adnotacje         *xmlAdnotacje `xml:"Adnotacje"`
-	RodzajFaktury     string        `xml:"RodzajFaktury"`
-	PrzyczynaKorekty  string        `xml:"PrzyczynaKorekty"`
-	TypKorekty        string        `xml:"TypKorekty"`
-	DaneFaKorygowanej []struct {
-		Data    string `xml:"DataWystFaKorygowanej"`
-		Nr      string `xml:"NrFaKorygowanej"`
-		NrKSeF  string `xml:"NrKSeFFaKorygowanej"`
-		NrKSeFN string `xml:"NrKSeFN"`
-	} `xml:"DaneFaKorygowanej"`
-	OkresFaKorygowanej string `xml:"OkresFaKorygowanej"`
-	NrFaKorygowany     string `xml:"NrFaKorygowany"`
-	P15ZK              string `xml:"P_15ZK"`
-	FP                 string `xml:"FP"`
-	TP                 string `xml:"TP"`
-	DodatkowyOpis      []struct {
-		NrWiersza string `xml:"NrWiersza"`
-		Klucz     string `xml:"Klucz"`
-		Wartosc   string `xml:"Wartosc"`
-	} `xml:"DodatkowyOpis"`
-	FakturaZaliczkowa []struct {
-		NrKSeFFaZaliczkowej string `xml:"NrKSeFFaZaliczkowej"`
-		NrFaZaliczkowej     string `xml:"NrFaZaliczkowej"`
-	} `xml:"FakturaZaliczkowa"`
-	FaWiersz    []xmlWiersz     `xml:"FaWiersz"`
-	Rozliczenie *xmlRozliczenie `xml:"Rozliczenie"`
-	Platnosc    *xmlPlatnosc    `xml:"Platnosc"`
-	Warunki     *struct {
-		Umowy []struct {
-			Data string `xml:"DataUmowy"`
-			Nr   string `xml:"NrUmowy"`
-		} `xml:"Umowy"`
-		Zamowienia []struct {
-			Data string `xml:"DataZamowienia"`
-			Nr   string `xml:"NrZamowienia"`
-		} `xml:"Zamowienia"`
-	} `xml:"WarunkiTransakcji"`
-}
-
-type xmlAdnotacje struct {
-	P16        string `xml:"P_16"`
-	P17        string `xml:"P_17"`
-	P18        string `xml:"P_18"`
-	P18A       string `xml:"P_18A"`
-	Zwolnienie struct {
-		P19  string `xml:"P_19"`
-		P19A string `xml:"P_19A"`
-		P19B string `xml:"P_19B"`
-		P19C string `xml:"P_19C"`
-	} `xml:"Zwolnienie"`
-	NoweSrodkiTransportu struct {
-		P22 string `xml:"P_22"`
-	} `xml:"NoweSrodkiTransportu"`
-	P23    string `xml:"P_23"`
-	PMarzy struct {
-		P2  string `xml:"P_PMarzy_2"`
-		P31 string `xml:"P_PMarzy_3_1"`
-		P32 string `xml:"P_PMarzy_3_2"`
-		P33 string `xml:"P_PMarzy_3_3"`
-	} `xml:"PMarzy"`
-}
-
-type xmlWiersz struct {
-	Nr        string `xml:"NrWierszaFa"`
-	P6A       string `xml:"P_6A"`
-	P7        string `xml:"P_7"`
-	Indeks    string `xml:"Indeks"`
-	GTIN      string `xml:"GTIN"`
-	PKWiU     string `xml:"PKWiU"`
-	P8A       string `xml:"P_8A"`
-	P8B       string `xml:"P_8B"`
-	P9A       string `xml:"P_9A"`
-	P9B       string `xml:"P_9B"`
-	P10       string `xml:"P_10"`
-	P11       string `xml:"P_11"`
-	P11A      string `xml:"P_11A"`
-	P11Vat    string `xml:"P_11Vat"`
-	P12       string `xml:"P_12"`
-	StanPrzed string `xml:"StanPrzed"`
-}
-
-type xmlRozliczenie struct {
-	Obciazenia []struct {
-		Kwota string `xml:"Kwota"`
-		Powod string `xml:"Powod"`
-	} `xml:"Obciazenia"`
-	SumaObciazen string `xml:"SumaObciazen"`
-	Odliczenia   []struct {
-		Kwota string `xml:"Kwota"`
-		Powod string `xml:"Powod"`
-	} `xml:"Odliczenia"`
-	SumaOdliczen  string `xml:"SumaOdliczen"`
-	DoZaplaty     string `xml:"DoZaplaty"`
-	DoRozliczenia string `xml:"DoRozliczenia"`
-}
-
-type xmlPlatnosc struct {
-	Zaplacono        string `xml:"Zaplacono"`
-	DataZaplaty      string `xml:"DataZaplaty"`
-	ZaplataCzesciowa []struct {
-		Kwota string `xml:"KwotaZaplatyCzesciowej"`
-		Data  string `xml:"DataZaplatyCzesciowej"`
-	} `xml:"ZaplataCzesciowa"`
-	TerminPlatnosci []struct {
-		Termin     string `xml:"Termin"`
-		TerminOpis *struct {
-			Ilosc     string `xml:"Ilosc"`
-			Jednostka string `xml:"Jednostka"`
-			Zdarzenie string `xml:"ZdarzeniePoczatkowe"`
-		} `xml:"TerminOpis"`
-	} `xml:"TerminPlatnosci"`
-	FormaPlatnosci string        `xml:"FormaPlatnosci"`
-	OpisPlatnosci  string        `xml:"OpisPlatnosci"`
-	Rachunki       []xmlRachunek `xml:"RachunekBankowy"`
-	RachunkiF      []xmlRachunek `xml:"RachunekBankowyFaktora"`
-	Skonto         *struct {
-		Warunki  string `xml:"WarunkiSkonta"`
-		Wysokosc string `xml:"WysokoscSkonta"`
-	} `xml:"Skonto"`
-	Link   string `xml:"LinkDoPlatnosci"`
-	IPKSeF string `xml:"IPKSeF"`
-}
-
-type xmlRachunek struct {
-	NrRB         string `xml:"NrRB"`
-	SWIFT        string `xml:"SWIFT"`
-	NazwaBanku   string `xml:"NazwaBanku"`
-	OpisRachunku string `xml:"OpisRachunku"`
-}
-
-type xmlStopka struct {
-	Informacje []struct {
-		Tekst string `xml:"StopkaFaktury"`
-	} `xml:"Informacje"`
-	Rejestry []struct {
-		PelnaNazwa string `xml:"PelnaNazwa"`
-		KRS        string `xml:"KRS"`
-		REGON      string `xml:"REGON"`
-		BDO        string `xml:"BDO"`
-	} `xml:"Rejestry"`
-}
-
-// FromFA3 builds the view model of an FA(3) invoice (FA(2) invoices are
-// read too). The KSeF number and the QR links are not part of the invoice
-// XML: set KSeFNumber, VerificationLink and CertificateLink on the result.
+// FromFA3 parses an FA(3) invoice with [fa3.Parse] and builds its view
+// model with [FromFaktura]. FA(2) invoices are read too: their namespace is
+// mapped onto FA(3), whose elements carry the same names for everything
+// printed here (FA(2)-only elements are ignored).
 //
-// FromFA3 does not validate the invoice against its schema; it fails only
-// when the document is not well-formed XML or is not an FA invoice, and
-// prints what it finds.
+// FromFA3 does not validate the invoice against its schema (see
+// [fa3.Validate]); it fails only when the document is not well-formed XML
+// or is not an FA invoice, and prints what it finds.
 func FromFA3(doc []byte) (*Invoice, error) {
-	var x xmlFaktura
-	dec := xml.NewDecoder(bytes.NewReader(doc))
-	if err := dec.Decode(&x); err != nil {
-		if strings.Contains(err.Error(), "expected element type <Faktura>") {
-			return nil, fmt.Errorf("%w: root element is not Faktura", ErrNotInvoice)
-		}
+	space, local, err := rootName(doc)
+	if err != nil {
 		return nil, fmt.Errorf("visual: parse invoice: %w", err)
 	}
-	if x.XMLName.Space != NamespaceFA3 && x.XMLName.Space != NamespaceFA2 {
-		return nil, fmt.Errorf("%w: namespace %q", ErrNotInvoice, x.XMLName.Space)
+	if local != "Faktura" || (space != NamespaceFA3 && space != NamespaceFA2) {
+		return nil, fmt.Errorf("%w: root element {%s}%s", ErrNotInvoice, space, local)
 	}
-	return x.view(), nil
+	if space == NamespaceFA2 {
+		doc = bytes.ReplaceAll(doc, []byte(NamespaceFA2), []byte(NamespaceFA3))
+	}
+	f, err := fa3.Parse(doc)
+	if err != nil {
+		return nil, fmt.Errorf("visual: %w", err)
+	}
+	inv := FromFaktura(f)
+	if space == NamespaceFA2 && inv.FormCode == "" {
+		inv.FormCode = "FA (2)"
+	}
+	return inv, nil
 }
+
+// rootName returns the name of the document's root element.
+func rootName(doc []byte) (space, local string, err error) {
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", "", err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se.Name.Space, se.Name.Local, nil
+		}
+	}
+}
+
+// str returns the collapsed text of an optional element ("" when absent).
+func str[T ~string](p *T) string {
+	if p == nil {
+		return ""
+	}
+	return clean(string(*p))
+}
+
+// val returns the collapsed text of a required element.
+func val[T ~string](v T) string { return clean(string(v)) }
 
 // clean collapses whitespace runs (including line breaks) to single spaces.
 func clean(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func (x *xmlFaktura) view() *Invoice {
-	fa := &x.Fa
+// FromFaktura builds the view model of a parsed FA(3) invoice. The KSeF
+// number and the QR links are not part of the invoice: set KSeFNumber,
+// VerificationLink and CertificateLink on the result.
+func FromFaktura(f *fa3.Faktura) *Invoice {
+	fa := &f.Fa
 	inv := &Invoice{
-		Kind:         clean(fa.RodzajFaktury),
-		FormCode:     clean(x.Naglowek.KodFormularza.KodSystemowy),
-		Number:       clean(fa.P2),
-		IssueDate:    clean(fa.P1),
-		IssuePlace:   clean(fa.P1M),
-		SaleDate:     clean(fa.P6),
-		Currency:     clean(fa.KodWaluty),
-		ExchangeRate: clean(fa.KursWalutyZ),
+		Kind:         val(fa.RodzajFaktury),
+		FormCode:     clean(f.Naglowek.KodFormularza.KodSystemowy),
+		Number:       val(fa.P_2),
+		IssueDate:    val(fa.P_1),
+		IssuePlace:   str(fa.P_1M),
+		SaleDate:     str(fa.P_6),
+		Currency:     val(fa.KodWaluty),
+		ExchangeRate: str(fa.KursWalutyZ),
 	}
 	inv.Title = invoiceTitle(inv.Kind)
 	if fa.OkresFa != nil {
-		inv.PeriodFrom, inv.PeriodTo = clean(fa.OkresFa.Od), clean(fa.OkresFa.Do)
-	}
-	inv.Seller = partyView(&x.Podmiot1)
-	if s := statusInfo[clean(x.Podmiot1.StatusInfo)]; s != "" {
-		inv.Seller.Notes = append(inv.Seller.Notes, s)
-	}
-	inv.Buyer = partyView(&x.Podmiot2)
-	for i := range x.Podmiot3in {
-		p := partyView(&x.Podmiot3in[i])
-		p.Role = thirdPartyRole(&x.Podmiot3in[i])
-		inv.ThirdParties = append(inv.ThirdParties, p)
-	}
-	if x.Upowaz != nil {
-		p := partyView(x.Upowaz)
-		p.Role = authorizedRoles[clean(x.Upowaz.RolaPU)]
-		if p.Role == "" {
-			p.Role = "Podmiot upoważniony"
-		}
-		inv.AuthorizedParty = &p
+		inv.PeriodFrom, inv.PeriodTo = val(fa.OkresFa.P_6_Od), val(fa.OkresFa.P_6_Do)
 	}
 
-	if isCorrection(inv.Kind) || clean(fa.PrzyczynaKorekty) != "" || len(fa.DaneFaKorygowanej) > 0 {
+	p1 := &f.Podmiot1
+	seller := partySrc{
+		prefix: str(p1.PrefiksPodatnika), eori: str(p1.NrEORI),
+		nip: val(p1.DaneIdentyfikacyjne.NIP), name: val(p1.DaneIdentyfikacyjne.Nazwa),
+		address: addrSrc{val(p1.Adres.KodKraju), val(p1.Adres.AdresL1), str(p1.Adres.AdresL2), str(p1.Adres.GLN)}.lines(),
+	}
+	if a := p1.AdresKoresp; a != nil {
+		seller.corr = addrSrc{val(a.KodKraju), val(a.AdresL1), str(a.AdresL2), str(a.GLN)}.lines()
+	}
+	for _, k := range p1.DaneKontaktowe {
+		seller.contact(str(k.Email), str(k.Telefon))
+	}
+	inv.Seller = seller.view()
+	if s := statusInfo[str(p1.StatusInfoPodatnika)]; s != "" {
+		inv.Seller.Notes = append(inv.Seller.Notes, s)
+	}
+
+	p2 := &f.Podmiot2
+	buyer := ids(p2.DaneIdentyfikacyjne.NIP, nil, p2.DaneIdentyfikacyjne.KodUE, p2.DaneIdentyfikacyjne.NrVatUE,
+		p2.DaneIdentyfikacyjne.KodKraju, p2.DaneIdentyfikacyjne.NrID, p2.DaneIdentyfikacyjne.BrakID, p2.DaneIdentyfikacyjne.Nazwa)
+	buyer.eori, buyer.customer, buyer.buyerID = str(p2.NrEORI), str(p2.NrKlienta), str(p2.IDNabywcy)
+	buyer.address, buyer.corr = addrLines(p2.Adres), addrLines(p2.AdresKoresp)
+	for _, k := range p2.DaneKontaktowe {
+		buyer.contact(str(k.Email), str(k.Telefon))
+	}
+	inv.Buyer = buyer.view()
+
+	for i := range f.Podmiot3 {
+		p3 := &f.Podmiot3[i]
+		d := &p3.DaneIdentyfikacyjne
+		third := ids(d.NIP, d.IDWew, d.KodUE, d.NrVatUE, d.KodKraju, d.NrID, d.BrakID, d.Nazwa)
+		third.eori, third.customer, third.buyerID, third.share = str(p3.NrEORI), str(p3.NrKlienta), str(p3.IDNabywcy), str(p3.Udzial)
+		third.address, third.corr = addrLines(p3.Adres), addrLines(p3.AdresKoresp)
+		for _, k := range p3.DaneKontaktowe {
+			third.contact(str(k.Email), str(k.Telefon))
+		}
+		v := third.view()
+		v.Role = thirdPartyRoles[str(p3.Rola)]
+		if v.Role == "" {
+			v.Role = str(p3.OpisRoli)
+		}
+		if v.Role == "" {
+			v.Role = "Podmiot trzeci"
+		}
+		inv.ThirdParties = append(inv.ThirdParties, v)
+	}
+	if pu := f.PodmiotUpowazniony; pu != nil {
+		auth := partySrc{
+			eori: str(pu.NrEORI), nip: val(pu.DaneIdentyfikacyjne.NIP), name: val(pu.DaneIdentyfikacyjne.Nazwa),
+			address: addrSrc{val(pu.Adres.KodKraju), val(pu.Adres.AdresL1), str(pu.Adres.AdresL2), str(pu.Adres.GLN)}.lines(),
+			corr:    addrLines(pu.AdresKoresp),
+		}
+		for _, k := range pu.DaneKontaktowe {
+			auth.contact(str(k.EmailPU), str(k.TelefonPU))
+		}
+		v := auth.view()
+		v.Role = authorizedRoles[val(pu.RolaPU)]
+		if v.Role == "" {
+			v.Role = "Podmiot upoważniony"
+		}
+		inv.AuthorizedParty = &v
+	}
+
+	if isCorrection(inv.Kind) || fa.PrzyczynaKorekty != nil || len(fa.DaneFaKorygowanej) > 0 {
 		c := &Correction{
-			Reason: clean(fa.PrzyczynaKorekty),
-			Type:   correctionTypes[clean(fa.TypKorekty)],
-			Period: clean(fa.OkresFaKorygowanej),
+			Reason: str(fa.PrzyczynaKorekty),
+			Type:   correctionTypes[str(fa.TypKorekty)],
+			Period: str(fa.OkresFaKorygowanej),
 		}
 		for _, d := range fa.DaneFaKorygowanej {
-			ci := CorrectedInvoice{Number: clean(d.Nr), IssueDate: clean(d.Data), KSeFNumber: clean(d.NrKSeF)}
-			if ci.KSeFNumber == "" && clean(d.NrKSeFN) == "1" {
+			ci := CorrectedInvoice{Number: val(d.NrFaKorygowanej), IssueDate: val(d.DataWystFaKorygowanej), KSeFNumber: str(d.NrKSeFFaKorygowanej)}
+			if ci.KSeFNumber == "" && str(d.NrKSeFN) == "1" {
 				ci.KSeFNumber = "faktura spoza KSeF"
 			}
 			c.Invoices = append(c.Invoices, ci)
@@ -335,89 +180,88 @@ func (x *xmlFaktura) view() *Invoice {
 
 	rates := map[string]bool{}
 	for _, w := range fa.FaWiersz {
-		l := Line{
-			No:             clean(w.Nr),
-			Name:           clean(w.P7),
-			Index:          clean(w.Indeks),
-			GTIN:           clean(w.GTIN),
-			PKWiU:          clean(w.PKWiU),
-			Unit:           clean(w.P8A),
-			Quantity:       clean(w.P8B),
-			UnitNetPrice:   clean(w.P9A),
-			UnitGrossPrice: clean(w.P9B),
-			Discount:       clean(w.P10),
-			Net:            clean(w.P11),
-			Gross:          clean(w.P11A),
-			VAT:            clean(w.P11Vat),
-			VATRate:        rateLabel(clean(w.P12)),
-			SaleDate:       clean(w.P6A),
-			Before:         clean(w.StanPrzed) == "1",
-		}
-		rates[clean(w.P12)] = true
-		inv.Lines = append(inv.Lines, l)
+		inv.Lines = append(inv.Lines, Line{
+			No:             val(w.NrWierszaFa),
+			Name:           str(w.P_7),
+			Index:          str(w.Indeks),
+			GTIN:           str(w.GTIN),
+			PKWiU:          str(w.PKWiU),
+			Unit:           str(w.P_8A),
+			Quantity:       str(w.P_8B),
+			UnitNetPrice:   str(w.P_9A),
+			UnitGrossPrice: str(w.P_9B),
+			Discount:       str(w.P_10),
+			Net:            str(w.P_11),
+			Gross:          str(w.P_11A),
+			VAT:            str(w.P_11Vat),
+			VATRate:        rateLabel(str(w.P_12)),
+			SaleDate:       str(w.P_6A),
+			Before:         str(w.StanPrzed) == "1",
+		})
+		rates[str(w.P_12)] = true
 	}
 	inv.VATSummary = vatSummary(fa, rates)
-	inv.Totals = totals(inv.VATSummary, clean(fa.P15))
-	inv.Annotations = annotations(fa)
+	inv.Totals = totals(inv.VATSummary, val(fa.P_15))
+	inv.Annotations = annotations(&fa.Adnotacje)
 	for _, d := range fa.DodatkowyOpis {
-		k := clean(d.Klucz)
-		if n := clean(d.NrWiersza); n != "" {
+		k := val(d.Klucz)
+		if n := str(d.NrWiersza); n != "" {
 			k += " (wiersz " + n + ")"
 		}
-		inv.AdditionalInfo = append(inv.AdditionalInfo, KeyValue{k, clean(d.Wartosc)})
+		inv.AdditionalInfo = append(inv.AdditionalInfo, KeyValue{k, val(d.Wartosc)})
 	}
 	for _, z := range fa.FakturaZaliczkowa {
-		n := clean(z.NrKSeFFaZaliczkowej)
+		n := str(z.NrKSeFFaZaliczkowej)
 		if n == "" {
-			n = clean(z.NrFaZaliczkowej)
+			n = str(z.NrFaZaliczkowej)
 		}
 		inv.AdditionalInfo = append(inv.AdditionalInfo, KeyValue{"Faktura zaliczkowa", n})
 	}
 	for _, wz := range fa.WZ {
-		inv.AdditionalInfo = append(inv.AdditionalInfo, KeyValue{"Numer WZ", clean(wz)})
+		inv.AdditionalInfo = append(inv.AdditionalInfo, KeyValue{"Numer WZ", val(wz)})
 	}
-	if clean(fa.TP) == "1" {
+	if str(fa.TP) == "1" {
 		inv.AdditionalInfo = append(inv.AdditionalInfo, KeyValue{"Powiązania", "istnieją powiązania między nabywcą a dostawcą (TP)"})
 	}
-	if clean(fa.FP) == "1" {
+	if str(fa.FP) == "1" {
 		inv.AdditionalInfo = append(inv.AdditionalInfo, KeyValue{"FP", "faktura, o której mowa w art. 109 ust. 3d ustawy"})
 	}
-	if fa.Warunki != nil {
-		for _, u := range fa.Warunki.Umowy {
-			inv.Contracts = append(inv.Contracts, Reference{clean(u.Nr), clean(u.Data)})
+	if wt := fa.WarunkiTransakcji; wt != nil {
+		for _, u := range wt.Umowy {
+			inv.Contracts = append(inv.Contracts, Reference{str(u.NrUmowy), str(u.DataUmowy)})
 		}
-		for _, z := range fa.Warunki.Zamowienia {
-			inv.Orders = append(inv.Orders, Reference{clean(z.Nr), clean(z.Data)})
+		for _, z := range wt.Zamowienia {
+			inv.Orders = append(inv.Orders, Reference{str(z.NrZamowienia), str(z.DataZamowienia)})
 		}
 	}
 	if r := fa.Rozliczenie; r != nil {
 		s := &Settlement{
-			ChargesTotal:    clean(r.SumaObciazen),
-			DeductionsTotal: clean(r.SumaOdliczen),
-			Due:             clean(r.DoZaplaty),
-			ToSettle:        clean(r.DoRozliczenia),
+			ChargesTotal:    str(r.SumaObciazen),
+			DeductionsTotal: str(r.SumaOdliczen),
+			Due:             str(r.DoZaplaty),
+			ToSettle:        str(r.DoRozliczenia),
 		}
 		for _, o := range r.Obciazenia {
-			s.Charges = append(s.Charges, KeyValue{clean(o.Powod), clean(o.Kwota)})
+			s.Charges = append(s.Charges, KeyValue{val(o.Powod), val(o.Kwota)})
 		}
 		for _, o := range r.Odliczenia {
-			s.Deductions = append(s.Deductions, KeyValue{clean(o.Powod), clean(o.Kwota)})
+			s.Deductions = append(s.Deductions, KeyValue{val(o.Powod), val(o.Kwota)})
 		}
 		inv.Settlement = s
 	}
 	if p := fa.Platnosc; p != nil {
 		inv.Payment = paymentView(p)
 	}
-	if st := x.Stopka; st != nil {
+	if st := f.Stopka; st != nil {
 		for _, i := range st.Informacje {
-			if t := clean(i.Tekst); t != "" {
+			if t := str(i.StopkaFaktury); t != "" {
 				inv.Footer.Texts = append(inv.Footer.Texts, t)
 			}
 		}
 		for _, r := range st.Rejestry {
-			for _, kv := range []KeyValue{{"Pełna nazwa", r.PelnaNazwa}, {"KRS", r.KRS}, {"REGON", r.REGON}, {"BDO", r.BDO}} {
-				if v := clean(kv.Value); v != "" {
-					inv.Footer.Registries = append(inv.Footer.Registries, KeyValue{kv.Key, v})
+			for _, kv := range []KeyValue{{"Pełna nazwa", str(r.PelnaNazwa)}, {"KRS", str(r.KRS)}, {"REGON", str(r.REGON)}, {"BDO", str(r.BDO)}} {
+				if kv.Value != "" {
+					inv.Footer.Registries = append(inv.Footer.Registries, kv)
 				}
 			}
 		}
@@ -425,126 +269,132 @@ func (x *xmlFaktura) view() *Invoice {
 	return inv
 }
 
-func partyView(p *xmlPodmiot) Party {
-	d := &p.Dane
+// partySrc gathers the data of any of the invoice's party elements, whose
+// generated types differ.
+type partySrc struct {
+	prefix, eori, buyerID, customer, share string
+	nip, idWew, kodUE, nrVatUE, kodKraju   string
+	nrID, brakID, name                     string
+	address, corr                          []string
+	emails, phones                         []string
+}
+
+func ids(nip *fa3.TNrNIP, idWew *fa3.TNIPIdWew, kodUE *fa3.TKodyKrajowUE, nrVatUE *fa3.TNrVatUE,
+	kodKraju *fa3.TKodKraju, nrID *string, brakID *fa3.TWybor1, name *fa3.TZnakowy512) partySrc {
+	return partySrc{
+		nip: str(nip), idWew: str(idWew), kodUE: str(kodUE), nrVatUE: str(nrVatUE),
+		kodKraju: str(kodKraju), nrID: str(nrID), brakID: str(brakID), name: str(name),
+	}
+}
+
+func (p *partySrc) contact(email, phone string) {
+	if email != "" {
+		p.emails = append(p.emails, email)
+	}
+	if phone != "" {
+		p.phones = append(p.phones, phone)
+	}
+}
+
+func (p *partySrc) view() Party {
 	v := Party{
-		Name:           clean(d.Nazwa),
-		NIP:            clean(d.NIP),
-		CustomerNumber: clean(p.NrKlienta),
-		EORI:           clean(p.NrEORI),
-		Share:          clean(p.Udzial),
+		Name: p.name, NIP: p.nip, CustomerNumber: p.customer, EORI: p.eori, Share: p.share,
+		Address: p.address, CorrespondenceAddress: p.corr, Emails: p.emails, Phones: p.phones,
 	}
-	if v.NIP != "" && clean(p.PrefiksPodatnika) != "" {
-		v.TaxIDs = append(v.TaxIDs, KeyValue{"NIP UE", clean(p.PrefiksPodatnika) + v.NIP})
+	if p.nip != "" && p.prefix != "" {
+		v.TaxIDs = append(v.TaxIDs, KeyValue{"NIP UE", p.prefix + p.nip})
 	}
-	if id := clean(d.IDWew); id != "" {
-		v.TaxIDs = append(v.TaxIDs, KeyValue{"Identyfikator wewnętrzny", id})
+	if p.idWew != "" {
+		v.TaxIDs = append(v.TaxIDs, KeyValue{"Identyfikator wewnętrzny", p.idWew})
 	}
-	if nr := clean(d.NrVatUE); nr != "" {
-		v.TaxIDs = append(v.TaxIDs, KeyValue{"NIP VAT UE", clean(d.KodUE) + nr})
+	if p.nrVatUE != "" {
+		v.TaxIDs = append(v.TaxIDs, KeyValue{"NIP VAT UE", p.kodUE + p.nrVatUE})
 	}
-	if nr := clean(d.NrID); nr != "" {
+	if p.nrID != "" {
 		k := "Identyfikator podatkowy"
-		if kk := clean(d.KodKraju); kk != "" {
-			k += " (" + kk + ")"
+		if p.kodKraju != "" {
+			k += " (" + p.kodKraju + ")"
 		}
-		v.TaxIDs = append(v.TaxIDs, KeyValue{k, nr})
+		v.TaxIDs = append(v.TaxIDs, KeyValue{k, p.nrID})
 	}
-	if clean(d.BrakID) == "1" {
+	if p.brakID == "1" {
 		v.TaxIDs = append(v.TaxIDs, KeyValue{"Identyfikator podatkowy", "brak"})
 	}
-	if id := clean(p.IDNabywcy); id != "" {
-		v.TaxIDs = append(v.TaxIDs, KeyValue{"ID nabywcy", id})
-	}
-	v.Address = addressLines(p.Adres)
-	v.CorrespondenceAddress = addressLines(p.AdresKoresp)
-	for _, k := range p.DaneKontaktowe {
-		for _, e := range []string{k.Email, k.EmailPU} {
-			if e = clean(e); e != "" {
-				v.Emails = append(v.Emails, e)
-			}
-		}
-		for _, t := range []string{k.Telefon, k.TelPU} {
-			if t = clean(t); t != "" {
-				v.Phones = append(v.Phones, t)
-			}
-		}
+	if p.buyerID != "" {
+		v.TaxIDs = append(v.TaxIDs, KeyValue{"ID nabywcy", p.buyerID})
 	}
 	return v
 }
 
-func addressLines(a *xmlAdres) []string {
+// addrSrc is an address: country code, two lines and a GLN.
+type addrSrc struct{ country, l1, l2, gln string }
+
+func addrLines(a *fa3.TAdres) []string {
 	if a == nil {
 		return nil
 	}
+	return addrSrc{val(a.KodKraju), val(a.AdresL1), str(a.AdresL2), str(a.GLN)}.lines()
+}
+
+func (a addrSrc) lines() []string {
 	var lines []string
-	for _, s := range []string{a.AdresL1, a.AdresL2} {
-		if s = clean(s); s != "" {
+	for _, s := range []string{a.l1, a.l2} {
+		if s != "" {
 			lines = append(lines, s)
 		}
 	}
-	if k := clean(a.KodKraju); k != "" && k != "PL" {
-		name := countryNames[k]
+	if a.country != "" && a.country != "PL" {
+		name := countryNames[a.country]
 		if name == "" {
-			name = k
+			name = a.country
 		}
 		lines = append(lines, name)
 	}
-	if g := clean(a.GLN); g != "" {
-		lines = append(lines, "GLN: "+g)
+	if a.gln != "" {
+		lines = append(lines, "GLN: "+a.gln)
 	}
 	return lines
 }
 
-func thirdPartyRole(p *xmlPodmiot) string {
-	if r := thirdPartyRoles[clean(p.Rola)]; r != "" {
-		return r
-	}
-	if o := clean(p.OpisRoli); o != "" {
-		return o
-	}
-	return "Podmiot trzeci"
-}
-
-func paymentView(p *xmlPlatnosc) *Payment {
+func paymentView(p *fa3.Platnosc) *Payment {
 	v := &Payment{
-		Paid:     clean(p.Zaplacono) == "1",
-		PaidDate: clean(p.DataZaplaty),
-		Method:   paymentMethods[clean(p.FormaPlatnosci)],
-		Link:     clean(p.Link),
-		IPKSeF:   clean(p.IPKSeF),
+		Paid:     str(p.Zaplacono) == "1",
+		PaidDate: str(p.DataZaplaty),
+		Method:   paymentMethods[str(p.FormaPlatnosci)],
+		Link:     str(p.LinkDoPlatnosci),
+		IPKSeF:   str(p.IPKSeF),
 	}
-	if o := clean(p.OpisPlatnosci); o != "" {
+	if o := str(p.OpisPlatnosci); o != "" {
 		v.Method = o
 	}
 	for _, z := range p.ZaplataCzesciowa {
-		v.PartialPayments = append(v.PartialPayments, KeyValue{clean(z.Kwota), clean(z.Data)})
+		v.PartialPayments = append(v.PartialPayments, KeyValue{val(z.KwotaZaplatyCzesciowej), val(z.DataZaplatyCzesciowej)})
 	}
 	for _, t := range p.TerminPlatnosci {
-		if d := clean(t.Termin); d != "" {
+		if d := str(t.Termin); d != "" {
 			v.DueDates = append(v.DueDates, d)
 		} else if o := t.TerminOpis; o != nil {
-			v.DueDates = append(v.DueDates, clean(o.Ilosc+" "+o.Jednostka+" "+o.Zdarzenie))
+			v.DueDates = append(v.DueDates, clean(o.Ilosc+" "+string(o.Jednostka)+" "+string(o.ZdarzeniePoczatkowe)))
 		}
 	}
-	for _, r := range p.Rachunki {
+	for _, r := range p.RachunekBankowy {
 		v.BankAccounts = append(v.BankAccounts, bankAccount(r))
 	}
-	for _, r := range p.RachunkiF {
+	for _, r := range p.RachunekBankowyFaktora {
 		v.FactorAccounts = append(v.FactorAccounts, bankAccount(r))
 	}
 	if s := p.Skonto; s != nil {
-		v.Discount = clean(s.Warunki + ": " + s.Wysokosc)
+		v.Discount = val(s.WarunkiSkonta) + ": " + val(s.WysokoscSkonta)
 	}
 	return v
 }
 
-func bankAccount(r xmlRachunek) BankAccount {
+func bankAccount(r fa3.TRachunekBankowy) BankAccount {
 	return BankAccount{
-		Number:      clean(r.NrRB),
-		SWIFT:       clean(r.SWIFT),
-		BankName:    clean(r.NazwaBanku),
-		Description: clean(r.OpisRachunku),
+		Number:      val(r.NrRB),
+		SWIFT:       str(r.SWIFT),
+		BankName:    str(r.NazwaBanku),
+		Description: str(r.OpisRachunku),
 	}
 }
 
@@ -553,7 +403,7 @@ func isCorrection(kind string) bool { return strings.HasPrefix(kind, "KOR") }
 // vatSummary builds the per-rate rows from the P_13_x/P_14_x sums. The
 // basic and first reduced rates are printed as 22%/7% when the invoice
 // lines use those historical rates, otherwise as 23%/8%.
-func vatSummary(fa *xmlFa, rates map[string]bool) []VATRow {
+func vatSummary(fa *fa3.Fa, rates map[string]bool) []VATRow {
 	pick := func(alt, def string) string {
 		if rates[alt] && !rates[def] {
 			return alt + "%"
@@ -569,25 +419,25 @@ func vatSummary(fa *xmlFa, rates map[string]bool) []VATRow {
 	}
 	var rows []VATRow
 	for _, s := range []src{
-		{pick("22", "23"), fa.P13_1, fa.P14_1, fa.P14_1W},
-		{pick("7", "8"), fa.P13_2, fa.P14_2, fa.P14_2W},
-		{"5%", fa.P13_3, fa.P14_3, fa.P14_3W},
-		{taxi + " (ryczałt taxi)", fa.P13_4, fa.P14_4, fa.P14_4W},
-		{"OSS", fa.P13_5, fa.P14_5, ""},
-		{"0% (kraj)", fa.P13_6_1, "", ""},
-		{"0% WDT", fa.P13_6_2, "", ""},
-		{"0% eksport", fa.P13_6_3, "", ""},
-		{"zw", fa.P13_7, "", ""},
-		{"np (poza krajem)", fa.P13_8, "", ""},
-		{"np (art. 100 ust. 1 pkt 4)", fa.P13_9, "", ""},
-		{"oo", fa.P13_10, "", ""},
-		{"marża", fa.P13_11, "", ""},
+		{pick("22", "23"), str(fa.P_13_1), str(fa.P_14_1), str(fa.P_14_1W)},
+		{pick("7", "8"), str(fa.P_13_2), str(fa.P_14_2), str(fa.P_14_2W)},
+		{"5%", str(fa.P_13_3), str(fa.P_14_3), str(fa.P_14_3W)},
+		{taxi + " (ryczałt taxi)", str(fa.P_13_4), str(fa.P_14_4), str(fa.P_14_4W)},
+		{"OSS", str(fa.P_13_5), str(fa.P_14_5), ""},
+		{"0% (kraj)", str(fa.P_13_6_1), "", ""},
+		{"0% WDT", str(fa.P_13_6_2), "", ""},
+		{"0% eksport", str(fa.P_13_6_3), "", ""},
+		{"zw", str(fa.P_13_7), "", ""},
+		{"np (poza krajem)", str(fa.P_13_8), "", ""},
+		{"np (art. 100 ust. 1 pkt 4)", str(fa.P_13_9), "", ""},
+		{"oo", str(fa.P_13_10), "", ""},
+		{"marża", str(fa.P_13_11), "", ""},
 	} {
-		net, vat := clean(s.net), clean(s.vat)
+		net, vat := s.net, s.vat
 		if net == "" && vat == "" {
 			continue
 		}
-		row := VATRow{Rate: s.rate, Net: net, VAT: vat, VATPLN: clean(s.vatW)}
+		row := VATRow{Rate: s.rate, Net: net, VAT: vat, VATPLN: s.vatW}
 		if row.VAT == "" {
 			row.VAT = "0.00"
 		}
@@ -609,28 +459,24 @@ func totals(rows []VATRow, gross string) Totals {
 	return t
 }
 
-func annotations(fa *xmlFa) []string {
-	a := fa.Adnotacje
-	if a == nil {
-		return nil
-	}
+func annotations(a *fa3.Adnotacje) []string {
 	var out []string
 	add := func(cond bool, text string) {
 		if cond {
 			out = append(out, text)
 		}
 	}
-	add(clean(a.P16) == "1", "metoda kasowa")
-	add(clean(a.P17) == "1", "samofakturowanie")
-	add(clean(a.P18) == "1", "odwrotne obciążenie")
-	add(clean(a.P18A) == "1", "mechanizm podzielonej płatności")
-	if clean(a.Zwolnienie.P19) == "1" {
-		basis := clean(a.Zwolnienie.P19A)
+	add(val(a.P_16) == "1", "metoda kasowa")
+	add(val(a.P_17) == "1", "samofakturowanie")
+	add(val(a.P_18) == "1", "odwrotne obciążenie")
+	add(val(a.P_18A) == "1", "mechanizm podzielonej płatności")
+	if z := &a.Zwolnienie; str(z.P_19) == "1" {
+		basis := str(z.P_19A)
 		if basis == "" {
-			basis = clean(a.Zwolnienie.P19B)
+			basis = str(z.P_19B)
 		}
 		if basis == "" {
-			basis = clean(a.Zwolnienie.P19C)
+			basis = str(z.P_19C)
 		}
 		text := "zwolnienie z podatku VAT"
 		if basis != "" {
@@ -638,11 +484,11 @@ func annotations(fa *xmlFa) []string {
 		}
 		out = append(out, text)
 	}
-	add(clean(a.NoweSrodkiTransportu.P22) == "1", "wewnątrzwspólnotowa dostawa nowych środków transportu")
-	add(clean(a.P23) == "1", "VAT: faktura WE uproszczona na mocy art. 135-138 ustawy o ptu")
-	add(clean(a.PMarzy.P2) == "1", "procedura marży dla biur podróży")
-	add(clean(a.PMarzy.P31) == "1", "procedura marży - towary używane")
-	add(clean(a.PMarzy.P32) == "1", "procedura marży - dzieła sztuki")
-	add(clean(a.PMarzy.P33) == "1", "procedura marży - przedmioty kolekcjonerskie i antyki")
+	add(str(a.NoweSrodkiTransportu.P_22) == "1", "wewnątrzwspólnotowa dostawa nowych środków transportu")
+	add(val(a.P_23) == "1", "VAT: faktura WE uproszczona na mocy art. 135-138 ustawy o ptu")
+	add(str(a.PMarzy.P_PMarzy_2) == "1", "procedura marży dla biur podróży")
+	add(str(a.PMarzy.P_PMarzy_3_1) == "1", "procedura marży - towary używane")
+	add(str(a.PMarzy.P_PMarzy_3_2) == "1", "procedura marży - dzieła sztuki")
+	add(str(a.PMarzy.P_PMarzy_3_3) == "1", "procedura marży - przedmioty kolekcjonerskie i antyki")
 	return out
 }
