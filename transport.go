@@ -131,7 +131,12 @@ func (c *Client) buildURL(r *request) (string, error) {
 		p = p[i+j+1:]
 	}
 	u := *c.cfg.baseURL
-	u.Path += b.String()
+	escaped := u.EscapedPath() + b.String()
+	unescaped, err := url.PathUnescape(escaped)
+	if err != nil {
+		return "", fmt.Errorf("ksef: bad path %q: %w", r.path, err)
+	}
+	u.Path, u.RawPath = unescaped, escaped
 	if len(r.query) > 0 {
 		u.RawQuery = r.query.Encode()
 	}
