@@ -543,7 +543,8 @@ func TestSimServe(t *testing.T) {
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := c.runTo(ctx, out, &syncBuffer{}, "sim", "serve", "--addr", "127.0.0.1:0", "--identity-dir", idDir, "-o", "json")
+		_, _, err := c.runTo(ctx, out, &syncBuffer{}, "sim", "serve", "--addr", "127.0.0.1:0", "--identity-dir", idDir,
+			"--processing-delay", "300ms", "-o", "json")
 		done <- err
 	}()
 	var info simInfo
@@ -569,9 +570,17 @@ func TestSimServe(t *testing.T) {
 		t.Fatalf("login command %q", info.Login)
 	}
 	login := newCLI(t)
-	v := decodeJSON[authView](t, login.mustRun(append(args[1:], "-o", "json")...))
+	jsonOut, stderr, err := login.run(append(args[1:], "-o", "json", "--verbose")...)
+	if err != nil {
+		t.Fatalf("login with the printed command: %v\n%s", err, stderr)
+	}
+	v := decodeJSON[authView](t, jsonOut)
 	if !v.LoggedIn || v.Context.Value != info.Identity.NIP || v.BaseURL != info.BaseURL {
 		t.Errorf("login with the printed command: %+v", v)
+	}
+	// --processing-delay: the authentication stayed in progress for a while.
+	if n := strings.Count(stderr, "path=/auth/{referenceNumber} status=200"); n < 2 {
+		t.Errorf("authentication status polled %d times, want several with --processing-delay:\n%s", n, stderr)
 	}
 	login.mustRun("auth", "logout")
 	cancel()
@@ -583,7 +592,7 @@ func TestSimServe(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(t.Context())
 	text := &syncBuffer{}
 	go func() {
-		_, _, err := c.runTo(ctx2, text, &syncBuffer{}, "sim", "serve", "--addr", "127.0.0.1:0")
+		_, _, err := c.runTo(ctx2, text, &syncBuffer{}, "sim", "serve", "--addr", "127.0.0.1:0", "--processing-delay", "1ms", "--no-rate-limits")
 		done <- err
 	}()
 	for !strings.Contains(text.String(), "Ctrl+C") {

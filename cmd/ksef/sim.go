@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +41,11 @@ type simIdentity struct {
 }
 
 func newSimServeCmd(g *globals) *cobra.Command {
-	var addr, identityDir string
+	var (
+		addr, identityDir string
+		delay             time.Duration
+		noRateLimits      bool
+	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the KSeF simulator and print its API base URL and a ready test identity",
@@ -52,21 +57,31 @@ that logs in with it.`,
   ksef sim serve --addr 127.0.0.1:0 --identity-dir ./sim-identity -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.serveSim(cmd.Context(), addr, identityDir)
+			var opts []ksefsim.Option
+			if delay > 0 {
+				opts = append(opts, ksefsim.WithProcessingDelay(delay))
+			}
+			if noRateLimits {
+				opts = append(opts, ksefsim.WithoutRateLimits())
+			}
+			return g.serveSim(cmd.Context(), addr, identityDir, opts...)
 		},
 	}
+	cmd.Flags().DurationVar(&delay, "processing-delay", 0, "how long asynchronous operations stay in progress (e.g. 2s)")
+	cmd.Flags().BoolVar(&noRateLimits, "no-rate-limits", false, "disable the published KSeF rate limits")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	cmd.Flags().StringVar(&identityDir, "identity-dir", "", "directory for the test identity's cert.pem and key.pem (default: a new temporary directory)")
 	return cmd
 }
 
-func (g *globals) serveSim(ctx context.Context, addr, dir string) error {
+func (g *globals) serveSim(ctx context.Context, addr, dir string, opts ...ksefsim.Option) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("sim: cannot listen on %s: %w", addr, err)
 	}
 	defer l.Close()
-	sim := ksefsim.New(append([]ksefsim.Option{ksefsim.WithLogger(g.logger())}, g.simOptions...)...)
+	opts = append(append([]ksefsim.Option{ksefsim.WithLogger(g.logger())}, opts...), g.simOptions...)
+	sim := ksefsim.New(opts...)
 	id, err := sim.NewTestIdentity()
 	if err != nil {
 		return err
