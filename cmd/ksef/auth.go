@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -162,7 +163,8 @@ Credentials, one of:
                              asked for on the terminal
   --p12 FILE                 PKCS#12 file; password as above
   --token TOKEN              KSeF token; better: set $KSEF_TOKEN (keeps it out of
-                             the shell history) and omit --token
+                             the shell history) and omit --token, or pass
+                             --token - to read it from standard input
 
 Context, one of --nip, --internal-id, --nip-vat-ue, --peppol-id. With a
 certificate that carries a NIP, the context defaults to that NIP.`,
@@ -179,7 +181,7 @@ certificate that carries a NIP, the context defaults to that NIP.`,
 	fl.StringVar(&f.key, "key", "", "private key file (PEM)")
 	fl.StringVar(&f.p12, "p12", "", "PKCS#12 file with certificate and key")
 	fl.StringVar(&f.keyPassword, "key-password", "", "password of an encrypted key or PKCS#12 file (prefer $"+envKeyPassword+" or the terminal prompt)")
-	fl.StringVar(&f.token, "token", "", "KSeF token (prefer $"+envToken+")")
+	fl.StringVar(&f.token, "token", "", "KSeF token, or - to read it from stdin (prefer $"+envToken+")")
 	fl.StringVar(&f.nip, "nip", "", "context: NIP")
 	fl.StringVar(&f.internalID, "internal-id", "", "context: internal identifier ({nip}-{5 digits})")
 	fl.StringVar(&f.nipVatUe, "nip-vat-ue", "", "context: NIP + EU VAT number ({nip}-{vat ue})")
@@ -190,7 +192,7 @@ certificate that carries a NIP, the context defaults to that NIP.`,
 	return cmd
 }
 
-// contextFlag returns the context chosen by the context flags, or a zero
+// context returns the context chosen by the context flags, or a zero
 // value when none was given.
 func (f *loginFlags) context() (ksef.ContextIdentifier, error) {
 	var (
@@ -246,6 +248,15 @@ func (g *globals) runLogin(ctx context.Context, f *loginFlags) error {
 	token := f.token
 	if !useCert && token == "" {
 		token = g.getenv(envToken)
+	}
+	if token == "-" {
+		line, err := bufio.NewReader(g.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("cannot read the KSeF token from stdin: %w", err)
+		}
+		if token = strings.TrimSpace(line); token == "" {
+			return errors.New("--token -: no KSeF token on stdin")
+		}
 	}
 	if !useCert && token == "" {
 		return errors.New("nothing to log in with: use --cert and --key, --p12, or --token (or set " + envToken + ")")

@@ -27,6 +27,7 @@ type cli struct {
 	dir        string
 	env        map[string]string
 	prompt     func(string) (string, error)
+	stdin      string
 	simOptions []ksefsim.Option
 }
 
@@ -51,6 +52,7 @@ func (c *cli) runTo(ctx context.Context, out, errb interface {
 	String() string
 }, args ...string) (string, string, error) {
 	g := &globals{
+		stdin:      strings.NewReader(c.stdin),
 		stdout:     out,
 		stderr:     errb,
 		getenv:     func(k string) string { return c.env[k] },
@@ -433,6 +435,13 @@ func TestLoginKSeFToken(t *testing.T) {
 	_, _, err = c.run("auth", "login", "--base-url", base, "--nip", id.NIP, "--token", "not-a-token")
 	if err == nil || !strings.Contains(err.Error(), "login with KSeF token failed") || strings.Contains(err.Error(), "not-a-token") {
 		t.Errorf("bad token: %v", err)
+	}
+	// From stdin.
+	c.stdin = token + "\n"
+	c.mustRun("auth", "login", "--base-url", base, "--nip", id.NIP, "--token", "-", "--profile", "stdin")
+	c.stdin = ""
+	if _, _, err := c.run("auth", "login", "--base-url", base, "--nip", id.NIP, "--token", "-"); err == nil || !strings.Contains(err.Error(), "no KSeF token on stdin") {
+		t.Errorf("--token - with empty stdin: %v", err)
 	}
 	if out := c.mustRun("auth", "sessions", "--profile", "flag"); !strings.Contains(out, "token") {
 		t.Errorf("sessions of token login:\n%s", out)

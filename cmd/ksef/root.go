@@ -29,6 +29,7 @@ type globals struct {
 	baseURL   string // overrides env
 	verbose   bool
 
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	// getenv reads environment variables (os.Getenv by default).
@@ -44,7 +45,7 @@ type globals struct {
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	g := &globals{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	g := &globals{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		g.prompt = func(label string) (string, error) {
 			fmt.Fprintf(stderr, "%s: ", label)
@@ -60,6 +61,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 func newRoot(g *globals) *cobra.Command {
 	if g.getenv == nil {
 		g.getenv = func(string) string { return "" }
+	}
+	if g.stdin == nil {
+		g.stdin = strings.NewReader("")
 	}
 	root := &cobra.Command{
 		Use:           "ksef",
