@@ -158,3 +158,45 @@ func ExampleSecret() {
 	// REDACTED
 	// level=INFO msg=login token=REDACTED
 }
+
+// Generating a KSeF token in a certificate session and logging in with it,
+// against the local simulator.
+func ExampleTokensService_Generate() {
+	sim := ksefsim.New()
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	id, err := sim.NewTestIdentity()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	c, err := ksef.NewClient(ksef.WithBaseURL(srv.URL + ksefsim.BasePath))
+	if err != nil {
+		log.Fatal(err)
+	}
+	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.NIPContext(id.NIP), id.Certificate, id.Key, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	gen, err := auth.Tokens.Generate(ctx, &ksef.GenerateTokenRequest{
+		Description: "ERP integration",
+		Permissions: []ksef.TokenPermissionType{ksef.TokenPermInvoiceRead, ksef.TokenPermInvoiceWrite},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	st, err := auth.Tokens.WaitActive(ctx, gen.ReferenceNumber, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("token", gen.Token, "is", st.Status)
+
+	byToken, err := c.Auth.LoginWithToken(ctx, ksef.NIPContext(id.NIP), gen.Token, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("logged in with the token:", byToken.ReferenceNumber != "")
+	// Output:
+	// token REDACTED is Active
+	// logged in with the token: true
+}

@@ -182,3 +182,32 @@ func TestRateLimitsMatchSpec(t *testing.T) {
 		t.Errorf("checked %d operations, want 83", n)
 	}
 }
+
+// TestPacingConcurrent: concurrent callers share the budget (run with
+// -race).
+func TestPacingConcurrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1); writeJSON(w, 200, []any{}) })
+		c := handlerClient(t, h, ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 5}}))
+		start := time.Now()
+		done := make(chan error)
+		for range 20 {
+			go func() {
+				_, err := c.PublicKeys.List(t.Context())
+				done <- err
+			}()
+		}
+		for range 20 {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+		if el := time.Since(start); el != 3*time.Second {
+			t.Errorf("20 requests at 5/s took %v, want 3s", el)
+		}
+		if calls.Load() != 20 {
+			t.Errorf("calls %d", calls.Load())
+		}
+	})
+}

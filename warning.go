@@ -36,6 +36,9 @@ func ParseSystemWarnings(v string) []SystemWarning {
 			}
 		}
 		w.Message = part
+		if w.Code == "" && w.Message == "" {
+			continue
+		}
 		out = append(out, w)
 	}
 	return out
