@@ -13,7 +13,12 @@ import (
 // any hour (sliding windows). Zero or a negative value means no limit in
 // that window.
 type RateLimit struct {
-	PerSecond, PerMinute, PerHour int
+	// PerSecond is the budget of any one-second window.
+	PerSecond int
+	// PerMinute is the budget of any one-minute window.
+	PerMinute int
+	// PerHour is the budget of any one-hour window.
+	PerHour int
 }
 
 // The KSeF rate-limit groups (API 2.8.1). Public operations count against
