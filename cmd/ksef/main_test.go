@@ -692,11 +692,21 @@ func TestDemo(t *testing.T) {
 		t.Errorf("step details in JSON: %v %v", err, raw.Steps)
 	}
 
-	// Two demos issued at least 2×(3 authentication + 3 access + 3 refresh
-	// tokens + 1 refreshed access token + 1 KSeF token); none was printed.
+	// --verbose logs the SDK's and the simulator's work to stderr.
+	verboseOut, verboseErr, err := c.run("demo", "--verbose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(verboseErr, "level=DEBUG") || !strings.Contains(verboseErr, "/auth/token/refresh") {
+		t.Errorf("demo --verbose stderr:\n%s", verboseErr)
+	}
+
+	// Three demos issued at least 3×(3 authentication + 3 access + 3
+	// refresh tokens + 1 refreshed access token + 1 KSeF token); none was
+	// printed or logged.
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if len(rec.secrets) < 20 {
+	if len(rec.secrets) < 30 {
 		t.Fatalf("recorded only %d secrets from the simulator", len(rec.secrets))
 	}
 	jwts := 0
@@ -704,11 +714,13 @@ func TestDemo(t *testing.T) {
 		if strings.HasPrefix(s, "eyJ") {
 			jwts++
 		}
-		if strings.Contains(out, s) || strings.Contains(jsonOut, s) {
-			t.Errorf("demo output contains a token issued by the simulator")
+		for _, o := range []string{out, jsonOut, verboseOut, verboseErr} {
+			if strings.Contains(o, s) {
+				t.Errorf("demo output contains a token issued by the simulator")
+			}
 		}
 	}
-	if jwts < 18 {
+	if jwts < 27 {
 		t.Errorf("recorded %d JWTs, want at least 18", jwts)
 	}
 }
