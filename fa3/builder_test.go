@@ -172,8 +172,8 @@ func TestBuildVATContent(t *testing.T) {
 		"P_19": {deref(fa.Adnotacje.Zwolnienie.P_19), "1"}, "P_19N": {deref(fa.Adnotacje.Zwolnienie.P_19N), ""},
 		"KodWaluty": {string(fa.KodWaluty), "PLN"}, "P_1": {string(fa.P_1), "2026-01-15"},
 		"DataWytworzeniaFa": {f.Naglowek.DataWytworzeniaFa, "2026-01-15T10:30:00Z"},
-		"kodSystemowy": {f.Naglowek.KodFormularza.KodSystemowy, "FA (3)"},
-		"line2.P_11": {deref(fa.FaWiersz[1].P_11), "25.60"}, "line3.P_12": {deref(fa.FaWiersz[2].P_12), "5"},
+		"kodSystemowy":      {f.Naglowek.KodFormularza.KodSystemowy, "FA (3)"},
+		"line2.P_11":        {deref(fa.FaWiersz[1].P_11), "25.60"}, "line3.P_12": {deref(fa.FaWiersz[2].P_12), "5"},
 		"line1.P_8B": {deref(fa.FaWiersz[0].P_8B), "20.00"}, "line4.Nr": {string(fa.FaWiersz[3].NrWierszaFa), "4"},
 		"NrRB": {string(fa.Platnosc.RachunekBankowy[0].NrRB), "73111111111111111111111111"},
 	}
