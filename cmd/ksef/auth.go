@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,7 +30,7 @@ func newAuthCmd(g *globals) *cobra.Command {
 		Use:   "auth",
 		Short: "Log in to KSeF, inspect and end authentication sessions",
 	}
-	cmd.AddCommand(newLoginCmd(g), newStatusCmd(g), newSessionsCmd(g), newLogoutCmd(g))
+	cmd.AddCommand(newLoginCmd(g), newStatusCmd(g), newSessionsCmd(g), newLogoutCmd(g), newProfilesCmd(g))
 	return cmd
 }
 
@@ -626,4 +628,68 @@ func newLogoutCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&local, "local", false, "only delete the stored tokens, without contacting KSeF")
 	return cmd
+}
+
+// profileSummary is one row of `ksef auth profiles`.
+type profileSummary struct {
+	Name              string       `json:"name"`
+	Current           bool         `json:"current"`
+	Environment       string       `json:"environment"`
+	BaseURL           string       `json:"baseUrl"`
+	Context           *contextView `json:"context,omitempty"`
+	LoggedIn          bool         `json:"loggedIn"`
+	RefreshValidUntil *time.Time   `json:"refreshValidUntil,omitempty"`
+}
+
+func newProfilesCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "profiles",
+		Short: "List the stored profiles (the one selected by --profile marked *)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			store, err := g.profiles()
+			if err != nil {
+				return err
+			}
+			m, err := store.load()
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			rows := []profileSummary{}
+			for _, name := range slices.Sorted(maps.Keys(m)) {
+				p := m[name]
+				if p == nil {
+					continue
+				}
+				v := g.view(p, false, now)
+				r := profileSummary{Name: name, Current: name == g.profile, Environment: p.Environment,
+					BaseURL: p.BaseURL, Context: v.Context, LoggedIn: v.LoggedIn}
+				if p.RefreshToken != "" {
+					r.RefreshValidUntil = &p.RefreshValidUntil
+				}
+				rows = append(rows, r)
+			}
+			return g.emit(struct {
+				Profiles []profileSummary `json:"profiles"`
+			}{rows}, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CURRENT\tPROFILE\tENVIRONMENT\tBASE URL\tCONTEXT\tLOGGED IN")
+				for _, r := range rows {
+					cur, ctx, in := "", "-", "no"
+					if r.Current {
+						cur = "*"
+					}
+					if r.Context != nil {
+						ctx = r.Context.Type + " " + r.Context.Value
+					}
+					if r.LoggedIn {
+						in = "until " + r.RefreshValidUntil.UTC().Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cur, r.Name, r.Environment, r.BaseURL, ctx, in)
+				}
+				tw.Flush()
+			})
+		},
+	}
 }

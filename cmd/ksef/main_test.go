@@ -197,6 +197,21 @@ func TestLoginPEMStatusSessionsLogout(t *testing.T) {
 		t.Errorf("sessions -o json: %d sessions, %d current", len(ss.Sessions), current)
 	}
 
+	c.mustRun("auth", "login", "--base-url", base, "--cert", certFile, "--key", keyFile, "--profile", "second")
+	c.mustRun("auth", "logout", "--profile", "second")
+	pl := decodeJSON[struct {
+		Profiles []profileSummary `json:"profiles"`
+	}](t, c.mustRun("auth", "profiles", "-o", "json"))
+	if len(pl.Profiles) != 2 || pl.Profiles[0].Name != "default" || !pl.Profiles[0].Current || !pl.Profiles[0].LoggedIn ||
+		pl.Profiles[1].Name != "second" || pl.Profiles[1].Current || pl.Profiles[1].LoggedIn || pl.Profiles[1].BaseURL != base {
+		t.Errorf("auth profiles -o json: %+v", pl.Profiles)
+	}
+	out = c.mustRun("auth", "profiles", "--profile", "second")
+	assertNoTokens(t, out, p.AccessToken, p.RefreshToken)
+	if !strings.Contains(out, "*        second") || !strings.Contains(out, "Nip "+nip) {
+		t.Errorf("auth profiles:\n%s", out)
+	}
+
 	lo := decodeJSON[map[string]any](t, c.mustRun("auth", "logout", "-o", "json"))
 	if lo["revoked"] != true || lo["tokensDeleted"] != true {
 		t.Errorf("logout -o json: %v", lo)
