@@ -194,11 +194,31 @@ func FromFaktura(f *fa3.Faktura) *Invoice {
 			Net:            str(w.P_11),
 			Gross:          str(w.P_11A),
 			VAT:            str(w.P_11Vat),
-			VATRate:        rateLabel(str(w.P_12)),
+			VATRate:        lineRate(str(w.P_12), str(w.P_12_XII)),
 			SaleDate:       str(w.P_6A),
 			Before:         str(w.StanPrzed) == "1",
 		})
 		rates[str(w.P_12)] = true
+	}
+	if z := fa.Zamowienie; z != nil {
+		o := &Order{Value: val(z.WartoscZamowienia)}
+		for _, w := range z.ZamowienieWiersz {
+			o.Lines = append(o.Lines, Line{
+				No:           val(w.NrWierszaZam),
+				Name:         str(w.P_7Z),
+				Index:        str(w.IndeksZ),
+				GTIN:         str(w.GTINZ),
+				PKWiU:        str(w.PKWiUZ),
+				Unit:         str(w.P_8AZ),
+				Quantity:     str(w.P_8BZ),
+				UnitNetPrice: str(w.P_9AZ),
+				Net:          str(w.P_11NettoZ),
+				VAT:          str(w.P_11VatZ),
+				VATRate:      lineRate(str(w.P_12Z), str(w.P_12Z_XII)),
+				Before:       str(w.StanPrzedZ) == "1",
+			})
+		}
+		inv.Order = o
 	}
 	inv.VATSummary = vatSummary(fa, rates)
 	inv.Totals = totals(inv.VATSummary, val(fa.P_15))
@@ -396,6 +416,14 @@ func bankAccount(r fa3.TRachunekBankowy) BankAccount {
 		BankName:    str(r.NazwaBanku),
 		Description: str(r.OpisRachunku),
 	}
+}
+
+// lineRate prints P_12, or the OSS rate P_12_XII of the special procedure.
+func lineRate(p12, p12XII string) string {
+	if p12 == "" && p12XII != "" {
+		return p12XII + "% (OSS)"
+	}
+	return rateLabel(p12)
 }
 
 func isCorrection(kind string) bool { return strings.HasPrefix(kind, "KOR") }

@@ -40,14 +40,14 @@ type qrView struct {
 
 // invoiceData is what the invoice template sees.
 type invoiceData struct {
-	Inv         *Invoice
-	Currency    string
-	Words       string
-	GrossPrices bool
-	HasGross    bool
-	HasDiscount bool
-	HasVATPLN   bool
-	QR          []qrView
+	Inv        *Invoice
+	SaleLabel  string
+	Currency   string
+	Words      string
+	Lines      *linesData
+	OrderLines *linesData
+	HasVATPLN  bool
+	QR         []qrView
 }
 
 // Labels printed under the QR codes.
@@ -82,10 +82,21 @@ func (inv *Invoice) currency() string {
 	return inv.Currency
 }
 
-// columns reports which optional line-table columns the invoice needs.
-func (inv *Invoice) columns() (grossPrices, hasGross, hasDiscount bool) {
-	grossPrices = len(inv.Lines) > 0
-	for _, l := range inv.Lines {
+// saleDateLabel names P_6: on advance invoices it is the date the payment
+// was received, otherwise the date of delivery or of the service.
+func (inv *Invoice) saleDateLabel() string {
+	if inv.Kind == "ZAL" || inv.Kind == "KOR_ZAL" {
+		return "Data otrzymania zapłaty"
+	}
+	return "Data dostawy / wykonania usługi"
+}
+
+// lineColumns reports which optional columns a table of lines needs:
+// gross unit prices (when no line has a net price), a gross value column
+// and a discount column.
+func lineColumns(lines []Line) (grossPrices, hasGross, hasDiscount bool) {
+	grossPrices = len(lines) > 0
+	for _, l := range lines {
 		if l.UnitNetPrice != "" || l.UnitGrossPrice == "" {
 			grossPrices = false
 		}
@@ -95,13 +106,31 @@ func (inv *Invoice) columns() (grossPrices, hasGross, hasDiscount bool) {
 	return
 }
 
+// linesData is what the line-table template sees.
+type linesData struct {
+	Lines                              []Line
+	GrossPrices, HasGross, HasDiscount bool
+}
+
+func newLinesData(lines []Line) *linesData {
+	if len(lines) == 0 {
+		return nil
+	}
+	d := &linesData{Lines: lines}
+	d.GrossPrices, d.HasGross, d.HasDiscount = lineColumns(lines)
+	return d
+}
+
 // RenderInvoiceHTML writes the invoice as one self-contained HTML page
 // (inline CSS, QR codes as inline SVG, no external resources). All text from
 // the invoice is HTML-escaped. The output depends only on inv.
 func RenderInvoiceHTML(w io.Writer, inv *Invoice) error {
-	d := invoiceData{Inv: inv, Currency: inv.currency()}
+	d := invoiceData{Inv: inv, Currency: inv.currency(), SaleLabel: inv.saleDateLabel()}
 	d.Words = amountInWords(inv.Totals.Gross, d.Currency)
-	d.GrossPrices, d.HasGross, d.HasDiscount = inv.columns()
+	d.Lines = newLinesData(inv.Lines)
+	if inv.Order != nil {
+		d.OrderLines = newLinesData(inv.Order.Lines)
+	}
 	for _, r := range inv.VATSummary {
 		d.HasVATPLN = d.HasVATPLN || r.VATPLN != ""
 	}

@@ -47,6 +47,9 @@ type Invoice struct {
 
 	// Lines are the FaWiersz entries in order.
 	Lines []Line
+	// Order is Zamowienie: the ordered goods or services an advance invoice
+	// (ZAL, KOR_ZAL) is paid for; nil when absent.
+	Order *Order
 	// VATSummary has one row per tax rate present on the invoice.
 	VATSummary []VATRow
 	// Totals are the invoice's sums.
@@ -155,6 +158,14 @@ type Line struct {
 	// Before marks a StanPrzed line of a correcting invoice (the state before
 	// the correction).
 	Before bool
+}
+
+// Order is the order an advance invoice refers to (Zamowienie).
+type Order struct {
+	// Value is WartoscZamowienia, the total (gross) value of the order.
+	Value string
+	// Lines are the ZamowienieWiersz entries (Net is P_11NettoZ, VAT is P_11VatZ).
+	Lines []Line
 }
 
 // VATRow is one row of the per-rate summary.

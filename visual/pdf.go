@@ -43,7 +43,7 @@ func InvoicePDF(inv *Invoice) ([]byte, error) {
 		meta = append(meta, KeyValue{"Miejsce wystawienia", inv.IssuePlace})
 	}
 	if inv.SaleDate != "" {
-		meta = append(meta, KeyValue{"Data dostawy / wykonania usługi", inv.SaleDate})
+		meta = append(meta, KeyValue{inv.saleDateLabel(), inv.SaleDate})
 	}
 	if inv.PeriodFrom != "" || inv.PeriodTo != "" {
 		meta = append(meta, KeyValue{"Okres rozliczeniowy", inv.PeriodFrom + " – " + inv.PeriodTo})
@@ -141,7 +141,16 @@ func InvoicePDF(inv *Invoice) ([]byte, error) {
 
 	// Lines (an advance invoice may have none).
 	if len(inv.Lines) > 0 {
-		w.invoiceLines(inv)
+		w.sectionTitle("Pozycje faktury", 50)
+		w.lineTable(inv.Lines)
+	}
+	if o := inv.Order; o != nil && len(o.Lines) > 0 {
+		title := "Zamówienie"
+		if o.Value != "" {
+			title += " – wartość zamówienia " + formatAmount(o.Value) + " " + cur
+		}
+		w.sectionTitle(title, 50)
+		w.lineTable(o.Lines)
 	}
 
 	// VAT summary and the amount due.
@@ -587,10 +596,9 @@ func timestampLines(t time.Time) string {
 	return strings.Replace(formatTimestamp(t), " ", "\n", 1)
 }
 
-// invoiceLines draws the table of invoice lines.
-func (w *pdfWriter) invoiceLines(inv *Invoice) {
-	w.sectionTitle("Pozycje faktury", 50)
-	grossPrices, hasGross, hasDiscount := inv.columns()
+// lineTable draws a table of invoice (or order) lines.
+func (w *pdfWriter) lineTable(lines []Line) {
+	grossPrices, hasGross, hasDiscount := lineColumns(lines)
 	priceTitle := "Cena jedn. netto"
 	if grossPrices {
 		priceTitle = "Cena jedn. brutto"
@@ -610,7 +618,7 @@ func (w *pdfWriter) invoiceLines(inv *Invoice) {
 	}
 	cols[1].width = contentW - fixed
 	var rows []tableRow
-	for i, l := range inv.Lines {
+	for i, l := range lines {
 		no := l.No
 		if no == "" {
 			no = strconv.Itoa(i + 1)

@@ -145,6 +145,9 @@ func expect(t *testing.T, data []byte) expectation {
 	for _, l := range root.FindElements("Fa/FaWiersz/P_7") {
 		e.names = append(e.names, strings.Join(strings.Fields(l.Text()), " "))
 	}
+	for _, l := range root.FindElements("Fa/Zamowienie/ZamowienieWiersz/P_7Z") {
+		e.names = append(e.names, strings.Join(strings.Fields(l.Text()), " "))
+	}
 	if e.number == "" || e.sellerNIP == "" || e.gross == "" || len(e.names) == 0 {
 		t.Fatalf("incomplete sample: %+v", e)
 	}
@@ -400,10 +403,34 @@ func TestInvoicePDFDeterministic(t *testing.T) {
 
 func TestInvoiceHTMLGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := visual.RenderInvoiceHTML(&buf, ownInvoice(t)); err != nil {
-		t.Fatal(err)
+	for _, c := range ownInvoices(t) {
+		inv, err := visual.FromFA3(c.xml)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch c.name {
+		case "faktura-pelna.xml":
+			withQR(inv)
+		case "faktura-zaliczkowa.xml": // issued offline, not yet in KSeF
+			withQR(inv).KSeFNumber = ""
+		}
+		buf.Reset()
+		if err := visual.RenderInvoiceHTML(&buf, inv); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, strings.TrimSuffix(c.name, ".xml")+".html", buf.Bytes())
+		if c.name == "faktura-zaliczkowa.xml" {
+			pdf := renderPDF(t, inv)
+			golden(t, "faktura-zaliczkowa.pdf", pdf)
+			text := pdfText(t, pdf)
+			for _, want := range []string{"Faktura zaliczkowa", "ZAMÓWIENIE – WARTOŚĆ ZAMÓWIENIA 12 300,00 PLN",
+				"Szafa dębowa przesuwna 240 × 260 cm, fronty z lustrem", "OFFLINE", "CERTYFIKAT", "Zapłacono dnia 2026-04-14"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("advance invoice PDF lacks %q", want)
+				}
+			}
+		}
 	}
-	golden(t, "faktura-pelna.html", buf.Bytes())
 
 	for _, c := range specInvoices(t) {
 		if !strings.HasPrefix(c.name, "filled/") {
