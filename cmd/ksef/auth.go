@@ -385,8 +385,8 @@ func (g *globals) loadCredentials(f *loginFlags) (*credentials.Credentials, stri
 	return creds, method, nil
 }
 
-// session resumes the authenticated client of profile p. Call save after
-// using it to store renewed tokens.
+// session resumes the authenticated client of profile p. Call saveTokens
+// after using it to store renewed tokens.
 func (g *globals) session(p *profile) (*ksef.AuthenticatedClient, error) {
 	env, err := ksef.ParseEnvironment(p.Environment)
 	if err != nil {
