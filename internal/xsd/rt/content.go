@@ -25,7 +25,8 @@ type matcher struct {
 	cfgs   []*frame
 	step   int
 	start  bool
-	expect map[string]bool
+	// x is reused by match to avoid an allocation per child.
+	x explorer
 }
 
 func newMatcher(p *Particle) *matcher {
@@ -47,14 +48,25 @@ type explorer struct {
 // match consumes one child element and returns its declaration, or nil
 // when the element is not allowed here (the configuration is then kept).
 func (m *matcher) match(ns, name string) *Element {
+	// Fast path: another occurrence of the element just matched. The
+	// schema's unique particle attribution guarantees no other particle
+	// competes for the same name.
+	if len(m.cfgs) == 1 {
+		f := m.cfgs[0]
+		if e := f.p.Element; e != nil && e.Name == name && e.Namespace == ns && (f.p.Max == Unbounded || f.count < f.p.Max) {
+			m.cfgs[0] = &frame{p: f.p, count: f.count + 1, parent: f.parent}
+			return e
+		}
+	}
 	m.step++
-	x := &explorer{m: m, ns: ns, name: name}
+	x := &m.x
+	*x = explorer{m: m, ns: ns, name: name, out: x.out[:0]}
 	m.explore(x)
 	if len(x.out) == 0 {
 		return nil
 	}
 	m.start = false
-	m.cfgs = dedup(x.out)
+	m.cfgs = append(m.cfgs[:0], dedup(x.out)...)
 	return m.cfgs[0].p.Element
 }
 
@@ -91,11 +103,15 @@ func (m *matcher) explore(x *explorer) {
 
 // boundary explores the moves of frame f standing between iterations.
 func (x *explorer) boundary(f *frame) {
-	x.depth++
-	defer func() { x.depth-- }()
 	if x.depth > 10000 {
 		return
 	}
+	x.depth++
+	x.boundary1(f)
+	x.depth--
+}
+
+func (x *explorer) boundary1(f *frame) {
 	p := f.p
 	if p.Kind == ParticleElement {
 		if p.Max == Unbounded || f.count < p.Max {

@@ -82,12 +82,17 @@ type openElem struct {
 	hasChild  bool
 	textError bool
 	skip      bool
-	path      string
+	seg       string
 	local, ns string
 	prefix    string
 	line, col int
 	scope     map[string]string
-	counts    map[string]int
+	counts    []childCount
+}
+
+type childCount struct {
+	name string
+	n    int
 }
 
 type validator struct {
@@ -204,11 +209,22 @@ func (v *validator) checkSize() {
 	}
 }
 
+// path returns the element path of the innermost open element.
 func (v *validator) path() string {
 	if len(v.stack) == 0 {
 		return ""
 	}
-	return v.stack[len(v.stack)-1].path
+	n := 0
+	for _, e := range v.stack {
+		n += len(e.seg) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, e := range v.stack {
+		b.WriteByte('/')
+		b.WriteString(e.seg)
+	}
+	return b.String()
 }
 
 func (v *validator) lookup(prefix string) (string, bool) {
@@ -261,22 +277,25 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 		parent = v.stack[len(v.stack)-1]
 	}
 	v.stack = append(v.stack, e)
-	seg := e.local
+	e.seg = e.local
 	if parent != nil {
-		if parent.counts == nil {
-			parent.counts = map[string]int{}
+		n := 0
+		for i := range parent.counts {
+			if parent.counts[i].name == e.local {
+				parent.counts[i].n++
+				n = parent.counts[i].n
+				break
+			}
 		}
-		parent.counts[e.local]++
-		if n := parent.counts[e.local]; n > 1 {
-			seg += "[" + strconv.Itoa(n) + "]"
+		if n == 0 {
+			parent.counts = append(parent.counts, childCount{e.local, 1})
+		} else {
+			e.seg += "[" + strconv.Itoa(n) + "]"
 		}
-		e.path = parent.path + "/" + seg
-	} else {
-		e.path = "/" + seg
 	}
 	ns, ok := v.lookup(e.prefix)
 	if !ok {
-		v.add(line, col, e.path, "namespace prefix %q is not declared", e.prefix)
+		v.add(line, col, v.path(), "namespace prefix %q is not declared", e.prefix)
 		e.skip = true
 		return true
 	}
@@ -285,24 +304,30 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 		v.attachment = true
 	}
 	// Duplicate attributes make the document not well-formed.
-	type an struct{ ns, local string }
-	seen := make(map[an]bool, len(t.Attr))
-	for _, a := range t.Attr {
-		ans := ""
-		if a.Name.Space != "" {
-			u, ok := v.lookup(a.Name.Space)
-			if !ok {
-				v.add(line, col, e.path, "namespace prefix %q of attribute %s is not declared", a.Name.Space, a.Name.Local)
-				continue
+	if len(t.Attr) > 1 {
+		resolved := make([]string, len(t.Attr))
+		for i, a := range t.Attr {
+			ans := ""
+			if a.Name.Space != "" {
+				u, ok := v.lookup(a.Name.Space)
+				if !ok {
+					v.add(line, col, v.path(), "namespace prefix %q of attribute %s is not declared", a.Name.Space, a.Name.Local)
+					continue
+				}
+				ans = u
 			}
-			ans = u
+			resolved[i] = ans + " " + a.Name.Local
+			for j := 0; j < i; j++ {
+				if resolved[j] == resolved[i] {
+					v.add(line, col, v.path(), "document is not well-formed XML: attribute %s is repeated", a.Name.Local)
+					return false
+				}
+			}
 		}
-		k := an{ans, a.Name.Local}
-		if seen[k] {
-			v.add(line, col, e.path, "document is not well-formed XML: attribute %s is repeated", a.Name.Local)
-			return false
+	} else if len(t.Attr) == 1 && t.Attr[0].Name.Space != "" {
+		if _, ok := v.lookup(t.Attr[0].Name.Space); !ok {
+			v.add(line, col, v.path(), "namespace prefix %q of attribute %s is not declared", t.Attr[0].Name.Space, t.Attr[0].Name.Local)
 		}
-		seen[k] = true
 	}
 	if parent == nil {
 		v.rootSeen = true
@@ -316,7 +341,7 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 			for i, r := range v.s.Roots {
 				want[i] = qname(r.Namespace, r.Name)
 			}
-			v.add(line, col, e.path, "root element %s is not declared by the schema (expected %s)", qname(ns, e.local), strings.Join(want, " or "))
+			v.add(line, col, v.path(), "root element %s is not declared by the schema (expected %s)", qname(ns, e.local), strings.Join(want, " or "))
 			e.skip = true
 			return true
 		}
@@ -327,12 +352,12 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 			return true
 		case parent.stype != nil:
 			parent.hasChild = true
-			v.add(line, col, e.path, "element %s is not allowed: %s has simple content", e.local, parent.local)
+			v.add(line, col, v.path(), "element %s is not allowed: %s has simple content", e.local, parent.local)
 			e.skip = true
 			return true
 		case parent.m == nil:
 			parent.hasChild = true
-			v.add(line, col, e.path, "element %s is not allowed: %s must be empty", e.local, parent.local)
+			v.add(line, col, v.path(), "element %s is not allowed: %s must be empty", e.local, parent.local)
 			e.skip = true
 			return true
 		}
@@ -340,7 +365,7 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 		e.decl = parent.m.match(ns, e.local)
 		if e.decl == nil {
 			names, canEnd := parent.m.expected()
-			v.add(line, col, e.path, "unexpected element %s; %s", qname(ns, e.local), expectation(names, canEnd, parent.local))
+			v.add(line, col, v.path(), "unexpected element %s; %s", qname(ns, e.local), expectation(names, canEnd, parent.local))
 			e.skip = true
 			return true
 		}
@@ -409,10 +434,10 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 			case "schemaLocation", "noNamespaceSchemaLocation":
 				continue
 			case "nil":
-				v.add(line, col, e.path, "attribute xsi:nil is not allowed: element %s is not nillable", e.local)
+				v.add(line, col, v.path(), "attribute xsi:nil is not allowed: element %s is not nillable", e.local)
 				continue
 			case "type":
-				v.add(line, col, e.path, "attribute xsi:type is not supported")
+				v.add(line, col, v.path(), "attribute xsi:type is not supported")
 				continue
 			}
 		}
@@ -423,21 +448,21 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 				found[i] = true
 				val := normalizeAttr(a.Value)
 				for _, msg := range u.Type.Check(val) {
-					v.add(line, col, e.path, "attribute %s: %s", u.Name, msg)
+					v.add(line, col, v.path(), "attribute %s: %s", u.Name, msg)
 				}
 				if u.HasFixed && !u.Type.Equal(val, u.Fixed) {
-					v.add(line, col, e.path, "attribute %s: value %q must be %q (fixed)", u.Name, val, u.Fixed)
+					v.add(line, col, v.path(), "attribute %s: value %q must be %q (fixed)", u.Name, val, u.Fixed)
 				}
 				break
 			}
 		}
 		if !matched {
-			v.add(line, col, e.path, "attribute %s is not allowed on element %s", qname(ns, a.Name.Local), e.local)
+			v.add(line, col, v.path(), "attribute %s is not allowed on element %s", qname(ns, a.Name.Local), e.local)
 		}
 	}
 	for i, u := range uses {
 		if u.Required && !found[i] {
-			v.add(line, col, e.path, "required attribute %s is missing", u.Name)
+			v.add(line, col, v.path(), "required attribute %s is missing", u.Name)
 		}
 	}
 }
@@ -574,7 +599,7 @@ func (v *validator) chars(t xml.CharData, line, col int) {
 	}
 	if !e.textError && len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
 		e.textError = true
-		v.add(line, col, e.path, "text %q is not allowed: element %s has element-only content", abbreviate(strings.TrimSpace(string(t))), e.local)
+		v.add(line, col, v.path(), "text %q is not allowed: element %s has element-only content", abbreviate(strings.TrimSpace(string(t))), e.local)
 	}
 }
 
@@ -585,13 +610,15 @@ func (v *validator) end(t xml.EndElement, line, col int) bool {
 	}
 	e := v.stack[len(v.stack)-1]
 	if e.local != t.Name.Local || e.prefix != t.Name.Space {
-		v.add(line, col, e.path, "document is not well-formed XML: element <%s> is closed by </%s>", rawName(e.prefix, e.local), rawName(t.Name.Space, t.Name.Local))
+		v.add(line, col, v.path(), "document is not well-formed XML: element <%s> is closed by </%s>", rawName(e.prefix, e.local), rawName(t.Name.Space, t.Name.Local))
 		return false
 	}
-	v.stack = v.stack[:len(v.stack)-1]
-	if len(v.stack) == 0 {
-		v.rootClosed = true
-	}
+	defer func() {
+		v.stack = v.stack[:len(v.stack)-1]
+		if len(v.stack) == 0 {
+			v.rootClosed = true
+		}
+	}()
 	if e.skip {
 		return true
 	}
@@ -610,15 +637,15 @@ func (v *validator) end(t xml.EndElement, line, col int) bool {
 			return true
 		}
 		for _, msg := range e.stype.Check(val) {
-			v.add(e.line, e.col, e.path, "%s", msg)
+			v.add(e.line, e.col, v.path(), "%s", msg)
 		}
 		if d.HasFixed && !e.stype.Equal(val, d.Fixed) {
-			v.add(e.line, e.col, e.path, "value %q must be %q (fixed)", val, d.Fixed)
+			v.add(e.line, e.col, v.path(), "value %q must be %q (fixed)", val, d.Fixed)
 		}
 	case e.m != nil:
 		if !e.m.canEnd() {
 			names, _ := e.m.expected()
-			v.add(line, col, e.path, "content of %s is incomplete; expected %s", e.local, oneOf(names))
+			v.add(line, col, v.path(), "content of %s is incomplete; expected %s", e.local, oneOf(names))
 		}
 	}
 	return true
