@@ -21,10 +21,10 @@ type frame struct {
 // configurations reachable after each child, so nested groups with
 // minOccurs/maxOccurs need no automaton construction.
 type matcher struct {
-	root   *Particle
-	cfgs   []*frame
-	step   int
-	start  bool
+	root  *Particle
+	cfgs  []*frame
+	step  int
+	start bool
 	// x is reused by match to avoid an allocation per child.
 	x explorer
 }
