@@ -4,8 +4,9 @@
 // Invoices are rendered from a view model, [Invoice], in which every amount
 // is a decimal string (never a float) and every code is already in Polish
 // words. [FromFA3] builds it from an FA(3) XML document (FA(2) documents
-// are read too); the KSeF number and the QR links, which are not part of
-// the invoice XML, are set by the caller:
+// are read too), [FromFaktura] from an invoice already parsed with package
+// fa3; the KSeF number and the QR links, which are not part of the invoice
+// XML, are set by the caller:
 //
 //	inv, err := visual.FromFA3(xmlBytes)
 //	inv.KSeFNumber = ksefNumber                 // empty for an invoice not yet in KSeF
@@ -32,4 +33,14 @@
 // names wrap, long tables continue on new pages with their header repeated,
 // and every page is numbered. Output is deterministic: the PDF carries no
 // creation date, so equal input renders to byte-identical files.
+//
+// # Not printed
+//
+// Attachments (Zalacznik), transport and delivery details
+// (WarunkiTransakcji/Transport, WarunkiDostawy), the details of new means of
+// transport (NowySrodekTransportu), partial advance data
+// (ZaliczkaCzesciowa), the corrected party data of a correction (Podmiot1K,
+// Podmiot2K), and per-line GTU, procedure, excise and exchange-rate codes
+// are not part of the printout. Callers who need them can add them to
+// [Invoice.AdditionalInfo].
 package visual
