@@ -104,6 +104,9 @@ func TestAcceptanceRules(t *testing.T) {
 		if vs := violations(t, d); vs != nil {
 			t.Errorf("invoice of exactly %d bytes rejected: %v", MaxSize, vs)
 		}
+		// Far beyond every limit, reading stops.
+		huge := bytes.Replace(big, []byte("</Faktura>"), append(bytes.Repeat([]byte(" "), 3*MaxSizeWithAttachment), "</Faktura>"...), 1)
+		wantViolation(t, huge, "exceeds 3000000 bytes; validation stopped")
 	})
 }
 

@@ -50,3 +50,27 @@ func TestMutantsAgreeWithXmllint(t *testing.T) {
 	}
 	t.Logf("round trips of valid mutants: %d lossless", trips)
 }
+
+// TestValidateConcurrently shares the schema tables between goroutines
+// (run with -race).
+func TestValidateConcurrently(t *testing.T) {
+	cases := fa3Samples(t)
+	done := make(chan error)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			for j := 0; j < 20; j++ {
+				c := cases[(i+j)%len(cases)]
+				if err := ValidateBytes(c.Doc); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -123,13 +123,15 @@ func (v *validator) add(line, col int, path, format string, args ...any) {
 // error when reading fails, or nil when the document is valid.
 func (s *Schema) Validate(r io.Reader) error {
 	v := &validator{s: s, err: ValidationError{Package: s.Package}}
-	v.scan = &scanReader{r: r, v: v, line: 1, col: 1}
+	v.scan = &scanReader{r: r, v: v, line: 1, col: 1, hardLimit: max(s.Limits.MaxBytes, s.Limits.MaxBytesWithAttachment)}
 	v.dec = xml.NewDecoder(v.scan)
 	v.dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 	if err := v.run(); err != nil {
 		return err
 	}
-	v.checkSize()
+	if !v.scan.tooLarge {
+		v.checkSize()
+	}
 	if len(v.err.Violations) > 0 {
 		e := v.err
 		return &e
@@ -149,6 +151,10 @@ func (v *validator) run() error {
 			break
 		}
 		if err != nil {
+			if v.scan.tooLarge {
+				v.add(v.scan.line, v.scan.col, "", "document exceeds %d bytes; validation stopped", v.scan.hardLimit)
+				return nil
+			}
 			if v.scan.readErr != nil {
 				return fmt.Errorf("%s: reading document: %w", v.s.Package, v.scan.readErr)
 			}
@@ -693,7 +699,12 @@ type scanReader struct {
 	// not apply attribute-value normalisation).
 	win      []byte
 	winStart int64
+	// hardLimit stops reading documents far beyond every size limit.
+	hardLimit int64
+	tooLarge  bool
 }
+
+var errTooLarge = errors.New("document too large")
 
 // raw returns the delivered bytes between two decoder offsets, or nil.
 func (s *scanReader) raw(from, to int64) []byte {
@@ -736,6 +747,10 @@ func (s *scanReader) Read(p []byte) (int, error) {
 		s.win = append(s.win, s.head[:n]...)
 		s.head = s.head[n:]
 		return n, nil
+	}
+	if s.hardLimit > 0 && s.n > s.hardLimit {
+		s.tooLarge = true
+		return 0, errTooLarge
 	}
 	n, err := s.r.Read(p)
 	if err != nil && err != io.EOF {
