@@ -36,6 +36,8 @@ var wireTypes = map[string]any{
 	"GenerateTokenRequest":                    ksef.GenerateTokenRequest{},
 	"GenerateTokenResponse":                   ksef.GenerateTokenResponse{},
 	"TokenStatusResponse":                     ksef.TokenStatusResponse{},
+	"QueryTokensResponseItem":                 ksef.QueryTokensResponseItem{},
+	"QueryTokensResponse":                     ksef.QueryTokensResponse{},
 	"Subunit":                                 ksef.Subunit{},
 	"SubjectCreateRequest":                    ksef.SubjectCreateRequest{},
 	"SubjectRemoveRequest":                    ksef.SubjectRemoveRequest{},

@@ -104,3 +104,34 @@ type TokenStatusResponse struct {
 	// StatusDetails optionally explain Status.
 	StatusDetails []string `json:"statusDetails,omitempty"`
 }
+
+// QueryTokensResponseItem is one KSeF token in a GET /tokens page.
+type QueryTokensResponseItem struct {
+	// ReferenceNumber identifies the token.
+	ReferenceNumber string `json:"referenceNumber"`
+	// AuthorIdentifier identifies who generated the token.
+	AuthorIdentifier TokenAuthorIdentifierTypeIdentifier `json:"authorIdentifier"`
+	// ContextIdentifier is the context the token works in.
+	ContextIdentifier TokenContextIdentifierTypeIdentifier `json:"contextIdentifier"`
+	// Description is the token's description.
+	Description string `json:"description"`
+	// RequestedPermissions are the token's permissions.
+	RequestedPermissions []TokenPermissionType `json:"requestedPermissions"`
+	// DateCreated is when the token was generated.
+	DateCreated time.Time `json:"dateCreated"`
+	// LastUseDate is when the token was last used.
+	LastUseDate *time.Time `json:"lastUseDate,omitempty"`
+	// Status is the token state.
+	Status AuthenticationTokenStatus `json:"status"`
+	// StatusDetails optionally explain Status.
+	StatusDetails []string `json:"statusDetails,omitempty"`
+}
+
+// QueryTokensResponse is one page of GET /tokens.
+type QueryTokensResponse struct {
+	// ContinuationToken, when non-empty, fetches the next page (sent in the
+	// x-continuation-token request header).
+	ContinuationToken string `json:"continuationToken,omitempty"`
+	// Tokens are the tokens of this page.
+	Tokens []QueryTokensResponseItem `json:"tokens"`
+}
