@@ -136,6 +136,25 @@ func TestTokenManagerRefreshFails(t *testing.T) {
 	if strings.Contains(err.Error(), "refresh-wrong") || strings.Contains(err.Error(), "revoked") {
 		t.Errorf("token in error %q", err)
 	}
+	var ae *ksef.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 401 || !strings.HasPrefix(err.Error(), "ksef: GET /tokens/{referenceNumber}: 401") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestTokenManagerRefreshExpiredAfter401: a 401 with an expired refresh
+// token reports both.
+func TestTokenManagerRefreshExpiredAfter401(t *testing.T) {
+	c, mux := clientSetup(t)
+	srv := &tokenServer{}
+	srv.install(t, mux)
+	srv.current = "other"
+	a := c.Auth.Resume(ksef.TokenInfo{Token: "old", ValidUntil: time.Now().Add(10 * time.Minute)},
+		ksef.TokenInfo{Token: "r", ValidUntil: time.Now().Add(-time.Second)})
+	_, err := a.Tokens.Status(t.Context(), ref)
+	if !errors.Is(err, ksef.ErrUnauthorized) || !errors.Is(err, ksef.ErrRefreshExpired) {
+		t.Errorf("err = %v", err)
+	}
 }
 
 func TestTokenManagerRefreshExpired(t *testing.T) {

@@ -216,20 +216,24 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 
 		if resp.StatusCode == http.StatusUnauthorized && r.auth == authAccess && c.cfg.auth != nil && !refreshed {
 			refreshed = true
-			if _, rerr := c.cfg.auth.Refresh(ctx, token); rerr == nil {
+			_, rerr := c.cfg.auth.Refresh(ctx, token)
+			if rerr == nil {
 				attempt-- // the refresh retry does not count
 				continue
-			} else if ctx.Err() != nil {
+			}
+			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, apiErr
-		}
-		if !retryableStatus(resp.StatusCode, r.idempotent()) || attempt >= pol.MaxAttempts {
-			return nil, apiErr
+			// both the 401 and the refresh failure (e.g. ErrRefreshExpired)
+			// match with errors.Is / errors.As
+			return nil, fmt.Errorf("%w; %w", apiErr, rerr)
 		}
 		delay := apiErr.RetryAfter
 		if resp.StatusCode == http.StatusTooManyRequests && delay > 0 && c.cfg.pacer != nil {
 			c.cfg.pacer.block(RateLimitGroup(r.method, r.path), time.Now().Add(delay))
+		}
+		if !retryableStatus(resp.StatusCode, r.idempotent()) || attempt >= pol.MaxAttempts {
+			return nil, apiErr
 		}
 		if delay > pol.MaxDelay {
 			// KSeF blocks can last an hour; waiting less than asked would
