@@ -303,3 +303,13 @@ func globSamples(specDir string) []string {
 	files, _ := filepath.Glob(filepath.Join(specDir, "samples", "upo", "v4-3", "*", "*.xml"))
 	return files
 }
+
+func BenchmarkParse(b *testing.B) {
+	data := []byte(minimal)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := upo.Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	stdhtml "html"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -743,5 +744,28 @@ func TestInvoiceWithoutLines(t *testing.T) {
 	}
 	if strings.Contains(html.String(), "Nazwa towaru lub usługi") {
 		t.Error("empty lines table in HTML")
+	}
+}
+
+func BenchmarkInvoiceHTML(b *testing.B) {
+	inv := ownInvoice(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := visual.RenderInvoiceHTML(io.Discard, inv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFromFA3(b *testing.B) {
+	data, err := os.ReadFile("testdata/faktura-pelna.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := visual.FromFA3(data); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
