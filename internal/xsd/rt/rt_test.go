@@ -3,9 +3,11 @@ package rt
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func str() *SimpleType {
@@ -120,5 +122,36 @@ func TestDecimalAndDateParsing(t *testing.T) {
 	}
 	if daysFromCivil(1970, 1, 1) != 0 || daysFromCivil(2000, 3, 1) != 11017 {
 		t.Error("daysFromCivil")
+	}
+}
+
+// TestAdversarialInputsAreFast guards against quadratic behaviour.
+func TestAdversarialInputsAreFast(t *testing.T) {
+	s := testSchema()
+	var b strings.Builder
+	b.WriteString("<r><y")
+	for i := range 100000 {
+		b.WriteString(" a")
+		b.WriteString(strings.Repeat("x", i%7))
+		b.WriteString(strconv.Itoa(i))
+		b.WriteString(`="1"`)
+	}
+	b.WriteString(` a="A B"/></r>`)
+	docs := []string{
+		b.String(),
+		"<r>" + strings.Repeat("<u>", 50000) + strings.Repeat("</u>", 50000) + `<y a="A B"/></r>`,
+		"<r>" + strings.Repeat("<u/>", 100000) + `<y a="A B"/></r>`,
+		"<r>" + strings.Repeat("<y a=\"A B\"/>", 50000) + `</r>`,
+	}
+	for i, d := range docs {
+		start := time.Now()
+		if err := s.Validate(strings.NewReader(d)); err == nil {
+			t.Errorf("doc %d accepted", i)
+		}
+		el := time.Since(start)
+		t.Logf("doc %d: %v", i, el)
+		if el > 5*time.Second {
+			t.Errorf("doc %d took %v", i, el)
+		}
 	}
 }

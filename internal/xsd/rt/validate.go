@@ -86,8 +86,17 @@ type openElem struct {
 	local, ns string
 	prefix    string
 	line, col int
-	scope     map[string]string
-	counts    []childCount
+	// scope is the innermost namespace scope (shared with ancestors that
+	// declare nothing new).
+	scope  *nsScope
+	counts []childCount
+}
+
+// nsScope is one element's namespace declarations, chained to the
+// enclosing declarations.
+type nsScope struct {
+	decl   map[string]string
+	parent *nsScope
 }
 
 type childCount struct {
@@ -240,8 +249,12 @@ func (v *validator) lookup(prefix string) (string, bool) {
 	case "xmlns":
 		return nsXMLNS, true
 	}
-	for i := len(v.stack) - 1; i >= 0; i-- {
-		if u, ok := v.stack[i].scope[prefix]; ok {
+	var sc *nsScope
+	if len(v.stack) > 0 {
+		sc = v.stack[len(v.stack)-1].scope
+	}
+	for ; sc != nil; sc = sc.parent {
+		if u, ok := sc.decl[prefix]; ok {
 			return u, true
 		}
 	}
@@ -264,23 +277,28 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 		return false
 	}
 	e := &openElem{local: t.Name.Local, prefix: t.Name.Space, line: line, col: col}
-	for _, a := range t.Attr {
-		switch {
-		case a.Name.Space == "xmlns":
-			if e.scope == nil {
-				e.scope = map[string]string{}
-			}
-			e.scope[a.Name.Local] = a.Value
-		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			if e.scope == nil {
-				e.scope = map[string]string{}
-			}
-			e.scope[""] = a.Value
-		}
-	}
 	parent := (*openElem)(nil)
 	if len(v.stack) > 0 {
 		parent = v.stack[len(v.stack)-1]
+		e.scope = parent.scope
+	}
+	declared := false
+	for _, a := range t.Attr {
+		prefix, ok := "", false
+		switch {
+		case a.Name.Space == "xmlns":
+			prefix, ok = a.Name.Local, true
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			ok = true
+		}
+		if !ok {
+			continue
+		}
+		if !declared {
+			declared = true
+			e.scope = &nsScope{decl: map[string]string{}, parent: e.scope}
+		}
+		e.scope.decl[prefix] = a.Value
 	}
 	v.stack = append(v.stack, e)
 	e.seg = e.local
@@ -323,12 +341,10 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 				ans = u
 			}
 			resolved[i] = ans + " " + a.Name.Local
-			for j := 0; j < i; j++ {
-				if resolved[j] == resolved[i] {
-					v.add(line, col, v.path(), "document is not well-formed XML: attribute %s is repeated", a.Name.Local)
-					return false
-				}
-			}
+		}
+		if repeated := findRepeated(resolved); repeated >= 0 {
+			v.add(line, col, v.path(), "document is not well-formed XML: attribute %s is repeated", t.Attr[repeated].Name.Local)
+			return false
 		}
 	} else if len(t.Attr) == 1 && t.Attr[0].Name.Space != "" {
 		if _, ok := v.lookup(t.Attr[0].Name.Space); !ok {
@@ -388,6 +404,32 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 	}
 	v.attributes(e, t.Attr, line, col)
 	return true
+}
+
+// findRepeated returns the index of the first name that occurs earlier in
+// names, or -1.
+func findRepeated(names []string) int {
+	if len(names) <= 16 {
+		for i := range names {
+			for j := 0; j < i; j++ {
+				if names[i] != "" && names[i] == names[j] {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	seen := make(map[string]bool, len(names))
+	for i, n := range names {
+		if n == "" {
+			continue
+		}
+		if seen[n] {
+			return i
+		}
+		seen[n] = true
+	}
+	return -1
 }
 
 func expectation(names []string, canEnd bool, parent string) string {
