@@ -307,7 +307,7 @@ func (s *AuthService) loginSigned(ctx context.Context, ctxID ContextIdentifier, 
 	if err != nil {
 		return nil, err
 	}
-	return s.complete(ctx, init, p.Wait)
+	return s.complete(ctx, ctxID, init, p.Wait)
 }
 
 // LoginWithToken authenticates with a KSeF token: it fetches a challenge,
@@ -359,11 +359,11 @@ func (s *AuthService) loginToken(ctx context.Context, ctxID ContextIdentifier, k
 	if err != nil {
 		return nil, err
 	}
-	return s.complete(ctx, init, p.Wait)
+	return s.complete(ctx, ctxID, init, p.Wait)
 }
 
 // complete waits for the authentication and redeems its tokens.
-func (s *AuthService) complete(ctx context.Context, init *AuthenticationInitResponse, wait *WaitOptions) (*AuthenticatedClient, error) {
+func (s *AuthService) complete(ctx context.Context, ctxID ContextIdentifier, init *AuthenticationInitResponse, wait *WaitOptions) (*AuthenticatedClient, error) {
 	opToken := init.AuthenticationToken.Token
 	if _, err := s.Wait(ctx, init.ReferenceNumber, opToken, wait); err != nil {
 		return nil, err
@@ -376,5 +376,6 @@ func (s *AuthService) complete(ctx context.Context, init *AuthenticationInitResp
 		"accessValidUntil", tokens.AccessToken.ValidUntil, "refreshValidUntil", tokens.RefreshToken.ValidUntil)
 	a := s.Resume(tokens.AccessToken, tokens.RefreshToken)
 	a.ReferenceNumber = init.ReferenceNumber
+	a.Context = ctxID
 	return a, nil
 }

@@ -182,7 +182,10 @@ type AuthenticatedClient struct {
 	// ReferenceNumber identifies the authentication operation (empty for a
 	// client resumed from stored tokens).
 	ReferenceNumber string
-	tm              *TokenManager
+	// Context is the context logged in to (zero for a client resumed from
+	// stored tokens).
+	Context ContextIdentifier
+	tm      *TokenManager
 }
 
 // TokenManager returns the manager of the client's tokens.

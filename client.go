@@ -124,6 +124,7 @@ type config struct {
 	pacing         pacingMode
 	rateLimits     map[string]RateLimit
 	pacer          *pacer // nil when pacing is off
+	headers        http.Header
 }
 
 // NewClient returns a client configured by opts. Without options it talks

@@ -44,6 +44,9 @@ func TestE2ELoginWithCertificate(t *testing.T) {
 	if a.ReferenceNumber == "" {
 		t.Error("no reference number")
 	}
+	if a.Context.Type != ksef.ContextNip || a.Context.Value == "" {
+		t.Errorf("context %v", a.Context)
+	}
 	access, refresh := a.TokenManager().Tokens()
 	if access.Token == "" || refresh.Token == "" || !refresh.ValidUntil.After(access.ValidUntil) {
 		t.Errorf("tokens: %v %v", access.ValidUntil, refresh.ValidUntil)

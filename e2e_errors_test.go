@@ -46,3 +46,25 @@ func TestE2EErrorFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ESystemWarning has the simulator echo X-Test-System-Warning as
+// X-System-Warning (as KSeF TEST does) and checks that the hook sees it.
+func TestE2ESystemWarning(t *testing.T) {
+	_, baseURL := simtest.Start(t)
+	var got []ksef.SystemWarning
+	c, err := ksef.NewClient(ksef.WithBaseURL(baseURL),
+		ksef.WithRequestHeader("X-Test-System-Warning", "[sig-001]: Podpis niezgodny | [w-2]: Druga"),
+		ksef.WithSystemWarningHook(func(w ksef.SystemWarning) { got = append(got, w) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Auth.Challenge(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Code != "sig-001" || got[1].Message != "Druga" || got[0].Path != "/auth/challenge" {
+		t.Errorf("warnings %+v", got)
+	}
+	if _, err := ksef.NewClient(ksef.WithRequestHeader("Authorization", "x")); err == nil {
+		t.Error("Authorization header accepted")
+	}
+}

@@ -170,3 +170,21 @@ func WithPublicKeyTTL(d time.Duration) Option {
 		return nil
 	}
 }
+
+// WithRequestHeader adds a header to every API request (never to
+// pre-signed URLs), for example "X-KSeF-Feature" to opt in to a feature, or
+// "X-Test-System-Warning" on TEST to have KSeF echo it as X-System-Warning.
+// Authorization, Content-Type and Accept cannot be set this way.
+func WithRequestHeader(name, value string) Option {
+	return func(cfg *config, _ *string) error {
+		switch http.CanonicalHeaderKey(name) {
+		case "", "Authorization", "Content-Type", "Accept", "Content-Length", "Host":
+			return fmt.Errorf("ksef: WithRequestHeader: header %q cannot be set", name)
+		}
+		if cfg.headers == nil {
+			cfg.headers = http.Header{}
+		}
+		cfg.headers.Add(name, value)
+		return nil
+	}
+}

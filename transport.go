@@ -271,6 +271,9 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, target string, 
 		req.Header[k] = v
 	}
 	if r.absURL == "" {
+		for k, v := range c.cfg.headers {
+			req.Header[k] = append(req.Header[k], v...)
+		}
 		req.Header.Set("User-Agent", c.cfg.userAgent)
 		accept := r.accept
 		if accept == "" {
