@@ -200,3 +200,44 @@ func ExampleTokensService_Generate() {
 	// token REDACTED is Active
 	// logged in with the token: true
 }
+
+// Storing the tokens of a login and resuming later without logging in
+// again (needs network).
+func ExampleAuthService_Resume() {
+	ctx := context.Background()
+	c, err := ksef.NewClient(ksef.WithEnvironment(ksef.Test))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Tokens saved earlier from auth.TokenManager().Tokens(); TokenInfo
+	// marshals to JSON with the token value, so keep the file private.
+	var saved struct{ Access, Refresh ksef.TokenInfo }
+	auth := c.Auth.Resume(saved.Access, saved.Refresh)
+	auth.TokenManager().OnRefresh = func(access ksef.TokenInfo) {
+		saved.Access = access // persist the renewed access token
+	}
+	if _, err := auth.Auth.ListSessions(ctx, nil); errors.Is(err, ksef.ErrRefreshExpired) {
+		log.Fatal("the refresh token expired: log in again")
+	}
+}
+
+// Pacing requests with the limits KSeF reports, and handling a rate limit
+// the client chose not to wait out.
+func ExampleWithRateLimits() {
+	c, err := ksef.NewClient(
+		ksef.WithBaseURL("http://127.0.0.1:8080/v2"),
+		ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupInvoiceMetadata: {PerSecond: 8, PerMinute: 16, PerHour: 20}}),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.PublicKeys.List(context.Background())
+	var pe *ksef.PacingError
+	var ae *ksef.APIError
+	switch {
+	case errors.As(err, &pe):
+		fmt.Println("budget of", pe.Group, "exhausted; retry in", pe.RetryAfter)
+	case errors.As(err, &ae) && errors.Is(err, ksef.ErrRateLimited):
+		fmt.Println("KSeF blocked the client for", ae.RetryAfter)
+	}
+}
