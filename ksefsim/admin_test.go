@@ -80,7 +80,7 @@ func TestAdminAPI(t *testing.T) {
 	// Identities.
 	var id map[string]string
 	call("POST", "/identities", `{"kind":"person"}`, 201, &id)
-	if !validNIP(id["nip"]) || !validPESEL(id["pesel"]) || !strings.Contains(id["certificatePem"], "CERTIFICATE") || !strings.Contains(id["keyPem"], "PRIVATE KEY") {
+	if ksef.NIP(id["nip"]).Validate() != nil || ksef.PESEL(id["pesel"]).Validate() != nil || !strings.Contains(id["certificatePem"], "CERTIFICATE") || !strings.Contains(id["keyPem"], "PRIVATE KEY") {
 		t.Errorf("identity %v", id)
 	}
 	call("POST", "/identities", "", 201, &id)

@@ -152,7 +152,9 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 	if verr != nil && !certValidity {
 		return badRequest(9105, verr.Error())
 	}
-	if err := checkContextChecksum(req.ctx); err != nil {
+	// The pattern was checked with the XML; what can still be wrong is a
+	// NIP check digit.
+	if err := checkContext(req.ctx); err != nil {
 		return badRequest(21117, err.Error())
 	}
 	policy, _ := parseIPPolicy(req.allowedIps)
@@ -318,10 +320,7 @@ func (s *Simulator) handleKSeFToken(w http.ResponseWriter, r *http.Request) *api
 	case req.PublicKeyID != "" && len(req.PublicKeyID) != 44:
 		return validation("publicKeyId: wymagana wartość o długości 44 znaków.")
 	}
-	if err := checkContextPattern(c); err != nil {
-		return validation("contextIdentifier: %v", err)
-	}
-	if err := checkContextChecksum(c); err != nil {
+	if err := checkContext(c); err != nil {
 		return validation("contextIdentifier: %v", err)
 	}
 	var policy *ipPolicy

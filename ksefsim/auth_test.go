@@ -664,23 +664,36 @@ func TestIdentityMatchesCredentials(t *testing.T) {
 	}
 }
 
-func TestValidators(t *testing.T) {
-	for s, want := range map[string]bool{"5265877635": true, "5265877636": false, "0265877635": false, "52658776": false} {
-		if validNIP(s) != want {
-			t.Errorf("validNIP(%s) = %v", s, !want)
+// TestContextChecks covers the split between the schema pattern (checked
+// with the XML, error 21401) and the NIP check digit (21117).
+func TestContextChecks(t *testing.T) {
+	nip := randomNIP()
+	badNIP := nip[:9] + string('0'+(nip[9]-'0'+1)%10)
+	for _, tt := range []struct {
+		c                  ctxID
+		patternOK, wholeOK bool
+	}{
+		{nipCtx(nip), true, true},
+		{nipCtx(badNIP), true, false},
+		{nipCtx("1234567890"), true, false}, // weighted sum ≡ 10 (mod 11): no check digit fits
+		{nipCtx("0123456789"), false, false},
+		{nipCtx(nip + "0"), false, false},
+		{ctxID{"InternalId", nip + "-00001"}, true, true},
+		{ctxID{"InternalId", badNIP + "-00001"}, true, false},
+		{ctxID{"InternalId", nip + "-0001"}, false, false},
+		{ctxID{"NipVatUe", nip + "-DE123456789"}, true, true},
+		{ctxID{"NipVatUe", badNIP + "-DE123456789"}, true, false},
+		{ctxID{"NipVatUe", badNIP + "-DE1234"}, false, false},
+		{ctxID{"NipVatUe", nip + "-XX123456789"}, false, false},
+		{ctxID{"PeppolId", "PPL123456"}, true, true},
+		{ctxID{"PeppolId", "PPL12345"}, false, false},
+		{ctxID{"Pesel", randomPESEL()}, false, false},
+	} {
+		if err := checkContextPattern(tt.c); (err == nil) != tt.patternOK {
+			t.Errorf("checkContextPattern(%v) = %v, want ok=%v", tt.c, err, tt.patternOK)
 		}
-	}
-	for s, want := range map[string]bool{"15062788702": true, "15062788703": false, "15132788702": false} {
-		if validPESEL(s) != want {
-			t.Errorf("validPESEL(%s) = %v", s, !want)
-		}
-	}
-	for range 50 {
-		if n := randomNIP(); !validNIP(n) {
-			t.Fatalf("ksef.RandomNIP gave %s", n)
-		}
-		if p := randomPESEL(); !validPESEL(p) {
-			t.Fatalf("ksef.RandomPESEL gave %s", p)
+		if err := checkContext(tt.c); (err == nil) != tt.wholeOK {
+			t.Errorf("checkContext(%v) = %v, want ok=%v", tt.c, err, tt.wholeOK)
 		}
 	}
 }

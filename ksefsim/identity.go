@@ -92,74 +92,50 @@ func fingerprint(cert *x509.Certificate) string {
 	return strings.ToUpper(hex.EncodeToString(sum[:]))
 }
 
-// Context identifier patterns (OpenAPI components.schemas, XSD
-// schemat_auth_v2-1).
-var (
-	nipRe        = regexp.MustCompile(`^[1-9]((\d[1-9])|([1-9]\d))\d{7}$`)
-	internalIDRe = regexp.MustCompile(`^[1-9]((\d[1-9])|([1-9]\d))\d{7}-\d{5}$`)
-	nipVatUeRe   = regexp.MustCompile(`^[1-9]((\d[1-9])|([1-9]\d))\d{7}-((AT)(U\d{8})|(BE)([01]{1}\d{9})|(BG)(\d{9,10})|(CY)(\d{8}[A-Z])|(CZ)(\d{8,10})|(DE)(\d{9})|(DK)(\d{8})|(EE)(\d{9})|(EL)(\d{9})|(ES)([A-Z]\d{8}|\d{8}[A-Z]|[A-Z]\d{7}[A-Z])|(FI)(\d{8})|(FR)[A-Z0-9]{2}\d{9}|(HR)(\d{11})|(HU)(\d{8})|(IE)(\d{7}[A-Z]{2}|\d[A-Z0-9+*]\d{5}[A-Z])|(IT)(\d{11})|(LT)(\d{9}|\d{12})|(LU)(\d{8})|(LV)(\d{11})|(MT)(\d{8})|(NL)([A-Z0-9+*]{12})|(PT)(\d{9})|(RO)(\d{2,10})|(SE)(\d{12})|(SI)(\d{8})|(SK)(\d{10})|(XI)((\d{9}|(\d{12}))|(GD|HA)(\d{3})))$`)
-	peppolIDRe   = regexp.MustCompile(`^P[A-Z]{2}[0-9]{6}$`)
-	peselRe      = regexp.MustCompile(`^\d{2}(?:0[1-9]|1[0-2]|2[1-9]|3[0-2]|4[1-9]|5[0-2]|6[1-9]|7[0-2]|8[1-9]|9[0-2])\d{7}$`)
-)
-
-// validNIP reports whether s is a NIP with a correct check digit.
-func validNIP(s string) bool {
-	if !nipRe.MatchString(s) {
-		return false
-	}
-	w := [9]int{6, 5, 7, 2, 3, 4, 5, 6, 7}
-	sum := 0
-	for i, x := range w {
-		sum += int(s[i]-'0') * x
-	}
-	return sum%11 != 10 && sum%11 == int(s[9]-'0')
-}
-
-// validPESEL reports whether s is a PESEL with a correct check digit.
-func validPESEL(s string) bool {
-	if !peselRe.MatchString(s) {
-		return false
-	}
-	w := [10]int{1, 3, 7, 9, 1, 3, 7, 9, 1, 3}
-	sum := 0
-	for i, x := range w {
-		sum += int(s[i]-'0') * x
-	}
-	return (10-sum%10)%10 == int(s[10]-'0')
-}
-
-// checkContextPattern checks the shape of a context identifier (schema
-// patterns). It does not check NIP check digits; see checkContextChecksum.
-func checkContextPattern(c ctxID) error {
-	var re *regexp.Regexp
+// checkContext validates a context identifier with the identifier parsers
+// of package ksef: the schema pattern and the NIP check digit of Nip,
+// InternalId and NipVatUe contexts. (KSeF does not enforce the check digit
+// some clients put at the end of an InternalId, and neither does
+// ksef.ParseInternalID.)
+func checkContext(c ctxID) error {
+	var err error
 	switch ksef.AuthenticationContextIdentifierType(c.Type) {
 	case ksef.ContextNip:
-		re = nipRe
+		_, err = ksef.ParseNIP(c.Value)
 	case ksef.ContextInternalID:
-		re = internalIDRe
+		_, err = ksef.ParseInternalID(c.Value)
 	case ksef.ContextNipVatUe:
-		re = nipVatUeRe
+		_, err = ksef.ParseNipVatUe(c.Value)
 	case ksef.ContextPeppolID:
-		re = peppolIDRe
+		_, err = ksef.ParsePeppolID(c.Value)
 	default:
 		return fmt.Errorf("unknown context identifier type %q", c.Type)
 	}
-	if !re.MatchString(c.Value) {
-		return fmt.Errorf("%s %q does not match the required pattern", c.Type, c.Value)
-	}
-	return nil
+	return err
 }
 
-// checkContextChecksum checks the NIP check digit of Nip, InternalId and
-// NipVatUe contexts. (KSeF does not enforce the check digit some clients put
-// at the end of an InternalId, so neither does the simulator.)
-func checkContextChecksum(c ctxID) error {
-	nip := contextNIP(c)
-	if nip == "" {
-		return nil
+// wellFormedNIP is any NIP with a correct check digit; checkContextPattern
+// puts it in place of a NIP whose only fault is its check digit.
+const wellFormedNIP = "1111111111"
+
+// checkContextPattern checks only the shape of a context identifier (the
+// schema patterns, which is what XSD validation of an AuthTokenRequest
+// sees): a NIP part whose only fault is its check digit passes. checkContext
+// then reports that fault.
+func checkContextPattern(c ctxID) error {
+	err := checkContext(c)
+	if err == nil || !onlyChecksumWrong(contextNIP(c)) {
+		return err
 	}
-	if !validNIP(nip) {
-		return fmt.Errorf("NIP %s has an invalid check digit", nip)
-	}
-	return nil
+	// Check the rest of the value (the suffix of InternalId and NipVatUe)
+	// with a valid NIP in place of the one with the wrong check digit.
+	return checkContext(ctxID{Type: c.Type, Value: wellFormedNIP + c.Value[len(wellFormedNIP):]})
+}
+
+// onlyChecksumWrong reports whether nip has the shape of a NIP but a wrong
+// check digit.
+func onlyChecksumWrong(nip string) bool {
+	_, err := ksef.ParseNIP(nip)
+	var ie *ksef.IdentifierError
+	return errors.As(err, &ie) && ie.Reason == "checksum mismatch"
 }

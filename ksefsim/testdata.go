@@ -9,7 +9,7 @@ import (
 )
 
 func checkNIP(field, v string) *apiError {
-	if !validNIP(v) {
+	if ksef.NIP(v).Validate() != nil {
 		return validation("%s: nieprawidłowy NIP %q.", field, v)
 	}
 	return nil
@@ -86,7 +86,7 @@ func (s *Simulator) handleCreatePerson(w http.ResponseWriter, r *http.Request) *
 	if e := checkNIP("nip", req.Nip); e != nil {
 		return e
 	}
-	if !validPESEL(req.Pesel) {
+	if ksef.PESEL(req.Pesel).Validate() != nil {
 		return validation("pesel: nieprawidłowy PESEL %q.", req.Pesel)
 	}
 	if e := checkDescription("description", req.Description); e != nil {
@@ -140,7 +140,7 @@ func testDataParties(c ksef.TestDataContextIdentifier, a ksef.TestDataAuthorized
 			return ctxID{}, subjectID{}, e
 		}
 	case ksef.TestDataAuthorizedPesel:
-		if !validPESEL(a.Value) {
+		if ksef.PESEL(a.Value).Validate() != nil {
 			return ctxID{}, subjectID{}, validation("authorizedIdentifier.value: nieprawidłowy PESEL %q.", a.Value)
 		}
 	case ksef.TestDataAuthorizedFingerprint:

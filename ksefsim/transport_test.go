@@ -304,7 +304,7 @@ func TestNewTestIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !validNIP(id.NIP) || len(id.CertificatePEM()) == 0 {
+	if ksef.NIP(id.NIP).Validate() != nil || len(id.CertificatePEM()) == 0 {
 		t.Fatalf("identity %+v", id)
 	}
 	if k, err := id.KeyPEM(); err != nil || !strings.Contains(string(k), "PRIVATE KEY") {
@@ -316,7 +316,7 @@ func TestNewTestIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !validPESEL(p.PESEL) {
+	if ksef.PESEL(p.PESEL).Validate() != nil {
 		t.Errorf("PESEL %s", p.PESEL)
 	}
 	h.login(nipCtx(p.NIP), "certificateSubject", credentialsOf(p))
