@@ -180,7 +180,10 @@ func TestStatusError(t *testing.T) {
 	}
 }
 
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.`)
+
 func FuzzDecodeError(f *testing.F) {
+	f.Add(401, `{"detail":"bad token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"}`, "")
 	for _, b := range []string{legacyBody, problemBody, forbiddenBody, "", "{}", "null", `{"exception":null}`, `{"errors":[{"code":"x"}]}`, `{"status":"x"}`, "<html/>"} {
 		f.Add(400, b, "")
 		f.Add(429, b, "120")
@@ -199,6 +202,9 @@ func FuzzDecodeError(f *testing.F) {
 		}
 		if len(e.Codes) > 0 && e.Code != e.Codes[0] {
 			t.Fatal("Code != Codes[0]")
+		}
+		if jwtLike.MatchString(msg) {
+			t.Fatalf("JWT-like text in %q", msg)
 		}
 	})
 }
