@@ -148,7 +148,12 @@ func (s *Schema) Validate(r io.Reader) error {
 	return nil
 }
 
-var encodingRE = regexp.MustCompile(`encoding\s*=\s*["']([^"']*)["']`)
+var (
+	encodingRE = regexp.MustCompile(`encoding\s*=\s*["']([^"']*)["']`)
+	xmlDeclRE  = regexp.MustCompile(`^[ \t\r\n]*version[ \t\r\n]*=[ \t\r\n]*("1\.[0-9]+"|'1\.[0-9]+')` +
+		`([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?` +
+		`([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*("(yes|no)"|'(yes|no)'))?[ \t\r\n]*$`)
+)
 
 func (v *validator) run() error {
 	for {
@@ -180,7 +185,14 @@ func (v *validator) run() error {
 		v.tokens++
 		switch t := tok.(type) {
 		case xml.StartElement:
-			v.fixAttrs(t.Attr, v.scan.raw(off0, v.dec.InputOffset()))
+			raw := v.scan.raw(off0, v.dec.InputOffset())
+			for _, a := range t.Attr {
+				if strings.ContainsRune(a.Value, utf8.RuneError) {
+					v.checkCharRefs(raw, line, col)
+					break
+				}
+			}
+			v.fixAttrs(t.Attr, raw)
 			if !v.start(t, line, col) {
 				return nil
 			}
@@ -189,9 +201,15 @@ func (v *validator) run() error {
 				return nil
 			}
 		case xml.CharData:
+			if bytes.ContainsRune(t, utf8.RuneError) {
+				v.checkCharRefs(v.scan.raw(off0, v.dec.InputOffset()), line, col)
+			}
 			v.chars(t, line, col)
 		case xml.ProcInst:
 			if t.Target == "xml" && v.tokens == 1 {
+				if !xmlDeclRE.Match(t.Inst) {
+					v.add(line, col, "", "document is not well-formed XML: malformed XML declaration")
+				}
 				if m := encodingRE.FindSubmatch(t.Inst); m != nil && !strings.EqualFold(string(m[1]), "UTF-8") {
 					v.add(line, col, "", "the XML declaration declares encoding %q; only UTF-8 is accepted", m[1])
 				}
@@ -549,6 +567,41 @@ func (v *validator) fixAttrs(attrs []xml.Attr, raw []byte) {
 			attrs[i].Value = Normalize(a.Value, Replace)
 		}
 	}
+}
+
+// checkCharRefs reports character references to code points that are not
+// XML characters (encoding/xml silently turns them into U+FFFD).
+func (v *validator) checkCharRefs(raw []byte, line, col int) {
+	if bytes.HasPrefix(raw, []byte("<![CDATA[")) {
+		return
+	}
+	for {
+		i := bytes.Index(raw, []byte("&#"))
+		if i < 0 {
+			return
+		}
+		raw = raw[i+2:]
+		j := bytes.IndexByte(raw, ';')
+		if j < 0 {
+			return
+		}
+		ref := string(raw[:j])
+		var n uint64
+		var err error
+		if strings.HasPrefix(ref, "x") {
+			n, err = strconv.ParseUint(ref[1:], 16, 32)
+		} else {
+			n, err = strconv.ParseUint(ref, 10, 32)
+		}
+		if err != nil || !isXMLChar(rune(n)) {
+			v.add(line, col, v.path(), "document is not well-formed XML: character reference &#%s; is not an XML character", ref)
+		}
+	}
+}
+
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || (r >= 0x20 && r <= 0xD7FF) ||
+		(r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
 
 // rawAttrValues splits a raw start tag into attribute names and raw values.

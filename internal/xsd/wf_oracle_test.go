@@ -1,0 +1,76 @@
+package xsd_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ksef2/ksef/internal/xsd"
+	"github.com/ksef2/ksef/internal/xsd/xsdtest"
+)
+
+// wfDocs probe the XML parser layer: well-formedness and namespace rules.
+var wfDocs = []string{
+	`<a>x</a>`, `<a b="1" b="2">x</a>`, `<a>&#0;</a>`, "<a>\x01</a>", `<1a>x</1a>`, `<a:b:c xmlns:a="u">x</a:b:c>`,
+	`<a xmlns:p="">x</a>`, `<?xml version="1.1"?><a>x</a>`, `<a>]]></a>`, `<!-- a -- b --><a>x</a>`, `<a>x</a><!-- a --->`,
+	`<a>&#xFFFE;</a>`, `<a>&#x1F600;</a>`, `<a>x</a >`, `<a >x</a>`, `< a>x</a>`, `<a>x</ a>`, "<a>x</a\t>",
+	`<a>&amp;&lt;&gt;&quot;&apos;</a>`, `<a>&#65;&#x41;</a>`, `<a>&#x;</a>`, `<a>&#-1;</a>`, `<a><![CDATA[x]]></a>`,
+	`<a><![CDATA[x]]]]><![CDATA[>]]></a>`, `<?xml version="1.0" standalone="yes"?><a>x</a>`,
+	`<?xml version="1.0" encoding="UTF-8" standalone="maybe"?><a>x</a>`, `<?xml version='1.0'?><a>x</a>`,
+	`<?xml  version="1.0"?><a>x</a>`, "<?xml version=\"1.0\"?>\n<?xml version=\"1.0\"?><a>x</a>", `<?XML version="1.0"?><a>x</a>`,
+	`<a xmlns="">x</a>`, `<a xml:lang="pl">x</a>`, `<a xmlns:xml="http://www.w3.org/XML/1998/namespace">x</a>`,
+	`<a xmlns:p="u" p:x="1" p:x="2">x</a>`, `<a xmlns:p="u" xmlns:q="u" p:x="1" q:x="2">x</a>`, `<a b="<">x</a>`,
+	`<a b="&">x</a>`, `<a b="x>y">x</a>`, `<a b=1>x</a>`, `<a b>x</a>`, `<a>a&b</a>`, `<a>a<b</a>`, `<a>x</A>`,
+	"<a>\xc3\xa9</a>", "<a>\xe9</a>", "<a>\xef\xbf\xbf</a>", "<a>\xed\xa0\x80</a>", `<a.b>x</a.b>`, `<a-b>x</a-b>`,
+	"<a>x</a>\x00", "<a>\x0c</a>", "<a>\t\n</a>", "<a>x</a>  \n  ", "  <a>x</a>", "\n<?xml version=\"1.0\"?><a>x</a>",
+	`<a></a>`, `<a/>`, `<a>x<!----></a>`, `<a>x<!---></a>`, `<a xmlns:p="urn:x"><p:b/></a>`, `<p:a xmlns:p="urn:x">x</p:a>`,
+	`<a>x</a><a>y</a>`, `<a>x</a>y`, `<a>x</a><!-- c -->`, `<a>x<?pi x?></a>`, "<a>\r\n</a>", `<a>&#x10FFFF;</a>`,
+	`<a>&#xD800;</a>`, `<a>&#x110000;</a>`, `<a>&unknown;</a>`, `<a b="1"b="2">x</a>`, `<a>x</a><?xml version="1.0"?>`,
+	`<:a>x</:a>`, `<a:>x</a:>`, `<p:a xmlns:p="urn:x" xmlns:p="urn:y">x</p:a>`, `<a xmlns:p="urn:x" p:b="1" b="2">x</a>`,
+}
+
+// TestParserLayerAgreesWithXmllint compares verdicts on documents that
+// stress the XML parser rather than the schema. Documents with a DOCTYPE
+// or processing instructions are excluded: KSeF refuses them on purpose.
+func TestParserLayerAgreesWithXmllint(t *testing.T) {
+	dir := t.TempDir()
+	schema := `<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"><xsd:element name="a" type="xsd:string"/></xsd:schema>`
+	if err := os.WriteFile(filepath.Join(dir, "wf.xsd"), []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := xsd.Load(dir, "wf.xsd", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Schema.Package = "wf"
+	var cases []xsdtest.Case
+	for _, d := range wfDocs {
+		cases = append(cases, xsdtest.Case{Name: "wf", Doc: []byte(d)})
+	}
+	verdicts, _ := xsdtest.XmllintSchema(t, filepath.Join(dir, "wf.xsd"), cases)
+	// Intended differences: KSeF accepts XML 1.0 only and no processing
+	// instructions; a NUL byte is never XML (libxml2 stops reading there).
+	refuse := map[string]bool{
+		`<?xml version="1.1"?><a>x</a>`: true,
+		"<a>x</a>\x00":                  true,
+		`<a>x<?pi x?></a>`:              true,
+	}
+	agree := 0
+	for i, cs := range cases {
+		err := c.Schema.Validate(bytes.NewReader(cs.Doc))
+		if refuse[string(cs.Doc)] {
+			if err == nil {
+				t.Errorf("%q accepted", cs.Doc)
+			}
+			agree++
+			continue
+		}
+		if (err == nil) == verdicts[i].Valid {
+			agree++
+			continue
+		}
+		t.Errorf("%q: ours valid=%v, xmllint valid=%v\nours: %v\nxmllint: %s", cs.Doc, err == nil, verdicts[i].Valid, err, verdicts[i].Output)
+	}
+	t.Logf("parser layer: agree %d/%d (%d of them intended refusals)", agree, len(cases), len(refuse))
+}
