@@ -327,6 +327,9 @@ func (s *AuthService) LoginWithToken(ctx context.Context, ctxID ContextIdentifie
 	if params != nil {
 		p = *params
 	}
+	if err := p.AllowedIps.Validate(); err != nil {
+		return nil, err
+	}
 	return retryCancelled(ctx, s, func() (*AuthenticatedClient, error) {
 		return s.loginToken(ctx, ctxID, ksefToken, &p)
 	})

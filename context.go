@@ -1,6 +1,11 @@
 package ksef
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // ContextIdentifier names the context an authentication is performed in:
 // a taxpayer (NIP), an internal identifier, an EU entity (NIP + EU VAT
@@ -72,4 +77,60 @@ func validateContextValue(c ContextIdentifier) error {
 		_, err = ParsePeppolID(c.Value)
 	}
 	return err
+}
+
+// validIPv4 reports whether s is a dotted IPv4 address as the KSeF schemas
+// accept it (four decimal octets 0-255, no leading zeros).
+func validIPv4(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 3 || (len(p) > 1 && p[0] == '0') {
+			return false
+		}
+		n := 0
+		for _, r := range p {
+			if r < '0' || r > '9' {
+				return false
+			}
+			n = n*10 + int(r-'0')
+		}
+		if n > 255 {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks the lists against the KSeF schemas: at most 10 entries
+// each; addresses "a.b.c.d", ranges "a.b.c.d-e.f.g.h", masks "a.b.c.d/n"
+// with n in 0-32.
+func (a *AllowedIps) Validate() error {
+	if a == nil {
+		return nil
+	}
+	if len(a.Ip4Addresses) > 10 || len(a.Ip4Ranges) > 10 || len(a.Ip4Masks) > 10 {
+		return errors.New("ksef: AllowedIps: at most 10 entries per list")
+	}
+	for _, s := range a.Ip4Addresses {
+		if !validIPv4(s) {
+			return fmt.Errorf("ksef: AllowedIps: invalid IPv4 address %q", s)
+		}
+	}
+	for _, s := range a.Ip4Ranges {
+		from, to, ok := strings.Cut(s, "-")
+		if !ok || !validIPv4(from) || !validIPv4(to) {
+			return fmt.Errorf("ksef: AllowedIps: invalid IPv4 range %q (want a.b.c.d-e.f.g.h)", s)
+		}
+	}
+	for _, s := range a.Ip4Masks {
+		ip, bits, ok := strings.Cut(s, "/")
+		n, err := strconv.Atoi(bits)
+		if !ok || !validIPv4(ip) || err != nil || n < 0 || n > 32 || (len(bits) > 1 && bits[0] == '0') {
+			return fmt.Errorf("ksef: AllowedIps: invalid IPv4 mask %q (want a.b.c.d/n)", s)
+		}
+	}
+	return nil
 }

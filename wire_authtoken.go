@@ -3,7 +3,6 @@ package ksef
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 )
 
@@ -148,8 +147,9 @@ func (r *AuthTokenRequest) Validate() error {
 	}
 	if p := r.AuthorizationPolicy; p != nil {
 		a := p.AllowedIps
-		if len(a.Ip4Address) > 10 || len(a.Ip4Range) > 10 || len(a.Ip4Mask) > 10 {
-			return errors.New("ksef: AuthTokenRequest AllowedIps lists hold at most 10 entries each")
+		ips := &AllowedIps{Ip4Addresses: a.Ip4Address, Ip4Ranges: a.Ip4Range, Ip4Masks: a.Ip4Mask}
+		if err := ips.Validate(); err != nil {
+			return err
 		}
 	}
 	return nil

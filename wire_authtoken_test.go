@@ -154,3 +154,29 @@ func FuzzParseAuthTokenRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestAllowedIpsValidate(t *testing.T) {
+	good := &ksef.AllowedIps{Ip4Addresses: []string{"0.0.0.0", "255.255.255.255", "10.1.2.3"}, Ip4Ranges: []string{"10.0.0.1-10.0.0.9"}, Ip4Masks: []string{"10.0.0.0/8", "1.2.3.4/0", "1.2.3.4/32"}}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []*ksef.AllowedIps{
+		{Ip4Addresses: []string{"256.1.1.1"}},
+		{Ip4Addresses: []string{"01.1.1.1"}},
+		{Ip4Addresses: []string{"1.1.1"}},
+		{Ip4Addresses: []string{"::1"}},
+		{Ip4Ranges: []string{"10.0.0.1"}},
+		{Ip4Ranges: []string{"10.0.0.1-10.0.0"}},
+		{Ip4Masks: []string{"10.0.0.0/33"}},
+		{Ip4Masks: []string{"10.0.0.0/08"}},
+		{Ip4Masks: []string{"10.0.0.0"}},
+		{Ip4Addresses: strings.Split("1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9,1.1.1.10,1.1.1.11", ",")},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+		if _, err := ksef.NewAuthTokenRequest(testChallenge, ksef.NIPContext("5265877635"), ksef.AuthSubjectCertificateSubject, bad); err == nil {
+			t.Errorf("AuthTokenRequest accepted %+v", bad)
+		}
+	}
+}
