@@ -128,7 +128,7 @@ func (a *AllowedIps) Validate() error {
 	for _, s := range a.Ip4Masks {
 		ip, bits, ok := strings.Cut(s, "/")
 		n, err := strconv.Atoi(bits)
-		if !ok || !validIPv4(ip) || err != nil || n < 0 || n > 32 || (len(bits) > 1 && bits[0] == '0') {
+		if !ok || !validIPv4(ip) || err != nil || n < 0 || n > 32 || bits != strconv.Itoa(n) {
 			return fmt.Errorf("ksef: AllowedIps: invalid IPv4 mask %q (want a.b.c.d/n)", s)
 		}
 	}

@@ -2,9 +2,11 @@ package ksef_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -179,4 +181,58 @@ func TestAllowedIpsValidate(t *testing.T) {
 			t.Errorf("AuthTokenRequest accepted %+v", bad)
 		}
 	}
+}
+
+// allowedIpsPatterns reads the item patterns of AllowedIps from the spec.
+func allowedIpsPatterns(t testing.TB) map[string]*regexp.Regexp {
+	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				AllowedIps struct {
+					Properties map[string]struct {
+						Items struct {
+							Pattern string `json:"pattern"`
+						} `json:"items"`
+					} `json:"properties"`
+				} `json:"AllowedIps"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*regexp.Regexp{}
+	for name, p := range doc.Components.Schemas.AllowedIps.Properties {
+		out[name] = regexp.MustCompile(p.Items.Pattern)
+	}
+	if len(out) != 3 {
+		t.Fatalf("patterns: %v", out)
+	}
+	return out
+}
+
+// FuzzAllowedIpsMatchesSpec compares the local validation with the
+// spec's regular expressions.
+func FuzzAllowedIpsMatchesSpec(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "01.2.3.4", "255.255.255.255", "256.0.0.0", "1.2.3.4-5.6.7.8", "1.2.3.4/32", "1.2.3.4/33", "1.2.3.4/07", "", "1..2.3", "1.2.3.4/+8", "1.2.3.4/-0", "+1.2.3.4"} {
+		f.Add(s)
+	}
+	pats := allowedIpsPatterns(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, list := range map[string]*ksef.AllowedIps{
+			"ip4Addresses": {Ip4Addresses: []string{s}},
+			"ip4Ranges":    {Ip4Ranges: []string{s}},
+			"ip4Masks":     {Ip4Masks: []string{s}},
+		} {
+			want := pats[name].MatchString(s)
+			got := list.Validate() == nil
+			if got != want {
+				t.Fatalf("%s %q: local %v, spec pattern %v", name, s, got, want)
+			}
+		}
+	})
 }
