@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksef2/ksef/fa3"
+	"github.com/ksef2/ksef/internal/testenv"
+	"github.com/ksef2/ksef/internal/xsd/xsdtest"
+)
+
+// runDoc runs a ksef command line in-process with the given stdin and
+// returns stdout, stderr and the error main would print. The invoice, qr
+// and number commands are added to the root when it does not register
+// them yet.
+func runDoc(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	g := &globals{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	root := newRoot(g)
+	have := map[string]bool{}
+	for _, c := range root.Commands() {
+		have[c.Name()] = true
+	}
+	if !have["invoice"] {
+		root.AddCommand(newInvoiceCmd(g))
+	}
+	if !have["qr"] {
+		root.AddCommand(newQRCmd(g))
+	}
+	if !have["number"] {
+		root.AddCommand(newNumberCmd(g))
+	}
+	root.SetArgs(append([]string{"--config-dir", t.TempDir()}, args...))
+	err := root.Execute()
+	return out.String(), errb.String(), err
+}
+
+func mustRunDoc(t *testing.T, args ...string) string {
+	t.Helper()
+	out, stderr, err := runDoc(t, "", args...)
+	if err != nil {
+		t.Fatalf("ksef %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out, stderr)
+	}
+	return out
+}
+
+// testInvoice is a valid FA(3) invoice built with the fa3 builder.
+func testInvoice(t *testing.T) []byte {
+	t.Helper()
+	doc, err := fa3.BuildXML(fa3.InvoiceParams{
+		Number: "FV/7/2026", IssueDate: "2026-01-15", Created: time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC),
+		Seller: fa3.Party{NIP: "5265877635", Name: "Sprzedawca sp. z o.o.", AddressLine1: "ul. Kwiatowa 1", AddressLine2: "00-001 Warszawa"},
+		Buyer:  fa3.Party{NIP: "7773152431", Name: "Nabywca S.A.", AddressLine1: "ul. Polna 1"},
+		Lines: []fa3.Line{
+			{Name: "Konsultacje", Unit: "h", Quantity: "10", UnitPrice: "150", Rate: "23"},
+			{Name: "Książka", Unit: "szt.", Quantity: "1", UnitPrice: "49.90", Rate: "5"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func sampleTemplate(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(testenv.SpecFile(t, "samples/invoices/templates/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var violationLine = regexp.MustCompile(`^(.+):(\d+):(\d+): (/\S*): (.+)$`)
+
+func TestInvoiceValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.xml", testInvoice(t))
+	fa2 := writeFile(t, dir, "fa2.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-2.xml")))
+	rr := writeFile(t, dir, "rr.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-rr-1.xml")))
+	badDoc := bytes.Replace(testInvoice(t), []byte("<P_2>FV/7/2026</P_2>"), []byte("<P_2></P_2><P_2x/>"), 1)
+	bad := writeFile(t, dir, "bad.xml", badDoc)
+	other := writeFile(t, dir, "other.xml", []byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>`))
+	missing := filepath.Join(dir, "missing.xml")
+
+	// All valid: success, one line per file naming the form.
+	out := mustRunDoc(t, "invoice", "validate", good, fa2, rr)
+	for _, want := range []string{good + ": valid FA (3)", fa2 + ": valid FA (2)", rr + ": valid FA_RR (1)"} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Invalid files: an error (exit status 1) and one line per violation.
+	out, _, err := runDoc(t, "", "invoice", "validate", good, bad, other, missing)
+	if err == nil || err.Error() != "3 of 4 files invalid" {
+		t.Fatalf("err = %v", err)
+	}
+	want := fa3.ValidateBytes(badDoc)
+	var ve *fa3.ValidationError
+	if !errors.As(want, &ve) || len(ve.Violations) == 0 {
+		t.Fatalf("the broken invoice is valid: %v", want)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if m := violationLine.FindStringSubmatch(l); m != nil && m[1] == bad {
+			got = append(got, fmt.Sprintf("%s:%s: %s: %s", m[2], m[3], m[4], m[5]))
+		}
+	}
+	if len(got) != len(ve.Violations) {
+		t.Fatalf("printed %d violations of %s, want %d:\n%s", len(got), bad, len(ve.Violations), out)
+	}
+	for i, v := range ve.Violations {
+		if w := fmt.Sprintf("%d:%d: %s: %s", v.Line, v.Column, v.Path, v.Message); got[i] != w {
+			t.Errorf("violation %d printed as %q, want %q", i, got[i], w)
+		}
+	}
+	if !strings.Contains(out, other+": unknown document: root element {urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice") {
+		t.Errorf("no message for the non-invoice:\n%s", out)
+	}
+	if !strings.Contains(out, missing+": ") || !strings.Contains(out, "no such file") {
+		t.Errorf("no message for the missing file:\n%s", out)
+	}
+
+	// JSON.
+	out, _, err = runDoc(t, "", "invoice", "validate", "-o", "json", good, bad)
+	if err == nil {
+		t.Fatal("no error for an invalid file")
+	}
+	var res []validateResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(res) != 2 || !res[0].Valid || res[0].Form != "FA (3)" || res[1].Valid || len(res[1].Violations) != len(ve.Violations) ||
+		res[1].Violations[0].Line != ve.Violations[0].Line || res[1].Violations[0].Path != ve.Violations[0].Path {
+		t.Errorf("json: %+v", res)
+	}
+
+	// Stdin.
+	out, _, err = runDoc(t, string(testInvoice(t)), "invoice", "validate", "-")
+	if err != nil || out != "-: valid FA (3)\n" {
+		t.Errorf("stdin: %q, %v", out, err)
+	}
+	if _, _, err := runDoc(t, "", "invoice", "validate"); err == nil {
+		t.Error("no error without files")
+	}
+}
+
+const descriptionYAML = `
+kind: VAT
+number: FV/100/2026
+issueDate: "2026-02-01"
+seller: {nip: "5265877635", name: Sprzedawca, addressLine1: ul. A 1}
+buyer: {nip: "7773152431", name: Nabywca, addressLine1: ul. B 2}
+lines:
+  - {name: Usługa, unit: h, quantity: 3, unitPrice: 0.10, rate: 23}
+  - {name: Towar, quantity: "1.5", unitPrice: 2, rate: 8}
+payment: {dueDate: "2026-02-15", method: 6, bankAccount: "PL61109010140000071219812874"}
+`
+
+func TestInvoiceNew(t *testing.T) {
+	dir := t.TempDir()
+	yml := writeFile(t, dir, "inv.yaml", []byte(descriptionYAML))
+	out := filepath.Join(dir, "inv.xml")
+	text := mustRunDoc(t, "invoice", "new", yml, "--out", out)
+	if text != "wrote "+out+" (FA (3) VAT FV/100/2026, gross 3.61)\n" {
+		t.Errorf("output %q", text)
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fa3.ValidateBytes(doc); err != nil {
+		t.Fatal(err)
+	}
+	mustRunDoc(t, "invoice", "validate", out)
+
+	// The same description in JSON, from stdin, XML to stdout.
+	var p fa3.InvoiceParams
+	if err := json.Unmarshal([]byte(`{"number":"FV/100/2026","issueDate":"2026-02-01",
+		"seller":{"nip":"5265877635","name":"Sprzedawca","addressLine1":"ul. A 1"},
+		"buyer":{"nip":"7773152431","name":"Nabywca","addressLine1":"ul. B 2"},
+		"lines":[{"name":"Usługa","unit":"h","quantity":3,"unitPrice":0.10,"rate":"23"}]}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(p)
+	xmlOut, _, err := runDoc(t, string(js), "invoice", "new", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fa3.Parse([]byte(xmlOut))
+	if err != nil || f.Fa.P_15 != "0.37" || fa3.ValidateBytes([]byte(xmlOut)) != nil {
+		t.Errorf("stdout invoice: %v %+v", err, f)
+	}
+
+	// -o json without --out carries the XML.
+	jsOut := mustRunDoc(t, "invoice", "new", yml, "-o", "json")
+	var res newResult
+	if err := json.Unmarshal([]byte(jsOut), &res); err != nil || res.Kind != "VAT" || res.Gross != "3.61" || fa3.ValidateBytes([]byte(res.XML)) != nil {
+		t.Errorf("json: %v %+v", err, res)
+	}
+
+	// Problems of the description are listed.
+	bad := writeFile(t, dir, "bad.yaml", []byte(strings.Replace(strings.Replace(descriptionYAML, "5265877635", "5265877636", 1), "quantity: 3", "quantity: -3", 1)))
+	_, _, err = runDoc(t, "", "invoice", "new", bad)
+	if err == nil || !strings.Contains(err.Error(), "seller.nip: NIP \"5265877636\" has a wrong checksum") ||
+		!strings.Contains(err.Error(), "lines[1].quantity -3 is negative") {
+		t.Errorf("err = %v", err)
+	}
+	typo := writeFile(t, dir, "typo.json", []byte(`{"numer": "1"}`))
+	if _, _, err := runDoc(t, "", "invoice", "new", typo); err == nil || !strings.Contains(err.Error(), `unknown field "numer"`) {
+		t.Errorf("err = %v", err)
+	}
+	typoY := writeFile(t, dir, "typo.yml", []byte("numer: 1\n"))
+	if _, _, err := runDoc(t, "", "invoice", "new", typoY); err == nil || !strings.Contains(err.Error(), "field numer not found") {
+		t.Errorf("err = %v", err)
+	}
+	if _, _, err := runDoc(t, "", "invoice", "new"); err == nil {
+		t.Error("no error without input")
+	}
+}
+
+func TestInvoiceNewFromTemplate(t *testing.T) {
+	dir := t.TempDir()
+	tmpl := writeFile(t, dir, "t.xml", sampleTemplate(t, "invoice-template-fa-3.xml"))
+	out := filepath.Join(dir, "inv.xml")
+	mustRunDoc(t, "invoice", "new", "--template", tmpl, "--set", "invoice_number=77", "--out", out)
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fa3.Parse(doc)
+	if err != nil || f.Fa.P_2 != "FA/GRQMB-77/05/2025" || fa3.ValidateBytes(doc) != nil {
+		t.Errorf("%v %s", err, f.Fa.P_2)
+	}
+	_, _, err = runDoc(t, "", "invoice", "new", "--template", tmpl, "--no-defaults", "--set", "nip=5265877635")
+	if err == nil || !strings.Contains(err.Error(), "no value for placeholder #invoice_number#") {
+		t.Errorf("err = %v", err)
+	}
+	_, _, err = runDoc(t, "", "invoice", "new", "--template", tmpl, "--set", "nip=12")
+	if err == nil || !strings.Contains(err.Error(), "is not valid FA(3)") || !strings.Contains(err.Error(), "/Faktura/Podmiot1/DaneIdentyfikacyjne/NIP") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestInvoiceRender(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "inv.xml", testInvoice(t))
+	html := filepath.Join(dir, "inv.html")
+	out := mustRunDoc(t, "invoice", "render", in, "--out", html, "--ksef-number", "5265877635-20260115-0123456789AB-CE")
+	if !strings.HasPrefix(out, "wrote "+html+" (HTML, ") {
+		t.Errorf("output %q", out)
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := strings.TrimSpace(mustRunDoc(t, "qr", in))
+	link = strings.SplitN(link, "\n", 2)[0]
+	for _, want := range []string{"FV/7/2026", "Konsultacje", "5265877635-20260115-0123456789AB-CE"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if !bytes.Contains(b, []byte(strings.ReplaceAll(link, "&", "&amp;"))) {
+		t.Errorf("HTML lacks the verification link %s", link)
+	}
+
+	pdf := filepath.Join(dir, "inv.pdf")
+	js := mustRunDoc(t, "invoice", "render", in, pdf, "-o", "json")
+	var res renderResult
+	if err := json.Unmarshal([]byte(js), &res); err != nil || res.Format != "pdf" || res.VerificationLink != link {
+		t.Errorf("json %v %+v", err, res)
+	}
+	b, err = os.ReadFile(pdf)
+	if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) || res.Bytes != len(b) {
+		t.Fatalf("pdf: %v, %d bytes", err, len(b))
+	}
+	pdftotext := testenv.RequireTool(t, "pdftotext")
+	text, err := exec.Command(pdftotext, "-enc", "UTF-8", pdf, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FV/7/2026", "Konsultacje", "OFFLINE"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("PDF text lacks %q:\n%s", want, text)
+		}
+	}
+
+	for args, want := range map[string]string{
+		in:                                     "no output file",
+		in + " x.txt":                          "use the extension .pdf or .html",
+		in + " a.pdf --out b.pdf":              "output file given twice",
+		in + " a.pdf --ksef-number 5265877635": "not a KSeF number",
+		filepath.Join(dir, "none.xml") + " a.pdf": "no such file",
+	} {
+		_, _, err := runDoc(t, "", append([]string{"invoice", "render"}, strings.Fields(args)...)...)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("render %s: err %v, want %q", args, err, want)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksef2/ksef"
+)
+
+func TestNumberCheck(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	good := string(ksef.NewKSeFNumber(ksef.RandomNIP(r), time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC), r))
+	coll := "1111111111-IZ202607-65ED02180000-E7" // the API spec's example
+	out := mustRunDoc(t, "number", "check", good, coll, "5265877635")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 ||
+		lines[0] != good+": valid KSeF number (seller NIP "+good[:10]+", 2026-02-03, technical part "+good[20:32]+")" ||
+		lines[1] != coll+": valid collective identifier (seller NIP 1111111111, 2026-07, technical part 65ED02180000)" ||
+		lines[2] != "5265877635: valid NIP" {
+		t.Errorf("output:\n%s", out)
+	}
+
+	// Wrong checksum: the expected one is named.
+	crc := good[33:]
+	wrong := "00"
+	if crc == wrong {
+		wrong = "01"
+	}
+	badCRC := good[:33] + wrong
+	lower := strings.ToLower(good)
+	out, _, err := runDoc(t, "", "number", "check", good, badCRC, lower, "5265877636", "1111111111-IZ202613-65ED02180000-E7", "abc")
+	if err == nil || err.Error() != "5 of 6 identifiers invalid" {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{
+		badCRC + ": invalid KSeF number: checksum mismatch (the checksum is " + wrong + ", but the CRC-8 of the first 32 characters is " + crc + ")",
+		lower + ": invalid KSeF number: ",
+		"(letters must be uppercase: " + good + ")",
+		"5265877636: invalid NIP: ",
+		"(the last digit should be 5)",
+		"1111111111-IZ202613-65ED02180000-E7: invalid collective identifier: ",
+		"abc: invalid KSeF number: must be 35 characters",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// JSON.
+	out, _, err = runDoc(t, "", "number", "check", "-o", "json", good, badCRC)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var res []numberResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || !res[0].Valid || res[0].SellerNIP != good[:10] || res[0].Date != "2026-02-03" ||
+		res[1].Valid || res[1].Problem != "checksum mismatch" || !strings.Contains(res[1].Hint, crc) {
+		t.Errorf("json %+v", res)
+	}
+
+	// A valid number whose seller NIP fails its own checksum gets a warning.
+	s := "1234567890-20260203-0123456789AB"
+	n := s + "-" + strings.ToUpper(hex2(numberCRC8(s)))
+	out = mustRunDoc(t, "number", "check", n)
+	if !strings.Contains(out, "warning: the seller NIP 1234567890 has a wrong checksum") {
+		t.Errorf("output %q", out)
+	}
+}
+
+func hex2(b byte) string {
+	const h = "0123456789abcdef"
+	return string([]byte{h[b>>4], h[b&15]})
+}
+
+// TestNumberCheckAgreesWithRoot compares checkNumber with the root package
+// on random numbers and their mutants.
+func TestNumberCheckAgreesWithRoot(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 500 {
+		n := []byte(ksef.NewKSeFNumber(ksef.RandomNIP(r), time.Date(2025, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC), r))
+		if i%2 == 1 {
+			n[r.IntN(len(n))] = "0123456789ABCDEF-"[r.IntN(17)]
+		}
+		_, rootErr := ksef.ParseKSeFNumber(string(n))
+		if identifierKind(string(n)) != "KSeF number" {
+			continue
+		}
+		res, err := checkNumber(string(n))
+		if (rootErr == nil) != (err == nil) || res.Valid != (err == nil) {
+			t.Fatalf("%s: root %v, check %v", n, rootErr, err)
+		}
+	}
+}
+
+func FuzzNumberCheck(f *testing.F) {
+	for _, s := range []string{"5265877635-20250826-0100001AF629-AF", "1111111111-IZ202607-65ED02180000-E7", "5265877635", "x", "1111111111-iz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		res, err := checkNumber(s)
+		if (err == nil) != res.Valid {
+			t.Fatalf("%q: valid %v, err %v", s, res.Valid, err)
+		}
+	})
+}

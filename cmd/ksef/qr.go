@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/qr"
+)
+
+// qrResult is the KOD I of an invoice file.
+type qrResult struct {
+	File       string `json:"file"`
+	Form       string `json:"form"`
+	Link       string `json:"link"`
+	Label      string `json:"label"`
+	SellerNIP  string `json:"sellerNip"`
+	IssueDate  string `json:"issueDate"`
+	Hash       string `json:"hash"`
+	KSeFNumber string `json:"ksefNumber,omitempty"`
+	PNG        string `json:"png,omitempty"`
+	SVG        string `json:"svg,omitempty"`
+}
+
+// invoiceFacts reads the seller NIP (Podmiot1/DaneIdentyfikacyjne/NIP)
+// and the issue date (Fa/P_1, or FakturaRR/P_4B in FA_RR) of an invoice
+// of any recognised form.
+func invoiceFacts(doc []byte) (form *invoiceForm, nip, date string, err error) {
+	form, err = detectInvoiceForm(doc)
+	if err != nil {
+		return nil, "", "", err
+	}
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	var path []string
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, "", "", fmt.Errorf("not well-formed XML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			path = append(path, t.Name.Local)
+		case xml.EndElement:
+			path = path[:len(path)-1]
+		case xml.CharData:
+			p := strings.Join(path, "/")
+			switch p {
+			case "Faktura/Podmiot1/DaneIdentyfikacyjne/NIP":
+				nip += string(t)
+			case "Faktura/Fa/P_1", "Faktura/FakturaRR/P_4B":
+				date += string(t)
+			}
+		}
+	}
+	nip, date = strings.TrimSpace(nip), strings.TrimSpace(date)
+	if nip == "" {
+		return nil, "", "", errors.New("no seller NIP (Podmiot1/DaneIdentyfikacyjne/NIP)")
+	}
+	if date == "" {
+		return nil, "", "", errors.New("no issue date (Fa/P_1)")
+	}
+	return form, nip, date, nil
+}
+
+// invoiceLink computes KOD I of an invoice for the environment of --env.
+func invoiceLink(g *globals, doc []byte) (*qrResult, error) {
+	form, nip, date, err := invoiceFacts(doc)
+	if err != nil {
+		return nil, err
+	}
+	day, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return nil, fmt.Errorf("issue date %q is not YYYY-MM-DD", date)
+	}
+	env, err := ksef.ParseEnvironment(g.env)
+	if err != nil {
+		return nil, fmt.Errorf("unknown environment %q (want test, demo or production)", g.env)
+	}
+	link, err := qr.NewInvoiceLink(env.QRBaseURL(), nip, day, doc)
+	if err != nil {
+		return nil, err
+	}
+	return &qrResult{Form: form.Code, Link: link.String(), SellerNIP: nip, IssueDate: date, Hash: link.Hash}, nil
+}
+
+func newQRCmd(g *globals) *cobra.Command {
+	var ksefNumber, pngFile, svgFile string
+	cmd := &cobra.Command{
+		Use:   "qr FILE",
+		Short: "Compute KOD I, the verification link and QR code of an invoice file",
+		Long: `Compute KOD I for an invoice file: the link
+https://{qr host}/invoice/{seller NIP}/{issue date DD-MM-YYYY}/{SHA-256 of the file}
+with the seller NIP and the issue date (P_1) read from the invoice and the QR
+host of --env (test, demo or production). The hash covers the exact bytes of
+the file, so the link matches only the file as sent to KSeF.
+
+--png and --svg write the QR code labelled with --ksef-number, or "OFFLINE"
+for an invoice without one.`,
+		Example: `  ksef qr faktura.xml
+  ksef qr faktura.xml --env production --ksef-number 5265877635-20260115-0123456789AB-5C --png kod1.png`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if ksefNumber != "" {
+				if err := checkKSeFNumberFlag(ksefNumber); err != nil {
+					return err
+				}
+			}
+			doc, err := readInvoiceInput(g, args[0])
+			if err != nil {
+				return err
+			}
+			res, err := invoiceLink(g, doc)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			res.File, res.KSeFNumber, res.PNG, res.SVG = args[0], ksefNumber, pngFile, svgFile
+			res.Label = qr.InvoiceLabel(ksefNumber)
+			if pngFile != "" {
+				b, err := qr.PNG(res.Link, res.Label)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(pngFile, b, 0o644); err != nil {
+					return err
+				}
+			}
+			if svgFile != "" {
+				b, err := qr.SVG(res.Link, res.Label)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(svgFile, b, 0o644); err != nil {
+					return err
+				}
+			}
+			return g.emit(res, func(w io.Writer) {
+				fmt.Fprintln(w, res.Link)
+				fmt.Fprintf(w, "label: %s\n", res.Label)
+				for _, f := range []string{pngFile, svgFile} {
+					if f != "" {
+						fmt.Fprintf(w, "wrote %s\n", f)
+					}
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&ksefNumber, "ksef-number", "", "the invoice's KSeF number, printed under the code (default OFFLINE)")
+	cmd.Flags().StringVar(&pngFile, "png", "", "write the QR code as PNG to this file")
+	cmd.Flags().StringVar(&svgFile, "svg", "", "write the QR code as SVG to this file")
+	return cmd
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksef2/ksef/internal/testenv"
+	"github.com/ksef2/ksef/internal/xsd/xsdtest"
+	"github.com/ksef2/ksef/qr"
+)
+
+func TestQR(t *testing.T) {
+	dir := t.TempDir()
+	doc := testInvoice(t)
+	in := writeFile(t, dir, "inv.xml", doc)
+	want, err := qr.NewInvoiceLink(qr.TestHost, "5265877635", time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC), doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(want.String(), "https://qr-test.ksef.mf.gov.pl/invoice/5265877635/15-01-2026/") {
+		t.Fatalf("unexpected link %s", want)
+	}
+	out := mustRunDoc(t, "qr", in)
+	if out != want.String()+"\nlabel: OFFLINE\n" {
+		t.Errorf("output %q, want the link %s", out, want)
+	}
+
+	// Production host, KSeF number label, PNG and SVG files, JSON.
+	pngFile, svgFile := filepath.Join(dir, "k.png"), filepath.Join(dir, "k.svg")
+	num := "5265877635-20260115-0123456789AB-CE"
+	js := mustRunDoc(t, "qr", in, "--env", "production", "--ksef-number", num, "--png", pngFile, "--svg", svgFile, "-o", "json")
+	var res qrResult
+	if err := json.Unmarshal([]byte(js), &res); err != nil {
+		t.Fatal(err)
+	}
+	wantProd := strings.Replace(want.String(), qr.TestHost, qr.ProductionHost, 1)
+	if res.Link != wantProd || res.Label != num || res.SellerNIP != "5265877635" || res.IssueDate != "2026-01-15" ||
+		res.Hash != want.Hash || res.Form != "FA (3)" || res.PNG != pngFile {
+		t.Errorf("json %+v", res)
+	}
+	l, err := qr.ParseInvoiceLink(res.Link)
+	if err != nil || l.Verify(doc) != nil {
+		t.Errorf("link does not verify the file: %v", err)
+	}
+	b, err := os.ReadFile(pngFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Errorf("PNG: %v", err)
+	}
+	if s, err := os.ReadFile(svgFile); err != nil || !bytes.Contains(s, []byte("<svg")) || !bytes.Contains(s, []byte(num)) {
+		t.Errorf("SVG: %v", err)
+	}
+	zbarimg := testenv.RequireTool(t, "zbarimg")
+	got, err := exec.Command(zbarimg, "--raw", "-q", pngFile).Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	if strings.TrimSuffix(string(got), "\n") != res.Link {
+		t.Errorf("zbarimg read %q, want %q", got, res.Link)
+	}
+}
+
+func TestQROtherForms(t *testing.T) {
+	dir := t.TempDir()
+	fa2 := writeFile(t, dir, "fa2.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-2.xml")))
+	out := mustRunDoc(t, "qr", fa2, "--env", "demo")
+	if !strings.HasPrefix(out, qr.DemoHost+"/invoice/5265877635/") {
+		t.Errorf("FA(2): %q", out)
+	}
+	rr := writeFile(t, dir, "rr.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-rr-1.xml")))
+	out = mustRunDoc(t, "qr", rr)
+	if !strings.HasPrefix(out, qr.TestHost+"/invoice/5265877635/23-02-2026/") {
+		t.Errorf("FA_RR(1): %q", out)
+	}
+}
+
+func TestQRErrors(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "inv.xml", testInvoice(t))
+	noDate := writeFile(t, dir, "nodate.xml", bytes.Replace(testInvoice(t), []byte("<P_1>2026-01-15</P_1>"), nil, 1))
+	badDate := writeFile(t, dir, "baddate.xml", bytes.Replace(testInvoice(t), []byte("<P_1>2026-01-15</P_1>"), []byte("<P_1>15.01.2026</P_1>"), 1))
+	other := writeFile(t, dir, "o.xml", []byte("<a/>"))
+	for args, want := range map[string]string{
+		in + " --ksef-number 5265877635-20260115-0123456789AB-00": "checksum",
+		noDate:             "no issue date",
+		badDate:            `issue date "15.01.2026" is not YYYY-MM-DD`,
+		other:              "unknown document",
+		in + " --env mars": "unknown environment",
+		in + " extra":      "accepts 1 arg",
+	} {
+		_, _, err := runDoc(t, "", append([]string{"qr"}, strings.Fields(args)...)...)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("qr %s: err %v, want %q", args, err, want)
+		}
+	}
+}
