@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/credentials"
 	"github.com/ksef2/ksef/internal/envelope"
 )
 
@@ -177,13 +178,13 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 			op.method, op.methodInfo = ksef.AuthMethodQualifiedSeal, methodQualifiedSeal
 		}
 		if req.subjectType == "certificateFingerprint" {
-			op.subject = subjectID{subjFingerprint, fingerprint(vs.cert)}
+			op.subject = subjectID{subjFingerprint, credentials.Fingerprint(vs.cert)}
 		} else {
-			id, err := identityFromCertificate(vs.cert)
-			if err != nil {
+			id := credentials.Identity(vs.cert)
+			if id.Kind == credentials.IdentityFingerprint {
 				return badRequest(21406, "Certyfikat nie zawiera identyfikatora NIP ani PESEL; użyj certificateFingerprint.")
 			}
-			op.subject = id.subject
+			op.subject = subjectID{string(id.Kind), id.Value}
 		}
 		if verifyChain {
 			result = s.checkChain(vs)

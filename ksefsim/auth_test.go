@@ -132,6 +132,15 @@ func TestXAdESIdentities(t *testing.T) {
 		{"owner by fingerprint", nipCtx(owner), "certificateFingerprint", seal(t, owner), 415, ksef.AuthMethodQualifiedSeal},
 		{"granted NIP in its own context", nipCtx(grantedNIP), "certificateSubject", seal(t, grantedNIP), 200, ksef.AuthMethodQualifiedSeal},
 		{"NipVatUe without grant", ctxID{"NipVatUe", owner + "-DE123456789"}, "certificateFingerprint", fp, 415, ksef.AuthMethodQualifiedSignature},
+		// A person's certificate that also names an organisation is the person's.
+		{"person naming an organisation", nipCtx(owner), "certificateSubject", selfSigned(t,
+			pkix.AttributeTypeAndValue{Type: credentials.OIDOrganizationIdentifier, Value: "VATPL-" + other},
+			pkix.AttributeTypeAndValue{Type: credentials.OIDGivenName, Value: "Jan"},
+			pkix.AttributeTypeAndValue{Type: credentials.OIDSurname, Value: "Kowalski"},
+			pkix.AttributeTypeAndValue{Type: credentials.OIDSerialNumber, Value: "PNOPL-" + pesel}), 200, ksef.AuthMethodQualifiedSignature},
+		// A seal without a Polish NIP is still a seal.
+		{"foreign seal by fingerprint", nipCtx(owner), "certificateFingerprint", selfSigned(t,
+			pkix.AttributeTypeAndValue{Type: credentials.OIDOrganizationIdentifier, Value: "VATDE-123456789"}), 415, ksef.AuthMethodQualifiedSeal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -382,6 +391,21 @@ func TestAuthStatusOutcomes(t *testing.T) {
 	})
 }
 
+// selfSigned returns credentials for a self-signed certificate whose subject
+// carries names.
+func selfSigned(t *testing.T, names ...pkix.AttributeTypeAndValue) *credentials.Credentials {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(3), NotBefore: t0.Add(-time.Hour), NotAfter: t0.Add(24 * time.Hour),
+		Subject: pkix.Name{CommonName: "Test", ExtraNames: names}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &credentials.Credentials{Certificate: cert, Signer: key}
+}
+
 // chainedSeal returns a root CA and a seal certificate for nip issued by it.
 func chainedSeal(t *testing.T, nip string) (*x509.Certificate, *credentials.Credentials) {
 	t.Helper()
@@ -400,7 +424,7 @@ func chainedSeal(t *testing.T, nip string) (*x509.Certificate, *credentials.Cred
 	leafTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject: pkix.Name{CommonName: "Firma", ExtraNames: []pkix.AttributeTypeAndValue{
-			{Type: oidOrganizationIdentifier, Value: "VATPL-" + nip},
+			{Type: credentials.OIDOrganizationIdentifier, Value: "VATPL-" + nip},
 		}},
 		NotBefore: t0.Add(-time.Hour), NotAfter: t0.Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature,
@@ -628,40 +652,6 @@ func TestGenerateTokenRules(t *testing.T) {
 	// Token status is visible only in its own context.
 	g := h.newToken(access, "InvoiceRead")
 	h.ok(req{method: "GET", path: "/tokens/" + g.ReferenceNumber, token: euAccess}, 400, nil)
-}
-
-func TestIdentityMatchesCredentials(t *testing.T) {
-	nip, pesel := randomNIP(), randomPESEL()
-	for _, c := range []*credentials.Credentials{seal(t, nip), personNIP(t, nip), personPESEL(t, pesel), fingerprintOnly(t)} {
-		want := credentials.Identity(c.Certificate)
-		got, err := identityFromCertificate(c.Certificate)
-		if want.Kind == credentials.IdentityFingerprint {
-			if err == nil {
-				t.Errorf("fingerprint-only certificate gave %+v", got)
-			}
-			if fingerprint(c.Certificate) != want.Value {
-				t.Errorf("fingerprint %s, want %s", fingerprint(c.Certificate), want.Value)
-			}
-			continue
-		}
-		if err != nil || got.subject.Type != string(want.Kind) || got.subject.Value != want.Value || got.seal != want.Seal {
-			t.Errorf("identity %+v (%v), credentials say %+v", got, err, want)
-		}
-	}
-	// A person's certificate that also names an organisation is the person's.
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(3), NotBefore: t0, NotAfter: t0.Add(time.Hour), Subject: pkix.Name{
-		ExtraNames: []pkix.AttributeTypeAndValue{
-			{Type: oidOrganizationIdentifier, Value: "VATPL-" + nip},
-			{Type: oidGivenName, Value: "Jan"}, {Type: oidSurname, Value: "Kowalski"},
-			{Type: oidSerialNumber, Value: "PNOPL-" + pesel},
-		}}}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	cert, _ := x509.ParseCertificate(der)
-	got, err := identityFromCertificate(cert)
-	if err != nil || got.subject != (subjectID{subjPesel, pesel}) || got.seal {
-		t.Errorf("employee certificate: %+v %v", got, err)
-	}
 }
 
 // TestContextChecks covers the split between the schema pattern (checked

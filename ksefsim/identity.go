@@ -1,95 +1,30 @@
 package ksefsim
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/credentials"
 )
-
-// Attribute OIDs KSeF reads identities from.
-var (
-	oidSerialNumber           = asn1.ObjectIdentifier{2, 5, 4, 5}
-	oidOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
-	oidGivenName              = asn1.ObjectIdentifier{2, 5, 4, 42}
-	oidSurname                = asn1.ObjectIdentifier{2, 5, 4, 4}
-)
-
-// The patterns KSeF applies to certificate attributes (ksef-facts §2.2).
-var (
-	peselAttrRe = regexp.MustCompile(`(PNOPL|PESEL).*?(\d{11})`)
-	nipAttrRe   = regexp.MustCompile(`(TINPL|NIP).*?(\d{10})`)
-	vatAttrRe   = regexp.MustCompile(`(VATPL).*?(\d{10})`)
-)
-
-// errNoSubjectIdentifier reports a certificate without a NIP or PESEL.
-var errNoSubjectIdentifier = errors.New("certificate carries no NIP or PESEL identifier")
-
-// certIdentity is who a certificate identifies, as KSeF reads it.
-type certIdentity struct {
-	subject subjectID
-	seal    bool
-}
-
-func subjectAttr(cert *x509.Certificate, oid asn1.ObjectIdentifier) []string {
-	var out []string
-	for _, a := range cert.Subject.Names {
-		if a.Type.Equal(oid) {
-			if s, ok := a.Value.(string); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
 
 // isSeal reports whether a certificate is an organisation (seal)
 // certificate: it carries organizationIdentifier and no givenName or
-// surname. A certificate with person names is a person's certificate even
-// when it also names an organisation.
+// surname, the rule credentials.Identity applies. It is needed apart from
+// credentials.Identity for seals without a VATPL organizationIdentifier
+// (foreign seals), which authenticate by fingerprint as seals.
 func isSeal(cert *x509.Certificate) bool {
-	return len(subjectAttr(cert, oidOrganizationIdentifier)) > 0 &&
-		len(subjectAttr(cert, oidGivenName)) == 0 && len(subjectAttr(cert, oidSurname)) == 0
-}
-
-// identityFromCertificate reads the subject identifier for
-// SubjectIdentifierType certificateSubject: a seal's organizationIdentifier
-// "VATPL-{nip}", or a person's serialNumber "PNOPL-{pesel}" / "TINPL-{nip}"
-// (PESEL first).
-func identityFromCertificate(cert *x509.Certificate) (certIdentity, error) {
-	if isSeal(cert) {
-		for _, o := range subjectAttr(cert, oidOrganizationIdentifier) {
-			if m := vatAttrRe.FindStringSubmatch(o); m != nil {
-				return certIdentity{subject: subjectID{subjNip, m[2]}, seal: true}, nil
-			}
-		}
-		return certIdentity{}, errNoSubjectIdentifier
-	}
-	serials := subjectAttr(cert, oidSerialNumber)
-	for _, sn := range serials {
-		if m := peselAttrRe.FindStringSubmatch(sn); m != nil {
-			return certIdentity{subject: subjectID{subjPesel, m[2]}}, nil
+	org := false
+	for _, a := range cert.Subject.Names {
+		switch {
+		case a.Type.Equal(credentials.OIDGivenName), a.Type.Equal(credentials.OIDSurname):
+			return false
+		case a.Type.Equal(credentials.OIDOrganizationIdentifier):
+			org = true
 		}
 	}
-	for _, sn := range serials {
-		if m := nipAttrRe.FindStringSubmatch(sn); m != nil {
-			return certIdentity{subject: subjectID{subjNip, m[2]}}, nil
-		}
-	}
-	return certIdentity{}, errNoSubjectIdentifier
-}
-
-// fingerprint is the SHA-256 of the certificate DER in uppercase hex, the
-// identifier of SubjectIdentifierType certificateFingerprint.
-func fingerprint(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.Raw)
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
+	return org
 }
 
 // checkContext validates a context identifier with the identifier parsers
