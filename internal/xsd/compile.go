@@ -27,7 +27,9 @@ type Compiled struct {
 type qname struct{ ns, local string }
 
 type schemaDoc struct {
-	root        *node
+	root *node
+	// imports are the namespaces this document may refer to.
+	imports     map[string]bool
 	tns         string
 	qualifiedEl bool
 	qualifiedAt bool
@@ -162,12 +164,13 @@ func (c *compiler) loadDoc(file, expectNS string) error {
 	if root.ns != NSXSD || root.local != "schema" {
 		return fmt.Errorf("xsd: %s: root element is not xsd:schema", file)
 	}
-	d := &schemaDoc{root: root}
+	d := &schemaDoc{root: root, imports: map[string]bool{NSXSD: true}}
 	d.tns, _ = root.attr("targetNamespace")
 	efd, _ := root.attr("elementFormDefault")
 	afd, _ := root.attr("attributeFormDefault")
 	d.qualifiedEl = efd == "qualified"
 	d.qualifiedAt = afd == "qualified"
+	d.imports[d.tns] = true
 	if expectNS != "" && d.tns != expectNS {
 		return fmt.Errorf("xsd: %s: targetNamespace %q, expected %q", file, d.tns, expectNS)
 	}
@@ -178,6 +181,7 @@ func (c *compiler) loadDoc(file, expectNS string) error {
 	}
 	c.docs[file] = d
 	c.order = append(c.order, file)
+	setDoc(root, d)
 	for _, ch := range root.children {
 		if ch.ns != NSXSD {
 			return fmt.Errorf("xsd: %s: unexpected element %s in schema", ch.where(), ch.local)
@@ -198,6 +202,7 @@ func (c *compiler) loadDoc(file, expectNS string) error {
 			want := d.tns
 			if ch.local == "import" {
 				want, _ = ch.attr("namespace")
+				d.imports[want] = true
 			}
 			if err := c.loadDoc(p, want); err != nil {
 				return err
@@ -221,6 +226,13 @@ func (c *compiler) loadDoc(file, expectNS string) error {
 	return nil
 }
 
+func setDoc(n *node, d *schemaDoc) {
+	n.doc = d
+	for _, ch := range n.children {
+		setDoc(ch, d)
+	}
+}
+
 func (c *compiler) define(m map[qname]*node, q qname, n *node, d *schemaDoc) error {
 	if q.local == "" {
 		return fmt.Errorf("xsd: %s: global %s without a name", n.where(), n.local)
@@ -233,7 +245,9 @@ func (c *compiler) define(m map[qname]*node, q qname, n *node, d *schemaDoc) err
 	return nil
 }
 
-// resolveQName resolves a QName attribute value in the scope of n.
+// resolveQName resolves a QName attribute value in the scope of n. The
+// namespace must be the document's own, the XSD namespace or imported by
+// the document (as libxml2 requires).
 func resolveQName(n *node, v string) (qname, error) {
 	prefix, local := "", v
 	if i := strings.IndexByte(v, ':'); i >= 0 {
@@ -242,6 +256,9 @@ func resolveQName(n *node, v string) (qname, error) {
 	ns, ok := n.scope[prefix]
 	if !ok && prefix != "" {
 		return qname{}, fmt.Errorf("xsd: %s: undeclared prefix in %q", n.where(), v)
+	}
+	if d := n.doc; d != nil && !d.imports[ns] {
+		return qname{}, fmt.Errorf("xsd: %s: reference %q to namespace %q, which the document does not import", n.where(), v, ns)
 	}
 	return qname{ns, local}, nil
 }

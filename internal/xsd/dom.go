@@ -25,6 +25,7 @@ type node struct {
 	scope     map[string]string // in-scope namespace prefixes
 	file      string
 	line      int
+	doc       *schemaDoc
 }
 
 func (n *node) attr(name string) (string, bool) {

@@ -27,6 +27,7 @@ func TestUnsupportedConstructsFail(t *testing.T) {
 		"unknown facet":                   `<xsd:simpleType name="s"><xsd:restriction base="xsd:string"><xsd:assertion test="true()"/></xsd:restriction></xsd:simpleType>`,
 		"untranslatable pattern":          `<xsd:simpleType name="s"><xsd:restriction base="xsd:string"><xsd:pattern value="\i\c*"/></xsd:restriction></xsd:simpleType><xsd:element name="r" type="t:s"/>`,
 		"recursive type":                  `<xsd:complexType name="c"><xsd:sequence><xsd:element name="c" type="t:c" minOccurs="0"/></xsd:sequence></xsd:complexType><xsd:element name="r" type="t:c"/>`,
+		"reference without import":        `<xsd:element name="r" xmlns:o="urn:o" type="o:T"/>`,
 		"absolute import without catalog": `<xsd:import namespace="urn:x" schemaLocation="http://example.com/x.xsd"/>`,
 	}
 	dir := t.TempDir()
