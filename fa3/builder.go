@@ -46,6 +46,14 @@ type Party struct {
 	// kind but UPR.
 	AddressLine1 string `json:"addressLine1,omitempty" yaml:"addressLine1,omitempty"`
 	AddressLine2 string `json:"addressLine2,omitempty" yaml:"addressLine2,omitempty"`
+	// EUVATNumber identifies a buyer from another EU country instead of
+	// a NIP: the VAT number with its country prefix, e.g. "DE123456789"
+	// (KodUE, NrVatUE).
+	EUVATNumber string `json:"euVatNumber,omitempty" yaml:"euVatNumber,omitempty"`
+	// ForeignID identifies another foreign buyer by a tax identifier of
+	// its country (NrID, with KodKraju from ForeignIDCountry when given).
+	ForeignID        string `json:"foreignId,omitempty" yaml:"foreignId,omitempty"`
+	ForeignIDCountry string `json:"foreignIdCountry,omitempty" yaml:"foreignIdCountry,omitempty"`
 	// Email and Phone are optional contact data (DaneKontaktowe).
 	Email string `json:"email,omitempty" yaml:"email,omitempty"`
 	Phone string `json:"phone,omitempty" yaml:"phone,omitempty"`
@@ -189,10 +197,22 @@ type InvoiceParams struct {
 	// AdvanceInvoices are required for ROZ and not allowed otherwise.
 	AdvanceInvoices []AdvanceInvoice `json:"advanceInvoices,omitempty" yaml:"advanceInvoices,omitempty"`
 
+	// Notes are additional key/value descriptions (DodatkowyOpis).
+	Notes []Note `json:"notes,omitempty" yaml:"notes,omitempty"`
+	// Footer is free text printed at the foot of the invoice
+	// (Stopka/Informacje/StopkaFaktury).
+	Footer string `json:"footer,omitempty" yaml:"footer,omitempty"`
+
 	// SystemInfo names the issuing system (default DefaultSystemInfo).
 	SystemInfo string `json:"systemInfo,omitempty" yaml:"systemInfo,omitempty"`
 	// Created is DataWytworzeniaFa; zero means now.
 	Created time.Time `json:"created,omitzero" yaml:"created,omitempty"`
+}
+
+// Note is a key/value description of the invoice (DodatkowyOpis).
+type Note struct {
+	Key   string `json:"key" yaml:"key"`
+	Value string `json:"value" yaml:"value"`
 }
 
 // BuildError lists every problem found in the InvoiceParams given to
@@ -345,7 +365,7 @@ func assemble(p *InvoiceParams) (*Faktura, error) {
 
 	totals, err := ComputeTotals(lines)
 	if err != nil {
-		return nil, err
+		return nil, &BuildError{Problems: []string{trimPrefix(err).Error()}}
 	}
 	switch kind {
 	case KindKOR:
@@ -375,8 +395,19 @@ func assemble(p *InvoiceParams) (*Faktura, error) {
 		}
 		fa.FaWiersz = faLines(lines)
 	}
+	for i, n := range p.Notes {
+		b.text(fmt.Sprintf("notes[%d].key", i+1), n.Key, 256, true)
+		b.text(fmt.Sprintf("notes[%d].value", i+1), n.Value, 256, true)
+		fa.DodatkowyOpis = append(fa.DodatkowyOpis, TKluczWartosc{Klucz: TZnakowy(n.Key), Wartosc: TZnakowy(n.Value)})
+	}
 	if p.Payment != nil {
 		fa.Platnosc = b.payment(p.Payment)
+	}
+	if p.Footer != "" {
+		if utf8.RuneCountInString(p.Footer) > 3500 {
+			b.fail("footer is longer than 3500 characters")
+		}
+		f.Stopka = &Stopka{Informacje: []Informacje{{StopkaFaktury: ptr(TTekstowy(p.Footer))}}}
 	}
 	if len(b.problems) > 0 {
 		return nil, &BuildError{Problems: b.problems}
@@ -472,10 +503,33 @@ func (b *builder) seller(p Party) Podmiot1 {
 func (b *builder) buyer(p Party, simplified bool) Podmiot2 {
 	var s Podmiot2
 	id := &s.DaneIdentyfikacyjne
-	if p.NIP != "" || simplified {
+	ids := 0
+	for _, v := range []string{p.NIP, p.EUVATNumber, p.ForeignID} {
+		if v != "" {
+			ids++
+		}
+	}
+	switch {
+	case ids > 1:
+		b.fail("buyer: give only one of nip, euVatNumber and foreignId")
+	case p.NIP != "" || simplified:
 		b.nip("buyer.nip", p.NIP)
 		id.NIP = ptr(TNrNIP(p.NIP))
-	} else {
+	case p.EUVATNumber != "":
+		v := p.EUVATNumber
+		if len(v) < 4 || strings.ToUpper(v[:2]) != v[:2] || strings.Trim(v[:2], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			b.fail("buyer.euVatNumber %q must start with a two-letter EU country code", v)
+		} else {
+			id.KodUE = ptr(TKodyKrajowUE(v[:2]))
+			id.NrVatUE = ptr(TNrVatUE(v[2:]))
+		}
+	case p.ForeignID != "":
+		b.text("buyer.foreignId", p.ForeignID, 50, false)
+		if p.ForeignIDCountry != "" {
+			id.KodKraju = ptr(TKodKraju(p.ForeignIDCountry))
+		}
+		id.NrID = ptr(p.ForeignID)
+	default:
 		id.BrakID = ptr(TWybor1_1)
 	}
 	b.text("buyer.name", p.Name, 512, !simplified)
@@ -534,6 +588,11 @@ func (b *builder) lines(in []Line, correction bool) []Line {
 			b.fail("%s.unitPrice %s is negative (allowed only on corrections)", field, l.UnitPrice)
 		default:
 			l.UnitPrice = Decimal(canonicalDecimal(string(l.UnitPrice)))
+		}
+		if q != nil && pr != nil {
+			if _, err := LineNet(l.Quantity, l.UnitPrice); err != nil {
+				b.fail("%s: %v", field, trimPrefix(err))
+			}
 		}
 		if l.GTU != "" {
 			n, err := strconv.Atoi(strings.TrimPrefix(l.GTU, "GTU_"))
@@ -732,8 +791,8 @@ func AllocateAdvance(gross Money, order *Totals) *Totals {
 	for i, r := range order.Rates {
 		part := left
 		if i < len(order.Rates)-1 && order.Gross != 0 {
-			part = roundHalfUp(new(big.Rat).SetFrac(
-				big.NewInt(int64(gross)*int64(r.Gross())), big.NewInt(int64(order.Gross)*100)))
+			num := new(big.Int).Mul(big.NewInt(int64(gross)), big.NewInt(int64(r.Gross())))
+			part = roundHalfUp(new(big.Rat).SetFrac(num, new(big.Int).Mul(big.NewInt(int64(order.Gross)), big.NewInt(100))))
 		}
 		left -= part
 		vat := vatOfGross(part, r.Rate)

@@ -68,6 +68,19 @@ func kinds() map[string]fa3.InvoiceParams {
 		{Name: "Stare 22", Quantity: "1", UnitPrice: "10", Rate: "22"}}
 	out["vat-special-rates"] = rc
 
+	wdt := vatParams()
+	wdt.ExemptionBasis = ""
+	wdt.Buyer = fa3.Party{EUVATNumber: "DE123456789", Name: "Käufer GmbH", CountryCode: "DE", AddressLine1: "Hauptstraße 1", AddressLine2: "10115 Berlin"}
+	wdt.Lines = []fa3.Line{{Name: "Maszyna", Quantity: "1", UnitPrice: "10000", Rate: "0 WDT"}}
+	wdt.Notes = []fa3.Note{{Key: "Incoterms", Value: "DAP Berlin"}}
+	wdt.Footer = "Kapitał zakładowy 5 000 000 zł"
+	out["vat-wdt-eu-buyer"] = wdt
+
+	ex := wdt
+	ex.Buyer = fa3.Party{ForeignID: "12-3456789", ForeignIDCountry: "US", Name: "Buyer Inc.", CountryCode: "US", AddressLine1: "1 Main St"}
+	ex.Lines = []fa3.Line{{Name: "Towar", Quantity: "2", UnitPrice: "100", Rate: "0 EX"}}
+	out["vat-export-foreign-buyer"] = ex
+
 	eur := vatParams()
 	eur.Currency, eur.ExchangeRate = "EUR", "4.2618"
 	out["vat-eur"] = eur
@@ -243,6 +256,18 @@ func TestBuildKindSpecificContent(t *testing.T) {
 		// 10.03 * 4.2618 = 42.7459; 4.00 * 4.2618 = 17.0472
 		t.Errorf("vat-eur: P_14_1W %s P_14_3W %s", deref(eur.P_14_1W), deref(eur.P_14_3W))
 	}
+	wdt := build("vat-wdt-eu-buyer")
+	if id := wdt.Podmiot2.DaneIdentyfikacyjne; deref(id.KodUE) != "DE" || deref(id.NrVatUE) != "123456789" || id.NIP != nil ||
+		len(wdt.Fa.DodatkowyOpis) != 1 || wdt.Fa.DodatkowyOpis[0].Wartosc != "DAP Berlin" ||
+		wdt.Stopka == nil || deref(wdt.Stopka.Informacje[0].StopkaFaktury) != "Kapitał zakładowy 5 000 000 zł" {
+		t.Errorf("wdt: %+v %+v", id, wdt.Fa.DodatkowyOpis)
+	}
+	if id := build("vat-export-foreign-buyer").Podmiot2.DaneIdentyfikacyjne; deref(id.NrID) != "12-3456789" || deref(id.KodKraju) != "US" {
+		t.Errorf("export: %+v", id)
+	}
+	if id := build("vat-consumer-minimal").Podmiot2.DaneIdentyfikacyjne; deref(id.BrakID) != "1" || id.NIP != nil {
+		t.Errorf("consumer: %+v", id)
+	}
 	sr := build("vat-special-rates").Fa
 	if deref(sr.P_13_10) != "1500.00" || sr.Adnotacje.P_18 != "1" || deref(sr.P_13_6_3) != "10.00" ||
 		deref(sr.P_13_6_2) != "10.00" || deref(sr.P_13_9) != "10.00" || deref(sr.P_13_8) != "10.00" ||
@@ -304,6 +329,16 @@ func TestBuildRejectsBadInput(t *testing.T) {
 		}, "buyer.nip: NIP is required"},
 		{"currency without rate", func(p *fa3.InvoiceParams) { p.Currency = "EUR" }, "exchangeRate (PLN per unit) is required"},
 		{"payment method", func(p *fa3.InvoiceParams) { p.Payment.Method = 9 }, "payment.method 9"},
+		{"two buyer ids", func(p *fa3.InvoiceParams) { p.Buyer.EUVATNumber = "DE1234" }, "give only one of nip, euVatNumber and foreignId"},
+		{"eu vat prefix", func(p *fa3.InvoiceParams) { p.Buyer.NIP, p.Buyer.EUVATNumber = "", "de1234" }, "must start with a two-letter EU country code"},
+		{"empty note", func(p *fa3.InvoiceParams) { p.Notes = []fa3.Note{{Key: "k"}} }, "notes[1].value is required"},
+		{"huge line", func(p *fa3.InvoiceParams) {
+			p.Lines[0].Quantity, p.Lines[0].UnitPrice = "99999999999999", "99999999999999"
+		}, "is too large"},
+		{"huge total", func(p *fa3.InvoiceParams) {
+			p.Lines[0].Quantity, p.Lines[0].UnitPrice = "90000000000000", "100"
+			p.Lines[1].Quantity, p.Lines[1].UnitPrice = "90000000000000", "100"
+		}, "total too large"},
 		{"country", func(p *fa3.InvoiceParams) { p.Seller.CountryCode = "pl" }, "seller.countryCode \"pl\""},
 	}
 	for _, c := range cases {

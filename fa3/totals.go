@@ -2,6 +2,7 @@ package fa3
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -226,7 +227,31 @@ func LineNet(quantity, unitPrice Decimal) (Money, error) {
 	if err != nil {
 		return 0, fmt.Errorf("fa3: unit price: %w", trimPrefix(err))
 	}
-	return roundHalfUp(new(big.Rat).Mul(q, p)), nil
+	net := new(big.Rat).Mul(q, p)
+	if new(big.Rat).Abs(net).Cmp(maxAmount) >= 0 {
+		return 0, fmt.Errorf("fa3: line value %s × %s is too large", quantity, unitPrice)
+	}
+	return roundHalfUp(net), nil
+}
+
+// maxAmount bounds amounts: TKwotowy allows 16 integer digits.
+var maxAmount = new(big.Rat).SetInt64(1e16)
+
+// maxMoney is maxAmount in grosze.
+const maxMoney = Money(1e18)
+
+// addMoney adds b to *a, failing when the sum leaves the range of
+// TKwotowy (which also keeps it far from int64 overflow).
+func addMoney(a *Money, b Money) error {
+	if b <= -maxMoney || b >= maxMoney {
+		return errors.New("fa3: amount too large")
+	}
+	s := *a + b
+	if s <= -maxMoney || s >= maxMoney {
+		return errors.New("fa3: total too large")
+	}
+	*a = s
+	return nil
 }
 
 // VATOf returns the tax on a net amount at rate r: net × percent / 100
@@ -236,7 +261,7 @@ func VATOf(net Money, r TStawkaPodatku) Money {
 	if !ok || info.percent <= 0 {
 		return 0
 	}
-	x := new(big.Rat).SetFrac(big.NewInt(int64(net)*info.percent), big.NewInt(100*100))
+	x := new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(int64(net)), big.NewInt(info.percent)), big.NewInt(100*100))
 	return roundHalfUp(x)
 }
 
@@ -247,7 +272,7 @@ func vatOfGross(gross Money, r TStawkaPodatku) Money {
 	if !ok || info.percent <= 0 {
 		return 0
 	}
-	x := new(big.Rat).SetFrac(big.NewInt(int64(gross)*info.percent), big.NewInt(100*(100+info.percent)))
+	x := new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(int64(gross)), big.NewInt(info.percent)), big.NewInt(100*(100+info.percent)))
 	return roundHalfUp(x)
 }
 
@@ -267,7 +292,11 @@ func SumByRate(amounts []NetAmount) (*Totals, error) {
 		if _, ok := rates[a.Rate]; !ok {
 			return nil, fmt.Errorf("fa3: unknown VAT rate %q", a.Rate)
 		}
-		sums[a.Rate] += a.Net
+		sum := sums[a.Rate]
+		if err := addMoney(&sum, a.Net); err != nil {
+			return nil, err
+		}
+		sums[a.Rate] = sum
 	}
 	t := &Totals{}
 	for _, r := range rateOrder {
@@ -277,10 +306,14 @@ func SumByRate(amounts []NetAmount) (*Totals, error) {
 		}
 		rt := RateTotal{Rate: r, Net: net, VAT: VATOf(net, r)}
 		t.Rates = append(t.Rates, rt)
-		t.Net += rt.Net
-		t.VAT += rt.VAT
+		if err := errors.Join(addMoney(&t.Net, rt.Net), addMoney(&t.VAT, rt.VAT)); err != nil {
+			return nil, err
+		}
 	}
 	t.Gross = t.Net + t.VAT
+	if t.Gross <= -maxMoney || t.Gross >= maxMoney {
+		return nil, errors.New("fa3: total too large")
+	}
 	return t, nil
 }
 
