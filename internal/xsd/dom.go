@@ -3,6 +3,29 @@
 // runtime tables of package rt. Only the XSD constructs the KSeF schemas
 // use are supported; anything else makes [Load] fail with an error naming
 // the construct and its location.
+//
+// The pipeline:
+//
+//   - [Load] parses the main schema and follows xsd:import/xsd:include,
+//     mapping absolute locations through an OASIS catalog (no network).
+//   - Simple types are flattened along their derivation chain into one
+//     rt.SimpleType: primitive kind, effective whiteSpace, pattern groups
+//     (OR within a step, AND across steps), the most derived enumeration,
+//     length and digit facets, and all range facets. XSD regular
+//     expressions are translated to anchored RE2 ([TranslateRegexp]).
+//   - Complex types become rt.ComplexType values with attribute uses and a
+//     particle tree (sequence, choice, element with minOccurs/maxOccurs);
+//     simpleContent and complexContent extensions are merged.
+//   - Package gen writes the result as Go source (validation tables and
+//     typed structs); package rt validates documents against the tables.
+//
+// Where XSD leaves room, the runtime follows libxml2 (the KSeF reference
+// validator, xmllint): white space around date, dateTime, gYear and
+// fixed-size integer values is an error unless a pattern or enumeration
+// facet applies, decimals and integers have at most 24 significant digits,
+// totalDigits counts zeros after the decimal point, values without a time
+// zone compare against bounds with a ±14 hour window. Oracle tests in this
+// package compare every verdict with xmllint.
 package xsd
 
 import (

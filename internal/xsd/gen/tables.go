@@ -175,13 +175,13 @@ func genTables(cfg Config, c *xsd.Compiled) ([]byte, error) {
 	b.WriteString("// Named simple types.\nvar (\n")
 	for _, t := range simples {
 		fmt.Fprintf(b, "%s = ", g.simple[t])
-		g.simpleLit(t, true)
+		g.simpleLit(t)
 		b.WriteString("\n")
 	}
 	b.WriteString(")\n\n// Named complex types.\nvar (\n")
 	for _, t := range complexes {
 		fmt.Fprintf(b, "%s = ", g.complex[t])
-		g.complexLit(t, true)
+		g.complexLit(t)
 		b.WriteString("\n")
 	}
 	b.WriteString(")\n\n// schemaRoots are the global element declarations.\nvar schemaRoots = []*rt.Element{\n")
@@ -202,10 +202,10 @@ func (g *tableGen) simpleRef(t *rt.SimpleType) {
 		g.b.WriteString(n)
 		return
 	}
-	g.simpleLit(t, false)
+	g.simpleLit(t)
 }
 
-func (g *tableGen) simpleLit(t *rt.SimpleType, top bool) {
+func (g *tableGen) simpleLit(t *rt.SimpleType) {
 	b := &g.b
 	b.WriteString("&rt.SimpleType{")
 	if t.Name != "" {
@@ -272,10 +272,10 @@ func (g *tableGen) complexRef(t *rt.ComplexType) {
 		g.b.WriteString(n)
 		return
 	}
-	g.complexLit(t, false)
+	g.complexLit(t)
 }
 
-func (g *tableGen) complexLit(t *rt.ComplexType, top bool) {
+func (g *tableGen) complexLit(t *rt.ComplexType) {
 	b := &g.b
 	b.WriteString("&rt.ComplexType{")
 	if t.Name != "" {

@@ -512,7 +512,7 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 			if u.Name == a.Name.Local && u.Namespace == ns {
 				matched = true
 				found[i] = true
-				val := normalizeAttr(a.Value)
+				val := a.Value
 				for _, msg := range u.Type.Check(val) {
 					v.add(line, col, v.path(), "attribute %s: %s", u.Name, msg)
 				}
@@ -532,10 +532,6 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 		}
 	}
 }
-
-// normalizeAttr is a hook for attribute values; fixAttrs has already
-// applied attribute-value normalisation.
-func normalizeAttr(s string) string { return s }
 
 // fixAttrs applies XML attribute-value normalisation, which encoding/xml
 // skips: literal tabs and line ends become spaces, while the same
