@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ksef2/ksef"
 )
 
 // FuzzParseAuthTokenRequest feeds arbitrary documents to the
@@ -115,6 +117,6 @@ func BenchmarkRateLimiter(b *testing.B) {
 	now := t0
 	for b.Loop() {
 		now = now.Add(100 * time.Millisecond)
-		l.allow(GroupInvoiceStatus, "Nip:5265877635", "192.0.2.1", now)
+		l.allow(ksef.GroupInvoiceStatus, "Nip:5265877635", "192.0.2.1", now)
 	}
 }

@@ -5,60 +5,27 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/ksef2/ksef"
 )
 
-// RateLimit is the number of requests allowed in each sliding window; zero
-// or a negative value means no limit in that window.
-type RateLimit struct {
-	PerSecond int
-	PerMinute int
-	PerHour   int
-}
+// RateLimit is the number of requests allowed in each sliding window of a
+// rate-limit group; it is the client's [ksef.RateLimit].
+type RateLimit = ksef.RateLimit
 
-// Rate-limit groups that operations belong to, as named by KSeF
-// (GET /rate-limits).
-const (
-	GroupOnlineSession        = "onlineSession"
-	GroupOnlineSessionClose   = "onlineSessionClose"
-	GroupBatchSession         = "batchSession"
-	GroupBatchSessionClose    = "batchSessionClose"
-	GroupInvoiceSend          = "invoiceSend"
-	GroupInvoiceStatus        = "invoiceStatus"
-	GroupSessionList          = "sessionList"
-	GroupSessionInvoiceList   = "sessionInvoiceList"
-	GroupSessionMisc          = "sessionMisc"
-	GroupInvoiceMetadata      = "invoiceMetadata"
-	GroupInvoiceExport        = "invoiceExport"
-	GroupInvoiceExportStatus  = "invoiceExportStatus"
-	GroupInvoiceDownload      = "invoiceDownload"
-	GroupCollectiveIdentifier = "collectiveIdentifier"
-	GroupOther                = "other"
-	GroupAnonymous            = "anonymous"
-	GroupGlobal               = "global"
-)
+// GroupGlobal is the rate-limit group "global" of GET /rate-limits. The
+// group names KSeF assigns operations to are the client's constants
+// ([ksef.GroupOnlineSession] and the others); no operation counts against
+// GroupGlobal, and it has no limit unless [WithRateLimits] sets one.
+const GroupGlobal = "global"
 
 // DefaultRateLimits returns the published limits of API 2.8.1 (equal on
-// TEST, DEMO and PRD), by group.
+// TEST, DEMO and PRD), by group: [ksef.DefaultRateLimits] and an unlimited
+// GroupGlobal.
 func DefaultRateLimits() map[string]RateLimit {
-	return map[string]RateLimit{
-		GroupOnlineSession:        {10, 30, 120},
-		GroupOnlineSessionClose:   {20, 60, 240},
-		GroupBatchSession:         {10, 20, 60},
-		GroupBatchSessionClose:    {20, 40, 120},
-		GroupInvoiceSend:          {10, 30, 180},
-		GroupInvoiceStatus:        {30, 120, 1200},
-		GroupSessionList:          {5, 10, 60},
-		GroupSessionInvoiceList:   {10, 20, 200},
-		GroupSessionMisc:          {10, 120, 1200},
-		GroupInvoiceMetadata:      {8, 16, 20},
-		GroupInvoiceExport:        {8, 16, 20},
-		GroupInvoiceExportStatus:  {10, 60, 600},
-		GroupInvoiceDownload:      {8, 16, 64},
-		GroupCollectiveIdentifier: {20, 120, 240},
-		GroupOther:                {10, 30, 120},
-		GroupAnonymous:            {60, -1, -1},
-		GroupGlobal:               {-1, -1, -1},
-	}
+	m := ksef.DefaultRateLimits()
+	m[GroupGlobal] = RateLimit{}
+	return m
 }
 
 // rateLimiter counts requests per (group, context, client IP) in sliding

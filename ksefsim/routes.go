@@ -3,6 +3,8 @@ package ksefsim
 import (
 	"net/http"
 	"time"
+
+	"github.com/ksef2/ksef"
 )
 
 // handlerFunc serves one operation. It writes successful responses itself
@@ -28,30 +30,30 @@ type route struct {
 // X-System-Warning echo follow automatically.
 func (s *Simulator) register() {
 	// Authentication.
-	s.handle("POST", "/auth/challenge", GroupAnonymous, s.handleChallenge)
-	s.handle("POST", "/auth/xades-signature", GroupAnonymous, s.handleXAdESSignature)
-	s.handle("POST", "/auth/ksef-token", GroupAnonymous, s.handleKSeFToken)
-	s.handle("GET", "/auth/{referenceNumber}", GroupAnonymous, s.handleAuthStatus)
-	s.handle("POST", "/auth/token/redeem", GroupAnonymous, s.handleRedeem)
-	s.handle("POST", "/auth/token/refresh", GroupAnonymous, s.handleRefresh)
+	s.handle("POST", "/auth/challenge", ksef.GroupAnonymous, s.handleChallenge)
+	s.handle("POST", "/auth/xades-signature", ksef.GroupAnonymous, s.handleXAdESSignature)
+	s.handle("POST", "/auth/ksef-token", ksef.GroupAnonymous, s.handleKSeFToken)
+	s.handle("GET", "/auth/{referenceNumber}", ksef.GroupAnonymous, s.handleAuthStatus)
+	s.handle("POST", "/auth/token/redeem", ksef.GroupAnonymous, s.handleRedeem)
+	s.handle("POST", "/auth/token/refresh", ksef.GroupAnonymous, s.handleRefresh)
 	// Authentication sessions.
-	s.handle("GET", "/auth/sessions", GroupOther, s.handleListAuthSessions)
-	s.handle("DELETE", "/auth/sessions/current", GroupOther, s.handleRevokeCurrentSession)
-	s.handle("DELETE", "/auth/sessions/{referenceNumber}", GroupOther, s.handleRevokeSession)
+	s.handle("GET", "/auth/sessions", ksef.GroupOther, s.handleListAuthSessions)
+	s.handle("DELETE", "/auth/sessions/current", ksef.GroupOther, s.handleRevokeCurrentSession)
+	s.handle("DELETE", "/auth/sessions/{referenceNumber}", ksef.GroupOther, s.handleRevokeSession)
 	// MF public keys.
-	s.handle("GET", "/security/public-key-certificates", GroupAnonymous, s.handlePublicKeys)
+	s.handle("GET", "/security/public-key-certificates", ksef.GroupAnonymous, s.handlePublicKeys)
 	// KSeF tokens.
-	s.handle("POST", "/tokens", GroupOther, s.handleGenerateToken)
-	s.handle("GET", "/tokens/{referenceNumber}", GroupOther, s.handleTokenStatus)
+	s.handle("POST", "/tokens", ksef.GroupOther, s.handleGenerateToken)
+	s.handle("GET", "/tokens/{referenceNumber}", ksef.GroupOther, s.handleTokenStatus)
 	// Test data.
-	s.handle("POST", "/testdata/subject", GroupAnonymous, s.handleCreateSubject)
-	s.handle("POST", "/testdata/subject/remove", GroupAnonymous, s.handleRemoveSubject)
-	s.handle("POST", "/testdata/person", GroupAnonymous, s.handleCreatePerson)
-	s.handle("POST", "/testdata/person/remove", GroupAnonymous, s.handleRemovePerson)
-	s.handle("POST", "/testdata/permissions", GroupAnonymous, s.handleGrantTestPermissions)
-	s.handle("POST", "/testdata/permissions/revoke", GroupAnonymous, s.handleRevokeTestPermissions)
-	s.handle("POST", "/testdata/context/block", GroupOther, s.handleBlockContext)
-	s.handle("POST", "/testdata/context/unblock", GroupOther, s.handleUnblockContext)
+	s.handle("POST", "/testdata/subject", ksef.GroupAnonymous, s.handleCreateSubject)
+	s.handle("POST", "/testdata/subject/remove", ksef.GroupAnonymous, s.handleRemoveSubject)
+	s.handle("POST", "/testdata/person", ksef.GroupAnonymous, s.handleCreatePerson)
+	s.handle("POST", "/testdata/person/remove", ksef.GroupAnonymous, s.handleRemovePerson)
+	s.handle("POST", "/testdata/permissions", ksef.GroupAnonymous, s.handleGrantTestPermissions)
+	s.handle("POST", "/testdata/permissions/revoke", ksef.GroupAnonymous, s.handleRevokeTestPermissions)
+	s.handle("POST", "/testdata/context/block", ksef.GroupOther, s.handleBlockContext)
+	s.handle("POST", "/testdata/context/unblock", ksef.GroupOther, s.handleUnblockContext)
 }
 
 // handle registers one operation under BasePath.

@@ -16,7 +16,7 @@ import (
 )
 
 func TestErrorFormats(t *testing.T) {
-	h := newHarness(t, WithRateLimits(map[string]RateLimit{GroupAnonymous: {PerSecond: 1}}))
+	h := newHarness(t, WithRateLimits(map[string]RateLimit{ksef.GroupAnonymous: {PerSecond: 1}}))
 	// WithoutRateLimits from the harness comes first; turn limits back on.
 	h.s.limiter.off = false
 	problem := map[string]string{"X-Error-Format": "problem-details"}
@@ -93,7 +93,7 @@ func TestSystemWarningEcho(t *testing.T) {
 func TestRateLimits(t *testing.T) {
 	clk := NewManualClock(t0)
 	s := New(WithClock(clk.Now), WithTokenLifetimes(TokenLifetimes{Access: 3 * time.Hour}),
-		WithRateLimits(map[string]RateLimit{GroupOther: {PerSecond: 2, PerMinute: 3, PerHour: 4}}))
+		WithRateLimits(map[string]RateLimit{ksef.GroupOther: {PerSecond: 2, PerMinute: 3, PerHour: 4}}))
 	h := &harness{t: t, s: s, clk: clk}
 	nipA, nipB := randomNIP(), randomNIP()
 	a := h.login(nipCtx(nipA), "certificateSubject", seal(t, nipA)).AccessToken.Token.Reveal()
@@ -147,7 +147,7 @@ func TestDefaultRateLimitsAnonymous(t *testing.T) {
 	if w := h.do(req{method: "GET", path: "/security/public-key-certificates"}); w.Code != 200 {
 		t.Fatalf("after a second: %d", w.Code)
 	}
-	if got := DefaultRateLimits()[GroupInvoiceMetadata]; got != (RateLimit{8, 16, 20}) {
+	if got := DefaultRateLimits()[ksef.GroupInvoiceMetadata]; got != (RateLimit{PerSecond: 8, PerMinute: 16, PerHour: 20}) {
 		t.Errorf("invoiceMetadata %+v", got)
 	}
 	if len(DefaultRateLimits()) != 17 {
