@@ -1,6 +1,7 @@
 package fa3
 
 import (
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"math/big"
@@ -266,16 +267,19 @@ func Build(p InvoiceParams) (*Faktura, error) {
 	return f, nil
 }
 
-// BuildXML is [Build] returning the marshalled, validated document.
+// BuildXML is [Build] returning the validated document: UTF-8 with an
+// XML declaration, indented by two spaces, ending with a newline.
 func BuildXML(p InvoiceParams) ([]byte, error) {
 	f, err := assemble(&p)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := f.Marshal()
+	body, err := xml.MarshalIndent(f, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("fa3: marshalling invoice: %w", err)
 	}
+	doc := append([]byte(xml.Header), body...)
+	doc = append(doc, '\n')
 	if err := ValidateBytes(doc); err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func identifierKind(s string) string {
 	switch {
 	case len(s) >= 13 && strings.EqualFold(s[11:13], "IZ"):
 		return "collective identifier"
-	case len(s) == 10 && strings.Trim(s, "0123456789") == "":
+	case len(s) > 0 && len(s) <= 12 && strings.Trim(s, "0123456789") == "":
 		return "NIP"
 	default:
 		return "KSeF number"

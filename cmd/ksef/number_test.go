@@ -31,8 +31,8 @@ func TestNumberCheck(t *testing.T) {
 	}
 	badCRC := good[:33] + wrong
 	lower := strings.ToLower(good)
-	out, _, err := runDoc(t, "", "number", "check", good, badCRC, lower, "5265877636", "1111111111-IZ202613-65ED02180000-E7", "abc")
-	if err == nil || err.Error() != "5 of 6 identifiers invalid" {
+	out, _, err := runDoc(t, "", "number", "check", good, badCRC, lower, "5265877636", "1111111111-IZ202613-65ED02180000-E7", "abc", "526587763")
+	if err == nil || err.Error() != "6 of 7 identifiers invalid" {
 		t.Fatalf("err = %v", err)
 	}
 	for _, want := range []string{
@@ -43,6 +43,7 @@ func TestNumberCheck(t *testing.T) {
 		"(the last digit should be 5)",
 		"1111111111-IZ202613-65ED02180000-E7: invalid collective identifier: ",
 		"abc: invalid KSeF number: must be 35 characters",
+		"526587763: invalid NIP: ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
