@@ -3,10 +3,8 @@ package ksefsim
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"math/big"
 	"sync"
 	"time"
@@ -111,14 +109,12 @@ func newMFKey(usage ksef.PublicKeyCertificateUsage, priv *rsa.PrivateKey, validF
 	if err != nil {
 		panic("ksefsim: cannot marshal the MF public key: " + err.Error())
 	}
-	certSum := sha256.Sum256(der)
-	keySum := sha256.Sum256(spki)
 	return &mfKey{
 		usage:         usage,
 		priv:          priv,
 		der:           der,
-		certificateID: base64.StdEncoding.EncodeToString(certSum[:]),
-		publicKeyID:   base64.StdEncoding.EncodeToString(keySum[:]),
+		certificateID: envelope.SHA256Base64(der),
+		publicKeyID:   envelope.SHA256Base64(spki),
 		validFrom:     validFrom,
 		validTo:       validTo,
 	}
