@@ -1,6 +1,20 @@
 package rt
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"unsafe"
+)
+
+// maxCachedTransitions bounds the transition cache of one complex type.
+const maxCachedTransitions = 4096
+
+// stepCounter numbers explorations process-wide: frames shared through
+// the transition cache record the exploration that started their
+// iteration, so the numbers must never repeat between matchers.
+var stepCounter atomic.Int64
 
 // frame is one level of a content-model configuration: particle p has
 // completed count iterations (occurrences for an element); for a group in
@@ -21,6 +35,7 @@ type frame struct {
 // configurations reachable after each child, so nested groups with
 // minOccurs/maxOccurs need no automaton construction.
 type matcher struct {
+	ct    *ComplexType
 	root  *Particle
 	cfgs  []*frame
 	step  int
@@ -29,8 +44,34 @@ type matcher struct {
 	x explorer
 }
 
-func newMatcher(p *Particle) *matcher {
-	return &matcher{root: p, start: true}
+func newMatcher(ct *ComplexType) *matcher {
+	return &matcher{ct: ct, root: ct.Content, start: true}
+}
+
+// stateKey encodes the current configurations structurally (frames are
+// immutable, so equal keys mean interchangeable states).
+func (m *matcher) stateKey(b *strings.Builder, ns, name string) {
+	if m.start {
+		b.WriteString("^")
+	}
+	for _, f := range m.cfgs {
+		for ; f != nil; f = f.parent {
+			b.WriteString(strconv.FormatUint(uint64(uintptr(unsafe.Pointer(f.p))), 36))
+			b.WriteByte(',')
+			b.WriteString(strconv.Itoa(f.count))
+			b.WriteByte(',')
+			b.WriteString(strconv.Itoa(f.idx))
+			b.WriteByte(';')
+		}
+		b.WriteByte('|')
+	}
+	b.WriteString(ns)
+	b.WriteByte(' ')
+	b.WriteString(name)
+}
+
+type cachedTransition struct {
+	cfgs []*frame
 }
 
 type explorer struct {
@@ -58,22 +99,41 @@ func (m *matcher) match(ns, name string) *Element {
 			return e
 		}
 	}
-	m.step++
+	var kb strings.Builder
+	m.stateKey(&kb, ns, name)
+	key := kb.String()
+	if ct := m.ct; ct != nil {
+		if v, ok := ct.trans.Load(key); ok {
+			next := v.(*cachedTransition).cfgs
+			if len(next) == 0 {
+				return nil
+			}
+			m.start = false
+			m.cfgs = append(m.cfgs[:0], next...)
+			return m.cfgs[0].p.Element
+		}
+	}
+	m.step = int(stepCounter.Add(1))
 	x := &m.x
 	*x = explorer{m: m, ns: ns, name: name, out: x.out[:0]}
 	m.explore(x)
-	if len(x.out) == 0 {
+	next := append([]*frame(nil), dedup(x.out)...)
+	if ct := m.ct; ct != nil && ct.ntrans.Load() < maxCachedTransitions {
+		ct.ntrans.Add(1)
+		ct.trans.Store(key, &cachedTransition{cfgs: next})
+	}
+	if len(next) == 0 {
 		return nil
 	}
 	m.start = false
-	m.cfgs = append(m.cfgs[:0], dedup(x.out)...)
+	m.cfgs = append(m.cfgs[:0], next...)
 	return m.cfgs[0].p.Element
 }
 
 // expected lists the element names acceptable at the current position,
 // plus "end of content" when the content may end here.
 func (m *matcher) expected() (names []string, canEnd bool) {
-	m.step++
+	m.step = int(stepCounter.Add(1))
 	x := &explorer{m: m, end: true, collect: map[string]bool{}}
 	m.explore(x)
 	for n := range x.collect {
@@ -85,7 +145,7 @@ func (m *matcher) expected() (names []string, canEnd bool) {
 
 // canEnd reports whether the content may end after the children seen.
 func (m *matcher) canEnd() bool {
-	m.step++
+	m.step = int(stepCounter.Add(1))
 	x := &explorer{m: m, end: true}
 	m.explore(x)
 	return x.accept

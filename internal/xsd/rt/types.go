@@ -10,6 +10,8 @@ package rt
 import (
 	"fmt"
 	"regexp"
+	"sync"
+	"sync/atomic"
 )
 
 // Kind is the primitive lexical space a simple type is checked against.
@@ -166,6 +168,11 @@ type ComplexType struct {
 	Content *Particle
 	// Simple is the type of the character content of a simpleContent type.
 	Simple *SimpleType
+
+	// trans caches content-model transitions (state key + child name →
+	// next state); ntrans bounds its size.
+	trans  sync.Map
+	ntrans atomic.Int32
 }
 
 // Element is an element declaration.

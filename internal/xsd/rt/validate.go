@@ -415,7 +415,7 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 		e.ctype = d.Complex
 		e.stype = d.Complex.Simple
 		if d.Complex.Content != nil && d.Complex.Simple == nil {
-			e.m = newMatcher(d.Complex.Content)
+			e.m = newMatcher(d.Complex)
 		}
 	} else {
 		e.stype = d.Simple
