@@ -456,6 +456,32 @@ func TestIPPolicy(t *testing.T) {
 	}
 }
 
+func TestParseIPPolicy(t *testing.T) {
+	p, err := parseIPPolicy(&ksef.AllowedIps{Ip4Addresses: []string{"10.0.0.1"}, Ip4Ranges: []string{"192.0.2.10-192.0.2.20"}, Ip4Masks: []string{"172.16.5.5/16"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ip, want := range map[string]bool{"10.0.0.1": true, "10.0.0.2": false, "192.0.2.10": true, "192.0.2.20": true, "192.0.2.21": false,
+		"172.16.255.1": true, "172.17.0.1": false, "::ffff:10.0.0.1": true, "nonsense": false} {
+		if p.allows(ip) != want {
+			t.Errorf("allows(%s) = %v", ip, !want)
+		}
+	}
+	if p, err := parseIPPolicy(&ksef.AllowedIps{}); p != nil || err != nil {
+		t.Errorf("empty policy: %v %v", p, err)
+	}
+	for _, a := range []ksef.AllowedIps{
+		{Ip4Addresses: []string{"256.0.0.1"}}, {Ip4Addresses: []string{"010.0.0.1"}}, {Ip4Addresses: []string{"10.0.0"}},
+		{Ip4Ranges: []string{"10.0.0.1"}}, {Ip4Ranges: []string{"10.0.0.1-10.0.0.256"}},
+		{Ip4Masks: []string{"10.0.0.0/33"}}, {Ip4Masks: []string{"10.0.0.0/08"}}, {Ip4Masks: []string{"10.0.0.0"}},
+		{Ip4Addresses: slices.Repeat([]string{"10.0.0.1"}, 11)},
+	} {
+		if _, err := parseIPPolicy(&a); err == nil {
+			t.Errorf("accepted %+v", a)
+		}
+	}
+}
+
 func TestKSeFTokenLogin(t *testing.T) {
 	h := newHarness(t, WithProcessingDelay(time.Second))
 	nip := randomNIP()

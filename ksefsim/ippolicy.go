@@ -1,20 +1,11 @@
 package ksefsim
 
 import (
-	"fmt"
+	"errors"
 	"net/netip"
-	"regexp"
 	"strings"
 
 	"github.com/ksef2/ksef"
-)
-
-const ip4Octet = `(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])`
-
-var (
-	ip4AddressRe = regexp.MustCompile(`^(` + ip4Octet + `\.){3}` + ip4Octet + `$`)
-	ip4RangeRe   = regexp.MustCompile(`^(` + ip4Octet + `\.){3}` + ip4Octet + `-(` + ip4Octet + `\.){3}` + ip4Octet + `$`)
-	ip4MaskRe    = regexp.MustCompile(`^(` + ip4Octet + `\.){3}` + ip4Octet + `/(0|[1-9]|[12][0-9]|3[0-2])$`)
 )
 
 // ipPolicy is the AuthorizationPolicy/AllowedIps of an authentication: the
@@ -31,32 +22,33 @@ func parseIPPolicy(a *ksef.AllowedIps) (*ipPolicy, error) {
 	if a == nil || len(a.Ip4Addresses)+len(a.Ip4Ranges)+len(a.Ip4Masks) == 0 {
 		return nil, nil
 	}
-	for name, l := range map[string][]string{"ip4Addresses": a.Ip4Addresses, "ip4Ranges": a.Ip4Ranges, "ip4Masks": a.Ip4Masks} {
-		if len(l) > 10 {
-			return nil, fmt.Errorf("%s: at most 10 entries are allowed", name)
-		}
+	// The schema rules (patterns, at most 10 entries a list) are the
+	// client's; what passes them parses, but a parse error is still an
+	// error rather than a panic on untrusted input.
+	if err := a.Validate(); err != nil {
+		return nil, err
 	}
 	p := &ipPolicy{}
 	for _, s := range a.Ip4Addresses {
-		if !ip4AddressRe.MatchString(s) {
-			return nil, fmt.Errorf("invalid IPv4 address %q", s)
+		x, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, err
 		}
-		p.addrs = append(p.addrs, netip.MustParseAddr(s))
+		p.addrs = append(p.addrs, x)
 	}
 	for _, s := range a.Ip4Ranges {
-		if !ip4RangeRe.MatchString(s) {
-			return nil, fmt.Errorf("invalid IPv4 range %q", s)
-		}
 		lo, hi, _ := strings.Cut(s, "-")
-		p.ranges = append(p.ranges, [2]netip.Addr{netip.MustParseAddr(lo), netip.MustParseAddr(hi)})
+		l, err1 := netip.ParseAddr(lo)
+		h, err2 := netip.ParseAddr(hi)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		p.ranges = append(p.ranges, [2]netip.Addr{l, h})
 	}
 	for _, s := range a.Ip4Masks {
-		if !ip4MaskRe.MatchString(s) {
-			return nil, fmt.Errorf("invalid IPv4 mask %q", s)
-		}
 		pr, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("invalid IPv4 mask %q", s)
+			return nil, err
 		}
 		p.prefixes = append(p.prefixes, pr.Masked())
 	}
