@@ -319,3 +319,21 @@ func TestInvoiceRender(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeParams: descriptions from files never crash the decoder, and
+// whatever decodes either builds a valid invoice or fails with an error.
+func FuzzDecodeParams(f *testing.F) {
+	f.Add("d.yaml", []byte(descriptionYAML))
+	f.Add("d.json", []byte(`{"number":"1","lines":[{"quantity":1}]}`))
+	f.Add("d", []byte("{]"))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		p, err := decodeParams(name, data)
+		if err != nil {
+			return
+		}
+		doc, err := fa3.BuildXML(*p)
+		if err == nil && fa3.ValidateBytes(doc) != nil {
+			t.Fatal("invalid document built")
+		}
+	})
+}

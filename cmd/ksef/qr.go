@@ -125,6 +125,9 @@ for an invoice without one.`,
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			res.File, res.KSeFNumber, res.PNG, res.SVG = args[0], ksefNumber, pngFile, svgFile
+			if ksefNumber != "" && !strings.HasPrefix(ksefNumber, res.SellerNIP+"-") {
+				fmt.Fprintf(g.stderr, "warning: the KSeF number %s does not start with the seller NIP %s of %s\n", ksefNumber, res.SellerNIP, args[0])
+			}
 			res.Label = qr.InvoiceLabel(ksefNumber)
 			if pngFile != "" {
 				b, err := qr.PNG(res.Link, res.Label)

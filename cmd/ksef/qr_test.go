@@ -69,6 +69,16 @@ func TestQR(t *testing.T) {
 	}
 }
 
+func TestQRWarnsOnForeignKSeFNumber(t *testing.T) {
+	in := writeFile(t, t.TempDir(), "inv.xml", testInvoice(t))
+	s := "1111111111-20260115-0123456789AB"
+	num := s + "-" + strings.ToUpper(hex2(numberCRC8(s)))
+	out, stderr, err := runDoc(t, "", "qr", in, "--ksef-number", num)
+	if err != nil || !strings.Contains(stderr, "does not start with the seller NIP 5265877635") || !strings.Contains(out, "label: "+num) {
+		t.Errorf("out %q stderr %q err %v", out, stderr, err)
+	}
+}
+
 func TestQROtherForms(t *testing.T) {
 	dir := t.TempDir()
 	fa2 := writeFile(t, dir, "fa2.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-2.xml")))
