@@ -30,6 +30,16 @@ func (m Money) String() string {
 // decimal strings.
 func (m Money) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
+// UnmarshalText parses an amount written as by MarshalText.
+func (m *Money) UnmarshalText(b []byte) error {
+	v, err := ParseMoney(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
 // ParseMoney parses a decimal amount with at most two decimal places
 // ("12", "12.3", "-0.07").
 func ParseMoney(s string) (Money, error) {

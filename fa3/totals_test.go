@@ -1,6 +1,7 @@
 package fa3_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/ksef2/ksef/fa3"
@@ -135,6 +136,25 @@ func TestMoneyAndRates(t *testing.T) {
 		if _, err := fa3.ParseRate(bad); err == nil {
 			t.Errorf("ParseRate(%q) accepted", bad)
 		}
+	}
+}
+
+func TestTotalsJSONRoundTrip(t *testing.T) {
+	tot, err := fa3.ComputeTotals([]fa3.Line{line("3", "0.333", "8"), line("-1", "2", "23")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(tot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"rates":[{"rate":"23","net":"-2.00","vat":"-0.46"},{"rate":"8","net":"1.00","vat":"0.08"}],"net":"-1.00","vat":"-0.38","gross":"-1.38"}`
+	if string(b) != want {
+		t.Errorf("JSON %s\nwant %s", b, want)
+	}
+	var back fa3.Totals
+	if err := json.Unmarshal(b, &back); err != nil || back.Gross != tot.Gross || len(back.Rates) != 2 || back.Rates[0] != tot.Rates[0] {
+		t.Errorf("round trip %+v, %v", back, err)
 	}
 }
 
