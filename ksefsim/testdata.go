@@ -163,9 +163,10 @@ func isHex(s string) bool {
 	return true
 }
 
-var testDataPermissions = []string{
-	"InvoiceRead", "InvoiceWrite", "Introspection", "CredentialsRead",
-	"CredentialsManage", "EnforcementOperations", "SubunitManage", "CollectiveIdentifierManage",
+var testDataPermissions = []ksef.TestDataPermissionType{
+	ksef.TestDataPermInvoiceRead, ksef.TestDataPermInvoiceWrite, ksef.TestDataPermIntrospection,
+	ksef.TestDataPermCredentialsRead, ksef.TestDataPermCredentialsManage, ksef.TestDataPermEnforcementOperations,
+	ksef.TestDataPermSubunitManage, ksef.TestDataPermCollectiveIdentifierManage,
 }
 
 // handleGrantTestPermissions serves POST /testdata/permissions.
@@ -183,7 +184,7 @@ func (s *Simulator) handleGrantTestPermissions(w http.ResponseWriter, r *http.Re
 	}
 	var perms []string
 	for i, p := range req.Permissions {
-		if !slices.Contains(testDataPermissions, string(p.PermissionType)) {
+		if !slices.Contains(testDataPermissions, p.PermissionType) {
 			return validation("permissions[%d].permissionType: nieznane uprawnienie %q.", i, p.PermissionType)
 		}
 		if e := checkDescription("permissions["+itoa(i)+"].description", p.Description); e != nil {
