@@ -1,10 +1,13 @@
 package fa3_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -517,4 +520,74 @@ func ExampleBuildXML() {
 	f, _ := fa3.Parse(doc)
 	fmt.Println(*f.Fa.P_13_1, *f.Fa.P_14_1, *f.Fa.P_13_3, *f.Fa.P_14_3, f.Fa.P_15)
 	// Output: 1500.00 345.00 49.90 2.50 1897.40
+}
+
+// exampleParams reads the example descriptions of testdata/builder.
+func exampleParams(t *testing.T) map[string]fa3.InvoiceParams {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "builder", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	out := map[string]fa3.InvoiceParams{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p fa3.InvoiceParams
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&p); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		p.Created = created
+		out[strings.TrimSuffix(filepath.Base(f), ".yaml")] = p
+	}
+	return out
+}
+
+// TestExampleDescriptions builds the documented examples of every kind and
+// checks them with xmllint; the settlement example deducts exactly what
+// the advance example taxed.
+func TestExampleDescriptions(t *testing.T) {
+	ex := exampleParams(t)
+	var cases []xsdtest.Case
+	built := map[string]*fa3.Faktura{}
+	for _, name := range []string{"vat", "kor", "zal", "roz", "upr"} {
+		p, ok := ex[name]
+		if !ok {
+			t.Fatalf("no example %s", name)
+		}
+		doc, err := fa3.BuildXML(p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		f, err := fa3.Parse(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(f.Fa.RodzajFaktury) != strings.ToUpper(name) {
+			t.Errorf("%s: RodzajFaktury %s", name, f.Fa.RodzajFaktury)
+		}
+		built[name] = f
+		cases = append(cases, xsdtest.Case{Name: name, Doc: doc})
+	}
+	zal, roz := built["zal"].Fa, built["roz"].Fa
+	adv := ex["roz"].AdvanceInvoices[0].Amounts
+	if deref(zal.P_13_1) != string(adv[0].Net) || deref(zal.P_14_1) != string(adv[0].VAT) ||
+		deref(zal.P_13_2) != string(adv[1].Net) || deref(zal.P_14_2) != string(adv[1].VAT) {
+		t.Errorf("roz.yaml deducts %+v, zal.yaml taxed %s/%s and %s/%s", adv,
+			deref(zal.P_13_1), deref(zal.P_14_1), deref(zal.P_13_2), deref(zal.P_14_2))
+	}
+	// Order gross 13920.00, advance 5000.00: 8920.00 left to pay.
+	if zal.P_15 != "5000.00" || roz.P_15 != "8920.00" {
+		t.Errorf("zal P_15 %s, roz P_15 %s", zal.P_15, roz.P_15)
+	}
+	verdicts, _ := xsdtest.Xmllint(t, fa3Schema, cases)
+	for i, v := range verdicts {
+		if !v.Valid {
+			t.Errorf("xmllint rejects %s:\n%s", cases[i].Name, v.Output)
+		}
+	}
 }

@@ -337,3 +337,27 @@ func FuzzDecodeParams(f *testing.F) {
 		}
 	})
 }
+
+// TestInvoiceNewExamples builds the example descriptions of every kind
+// shipped with package fa3 and validates the results with the CLI.
+func TestInvoiceNewExamples(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "fa3", "testdata", "builder", "*.yaml"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	dir := t.TempDir()
+	var outs []string
+	for _, f := range files {
+		out := filepath.Join(dir, strings.TrimSuffix(filepath.Base(f), ".yaml")+".xml")
+		text := mustRunDoc(t, "invoice", "new", f, "--out", out)
+		kind := strings.ToUpper(strings.TrimSuffix(filepath.Base(f), ".yaml"))
+		if !strings.Contains(text, "(FA (3) "+kind+" ") {
+			t.Errorf("%s: %q", f, text)
+		}
+		outs = append(outs, out)
+	}
+	res := mustRunDoc(t, append([]string{"invoice", "validate"}, outs...)...)
+	if strings.Count(res, ": valid FA (3)\n") != len(outs) {
+		t.Errorf("validate:\n%s", res)
+	}
+}
