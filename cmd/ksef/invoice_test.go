@@ -55,7 +55,7 @@ func mustRunDoc(t *testing.T, args ...string) string {
 }
 
 // testInvoice is a valid FA(3) invoice built with the fa3 builder.
-func testInvoice(t *testing.T) []byte {
+func builtTestInvoice(t *testing.T) []byte {
 	t.Helper()
 	doc, err := fa3.BuildXML(fa3.InvoiceParams{
 		Number: "FV/7/2026", IssueDate: "2026-01-15", Created: time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC),
@@ -72,7 +72,7 @@ func testInvoice(t *testing.T) []byte {
 	return doc
 }
 
-func writeFile(t *testing.T, dir, name string, data []byte) string {
+func writeTempDoc(t *testing.T, dir, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -81,7 +81,7 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	return p
 }
 
-func sampleTemplate(t *testing.T, name string) []byte {
+func specTemplate(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(testenv.SpecFile(t, "samples/invoices/templates/"+name))
 	if err != nil {
@@ -94,12 +94,12 @@ var violationLine = regexp.MustCompile(`^(.+):(\d+):(\d+): (/\S*): (.+)$`)
 
 func TestInvoiceValidate(t *testing.T) {
 	dir := t.TempDir()
-	good := writeFile(t, dir, "good.xml", testInvoice(t))
-	fa2 := writeFile(t, dir, "fa2.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-2.xml")))
-	rr := writeFile(t, dir, "rr.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-rr-1.xml")))
-	badDoc := bytes.Replace(testInvoice(t), []byte("<P_2>FV/7/2026</P_2>"), []byte("<P_2></P_2><P_2x/>"), 1)
-	bad := writeFile(t, dir, "bad.xml", badDoc)
-	other := writeFile(t, dir, "other.xml", []byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>`))
+	good := writeTempDoc(t, dir, "good.xml", builtTestInvoice(t))
+	fa2 := writeTempDoc(t, dir, "fa2.xml", xsdtest.Fill(t, specTemplate(t, "invoice-template-fa-2.xml")))
+	rr := writeTempDoc(t, dir, "rr.xml", xsdtest.Fill(t, specTemplate(t, "invoice-template-fa-rr-1.xml")))
+	badDoc := bytes.Replace(builtTestInvoice(t), []byte("<P_2>FV/7/2026</P_2>"), []byte("<P_2></P_2><P_2x/>"), 1)
+	bad := writeTempDoc(t, dir, "bad.xml", badDoc)
+	other := writeTempDoc(t, dir, "other.xml", []byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>`))
 	missing := filepath.Join(dir, "missing.xml")
 
 	// All valid: success, one line per file naming the form.
@@ -156,7 +156,7 @@ func TestInvoiceValidate(t *testing.T) {
 	}
 
 	// Stdin.
-	out, _, err = runDoc(t, string(testInvoice(t)), "invoice", "validate", "-")
+	out, _, err = runDoc(t, string(builtTestInvoice(t)), "invoice", "validate", "-")
 	if err != nil || out != "-: valid FA (3)\n" {
 		t.Errorf("stdin: %q, %v", out, err)
 	}
@@ -179,7 +179,7 @@ payment: {dueDate: "2026-02-15", method: 6, bankAccount: "PL61109010140000071219
 
 func TestInvoiceNew(t *testing.T) {
 	dir := t.TempDir()
-	yml := writeFile(t, dir, "inv.yaml", []byte(descriptionYAML))
+	yml := writeTempDoc(t, dir, "inv.yaml", []byte(descriptionYAML))
 	out := filepath.Join(dir, "inv.xml")
 	text := mustRunDoc(t, "invoice", "new", yml, "--out", out)
 	if text != "wrote "+out+" (FA (3) VAT FV/100/2026, gross 3.61)\n" {
@@ -220,17 +220,17 @@ func TestInvoiceNew(t *testing.T) {
 	}
 
 	// Problems of the description are listed.
-	bad := writeFile(t, dir, "bad.yaml", []byte(strings.Replace(strings.Replace(descriptionYAML, "5265877635", "5265877636", 1), "quantity: 3", "quantity: -3", 1)))
+	bad := writeTempDoc(t, dir, "bad.yaml", []byte(strings.Replace(strings.Replace(descriptionYAML, "5265877635", "5265877636", 1), "quantity: 3", "quantity: -3", 1)))
 	_, _, err = runDoc(t, "", "invoice", "new", bad)
 	if err == nil || !strings.Contains(err.Error(), "seller.nip: NIP \"5265877636\" has a wrong checksum") ||
 		!strings.Contains(err.Error(), "lines[1].quantity -3 is negative") {
 		t.Errorf("err = %v", err)
 	}
-	typo := writeFile(t, dir, "typo.json", []byte(`{"numer": "1"}`))
+	typo := writeTempDoc(t, dir, "typo.json", []byte(`{"numer": "1"}`))
 	if _, _, err := runDoc(t, "", "invoice", "new", typo); err == nil || !strings.Contains(err.Error(), `unknown field "numer"`) {
 		t.Errorf("err = %v", err)
 	}
-	typoY := writeFile(t, dir, "typo.yml", []byte("numer: 1\n"))
+	typoY := writeTempDoc(t, dir, "typo.yml", []byte("numer: 1\n"))
 	if _, _, err := runDoc(t, "", "invoice", "new", typoY); err == nil || !strings.Contains(err.Error(), "field numer not found") {
 		t.Errorf("err = %v", err)
 	}
@@ -241,7 +241,7 @@ func TestInvoiceNew(t *testing.T) {
 
 func TestInvoiceNewFromTemplate(t *testing.T) {
 	dir := t.TempDir()
-	tmpl := writeFile(t, dir, "t.xml", sampleTemplate(t, "invoice-template-fa-3.xml"))
+	tmpl := writeTempDoc(t, dir, "t.xml", specTemplate(t, "invoice-template-fa-3.xml"))
 	out := filepath.Join(dir, "inv.xml")
 	mustRunDoc(t, "invoice", "new", "--template", tmpl, "--set", "invoice_number=77", "--out", out)
 	doc, err := os.ReadFile(out)
@@ -264,7 +264,7 @@ func TestInvoiceNewFromTemplate(t *testing.T) {
 
 func TestInvoiceRender(t *testing.T) {
 	dir := t.TempDir()
-	in := writeFile(t, dir, "inv.xml", testInvoice(t))
+	in := writeTempDoc(t, dir, "inv.xml", builtTestInvoice(t))
 	html := filepath.Join(dir, "inv.html")
 	out := mustRunDoc(t, "invoice", "render", in, "--out", html, "--ksef-number", "5265877635-20260115-0123456789AB-CE")
 	if !strings.HasPrefix(out, "wrote "+html+" (HTML, ") {

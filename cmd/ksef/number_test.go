@@ -64,16 +64,22 @@ func TestNumberCheck(t *testing.T) {
 		t.Errorf("json %+v", res)
 	}
 
+	// A KSeF 1.0 number is checked for its shape only.
+	out = mustRunDoc(t, "number", "check", "5265877635-20230101-ABCDEF-123456-FF")
+	if out != "5265877635-20230101-ABCDEF-123456-FF: valid KSeF number (seller NIP 5265877635, 2023-01-01, technical part ABCDEF123456, KSeF 1.0 number)\n" {
+		t.Errorf("legacy: %q", out)
+	}
+
 	// A valid number whose seller NIP fails its own checksum gets a warning.
 	s := "1234567890-20260203-0123456789AB"
-	n := s + "-" + strings.ToUpper(hex2(numberCRC8(s)))
+	n := s + "-" + strings.ToUpper(hexByte(numberCRC8(s)))
 	out = mustRunDoc(t, "number", "check", n)
 	if !strings.Contains(out, "warning: the seller NIP 1234567890 has a wrong checksum") {
 		t.Errorf("output %q", out)
 	}
 }
 
-func hex2(b byte) string {
+func hexByte(b byte) string {
 	const h = "0123456789abcdef"
 	return string([]byte{h[b>>4], h[b&15]})
 }

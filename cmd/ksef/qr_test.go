@@ -18,8 +18,8 @@ import (
 
 func TestQR(t *testing.T) {
 	dir := t.TempDir()
-	doc := testInvoice(t)
-	in := writeFile(t, dir, "inv.xml", doc)
+	doc := builtTestInvoice(t)
+	in := writeTempDoc(t, dir, "inv.xml", doc)
 	want, err := qr.NewInvoiceLink(qr.TestHost, "5265877635", time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC), doc)
 	if err != nil {
 		t.Fatal(err)
@@ -70,9 +70,9 @@ func TestQR(t *testing.T) {
 }
 
 func TestQRWarnsOnForeignKSeFNumber(t *testing.T) {
-	in := writeFile(t, t.TempDir(), "inv.xml", testInvoice(t))
+	in := writeTempDoc(t, t.TempDir(), "inv.xml", builtTestInvoice(t))
 	s := "1111111111-20260115-0123456789AB"
-	num := s + "-" + strings.ToUpper(hex2(numberCRC8(s)))
+	num := s + "-" + strings.ToUpper(hexByte(numberCRC8(s)))
 	out, stderr, err := runDoc(t, "", "qr", in, "--ksef-number", num)
 	if err != nil || !strings.Contains(stderr, "does not start with the seller NIP 5265877635") || !strings.Contains(out, "label: "+num) {
 		t.Errorf("out %q stderr %q err %v", out, stderr, err)
@@ -81,12 +81,12 @@ func TestQRWarnsOnForeignKSeFNumber(t *testing.T) {
 
 func TestQROtherForms(t *testing.T) {
 	dir := t.TempDir()
-	fa2 := writeFile(t, dir, "fa2.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-2.xml")))
+	fa2 := writeTempDoc(t, dir, "fa2.xml", xsdtest.Fill(t, specTemplate(t, "invoice-template-fa-2.xml")))
 	out := mustRunDoc(t, "qr", fa2, "--env", "demo")
 	if !strings.HasPrefix(out, qr.DemoHost+"/invoice/5265877635/") {
 		t.Errorf("FA(2): %q", out)
 	}
-	rr := writeFile(t, dir, "rr.xml", xsdtest.Fill(t, sampleTemplate(t, "invoice-template-fa-rr-1.xml")))
+	rr := writeTempDoc(t, dir, "rr.xml", xsdtest.Fill(t, specTemplate(t, "invoice-template-fa-rr-1.xml")))
 	out = mustRunDoc(t, "qr", rr)
 	if !strings.HasPrefix(out, qr.TestHost+"/invoice/5265877635/23-02-2026/") {
 		t.Errorf("FA_RR(1): %q", out)
@@ -95,10 +95,10 @@ func TestQROtherForms(t *testing.T) {
 
 func TestQRErrors(t *testing.T) {
 	dir := t.TempDir()
-	in := writeFile(t, dir, "inv.xml", testInvoice(t))
-	noDate := writeFile(t, dir, "nodate.xml", bytes.Replace(testInvoice(t), []byte("<P_1>2026-01-15</P_1>"), nil, 1))
-	badDate := writeFile(t, dir, "baddate.xml", bytes.Replace(testInvoice(t), []byte("<P_1>2026-01-15</P_1>"), []byte("<P_1>15.01.2026</P_1>"), 1))
-	other := writeFile(t, dir, "o.xml", []byte("<a/>"))
+	in := writeTempDoc(t, dir, "inv.xml", builtTestInvoice(t))
+	noDate := writeTempDoc(t, dir, "nodate.xml", bytes.Replace(builtTestInvoice(t), []byte("<P_1>2026-01-15</P_1>"), nil, 1))
+	badDate := writeTempDoc(t, dir, "baddate.xml", bytes.Replace(builtTestInvoice(t), []byte("<P_1>2026-01-15</P_1>"), []byte("<P_1>15.01.2026</P_1>"), 1))
+	other := writeTempDoc(t, dir, "o.xml", []byte("<a/>"))
 	for args, want := range map[string]string{
 		in + " --ksef-number 5265877635-20260115-0123456789AB-00": "checksum",
 		noDate:             "no issue date",
