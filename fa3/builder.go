@@ -325,6 +325,9 @@ func assemble(p *InvoiceParams) (*Faktura, error) {
 	if created.IsZero() {
 		created = time.Now()
 	}
+	if created.Before(time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)) || created.After(time.Date(2050, 1, 1, 23, 59, 59, 0, time.UTC)) {
+		b.fail("created %s is outside 2025-09-01..2050-01-01 (DataWytworzeniaFa)", created.UTC().Format(time.RFC3339))
+	}
 	f.Naglowek.DataWytworzeniaFa = created.UTC().Format("2006-01-02T15:04:05Z")
 	sys := TZnakowy(p.SystemInfo)
 	if sys == "" {
@@ -353,6 +356,10 @@ func assemble(p *InvoiceParams) (*Faktura, error) {
 		hasRate[l.Rate] = true
 	}
 	fa.Adnotacje = b.annotations(hasRate)
+	if hasRate[TStawkaPodatku_0_WDT] {
+		// An intra-Community supply states the seller's EU VAT prefix.
+		f.Podmiot1.PrefiksPodatnika = ptr(TKodyKrajowUE("PL"))
+	}
 
 	if kind != KindKOR && p.Correction != nil {
 		b.fail("correction is only allowed on KOR invoices")

@@ -265,6 +265,9 @@ func TestBuildKindSpecificContent(t *testing.T) {
 		wdt.Stopka == nil || deref(wdt.Stopka.Informacje[0].StopkaFaktury) != "Kapitał zakładowy 5 000 000 zł" {
 		t.Errorf("wdt: %+v %+v", id, wdt.Fa.DodatkowyOpis)
 	}
+	if deref(wdt.Podmiot1.PrefiksPodatnika) != "PL" || build("vat").Podmiot1.PrefiksPodatnika != nil {
+		t.Error("PrefiksPodatnika PL belongs to intra-Community supplies only")
+	}
 	if id := build("vat-export-foreign-buyer").Podmiot2.DaneIdentyfikacyjne; deref(id.NrID) != "12-3456789" || deref(id.KodKraju) != "US" {
 		t.Errorf("export: %+v", id)
 	}
@@ -342,6 +345,7 @@ func TestBuildRejectsBadInput(t *testing.T) {
 			p.Lines[0].Quantity, p.Lines[0].UnitPrice = "90000000000000", "100"
 			p.Lines[1].Quantity, p.Lines[1].UnitPrice = "90000000000000", "100"
 		}, "total too large"},
+		{"created too early", func(p *fa3.InvoiceParams) { p.Created = time.Date(2025, 8, 31, 0, 0, 0, 0, time.UTC) }, "created 2025-08-31T00:00:00Z is outside"},
 		{"country", func(p *fa3.InvoiceParams) { p.Seller.CountryCode = "pl" }, "seller.countryCode \"pl\""},
 	}
 	for _, c := range cases {
