@@ -2,6 +2,10 @@ package fa3_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ksef2/ksef/fa3"
@@ -187,4 +191,77 @@ func FuzzParseMoney(f *testing.F) {
 			t.Fatalf("%q -> %s -> %v, %v", s, m, back, err)
 		}
 	})
+}
+
+// TestTotalsAgainstIntegerOracle compares ComputeTotals with an independent
+// computation in scaled integers (quantities in millionths, prices in
+// hundred-millionths) on random invoices.
+func TestTotalsAgainstIntegerOracle(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	percents := map[fa3.TStawkaPodatku]int64{"23": 23, "22": 22, "8": 8, "7": 7, "5": 5, "4": 4, "3": 3, "0 KR": 0, "zw": 0, "oo": 0}
+	var rateList []fa3.TStawkaPodatku
+	for k := range percents {
+		rateList = append(rateList, k)
+	}
+	slices.Sort(rateList)
+	// div rounds a/b half away from zero (b > 0).
+	div := func(a, b *big.Int) int64 {
+		q, m := new(big.Int).QuoRem(new(big.Int).Abs(a), b, new(big.Int))
+		if new(big.Int).Mul(m, big.NewInt(2)).Cmp(b) >= 0 {
+			q.Add(q, big.NewInt(1))
+		}
+		if a.Sign() < 0 {
+			q.Neg(q)
+		}
+		return q.Int64()
+	}
+	for iter := range 300 {
+		n := 1 + r.IntN(30)
+		lines := make([]fa3.Line, n)
+		nets := map[fa3.TStawkaPodatku]int64{}
+		for i := range lines {
+			q := r.Int64N(5_000_000_000) + 1 // up to 5000 with 6 decimals
+			p := r.Int64N(100_000_000_000)   // up to 1000 with 8 decimals
+			if iter%3 == 0 && r.IntN(4) == 0 {
+				q = -q
+			}
+			rate := rateList[r.IntN(len(rateList))]
+			lines[i] = fa3.Line{Name: "x", Quantity: fa3.Decimal(scaled(q, 6)), UnitPrice: fa3.Decimal(scaled(p, 8)), Rate: rate}
+			prod := new(big.Int).Mul(big.NewInt(q), big.NewInt(p)) // 10^-14
+			nets[rate] += div(prod, big.NewInt(1_000_000_000_000))
+		}
+		got, err := fa3.ComputeTotals(lines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gross int64
+		for _, rt := range got.Rates {
+			wantVAT := div(big.NewInt(nets[rt.Rate]*percents[rt.Rate]), big.NewInt(100))
+			if int64(rt.Net) != nets[rt.Rate] || int64(rt.VAT) != wantVAT {
+				t.Fatalf("rate %s: got %s/%s, want %d/%d (lines %+v)", rt.Rate, rt.Net, rt.VAT, nets[rt.Rate], wantVAT, lines)
+			}
+			gross += nets[rt.Rate] + wantVAT
+			delete(nets, rt.Rate)
+		}
+		if len(nets) != 0 || int64(got.Gross) != gross {
+			t.Fatalf("rates left %v, gross %s want %d", nets, got.Gross, gross)
+		}
+	}
+}
+
+// scaled writes v / 10^places as a plain decimal.
+func scaled(v int64, places int) string {
+	s := fmt.Sprintf("%0*d", places+1, abs(v))
+	s = s[:len(s)-places] + "." + s[len(s)-places:]
+	if v < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
