@@ -13,16 +13,26 @@ import (
 
 // Invoice kinds the builder produces (RodzajFaktury).
 const (
-	KindVAT = TRodzajFakturyVAT // basic invoice
-	KindKOR = TRodzajFakturyKOR // correction
-	KindZAL = TRodzajFakturyZAL // advance payment invoice
-	KindROZ = TRodzajFakturyROZ // settlement of advance payment invoices
-	KindUPR = TRodzajFakturyUPR // simplified invoice (art. 106e ust. 5 pkt 3)
+	// KindVAT is the basic invoice.
+	KindVAT = TRodzajFakturyVAT
+	// KindKOR is a correction (faktura korygująca).
+	KindKOR = TRodzajFakturyKOR
+	// KindZAL is an advance payment invoice (faktura zaliczkowa).
+	KindZAL = TRodzajFakturyZAL
+	// KindROZ is a settlement invoice after advance payments (art. 106f
+	// ust. 3 ustawy o VAT).
+	KindROZ = TRodzajFakturyROZ
+	// KindUPR is a simplified invoice (art. 106e ust. 5 pkt 3 ustawy o VAT).
+	KindUPR = TRodzajFakturyUPR
 )
 
 // Simplified invoices (UPR) are allowed up to these gross amounts.
 const (
+	// MaxSimplifiedPLN is the largest gross amount of a simplified
+	// invoice in PLN.
 	MaxSimplifiedPLN Money = 450_00
+	// MaxSimplifiedEUR is the largest gross amount of a simplified
+	// invoice in EUR.
 	MaxSimplifiedEUR Money = 100_00
 )
 
@@ -102,9 +112,14 @@ type Payment struct {
 
 // TypKorekty values: when a correction takes effect.
 const (
-	CorrectionEffectOriginalDate = TTypKorekty_1 // in the period of the corrected invoice
-	CorrectionEffectIssueDate    = TTypKorekty_2 // in the period of the correction
-	CorrectionEffectOther        = TTypKorekty_3 // another date
+	// CorrectionEffectOriginalDate means the correction takes effect in the
+	// period of the corrected invoice.
+	CorrectionEffectOriginalDate = TTypKorekty_1
+	// CorrectionEffectIssueDate means it takes effect in the period the
+	// correction is issued.
+	CorrectionEffectIssueDate = TTypKorekty_2
+	// CorrectionEffectOther means it takes effect at another date.
+	CorrectionEffectOther = TTypKorekty_3
 )
 
 // Correction identifies the invoice a correction (KOR) corrects.
