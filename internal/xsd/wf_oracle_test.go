@@ -3,8 +3,12 @@ package xsd_test
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/ksef2/ksef/internal/testenv"
 
 	"github.com/ksef2/ksef/internal/xsd"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
@@ -73,4 +77,46 @@ func TestParserLayerAgreesWithXmllint(t *testing.T) {
 		t.Errorf("%q: ours valid=%v, xmllint valid=%v\nours: %v\nxmllint: %s", cs.Doc, err == nil, verdicts[i].Valid, err, verdicts[i].Output)
 	}
 	t.Logf("parser layer: agree %d/%d (%d of them intended refusals)", agree, len(cases), len(refuse))
+}
+
+// FuzzParserLayer compares our verdict with xmllint's on arbitrary
+// documents against a one-element schema (well-formedness and namespace
+// rules). Documents with a DOCTYPE, processing instructions, an XML
+// version other than 1.0, NUL bytes or KSeF-refused characters are
+// skipped: we refuse those on purpose.
+func FuzzParserLayer(f *testing.F) {
+	for _, d := range wfDocs {
+		f.Add([]byte(d))
+	}
+	bin := testenv.RequireTool(f, "xmllint")
+	dir := f.TempDir()
+	schema := `<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"><xsd:element name="a" type="xsd:string"/></xsd:schema>`
+	if err := os.WriteFile(filepath.Join(dir, "wf.xsd"), []byte(schema), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	c, err := xsd.Load(dir, "wf.xsd", "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	c.Schema.Package = "wf"
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if bytes.Contains(doc, []byte("<!")) && !bytes.Contains(doc, []byte("<!--")) && !bytes.Contains(doc, []byte("<![CDATA[")) ||
+			bytes.Contains(doc, []byte("<!DOCTYPE")) || bytes.Contains(doc, []byte("<?")) || bytes.IndexByte(doc, 0) >= 0 || !utf8.Valid(doc) ||
+			bytes.HasPrefix(doc, []byte("\xEF\xBB\xBF")) {
+			return
+		}
+		for _, r := range string(doc) {
+			if r >= 0x7F && r <= 0x9F && r != 0x85 || r >= 0xFDD0 && r <= 0xFDEF || r&0xFFFE == 0xFFFE {
+				return
+			}
+		}
+		ours := c.Schema.Validate(bytes.NewReader(doc))
+		cmd := exec.Command(bin, "--noout", "--nonet", "--schema", filepath.Join(dir, "wf.xsd"), "-")
+		cmd.Stdin = bytes.NewReader(doc)
+		out, _ := cmd.CombinedOutput()
+		theirs := bytes.Contains(out, []byte("- validates"))
+		if (ours == nil) != theirs {
+			t.Fatalf("%q: ours valid=%v, xmllint valid=%v\nours: %v\nxmllint: %s", doc, ours == nil, theirs, ours, out)
+		}
+	})
 }

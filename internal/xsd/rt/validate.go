@@ -2,7 +2,6 @@ package rt
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -108,7 +107,7 @@ type validator struct {
 	s          *Schema
 	err        ValidationError
 	scan       *scanReader
-	dec        *xml.Decoder
+	lex        *lexer
 	stack      []*openElem
 	rootSeen   bool
 	rootClosed bool
@@ -133,8 +132,7 @@ func (v *validator) add(line, col int, path, format string, args ...any) {
 func (s *Schema) Validate(r io.Reader) error {
 	v := &validator{s: s, err: ValidationError{Package: s.Package}}
 	v.scan = &scanReader{r: r, v: v, line: 1, col: 1, hardLimit: max(s.Limits.MaxBytes, s.Limits.MaxBytesWithAttachment)}
-	v.dec = xml.NewDecoder(v.scan)
-	v.dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+	v.lex = newLexer(v.scan)
 	if err := v.run(); err != nil {
 		return err
 	}
@@ -157,14 +155,8 @@ var (
 
 func (v *validator) run() error {
 	for {
-		line, col := v.dec.InputPos()
-		off0 := v.dec.InputOffset()
-		v.scan.discard(off0)
-		tok, err := v.dec.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
+		t, werr := v.lex.next()
+		if werr != nil {
 			if v.scan.tooLarge {
 				v.add(v.scan.line, v.scan.col, "", "document exceeds %d bytes; validation stopped", v.scan.hardLimit)
 				return nil
@@ -172,60 +164,60 @@ func (v *validator) run() error {
 			if v.scan.readErr != nil {
 				return fmt.Errorf("%s: reading document: %w", v.s.Package, v.scan.readErr)
 			}
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				l, c := v.dec.InputPos()
-				v.add(l, c, v.path(), "document is not well-formed XML: %s", se.Msg)
-			} else {
-				l, c := v.dec.InputPos()
-				v.add(l, c, v.path(), "document is not well-formed XML: %v", err)
-			}
+			v.add(werr.line, werr.col, v.path(), "document is not well-formed XML: %s", werr.msg)
 			return nil
 		}
-		v.tokens++
-		switch t := tok.(type) {
-		case xml.StartElement:
-			raw := v.scan.raw(off0, v.dec.InputOffset())
-			for _, a := range t.Attr {
-				if strings.ContainsRune(a.Value, utf8.RuneError) {
-					v.checkCharRefs(raw, line, col)
-					break
-				}
+		if t.kind == tokEOF {
+			if v.scan.tooLarge {
+				v.add(v.scan.line, v.scan.col, "", "document exceeds %d bytes; validation stopped", v.scan.hardLimit)
+				return nil
 			}
-			v.fixAttrs(t.Attr, raw)
+			if v.scan.readErr != nil {
+				return fmt.Errorf("%s: reading document: %w", v.s.Package, v.scan.readErr)
+			}
+			break
+		}
+		v.tokens++
+		line, col := t.line, t.col
+		switch t.kind {
+		case tokStart:
 			if !v.start(t, line, col) {
 				return nil
 			}
-		case xml.EndElement:
-			if !v.end(t, line, col) {
+			if t.selfClose && !v.end(t.prefix, t.local, v.lex.line, v.lex.col) {
 				return nil
 			}
-		case xml.CharData:
-			if bytes.ContainsRune(t, utf8.RuneError) {
-				v.checkCharRefs(v.scan.raw(off0, v.dec.InputOffset()), line, col)
+		case tokEnd:
+			if !v.end(t.prefix, t.local, line, col) {
+				return nil
 			}
-			v.chars(t, line, col)
-		case xml.ProcInst:
-			if t.Target == "xml" && v.tokens == 1 {
-				if !xmlDeclRE.Match(t.Inst) {
+		case tokText:
+			v.chars(t.text, line, col)
+		case tokPI:
+			if t.local == "xml" && v.tokens == 1 {
+				if m := xmlDeclRE.FindSubmatch(t.text); m == nil {
 					v.add(line, col, "", "document is not well-formed XML: malformed XML declaration")
+				} else if string(m[1][1:len(m[1])-1]) != "1.0" {
+					v.add(line, col, "", "the XML declaration declares version %s; only XML 1.0 is accepted", m[1])
 				}
-				if m := encodingRE.FindSubmatch(t.Inst); m != nil && !strings.EqualFold(string(m[1]), "UTF-8") {
+				if m := encodingRE.FindSubmatch(t.text); m != nil && !strings.EqualFold(string(m[1]), "UTF-8") {
 					v.add(line, col, "", "the XML declaration declares encoding %q; only UTF-8 is accepted", m[1])
 				}
 				continue
 			}
-			v.add(line, col, v.path(), "processing instruction <?%s?> is not allowed", t.Target)
-		case xml.Directive:
-			v.add(line, col, "", "document type declarations and other directives are not allowed")
+			v.add(line, col, v.path(), "processing instruction <?%s?> is not allowed", t.local)
+		case tokDirective:
+			if v.rootSeen {
+				v.add(line, col, "", "document is not well-formed XML: DOCTYPE after the root element")
+				return nil
+			}
+			v.add(line, col, "", "document type declarations are not allowed")
 		}
 	}
 	if !v.rootSeen {
-		l, c := v.dec.InputPos()
-		v.add(l, c, "", "document has no root element")
+		v.add(v.lex.line, v.lex.col, "", "document has no root element")
 	} else if len(v.stack) > 0 {
-		l, c := v.dec.InputPos()
-		v.add(l, c, v.path(), "document is not well-formed XML: unexpected end of input, element <%s> is not closed", v.stack[len(v.stack)-1].local)
+		v.add(v.lex.line, v.lex.col, v.path(), "document is not well-formed XML: unexpected end of input, element <%s> is not closed", v.stack[len(v.stack)-1].local)
 	}
 	return nil
 }
@@ -289,24 +281,24 @@ func qname(ns, local string) string {
 	return "{" + ns + "}" + local
 }
 
-func (v *validator) start(t xml.StartElement, line, col int) bool {
+func (v *validator) start(t *token, line, col int) bool {
 	if v.rootClosed {
-		v.add(line, col, "", "document is not well-formed XML: element <%s> after the root element", t.Name.Local)
+		v.add(line, col, "", "document is not well-formed XML: element <%s> after the root element", t.local)
 		return false
 	}
-	e := &openElem{local: t.Name.Local, prefix: t.Name.Space, line: line, col: col}
+	e := &openElem{local: t.local, prefix: t.prefix, line: line, col: col}
 	parent := (*openElem)(nil)
 	if len(v.stack) > 0 {
 		parent = v.stack[len(v.stack)-1]
 		e.scope = parent.scope
 	}
 	declared := false
-	for _, a := range t.Attr {
+	for _, a := range t.attrs {
 		prefix, ok := "", false
 		switch {
-		case a.Name.Space == "xmlns":
-			prefix, ok = a.Name.Local, true
-		case a.Name.Space == "" && a.Name.Local == "xmlns":
+		case a.prefix == "xmlns":
+			prefix, ok = a.local, true
+		case a.prefix == "" && a.local == "xmlns":
 			ok = true
 		}
 		if !ok {
@@ -316,7 +308,7 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 			declared = true
 			e.scope = &nsScope{decl: map[string]string{}, parent: e.scope}
 		}
-		e.scope.decl[prefix] = a.Value
+		e.scope.decl[prefix] = a.value
 	}
 	v.stack = append(v.stack, e)
 	e.seg = e.local
@@ -346,27 +338,27 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 		v.attachment = true
 	}
 	// Duplicate attributes make the document not well-formed.
-	if len(t.Attr) > 1 {
-		resolved := make([]string, len(t.Attr))
-		for i, a := range t.Attr {
+	if len(t.attrs) > 1 {
+		resolved := make([]string, len(t.attrs))
+		for i, a := range t.attrs {
 			ans := ""
-			if a.Name.Space != "" {
-				u, ok := v.lookup(a.Name.Space)
+			if a.prefix != "" {
+				u, ok := v.lookup(a.prefix)
 				if !ok {
-					v.add(line, col, v.path(), "namespace prefix %q of attribute %s is not declared", a.Name.Space, a.Name.Local)
+					v.add(line, col, v.path(), "namespace prefix %q of attribute %s is not declared", a.prefix, a.local)
 					continue
 				}
 				ans = u
 			}
-			resolved[i] = ans + " " + a.Name.Local
+			resolved[i] = ans + " " + a.local
 		}
 		if repeated := findRepeated(resolved); repeated >= 0 {
-			v.add(line, col, v.path(), "document is not well-formed XML: attribute %s is repeated", t.Attr[repeated].Name.Local)
+			v.add(line, col, v.path(), "document is not well-formed XML: attribute %s is repeated", t.attrs[repeated].local)
 			return false
 		}
-	} else if len(t.Attr) == 1 && t.Attr[0].Name.Space != "" {
-		if _, ok := v.lookup(t.Attr[0].Name.Space); !ok {
-			v.add(line, col, v.path(), "namespace prefix %q of attribute %s is not declared", t.Attr[0].Name.Space, t.Attr[0].Name.Local)
+	} else if len(t.attrs) == 1 && t.attrs[0].prefix != "" {
+		if _, ok := v.lookup(t.attrs[0].prefix); !ok {
+			v.add(line, col, v.path(), "namespace prefix %q of attribute %s is not declared", t.attrs[0].prefix, t.attrs[0].local)
 		}
 	}
 	if parent == nil {
@@ -420,7 +412,7 @@ func (v *validator) start(t xml.StartElement, line, col int) bool {
 	} else {
 		e.stype = d.Simple
 	}
-	v.attributes(e, t.Attr, line, col)
+	v.attributes(e, t.attrs, line, col)
 	return true
 }
 
@@ -474,7 +466,7 @@ func oneOf(names []string) string {
 	return "one of " + strings.Join(names, ", ")
 }
 
-func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
+func (v *validator) attributes(e *openElem, attrs []lexAttr, line, col int) {
 	var uses []*Attribute
 	if e.ctype != nil {
 		uses = e.ctype.Attributes
@@ -484,19 +476,19 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 		found = make([]bool, len(uses))
 	}
 	for _, a := range attrs {
-		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+		if a.prefix == "xmlns" || (a.prefix == "" && a.local == "xmlns") {
 			continue
 		}
 		ns := ""
-		if a.Name.Space != "" {
-			u, ok := v.lookup(a.Name.Space)
+		if a.prefix != "" {
+			u, ok := v.lookup(a.prefix)
 			if !ok {
 				continue
 			}
 			ns = u
 		}
 		if ns == nsXSI {
-			switch a.Name.Local {
+			switch a.local {
 			case "schemaLocation", "noNamespaceSchemaLocation":
 				continue
 			case "nil":
@@ -509,10 +501,10 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 		}
 		matched := false
 		for i, u := range uses {
-			if u.Name == a.Name.Local && u.Namespace == ns {
+			if u.Name == a.local && u.Namespace == ns {
 				matched = true
 				found[i] = true
-				val := a.Value
+				val := a.value
 				for _, msg := range u.Type.Check(val) {
 					v.add(line, col, v.path(), "attribute %s: %s", u.Name, msg)
 				}
@@ -523,7 +515,7 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 			}
 		}
 		if !matched {
-			v.add(line, col, v.path(), "attribute %s is not allowed on element %s", qname(ns, a.Name.Local), e.local)
+			v.add(line, col, v.path(), "attribute %s is not allowed on element %s", qname(ns, a.local), e.local)
 		}
 	}
 	for i, u := range uses {
@@ -533,153 +525,12 @@ func (v *validator) attributes(e *openElem, attrs []xml.Attr, line, col int) {
 	}
 }
 
-// fixAttrs applies XML attribute-value normalisation, which encoding/xml
-// skips: literal tabs and line ends become spaces, while the same
-// characters written as character references stay. Values without such
-// characters need no work; the others are re-read from the raw start tag.
-func (v *validator) fixAttrs(attrs []xml.Attr, raw []byte) {
-	need := false
-	for _, a := range attrs {
-		if strings.ContainsAny(a.Value, "\t\n\r") {
-			need = true
-			break
-		}
-	}
-	if !need {
-		return
-	}
-	rawVals := rawAttrValues(raw)
-	for i, a := range attrs {
-		if !strings.ContainsAny(a.Value, "\t\n\r") {
-			continue
-		}
-		key := a.Name.Local
-		if a.Name.Space != "" {
-			key = a.Name.Space + ":" + key
-		}
-		if rv, ok := rawVals[key]; ok {
-			attrs[i].Value = normalizeRawAttr(rv)
-		} else {
-			attrs[i].Value = Normalize(a.Value, Replace)
-		}
-	}
-}
-
-// checkCharRefs reports character references to code points that are not
-// XML characters (encoding/xml silently turns them into U+FFFD).
-func (v *validator) checkCharRefs(raw []byte, line, col int) {
-	if bytes.HasPrefix(raw, []byte("<![CDATA[")) {
-		return
-	}
-	for {
-		i := bytes.Index(raw, []byte("&#"))
-		if i < 0 {
-			return
-		}
-		raw = raw[i+2:]
-		j := bytes.IndexByte(raw, ';')
-		if j < 0 {
-			return
-		}
-		ref := string(raw[:j])
-		var n uint64
-		var err error
-		if strings.HasPrefix(ref, "x") {
-			n, err = strconv.ParseUint(ref[1:], 16, 32)
-		} else {
-			n, err = strconv.ParseUint(ref, 10, 32)
-		}
-		if err != nil || !isXMLChar(rune(n)) {
-			v.add(line, col, v.path(), "document is not well-formed XML: character reference &#%s; is not an XML character", ref)
-		}
-	}
-}
-
 func isXMLChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D || (r >= 0x20 && r <= 0xD7FF) ||
 		(r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
 
-// rawAttrValues splits a raw start tag into attribute names and raw values.
-func rawAttrValues(tag []byte) map[string]string {
-	out := map[string]string{}
-	s := string(tag)
-	i := strings.IndexAny(s, " \t\r\n")
-	if !strings.HasPrefix(s, "<") || i < 0 {
-		return out
-	}
-	s = s[i:]
-	for {
-		s = strings.TrimLeft(s, " \t\r\n")
-		eq := strings.IndexByte(s, '=')
-		if eq <= 0 {
-			return out
-		}
-		name := strings.TrimRight(s[:eq], " \t\r\n")
-		s = strings.TrimLeft(s[eq+1:], " \t\r\n")
-		if s == "" || (s[0] != '"' && s[0] != '\'') {
-			return out
-		}
-		q := s[0]
-		end := strings.IndexByte(s[1:], q)
-		if end < 0 {
-			return out
-		}
-		out[name] = s[1 : 1+end]
-		s = s[2+end:]
-	}
-}
-
-// normalizeRawAttr turns a raw attribute value into its normalised value:
-// line ends and tabs become spaces, then references are resolved.
-func normalizeRawAttr(raw string) string {
-	raw = strings.ReplaceAll(raw, "\r\n", " ")
-	raw = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, raw)
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(raw, '&')
-		if i < 0 {
-			b.WriteString(raw)
-			return b.String()
-		}
-		b.WriteString(raw[:i])
-		raw = raw[i:]
-		j := strings.IndexByte(raw, ';')
-		if j < 0 {
-			b.WriteString(raw)
-			return b.String()
-		}
-		ref := raw[1:j]
-		raw = raw[j+1:]
-		switch {
-		case ref == "lt":
-			b.WriteByte('<')
-		case ref == "gt":
-			b.WriteByte('>')
-		case ref == "amp":
-			b.WriteByte('&')
-		case ref == "apos":
-			b.WriteByte('\'')
-		case ref == "quot":
-			b.WriteByte('"')
-		case strings.HasPrefix(ref, "#x"):
-			if n, err := strconv.ParseUint(ref[2:], 16, 32); err == nil {
-				b.WriteRune(rune(n))
-			}
-		case strings.HasPrefix(ref, "#"):
-			if n, err := strconv.ParseUint(ref[1:], 10, 32); err == nil {
-				b.WriteRune(rune(n))
-			}
-		}
-	}
-}
-
-func (v *validator) chars(t xml.CharData, line, col int) {
+func (v *validator) chars(t []byte, line, col int) {
 	if len(v.stack) == 0 {
 		if len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
 			v.add(line, col, "", "document is not well-formed XML: text outside the root element")
@@ -700,14 +551,14 @@ func (v *validator) chars(t xml.CharData, line, col int) {
 	}
 }
 
-func (v *validator) end(t xml.EndElement, line, col int) bool {
+func (v *validator) end(prefix, local string, line, col int) bool {
 	if len(v.stack) == 0 {
-		v.add(line, col, "", "document is not well-formed XML: unexpected end tag </%s>", t.Name.Local)
+		v.add(line, col, "", "document is not well-formed XML: unexpected end tag </%s>", local)
 		return false
 	}
 	e := v.stack[len(v.stack)-1]
-	if e.local != t.Name.Local || e.prefix != t.Name.Space {
-		v.add(line, col, v.path(), "document is not well-formed XML: element <%s> is closed by </%s>", rawName(e.prefix, e.local), rawName(t.Name.Space, t.Name.Local))
+	if e.local != local || e.prefix != prefix {
+		v.add(line, col, v.path(), "document is not well-formed XML: element <%s> is closed by </%s>", rawName(e.prefix, e.local), rawName(prefix, local))
 		return false
 	}
 	defer func() {
@@ -785,35 +636,12 @@ type scanReader struct {
 	badUTF8 bool
 	bomDone bool
 	head    []byte
-	// win holds the bytes delivered to the decoder from offset winStart
-	// on, so that attribute values can be re-read raw (encoding/xml does
-	// not apply attribute-value normalisation).
-	win      []byte
-	winStart int64
 	// hardLimit stops reading documents far beyond every size limit.
 	hardLimit int64
 	tooLarge  bool
 }
 
 var errTooLarge = errors.New("document too large")
-
-// raw returns the delivered bytes between two decoder offsets, or nil.
-func (s *scanReader) raw(from, to int64) []byte {
-	if from < s.winStart || to-s.winStart > int64(len(s.win)) || from > to {
-		return nil
-	}
-	return s.win[from-s.winStart : to-s.winStart]
-}
-
-// discard forgets the bytes before decoder offset off.
-func (s *scanReader) discard(off int64) {
-	drop := off - s.winStart
-	if drop < 32<<10 || drop > int64(len(s.win)) {
-		return
-	}
-	s.win = append(s.win[:0], s.win[drop:]...)
-	s.winStart = off
-}
 
 func (s *scanReader) Read(p []byte) (int, error) {
 	if !s.bomDone {
@@ -835,7 +663,6 @@ func (s *scanReader) Read(p []byte) (int, error) {
 	if len(s.head) > 0 {
 		n := copy(p, s.head)
 		s.scan(s.head[:n])
-		s.win = append(s.win, s.head[:n]...)
 		s.head = s.head[n:]
 		return n, nil
 	}
@@ -850,7 +677,6 @@ func (s *scanReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		s.n += int64(n)
 		s.scan(p[:n])
-		s.win = append(s.win, p[:n]...)
 	}
 	return n, err
 }
