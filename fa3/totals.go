@@ -79,8 +79,9 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// decimalRE is a plain decimal: optional minus, digits, optional fraction.
-var decimalRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+// decimalRE is a plain decimal: optional minus, digits, optional fraction
+// (".5" is accepted for "0.5").
+var decimalRE = regexp.MustCompile(`^-?([0-9]+(\.[0-9]+)?|\.[0-9]+)$`)
 
 // parseDecimal parses a plain decimal with at most maxFrac fraction digits
 // into an exact rational. Exponents, fractions "a/b", signs "+" and spaces
