@@ -432,6 +432,15 @@ The result is validated against the FA(3) schema before it is written.`,
 // problem per line, violations as FILE:LINE:COL: PATH: MESSAGE of the
 // generated document.
 func describeInvoiceError(name string, err error) error {
+	var be *fa3.BuildError
+	if errors.As(err, &be) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: cannot build the invoice:", name)
+		for _, p := range be.Problems {
+			fmt.Fprintf(&b, "\n  %s", p)
+		}
+		return errors.New(b.String())
+	}
 	var ve *fa3.ValidationError
 	if errors.As(err, &ve) {
 		var b strings.Builder

@@ -222,7 +222,7 @@ func TestInvoiceNew(t *testing.T) {
 	// Problems of the description are listed.
 	bad := writeTempDoc(t, dir, "bad.yaml", []byte(strings.Replace(strings.Replace(descriptionYAML, "5265877635", "5265877636", 1), "quantity: 3", "quantity: -3", 1)))
 	_, _, err = runDoc(t, "", "invoice", "new", bad)
-	if err == nil || !strings.Contains(err.Error(), "seller.nip: NIP \"5265877636\" has a wrong checksum") ||
+	if err == nil || !strings.Contains(err.Error(), bad+": cannot build the invoice:\n  seller.nip: NIP \"5265877636\" has a wrong checksum\n") ||
 		!strings.Contains(err.Error(), "lines[1].quantity -3 is negative") {
 		t.Errorf("err = %v", err)
 	}
