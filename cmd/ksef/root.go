@@ -92,7 +92,8 @@ func newRoot(g *globals) *cobra.Command {
 	pf.StringVar(&g.baseURL, "base-url", "", "API base URL overriding --env, e.g. the simulator's http://127.0.0.1:8080/v2")
 	pf.BoolVar(&g.verbose, "verbose", false, "log HTTP exchanges (debug level) to stderr; tokens are redacted")
 
-	root.AddCommand(newVersionCmd(g), newAuthCmd(g), newSimCmd(g), newDemoCmd(g))
+	root.AddCommand(newVersionCmd(g), newAuthCmd(g), newSimCmd(g), newDemoCmd(g),
+		newInvoiceCmd(g), newQRCmd(g), newNumberCmd(g))
 	return root
 }
 
