@@ -1,9 +1,8 @@
 package rt
 
 import (
+	"encoding/binary"
 	"sort"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"unsafe"
 )
@@ -42,36 +41,32 @@ type matcher struct {
 	start bool
 	// x is reused by match to avoid an allocation per child.
 	x explorer
+	// key is the buffer for transition cache keys.
+	key []byte
 }
 
 func newMatcher(ct *ComplexType) *matcher {
 	return &matcher{ct: ct, root: ct.Content, start: true}
 }
 
-// stateKey encodes the current configurations structurally (frames are
-// immutable, so equal keys mean interchangeable states).
-func (m *matcher) stateKey(b *strings.Builder, ns, name string) {
+// stateKey appends a structural encoding of the current configurations
+// and the child name to b (frames are immutable, so equal keys mean
+// interchangeable states).
+func (m *matcher) stateKey(b []byte, ns, name string) []byte {
 	if m.start {
-		b.WriteString("^")
+		b = append(b, 0xFF)
 	}
 	for _, f := range m.cfgs {
 		for ; f != nil; f = f.parent {
-			b.WriteString(strconv.FormatUint(uint64(uintptr(unsafe.Pointer(f.p))), 36))
-			b.WriteByte(',')
-			b.WriteString(strconv.Itoa(f.count))
-			b.WriteByte(',')
-			b.WriteString(strconv.Itoa(f.idx))
-			b.WriteByte(';')
+			b = binary.LittleEndian.AppendUint64(b, uint64(uintptr(unsafe.Pointer(f.p))))
+			b = binary.AppendUvarint(b, uint64(f.count))
+			b = binary.AppendUvarint(b, uint64(f.idx))
 		}
-		b.WriteByte('|')
+		b = append(b, 0xFE)
 	}
-	b.WriteString(ns)
-	b.WriteByte(' ')
-	b.WriteString(name)
-}
-
-type cachedTransition struct {
-	cfgs []*frame
+	b = append(b, ns...)
+	b = append(b, 0xFD)
+	return append(b, name...)
 }
 
 type explorer struct {
@@ -99,12 +94,12 @@ func (m *matcher) match(ns, name string) *Element {
 			return e
 		}
 	}
-	var kb strings.Builder
-	m.stateKey(&kb, ns, name)
-	key := kb.String()
+	m.key = m.stateKey(m.key[:0], ns, name)
 	if ct := m.ct; ct != nil {
-		if v, ok := ct.trans.Load(key); ok {
-			next := v.(*cachedTransition).cfgs
+		ct.mu.RLock()
+		next, ok := ct.trans[string(m.key)]
+		ct.mu.RUnlock()
+		if ok {
 			if len(next) == 0 {
 				return nil
 			}
@@ -118,9 +113,15 @@ func (m *matcher) match(ns, name string) *Element {
 	*x = explorer{m: m, ns: ns, name: name, out: x.out[:0]}
 	m.explore(x)
 	next := append([]*frame(nil), dedup(x.out)...)
-	if ct := m.ct; ct != nil && ct.ntrans.Load() < maxCachedTransitions {
-		ct.ntrans.Add(1)
-		ct.trans.Store(key, &cachedTransition{cfgs: next})
+	if ct := m.ct; ct != nil {
+		ct.mu.Lock()
+		if ct.trans == nil {
+			ct.trans = map[string][]*frame{}
+		}
+		if len(ct.trans) < maxCachedTransitions {
+			ct.trans[string(m.key)] = next
+		}
+		ct.mu.Unlock()
 	}
 	if len(next) == 0 {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -62,8 +63,30 @@ type lexer struct {
 	started   bool // a token was read (the XML declaration must come first)
 }
 
+var lexerPool = sync.Pool{New: func() any {
+	return &lexer{buf: make([]byte, 0, 16<<10), names: map[string]string{}}
+}}
+
+// maxInterned bounds the name table kept by a pooled lexer.
+const maxInterned = 4096
+
 func newLexer(r io.Reader) *lexer {
-	return &lexer{r: r, buf: make([]byte, 0, 32<<10), line: 1, col: 1, names: map[string]string{}}
+	l := lexerPool.Get().(*lexer)
+	if len(l.names) > maxInterned {
+		l.names = map[string]string{}
+	}
+	*l = lexer{r: r, buf: l.buf[:0], line: 1, col: 1, names: l.names, textBuf: l.textBuf[:0],
+		tok: token{attrs: l.tok.attrs[:0], text: l.tok.text[:0]}}
+	return l
+}
+
+// release returns the lexer to the pool.
+func (l *lexer) release() {
+	if cap(l.buf) > 1<<20 {
+		return
+	}
+	l.r = nil
+	lexerPool.Put(l)
 }
 
 // fill makes at least n bytes available after pos, unless the input ends.

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"regexp"
 	"sync"
-	"sync/atomic"
 )
 
 // Kind is the primitive lexical space a simple type is checked against.
@@ -170,9 +169,9 @@ type ComplexType struct {
 	Simple *SimpleType
 
 	// trans caches content-model transitions (state key + child name →
-	// next state); ntrans bounds its size.
-	trans  sync.Map
-	ntrans atomic.Int32
+	// next configurations), guarded by mu.
+	mu    sync.RWMutex
+	trans map[string][]*frame
 }
 
 // Element is an element declaration.

@@ -133,7 +133,10 @@ func (s *Schema) Validate(r io.Reader) error {
 	v := &validator{s: s, err: ValidationError{Package: s.Package}}
 	v.scan = &scanReader{r: r, v: v, line: 1, col: 1, hardLimit: max(s.Limits.MaxBytes, s.Limits.MaxBytesWithAttachment)}
 	v.lex = newLexer(v.scan)
-	if err := v.run(); err != nil {
+	err := v.run()
+	v.lex.release()
+	v.lex = nil
+	if err != nil {
 		return err
 	}
 	if !v.scan.tooLarge {
