@@ -195,6 +195,10 @@ func (v *validator) run() error {
 				return nil
 			}
 		case tokText:
+			if t.cdata && len(v.stack) == 0 {
+				v.add(line, col, "", "document is not well-formed XML: CDATA section outside the root element")
+				return nil
+			}
 			v.chars(t.text, line, col)
 		case tokPI:
 			if t.local == "xml" && v.tokens == 1 {
