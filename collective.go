@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 // CollectiveIdentifier is a collective identifier (identyfikator zbiorczy,
@@ -38,7 +40,7 @@ func ParseCollectiveIdentifier(s string) (CollectiveIdentifier, error) {
 	if !idIsUpperHex(s[33:]) {
 		return "", idError(KindCollectiveIdentifier, s, "checksum must be 2 uppercase hexadecimal digits")
 	}
-	if ksefChecksum(s[:32]) != s[33:] {
+	if checksum.CRC8Hex(s[:32]) != s[33:] {
 		return "", idError(KindCollectiveIdentifier, s, "checksum mismatch")
 	}
 	return CollectiveIdentifier(s), nil
@@ -96,5 +98,5 @@ func NewCollectiveIdentifier(nip NIP, created time.Time, r *rand.Rand) Collectiv
 	b.WriteByte('-')
 	b.WriteString(idRandHex(r, 12))
 	data := b.String()
-	return CollectiveIdentifier(data + "-" + ksefChecksum(data))
+	return CollectiveIdentifier(data + "-" + checksum.CRC8Hex(data))
 }

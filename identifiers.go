@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 // ErrInvalidIdentifier is the sentinel matched (with errors.Is) by every
@@ -105,22 +107,6 @@ func idRandDigits(r *rand.Rand, b []byte) {
 // a valid value; [NIP.Validate] checks a value built by conversion.
 type NIP string
 
-var nipWeights = [9]int{6, 5, 7, 2, 3, 4, 5, 6, 7}
-
-// nipCheckDigit returns the NIP check digit of the first nine digits of s,
-// or -1 when the weighted sum modulo 11 is 10 (no valid NIP has that prefix).
-func nipCheckDigit(s string) int {
-	sum := 0
-	for i, w := range nipWeights {
-		sum += int(s[i]-'0') * w
-	}
-	c := sum % 11
-	if c == 10 {
-		return -1
-	}
-	return c
-}
-
 // nipShape checks the spec pattern ^[1-9]((\d[1-9])|([1-9]\d))\d{7}$ and
 // returns a reason when s does not match.
 func nipShape(s string) string {
@@ -145,7 +131,7 @@ func ParseNIP(s string) (NIP, error) {
 	if reason := nipShape(s); reason != "" {
 		return "", idError(KindNIP, s, reason)
 	}
-	c := nipCheckDigit(s)
+	c := checksum.NIPCheckDigit(s)
 	if c < 0 || c != int(s[9]-'0') {
 		return "", idError(KindNIP, s, "checksum mismatch")
 	}
@@ -192,7 +178,7 @@ func RandomNIP(r *rand.Rand) NIP {
 		if nipShape(string(b[:9])+"0") != "" {
 			continue
 		}
-		c := nipCheckDigit(string(b[:9]))
+		c := checksum.NIPCheckDigit(string(b[:9]))
 		if c < 0 {
 			continue
 		}

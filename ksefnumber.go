@@ -1,10 +1,11 @@
 package ksef
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 // KSeFNumber is the number KSeF assigns to an accepted invoice:
@@ -20,26 +21,6 @@ import (
 // the CRC-8 described above (CIRFMF/ksef-api issue #55, CIRFMF/ksef-client-csharp
 // issue #26), so [ParseKSeFNumber] checks only their shape.
 type KSeFNumber string
-
-// ksefCRC8 computes CRC-8 with polynomial 0x07 and initial value 0 (CRC-8/SMBUS).
-func ksefCRC8(data string) byte {
-	var crc byte
-	for i := 0; i < len(data); i++ {
-		crc ^= data[i]
-		for range 8 {
-			if crc&0x80 != 0 {
-				crc = crc<<1 ^ 0x07
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return crc
-}
-
-// ksefChecksum returns the two-character CRC-8 of the first 32
-// characters of s as used by KSeF numbers and collective identifiers.
-func ksefChecksum(data string) string { return fmt.Sprintf("%02X", ksefCRC8(data)) }
 
 // idValidDate reports whether d (8 digits YYYYMMDD or 6 digits YYYYMM)
 // is a real date with the year allowed by the KSeF API pattern
@@ -90,7 +71,7 @@ func ParseKSeFNumber(s string) (KSeFNumber, error) {
 	if !idIsUpperHex(sum) {
 		return "", idError(KindKSeFNumber, s, "checksum must be 2 uppercase hexadecimal digits")
 	}
-	if len(s) == 35 && ksefChecksum(s[:32]) != sum {
+	if len(s) == 35 && checksum.CRC8Hex(s[:32]) != sum {
 		return "", idError(KindKSeFNumber, s, "checksum mismatch")
 	}
 	return KSeFNumber(s), nil
@@ -165,7 +146,7 @@ func NewKSeFNumber(nip NIP, date time.Time, r *rand.Rand) KSeFNumber {
 	b.WriteByte('-')
 	b.WriteString(idRandHex(r, 12))
 	data := b.String()
-	return KSeFNumber(data + "-" + ksefChecksum(data))
+	return KSeFNumber(data + "-" + checksum.CRC8Hex(data))
 }
 
 func idRandHex(r *rand.Rand, n int) string {

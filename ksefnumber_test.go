@@ -2,21 +2,26 @@ package ksef
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 // TestCRC8DocExample is the example of the KSeF documentation
-// (faktury/numer-ksef.md): CRC-8 of "5265877635-20250826-0100001AF629" is AF.
+// (faktury/numer-ksef.md): CRC-8 of "5265877635-20250826-0100001AF629" is
+// AF, so that number parses and every other checksum is rejected.
 func TestCRC8DocExample(t *testing.T) {
 	t.Parallel()
-	if got := ksefChecksum("5265877635-20250826-0100001AF629"); got != "AF" {
-		t.Fatalf("CRC-8 = %s, want AF", got)
-	}
-	// CRC-8/SMBUS check value (poly 0x07, init 0) of "123456789" is 0xF4.
-	if got := ksefCRC8("123456789"); got != 0xF4 {
-		t.Fatalf("CRC-8 check value = %#x, want 0xf4", got)
+	const body = "5265877635-20250826-0100001AF629"
+	for i := range 256 {
+		sum := fmt.Sprintf("%02X", i)
+		_, err := ParseKSeFNumber(body + "-" + sum)
+		if (err == nil) != (sum == "AF") {
+			t.Errorf("checksum %s: err %v", sum, err)
+		}
 	}
 }
 
@@ -131,7 +136,7 @@ func FuzzParseKSeFNumber(f *testing.F) {
 		if k.String() != s || k.Date().IsZero() || len(k.Technical()) != 12 || len(k.Normalized()) != 35 {
 			t.Fatalf("accepted %q with broken parts", s)
 		}
-		if !k.IsLegacy() && ksefChecksum(s[:32]) != s[33:] {
+		if !k.IsLegacy() && checksum.CRC8Hex(s[:32]) != s[33:] {
 			t.Fatalf("accepted %q with a wrong checksum", s)
 		}
 	})

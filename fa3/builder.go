@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 // Invoice kinds the builder produces (RodzajFaktury).
@@ -895,9 +897,9 @@ func (b *builder) settlement(fa *Fa, adv []AdvanceInvoice, total *Totals) *Total
 }
 
 // checkNIP checks a NIP's shape and checksum (weights 6,5,7,2,3,4,5,6,7,
-// sum modulo 11 equals the last digit). The rule is the same as
-// ksef.ParseNIP's; it is repeated here because fa3 does not import the
-// root package.
+// sum modulo 11 equals the last digit), with the check digit of
+// internal/checksum that ksef.ParseNIP uses too (fa3 does not import the
+// root package).
 func checkNIP(s string) error {
 	if s == "" {
 		return errors.New("NIP is required")
@@ -908,22 +910,10 @@ func checkNIP(s string) error {
 	if s[0] == '0' || (s[1] == '0' && s[2] == '0') {
 		return fmt.Errorf("NIP %q is not a valid NIP", s)
 	}
-	if nipCheckDigit(s[:9]) != int(s[9]-'0') {
+	if checksum.NIPCheckDigit(s) != int(s[9]-'0') {
 		return fmt.Errorf("NIP %q has a wrong checksum", s)
 	}
 	return nil
-}
-
-var nipWeights = [9]int{6, 5, 7, 2, 3, 4, 5, 6, 7}
-
-// nipCheckDigit returns the check digit of the first nine digits, or 10
-// when no check digit exists.
-func nipCheckDigit(nine string) int {
-	sum := 0
-	for i := range 9 {
-		sum += nipWeights[i] * int(nine[i]-'0')
-	}
-	return sum % 11
 }
 
 // checkKSeFNumber checks a 35-character KSeF number's shape and CRC-8
@@ -939,23 +929,8 @@ func checkKSeFNumber(s string) error {
 	if strings.Trim(s[:10]+s[11:19], "0123456789") != "" || strings.Trim(s[20:32]+s[33:], "0123456789ABCDEF") != "" {
 		return fmt.Errorf("KSeF number %q has invalid characters", s)
 	}
-	if want := fmt.Sprintf("%02X", crc8(s[:32])); want != s[33:] {
+	if want := checksum.CRC8Hex(s[:32]); want != s[33:] {
 		return fmt.Errorf("KSeF number %q has a wrong checksum (want %s)", s, want)
 	}
 	return nil
-}
-
-func crc8(s string) byte {
-	var c byte
-	for i := 0; i < len(s); i++ {
-		c ^= s[i]
-		for range 8 {
-			if c&0x80 != 0 {
-				c = c<<1 ^ 0x07
-			} else {
-				c <<= 1
-			}
-		}
-	}
-	return c
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 // Template is an FA(3) invoice written as XML with placeholders: a name
@@ -232,8 +234,8 @@ func randomNIP(intN func(int) int) string {
 		if b[1] == '0' && b[2] == '0' {
 			continue
 		}
-		c := nipCheckDigit(string(b[:9]))
-		if c == 10 {
+		c := checksum.NIPCheckDigit(string(b[:9]))
+		if c < 0 {
 			continue
 		}
 		b[9] = byte('0' + c)
@@ -250,5 +252,5 @@ func randomKSeFNumber(nip string, day time.Time, intN func(int) int) string {
 		tech[i] = hex[intN(16)]
 	}
 	s := nip + "-" + day.Format("20060102") + "-" + string(tech[:])
-	return fmt.Sprintf("%s-%02X", s, crc8(s))
+	return s + "-" + checksum.CRC8Hex(s)
 }

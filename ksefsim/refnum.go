@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 // Kinds of reference numbers (the second segment of a reference number).
@@ -45,24 +47,7 @@ func newRef(t time.Time, kind string) string {
 	var rnd [5]byte
 	_, _ = rand.Read(rnd[:])
 	body := fmt.Sprintf("%s-%s-%010X-%s", t.Format("20060102"), kind, mid, strings.ToUpper(hex.EncodeToString(rnd[:])))
-	return fmt.Sprintf("%s-%02X", body, crc8([]byte(body)))
-}
-
-// crc8 is CRC-8 with polynomial 0x07 and initial value 0, the checksum KSeF
-// uses for KSeF numbers.
-func crc8(b []byte) byte {
-	var c byte
-	for _, x := range b {
-		c ^= x
-		for range 8 {
-			if c&0x80 != 0 {
-				c = c<<1 ^ 0x07
-			} else {
-				c <<= 1
-			}
-		}
-	}
-	return c
+	return body + "-" + checksum.CRC8Hex(body)
 }
 
 // newUUID returns a random RFC 4122 version 4 UUID (36 characters), used as

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 // numberResult is the verdict on one identifier.
@@ -26,22 +27,6 @@ type numberResult struct {
 	// Warning notes something that does not make the number invalid,
 	// e.g. a seller NIP with a wrong checksum (KSeF checks only its shape).
 	Warning string `json:"warning,omitempty"`
-}
-
-// numberCRC8 is the KSeF checksum (CRC-8, polynomial 0x07, initial value 0).
-func numberCRC8(s string) byte {
-	var c byte
-	for i := 0; i < len(s); i++ {
-		c ^= s[i]
-		for range 8 {
-			if c&0x80 != 0 {
-				c = c<<1 ^ 0x07
-			} else {
-				c <<= 1
-			}
-		}
-	}
-	return c
 }
 
 // identifierKind guesses what s is meant to be.
@@ -128,16 +113,12 @@ func numberHint(s, kind string) string {
 		}
 	}
 	if len(s) == 35 && kind != "NIP" {
-		if want := fmt.Sprintf("%02X", numberCRC8(s[:32])); want != s[33:] {
+		if want := checksum.CRC8Hex(s[:32]); want != s[33:] {
 			return fmt.Sprintf("the checksum is %s, but the CRC-8 of the first 32 characters is %s", s[33:], want)
 		}
 	}
 	if kind == "NIP" && len(s) == 10 {
-		sum := 0
-		for i, w := range []int{6, 5, 7, 2, 3, 4, 5, 6, 7} {
-			sum += w * int(s[i]-'0')
-		}
-		if c := sum % 11; c == 10 {
+		if c := checksum.NIPCheckDigit(s); c < 0 {
 			return "no NIP starts with these 9 digits (their check digit would be 10)"
 		} else if int(s[9]-'0') != c {
 			return fmt.Sprintf("the last digit should be %d", c)

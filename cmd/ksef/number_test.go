@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/internal/checksum"
 )
 
 func TestNumberCheck(t *testing.T) {
@@ -72,16 +73,11 @@ func TestNumberCheck(t *testing.T) {
 
 	// A valid number whose seller NIP fails its own checksum gets a warning.
 	s := "1234567890-20260203-0123456789AB"
-	n := s + "-" + strings.ToUpper(hexByte(numberCRC8(s)))
+	n := s + "-" + checksum.CRC8Hex(s)
 	out = mustRunDoc(t, "number", "check", n)
 	if !strings.Contains(out, "warning: the seller NIP 1234567890 has a wrong checksum") {
 		t.Errorf("output %q", out)
 	}
-}
-
-func hexByte(b byte) string {
-	const h = "0123456789abcdef"
-	return string([]byte{h[b>>4], h[b&15]})
 }
 
 // TestNumberCheckAgreesWithRoot compares checkNumber with the root package

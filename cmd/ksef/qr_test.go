@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksef2/ksef/internal/checksum"
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 	"github.com/ksef2/ksef/qr"
@@ -72,7 +73,7 @@ func TestQR(t *testing.T) {
 func TestQRWarnsOnForeignKSeFNumber(t *testing.T) {
 	in := writeTempDoc(t, t.TempDir(), "inv.xml", builtTestInvoice(t))
 	s := "1111111111-20260115-0123456789AB"
-	num := s + "-" + strings.ToUpper(hexByte(numberCRC8(s)))
+	num := s + "-" + checksum.CRC8Hex(s)
 	out, stderr, err := runDoc(t, "", "qr", in, "--ksef-number", num)
 	if err != nil || !strings.Contains(stderr, "does not start with the seller NIP 5265877635") || !strings.Contains(out, "label: "+num) {
 		t.Errorf("out %q stderr %q err %v", out, stderr, err)
