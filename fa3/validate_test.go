@@ -1,7 +1,9 @@
 package fa3
 
 import (
+	"bytes"
 	"testing"
+	"testing/iotest"
 
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 )
@@ -71,6 +73,19 @@ func TestValidateConcurrently(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestStreamingIsChunkingIndependent validates mutants whole and one byte
+// at a time: the violations must be identical.
+func TestStreamingIsChunkingIndependent(t *testing.T) {
+	cases := xsdtest.Mutants(t, fa3Samples(t), 50)
+	for _, c := range cases {
+		a := ValidateBytes(c.Doc)
+		b := Validate(iotest.OneByteReader(bytes.NewReader(c.Doc)))
+		if (a == nil) != (b == nil) || (a != nil && a.Error() != b.Error()) {
+			t.Fatalf("%s (%s): whole: %v\none byte at a time: %v", c.Name, c.Desc, a, b)
 		}
 	}
 }
