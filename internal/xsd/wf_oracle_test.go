@@ -32,6 +32,12 @@ var wfDocs = []string{
 	`<a>x</a><a>y</a>`, `<a>x</a>y`, `<a>x</a><!-- c -->`, `<a>x<?pi x?></a>`, "<a>\r\n</a>", `<a>&#x10FFFF;</a>`,
 	`<a>&#xD800;</a>`, `<a>&#x110000;</a>`, `<a>&unknown;</a>`, `<a b="1"b="2">x</a>`, `<a>x</a><?xml version="1.0"?>`,
 	`<![CDATA[ ]]><a>x</a>`, `<a>x</a><![CDATA[]]>`, "<a>x</a>\r\n", `<a x="1" y='2'>x</a>`, `<a x="1"y="2">x</a>`,
+	`<a xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:x x.xsd">x</a>`,
+	`<a xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="x.xsd">x</a>`,
+	`<a xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>`,
+	`<a xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="false">x</a>`,
+	`<a xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:foo="1">x</a>`,
+	`<a xmlns:q="urn:q" q:foo="1">x</a>`, `<a foo="1">x</a>`,
 	`<:a>x</:a>`, `<a:>x</a:>`, `<p:a xmlns:p="urn:x" xmlns:p="urn:y">x</p:a>`, `<a xmlns:p="urn:x" p:b="1" b="2">x</a>`,
 }
 
