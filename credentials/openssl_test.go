@@ -31,13 +31,8 @@ func (o *osl) run(args ...string) (string, error) {
 	o.t.Helper()
 	cmd := exec.Command(o.bin, args...)
 	cmd.Dir = o.dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return string(out), errors.New(err.Error() + ": " + stderr.String())
-	}
-	return string(out), nil
+	out, err := testenv.Output(cmd)
+	return string(out), err
 }
 
 func (o *osl) must(args ...string) string {

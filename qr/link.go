@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ksef2/ksef/internal/envelope"
 )
 
 // QR hosts of the KSeF environments: the origin of every verification link.
@@ -65,8 +67,7 @@ const dateLayout = "02-01-2006"
 // InvoiceHash returns the invoice hash used in the links: SHA-256 of the
 // invoice file bytes, Base64URL without padding (43 characters).
 func InvoiceHash(invoice []byte) string {
-	sum := sha256.Sum256(invoice)
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	return envelope.SHA256Base64URL(invoice)
 }
 
 // HashFromBase64 converts an invoice hash in standard Base64 with padding

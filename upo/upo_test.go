@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ksef2/ksef/internal/testenv"
+	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 	"github.com/ksef2/ksef/upo"
 )
 
@@ -149,8 +149,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 // official XSD with libxml2. The schema fixes NazwaPodmiotuPrzyjmujacego, so
 // the test uses the production value.
 func TestMarshalValidatesWithXmllint(t *testing.T) {
-	xmllint := testenv.RequireTool(t, "xmllint")
-	xsd := testenv.SpecFile(t, "xsd/upo/upo-v4-3.xsd")
+	var cases []xsdtest.Case
 	for _, file := range sampleFiles(t) {
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -165,13 +164,12 @@ func TestMarshalValidatesWithXmllint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(t.TempDir(), "upo.xml")
-		if err := os.WriteFile(path, out, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(xmllint, "--noout", "--schema", xsd, path)
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: xmllint rejects Marshal output: %v\n%s\n%s", file, err, msg, out)
+		cases = append(cases, xsdtest.Case{Name: file, Doc: out})
+	}
+	verdicts, _ := xsdtest.Xmllint(t, "xsd/upo/upo-v4-3.xsd", cases)
+	for i, v := range verdicts {
+		if !v.Valid {
+			t.Errorf("%s: xmllint rejects Marshal output:\n%s\n%s", cases[i].Name, v.Output, cases[i].Doc)
 		}
 	}
 }

@@ -85,20 +85,7 @@ func InvoicePDF(inv *Invoice) ([]byte, error) {
 	}
 	leftBottom := w.y
 	w.y = top
-	for _, kv := range meta {
-		w.font(false, 8)
-		w.color(colMuted)
-		w.text(metaX, w.y+1, kv.Key)
-		w.font(true, 9)
-		w.color(colText)
-		w.textRight(marginL+contentW, w.y, kv.Value)
-		w.y += 13
-	}
-	w.y = max(w.y, leftBottom) + 4
-	w.pdf.SetStrokeColor(colText.r, colText.g, colText.b)
-	w.pdf.SetLineWidth(1.5)
-	w.pdf.Line(marginL, w.y, marginL+contentW, w.y)
-	w.y += 10
+	w.headerMeta(meta, metaX, leftBottom, 10)
 
 	// Parties.
 	half := (contentW - 12) / 2
@@ -439,6 +426,27 @@ func partyLines(p Party) []partyLine {
 }
 
 // partyRow draws up to two party boxes side by side, of equal height.
+// headerMeta writes the key/value column of a document header at x,
+// starting at w.y, then the thick rule that closes the header under the
+// lower of the column and the left side (which ends at leftBottom), and
+// leaves w.y gap points below the rule.
+func (w *pdfWriter) headerMeta(meta []KeyValue, x, leftBottom, gap float64) {
+	for _, kv := range meta {
+		w.font(false, 8)
+		w.color(colMuted)
+		w.text(x, w.y+1, kv.Key)
+		w.font(true, 9)
+		w.color(colText)
+		w.textRight(marginL+contentW, w.y, kv.Value)
+		w.y += 13
+	}
+	w.y = max(w.y, leftBottom) + 4
+	w.pdf.SetStrokeColor(colText.r, colText.g, colText.b)
+	w.pdf.SetLineWidth(1.5)
+	w.pdf.Line(marginL, w.y, marginL+contentW, w.y)
+	w.y += gap
+}
+
 func (w *pdfWriter) partyRow(boxes []partyBox, width float64) {
 	const titleH, pad = 15.0, 6.0
 	type wrappedLine struct {
@@ -530,20 +538,7 @@ func UPOPDF(u *upo.UPO) ([]byte, error) {
 	}
 	meta = append(meta, KeyValue{"Liczba dokumentów", count})
 	metaX := marginL + contentW - 150
-	for _, kv := range meta {
-		w.font(false, 8)
-		w.color(colMuted)
-		w.text(metaX, w.y+1, kv.Key)
-		w.font(true, 9)
-		w.color(colText)
-		w.textRight(marginL+contentW, w.y, kv.Value)
-		w.y += 13
-	}
-	w.y = max(w.y, left) + 4
-	w.pdf.SetStrokeColor(colText.r, colText.g, colText.b)
-	w.pdf.SetLineWidth(1.5)
-	w.pdf.Line(marginL, w.y, marginL+contentW, w.y)
-	w.y += 8
+	w.headerMeta(meta, metaX, left, 8)
 
 	w.sectionTitle("Dane sesji", 40)
 	kvs := []KeyValue{

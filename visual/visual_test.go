@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ksef2/ksef/internal/testenv"
+	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 	"github.com/ksef2/ksef/upo"
 	"github.com/ksef2/ksef/visual"
 )
@@ -571,7 +572,7 @@ func TestInvoicePDFLongWordsAndMissingGlyphs(t *testing.T) {
 // TestInvoiceQRCodesReadable decodes the QR codes of the rendered PDF with
 // zbarimg, an independent decoder.
 func TestInvoiceQRCodesReadable(t *testing.T) {
-	zbar := testenv.RequireTool(t, "zbarimg")
+	testenv.RequireTool(t, "zbarimg")
 	pdftoppm := testenv.RequireTool(t, "pdftoppm")
 	inv := ownInvoice(t)
 	dir := t.TempDir()
@@ -585,8 +586,8 @@ func TestInvoiceQRCodesReadable(t *testing.T) {
 	pngs, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
 	found := map[string]bool{}
 	for _, png := range pngs {
-		out, _ := exec.Command(zbar, "-q", "--raw", png).Output() // exit 4 = no symbol on the page
-		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		out, _ := testenv.Zbarimg(t, png) // exit 4 = no symbol on the page
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			found[l] = true
 		}
 	}
@@ -681,15 +682,23 @@ func BenchmarkInvoicePDF150Lines(b *testing.B) {
 // the official schema with libxml2, so that the renderer is tested on real
 // FA(3) documents.
 func TestTestdataIsValidFA3(t *testing.T) {
-	xmllint := testenv.RequireTool(t, "xmllint")
-	xsd := testenv.SpecFile(t, "xsd/FA/schemat_FA(3)_v1-0E.xsd")
-	catalog := testenv.SpecFile(t, "xsd/catalog.xml")
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.xml"))
-	args := append([]string{"--nonet", "--noout", "--schema", xsd}, files...)
-	cmd := exec.Command(xmllint, args...)
-	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+catalog)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("xmllint: %v\n%s", err, out)
+	if len(files) == 0 {
+		t.Fatal("no test invoices in testdata")
+	}
+	cases := make([]xsdtest.Case, len(files))
+	for i, f := range files {
+		doc, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases[i] = xsdtest.Case{Name: f, Doc: doc}
+	}
+	verdicts, _ := xsdtest.Xmllint(t, "xsd/FA/schemat_FA(3)_v1-0E.xsd", cases)
+	for i, v := range verdicts {
+		if !v.Valid {
+			t.Errorf("%s: xmllint:\n%s", cases[i].Name, v.Output)
+		}
 	}
 }
 

@@ -420,11 +420,7 @@ func (g *globals) session(p *profile) (*ksef.AuthenticatedClient, error) {
 
 // loggedIn loads the profile and fails unless it holds a refresh token.
 func (g *globals) loggedIn() (*profileStore, *profile, error) {
-	store, err := g.profiles()
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := store.get(g.profile)
+	store, p, err := g.currentProfile()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -468,11 +464,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 		Short: "Show the profile's environment, context and token validity (refreshing the access token if needed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := g.profiles()
-			if err != nil {
-				return err
-			}
-			p, err := store.get(g.profile)
+			store, p, err := g.currentProfile()
 			if err != nil {
 				return err
 			}
@@ -571,11 +563,7 @@ func newLogoutCmd(g *globals) *cobra.Command {
 		Short: "Revoke the current authentication session on the server and delete the stored tokens",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := g.profiles()
-			if err != nil {
-				return err
-			}
-			p, err := store.get(g.profile)
+			store, p, err := g.currentProfile()
 			if err != nil {
 				return err
 			}

@@ -42,6 +42,20 @@ func (g *globals) profiles() (*profileStore, error) {
 	return &profileStore{path: filepath.Join(dir, "profiles.json")}, nil
 }
 
+// currentProfile opens the profile store and reads the profile selected
+// with --profile.
+func (g *globals) currentProfile() (*profileStore, *profile, error) {
+	store, err := g.profiles()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := store.get(g.profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, p, nil
+}
+
 func (s *profileStore) load() (map[string]*profile, error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,12 +59,11 @@ func TestQR(t *testing.T) {
 	if s, err := os.ReadFile(svgFile); err != nil || !bytes.Contains(s, []byte("<svg")) || !bytes.Contains(s, []byte(num)) {
 		t.Errorf("SVG: %v", err)
 	}
-	zbarimg := testenv.RequireTool(t, "zbarimg")
-	got, err := exec.Command(zbarimg, "--raw", "-q", pngFile).Output()
+	got, err := testenv.Zbarimg(t, pngFile)
 	if err != nil {
 		t.Fatalf("zbarimg: %v", err)
 	}
-	if strings.TrimSuffix(string(got), "\n") != res.Link {
+	if got != res.Link {
 		t.Errorf("zbarimg read %q, want %q", got, res.Link)
 	}
 }

@@ -48,12 +48,9 @@ func writeFile(t *testing.T, dir, name string, b []byte) string {
 
 func run(t *testing.T, name string, args ...string) ([]byte, error) {
 	t.Helper()
-	var stderr bytes.Buffer
-	cmd := exec.Command(name, args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := testenv.Output(exec.Command(name, args...))
 	if err != nil {
-		return nil, errors.New(err.Error() + ": " + stderr.String())
+		return nil, err
 	}
 	return out, nil
 }
