@@ -46,12 +46,30 @@ var (
 	reVATPL = regexp.MustCompile(`(VATPL).*?(\d{10})`)
 )
 
+// IsSeal reports whether cert is an organisation (seal) certificate as KSeF
+// tells them apart from personal ones: its subject has an
+// organizationIdentifier (2.5.4.97) and neither givenName nor surname. This
+// holds also for seals that [Identity] can identify only by fingerprint
+// (a foreign seal without a VATPL organizationIdentifier); KSeF still
+// authenticates them as seals.
+func IsSeal(cert *x509.Certificate) bool {
+	org := false
+	for _, atv := range cert.Subject.Names {
+		switch {
+		case atv.Type.Equal(OIDGivenName), atv.Type.Equal(OIDSurname):
+			return false
+		case atv.Type.Equal(OIDOrganizationIdentifier):
+			org = true
+		}
+	}
+	return org
+}
+
 // Identity reads cert the way KSeF does for SubjectIdentifierType
 // certificateSubject:
 //
-//   - A seal certificate is one whose subject has an organizationIdentifier
-//     (2.5.4.97) and neither givenName nor surname. Its identity is the NIP
-//     captured by (VATPL).*?(\d{10}) in the organizationIdentifier.
+//   - A seal certificate (see [IsSeal]) is identified by the NIP captured
+//     by (VATPL).*?(\d{10}) in its organizationIdentifier; Seal is then true.
 //   - Any other certificate is a person certificate. Its serialNumber
 //     (2.5.4.5) is matched first against (PNOPL|PESEL).*?(\d{11}) (PESEL),
 //     then against (TINPL|NIP).*?(\d{10}) (NIP).
@@ -62,27 +80,14 @@ var (
 // When an attribute occurs several times, the values are tried in subject
 // order. \d matches ASCII digits only. Checksums are not verified here.
 func Identity(cert *x509.Certificate) SubjectIdentity {
-	var serials, orgIDs []string
-	person := false
-	for _, atv := range cert.Subject.Names {
-		s, ok := atv.Value.(string)
-		switch {
-		case atv.Type.Equal(OIDGivenName), atv.Type.Equal(OIDSurname):
-			person = true
-		case !ok:
-		case atv.Type.Equal(OIDSerialNumber):
-			serials = append(serials, s)
-		case atv.Type.Equal(OIDOrganizationIdentifier):
-			orgIDs = append(orgIDs, s)
-		}
-	}
-	if !person && len(orgIDs) > 0 {
-		for _, v := range orgIDs {
+	if IsSeal(cert) {
+		for _, v := range subjectStrings(cert, OIDOrganizationIdentifier) {
 			if m := reVATPL.FindStringSubmatch(v); m != nil {
 				return SubjectIdentity{Kind: IdentityNIP, Value: m[2], Seal: true}
 			}
 		}
 	} else {
+		serials := subjectStrings(cert, OIDSerialNumber)
 		for _, v := range serials {
 			if m := rePESEL.FindStringSubmatch(v); m != nil {
 				return SubjectIdentity{Kind: IdentityPESEL, Value: m[2]}
@@ -95,4 +100,16 @@ func Identity(cert *x509.Certificate) SubjectIdentity {
 		}
 	}
 	return SubjectIdentity{Kind: IdentityFingerprint, Value: Fingerprint(cert)}
+}
+
+// subjectStrings returns the string values of the subject attribute oid,
+// in subject order.
+func subjectStrings(cert *x509.Certificate, oid asn1.ObjectIdentifier) []string {
+	var out []string
+	for _, atv := range cert.Subject.Names {
+		if s, ok := atv.Value.(string); ok && atv.Type.Equal(oid) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -92,6 +92,39 @@ func TestIdentityRules(t *testing.T) {
 	}
 }
 
+// TestIsSeal checks the seal rule, including seals that Identity can only
+// identify by fingerprint.
+func TestIsSeal(t *testing.T) {
+	gn, sn := at(OIDGivenName, "Jan"), at(OIDSurname, "Kowalski")
+	o := at(OIDOrganizationName, "Firma")
+	orgID := func(v string) pkix.AttributeTypeAndValue { return at(OIDOrganizationIdentifier, v) }
+	cases := []struct {
+		name  string
+		names []pkix.AttributeTypeAndValue
+		want  bool
+	}{
+		{"Polish seal", []pkix.AttributeTypeAndValue{o, orgID("VATPL-7762811692")}, true},
+		{"foreign seal", []pkix.AttributeTypeAndValue{o, orgID("VATDE-123456789"), at(OIDSerialNumber, "TINPL-5265877635")}, true},
+		{"NTR seal", []pkix.AttributeTypeAndValue{orgID("NTRPL-0000012345")}, true},
+		{"person with organizationIdentifier", []pkix.AttributeTypeAndValue{gn, sn, orgID("VATPL-7762811692")}, false},
+		{"surname only", []pkix.AttributeTypeAndValue{orgID("VATPL-7762811692"), sn}, false},
+		{"givenName only", []pkix.AttributeTypeAndValue{gn, orgID("VATPL-7762811692")}, false},
+		{"no organizationIdentifier", []pkix.AttributeTypeAndValue{o, at(OIDCommonName, "Firma")}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cert := certWithSubject(t, tc.names...)
+			if got := IsSeal(cert); got != tc.want {
+				t.Fatalf("IsSeal = %v, want %v", got, tc.want)
+			}
+			// Identity reports a seal only for a certificate IsSeal accepts.
+			if id := Identity(cert); id.Seal && !tc.want {
+				t.Fatalf("Identity = %+v for a non-seal", id)
+			}
+		})
+	}
+}
+
 func TestFingerprint(t *testing.T) {
 	cert := certWithSubject(t, at(OIDCommonName, "x"))
 	fp := Fingerprint(cert)

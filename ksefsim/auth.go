@@ -172,7 +172,7 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 		if skew := s.cfg.signingSkew; skew >= 0 && vs.signingTime.After(now.Add(skew)) {
 			return badRequest(9105, "Czas podpisu (SigningTime) jest z przyszłości.")
 		}
-		seal := isSeal(vs.cert)
+		seal := credentials.IsSeal(vs.cert)
 		op.method, op.methodInfo = ksef.AuthMethodQualifiedSignature, methodQualifiedSignature
 		if seal {
 			op.method, op.methodInfo = ksef.AuthMethodQualifiedSeal, methodQualifiedSeal

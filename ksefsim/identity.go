@@ -1,31 +1,11 @@
 package ksefsim
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 
 	"github.com/ksef2/ksef"
-	"github.com/ksef2/ksef/credentials"
 )
-
-// isSeal reports whether a certificate is an organisation (seal)
-// certificate: it carries organizationIdentifier and no givenName or
-// surname, the rule credentials.Identity applies. It is needed apart from
-// credentials.Identity for seals without a VATPL organizationIdentifier
-// (foreign seals), which authenticate by fingerprint as seals.
-func isSeal(cert *x509.Certificate) bool {
-	org := false
-	for _, a := range cert.Subject.Names {
-		switch {
-		case a.Type.Equal(credentials.OIDGivenName), a.Type.Equal(credentials.OIDSurname):
-			return false
-		case a.Type.Equal(credentials.OIDOrganizationIdentifier):
-			org = true
-		}
-	}
-	return org
-}
 
 // checkContext validates a context identifier with the identifier parsers
 // of package ksef: the schema pattern and the NIP check digit of Nip,
