@@ -91,12 +91,7 @@ func (m *TokenManager) AccessToken(ctx context.Context) (Secret, error) {
 		m.mu.Unlock()
 		return t, nil
 	}
-	if err := m.renewLocked(ctx); err != nil {
-		return "", err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.access.Token, nil
+	return m.renewedLocked(ctx)
 }
 
 // Refresh renews the access token after KSeF rejected rejected with 401,
@@ -108,12 +103,7 @@ func (m *TokenManager) Refresh(ctx context.Context, rejected Secret) (Secret, er
 		m.mu.Unlock()
 		return t, nil
 	}
-	if err := m.renewLocked(ctx); err != nil {
-		return "", err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.access.Token, nil
+	return m.renewedLocked(ctx)
 }
 
 // skewLocked is how long before expiry the access token is renewed: a
@@ -124,6 +114,17 @@ func (m *TokenManager) skewLocked() time.Duration {
 		return life / 5
 	}
 	return m.skew
+}
+
+// renewedLocked is called with m.mu held and returns with it released: it
+// renews the access token (see renewLocked) and returns the new one.
+func (m *TokenManager) renewedLocked(ctx context.Context) (Secret, error) {
+	if err := m.renewLocked(ctx); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.access.Token, nil
 }
 
 // renewLocked is called with m.mu held and returns with it released. It

@@ -175,6 +175,21 @@ func numberCode(n json.Number) (ExceptionCode, bool) {
 	return ExceptionCode(v), true
 }
 
+// addDetail adds one error detail of either format: its exception code,
+// its description (the message when e has none yet, a detail otherwise)
+// and its further details.
+func (e *APIError) addDetail(code json.Number, description string, details []string) {
+	if c, ok := numberCode(code); ok {
+		e.Codes = append(e.Codes, c)
+	}
+	if e.Message == "" {
+		e.Message = description
+	} else if description != "" {
+		e.Details = append(e.Details, description)
+	}
+	e.Details = append(e.Details, details...)
+}
+
 // DecodeError builds an *APIError from an error response: status code,
 // headers (Retry-After, Content-Type) and body in either KSeF error format.
 // It never fails: unknown or empty bodies (for example a 403 from the web
@@ -208,31 +223,13 @@ func decodeAPIError(status int, h http.Header, body []byte) *APIError {
 	}
 	if ex := le.Exception; ex != nil {
 		for _, d := range ex.ExceptionDetailList {
-			if c, ok := numberCode(d.ExceptionCode); ok {
-				e.Codes = append(e.Codes, c)
-			}
-			if e.Message == "" {
-				e.Message = d.ExceptionDescription
-			} else if d.ExceptionDescription != "" {
-				e.Details = append(e.Details, d.ExceptionDescription)
-			}
-			e.Details = append(e.Details, d.Details...)
+			e.addDetail(d.ExceptionCode, d.ExceptionDescription, d.Details)
 		}
 		e.ReferenceNumber = ex.ReferenceNumber
 		e.TraceID = ex.ServiceCode
 	}
-	if len(le.Errors) > 0 {
-		for _, d := range le.Errors {
-			if c, ok := numberCode(d.Code); ok {
-				e.Codes = append(e.Codes, c)
-			}
-			if e.Message == "" {
-				e.Message = d.Description
-			} else if d.Description != "" {
-				e.Details = append(e.Details, d.Description)
-			}
-			e.Details = append(e.Details, d.Details...)
-		}
+	for _, d := range le.Errors {
+		e.addDetail(d.Code, d.Description, d.Details)
 	}
 	if e.Message == "" {
 		e.Message = le.Detail

@@ -1,10 +1,8 @@
 package ksef_test
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -121,10 +119,6 @@ func TestAPIErrorFromServer(t *testing.T) {
 // TestExceptionCodesCoverSpec checks that every exception code listed in
 // the spec's 400 descriptions has a constant with a description.
 func TestExceptionCodesCoverSpec(t *testing.T) {
-	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Paths map[string]map[string]struct {
 			Responses map[string]struct {
@@ -132,9 +126,7 @@ func TestExceptionCodesCoverSpec(t *testing.T) {
 			} `json:"responses"`
 		} `json:"paths"`
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SpecJSON(t, "openapi.json", &doc)
 	re := regexp.MustCompile(`\|\s*(\d{4,5})\s*\|`)
 	seen := map[int]bool{}
 	for _, ops := range doc.Paths {

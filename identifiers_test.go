@@ -1,10 +1,8 @@
 package ksef
 
 import (
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"testing"
 	"time"
@@ -17,10 +15,6 @@ import (
 // regexes KSeF itself publishes.
 func idSpecPatterns(t *testing.T, names ...string) map[string]*regexp.Regexp {
 	t.Helper()
-	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Components struct {
 			Schemas map[string]struct {
@@ -28,9 +22,7 @@ func idSpecPatterns(t *testing.T, names ...string) map[string]*regexp.Regexp {
 			} `json:"schemas"`
 		} `json:"components"`
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SpecJSON(t, "openapi.json", &doc)
 	out := map[string]*regexp.Regexp{}
 	for _, n := range names {
 		p := doc.Components.Schemas[n].Pattern

@@ -1,10 +1,8 @@
 package ksef_test
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -133,10 +131,6 @@ func TestRateLimitGroup(t *testing.T) {
 // TestRateLimitsMatchSpec compares the group table and default limits
 // with the x-rate-limits extension and 429 descriptions of every operation.
 func TestRateLimitsMatchSpec(t *testing.T) {
-	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Paths map[string]map[string]struct {
 			RateLimits *struct {
@@ -149,9 +143,7 @@ func TestRateLimitsMatchSpec(t *testing.T) {
 			} `json:"responses"`
 		} `json:"paths"`
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SpecJSON(t, "openapi.json", &doc)
 	re := regexp.MustCompile(`\*\*Limity liczby żądań\*\*\s*\|[^|]*\|[^|]*\|[^|]*\|\s*([\w-]+)`)
 	defaults := ksef.DefaultRateLimits()
 	n := 0

@@ -2,7 +2,6 @@ package ksef_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -182,10 +181,6 @@ func TestAllowedIpsValidate(t *testing.T) {
 
 // allowedIpsPatterns reads the item patterns of AllowedIps from the spec.
 func allowedIpsPatterns(t testing.TB) map[string]*regexp.Regexp {
-	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Components struct {
 			Schemas struct {
@@ -199,9 +194,7 @@ func allowedIpsPatterns(t testing.TB) map[string]*regexp.Regexp {
 			} `json:"schemas"`
 		} `json:"components"`
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SpecJSON(t, "openapi.json", &doc)
 	out := map[string]*regexp.Regexp{}
 	for name, p := range doc.Components.Schemas.AllowedIps.Properties {
 		out[name] = regexp.MustCompile(p.Items.Pattern)

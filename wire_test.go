@@ -3,7 +3,6 @@ package ksef_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -73,18 +72,12 @@ type specSchema struct {
 
 func loadSchemas(t *testing.T) map[string]specSchema {
 	t.Helper()
-	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Components struct {
 			Schemas map[string]specSchema `json:"schemas"`
 		} `json:"components"`
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SpecJSON(t, "openapi.json", &doc)
 	return doc.Components.Schemas
 }
 
@@ -155,10 +148,6 @@ func TestWireTypesDecodeSpecExamples(t *testing.T) {
 // decodeOperationExamples decodes the request and response examples of all
 // operations whose schema is one of wireTypes.
 func decodeOperationExamples(t *testing.T) int {
-	raw, err := os.ReadFile(testenv.SpecFile(t, "openapi.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	type media struct {
 		Schema struct {
 			Ref string `json:"$ref"`
@@ -179,9 +168,7 @@ func decodeOperationExamples(t *testing.T) int {
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SpecJSON(t, "openapi.json", &doc)
 	n := 0
 	check := func(where string, m media) {
 		name := m.Schema.Ref[strings.LastIndex(m.Schema.Ref, "/")+1:]

@@ -255,14 +255,7 @@ func exists(path string) bool {
 // TestOwnInvoiceDiacritics pins the Polish line names of the test invoice,
 // so that a font without Polish glyphs (or a lossy text encoding) fails.
 func TestOwnInvoiceDiacritics(t *testing.T) {
-	data, err := os.ReadFile("testdata/faktura-pelna.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := visual.FromFA3(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, _ := readInvoice(t, "faktura-pelna.xml")
 	text := pdfText(t, renderPDF(t, inv))
 	for _, want := range []string{
 		"Usługa księgowa – żółć",
@@ -283,14 +276,7 @@ func TestOwnInvoiceDiacritics(t *testing.T) {
 }
 
 func TestFromFA3(t *testing.T) {
-	data, err := os.ReadFile("testdata/faktura-pelna.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := visual.FromFA3(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, data := readInvoice(t, "faktura-pelna.xml")
 	e := expect(t, data)
 	if inv.Number != e.number || inv.Seller.NIP != e.sellerNIP || inv.Buyer.NIP != e.buyerNIP || inv.Totals.Gross != e.gross {
 		t.Errorf("header = %q %q %q %q, want %+v", inv.Number, inv.Seller.NIP, inv.Buyer.NIP, inv.Totals.Gross, e)
@@ -378,7 +364,15 @@ func withQR(inv *visual.Invoice) *visual.Invoice {
 
 func ownInvoice(t testing.TB) *visual.Invoice {
 	t.Helper()
-	data, err := os.ReadFile("testdata/faktura-pelna.xml")
+	inv, _ := readInvoice(t, "faktura-pelna.xml")
+	return withQR(inv)
+}
+
+// readInvoice reads a test invoice of testdata and returns its model and
+// its XML.
+func readInvoice(t testing.TB, name string) (*visual.Invoice, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +380,7 @@ func ownInvoice(t testing.TB) *visual.Invoice {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return withQR(inv)
+	return inv, data
 }
 
 func TestInvoicePDFDeterministic(t *testing.T) {
@@ -682,17 +676,9 @@ func BenchmarkInvoicePDF150Lines(b *testing.B) {
 // the official schema with libxml2, so that the renderer is tested on real
 // FA(3) documents.
 func TestTestdataIsValidFA3(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.xml"))
-	if len(files) == 0 {
-		t.Fatal("no test invoices in testdata")
-	}
-	cases := make([]xsdtest.Case, len(files))
-	for i, f := range files {
-		doc, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases[i] = xsdtest.Case{Name: f, Doc: doc}
+	var cases []xsdtest.Case
+	for _, c := range ownInvoices(t) {
+		cases = append(cases, xsdtest.Case{Name: c.name, Doc: c.xml})
 	}
 	verdicts, _ := xsdtest.Xmllint(t, "xsd/FA/schemat_FA(3)_v1-0E.xsd", cases)
 	for i, v := range verdicts {
@@ -703,14 +689,7 @@ func TestTestdataIsValidFA3(t *testing.T) {
 }
 
 func TestCorrectionInvoice(t *testing.T) {
-	data, err := os.ReadFile("testdata/faktura-korygujaca-eur.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := visual.FromFA3(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, _ := readInvoice(t, "faktura-korygujaca-eur.xml")
 	if inv.Title != "Faktura korygująca" || inv.Correction == nil || len(inv.Correction.Invoices) != 1 ||
 		inv.Correction.Invoices[0].KSeFNumber != "6771234561-20260227-010000ABCDEF-1A" {
 		t.Fatalf("correction = %q %+v", inv.Title, inv.Correction)

@@ -77,18 +77,24 @@ func TestEncryptWriterPropagatesErrors(t *testing.T) {
 	}
 }
 
+// readers returns readers of b that deliver it whole, a byte at a time,
+// half a buffer at a time, and with io.EOF on the last data.
+func readers(b []byte) map[string]io.Reader {
+	return map[string]io.Reader{
+		"plain":   bytes.NewReader(b),
+		"onebyte": iotest.OneByteReader(bytes.NewReader(b)),
+		"half":    iotest.HalfReader(bytes.NewReader(b)),
+		"dataEOF": iotest.DataErrReader(bytes.NewReader(b)),
+	}
+}
+
 func TestEncryptReaderMatchesEncrypt(t *testing.T) {
 	k, _ := NewKey()
 	for _, n := range streamSizes {
 		plain := make([]byte, n)
 		rand.Read(plain)
 		want := k.Encrypt(plain)
-		for name, src := range map[string]io.Reader{
-			"plain":   bytes.NewReader(plain),
-			"onebyte": iotest.OneByteReader(bytes.NewReader(plain)),
-			"half":    iotest.HalfReader(bytes.NewReader(plain)),
-			"dataEOF": iotest.DataErrReader(bytes.NewReader(plain)),
-		} {
+		for name, src := range readers(plain) {
 			if n > 10000 && name == "onebyte" {
 				continue
 			}
@@ -112,12 +118,7 @@ func TestDecryptReaderMatchesDecrypt(t *testing.T) {
 		plain := make([]byte, n)
 		rand.Read(plain)
 		ct := k.Encrypt(plain)
-		for name, src := range map[string]io.Reader{
-			"plain":   bytes.NewReader(ct),
-			"onebyte": iotest.OneByteReader(bytes.NewReader(ct)),
-			"half":    iotest.HalfReader(bytes.NewReader(ct)),
-			"dataEOF": iotest.DataErrReader(bytes.NewReader(ct)),
-		} {
+		for name, src := range readers(ct) {
 			if n > 10000 && name == "onebyte" {
 				continue
 			}

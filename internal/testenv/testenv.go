@@ -7,6 +7,7 @@
 package testenv
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,4 +93,18 @@ func unavailable(t testing.TB, msg string) {
 		t.Fatalf("required under CI: %s", msg)
 	}
 	t.Skip(msg)
+}
+
+// SpecJSON decodes the JSON file rel below the spec directory (for example
+// "openapi.json") into v, with the failure rules of [SpecFile]; a file that
+// cannot be read or decoded fails the test.
+func SpecJSON(t testing.TB, rel string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(SpecFile(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
 }
