@@ -2,16 +2,12 @@ package ksef_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -48,19 +44,12 @@ type fakeAuth struct {
 
 func newFakeAuth(t *testing.T, mux *http.ServeMux, statuses ...int) *fakeAuth {
 	f := &fakeAuth{t: t, statuses: statuses}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	mf, err := credentials.NewFingerprintOnly(&credentials.CertOptions{CommonName: "Ministerstwo Finansów", Validity: 2 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Ministerstwo Finansów"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spki, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	sum := sha256.Sum256(spki)
-	f.mfKey, f.mfCert, f.keyID = key, der, base64.StdEncoding.EncodeToString(sum[:])
+	sum := sha256.Sum256(mf.Certificate.RawSubjectPublicKeyInfo)
+	f.mfKey, f.mfCert, f.keyID = mf.Signer.(*rsa.PrivateKey), mf.Certificate.Raw, base64.StdEncoding.EncodeToString(sum[:])
 
 	mux.HandleFunc("POST /auth/challenge", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"challenge": challenge, "timestamp": "2025-05-14T10:00:00.1234567+00:00", "timestampMs": 1747216800123, "clientIp": "127.0.0.1"})
@@ -83,7 +72,7 @@ func newFakeAuth(t *testing.T, mux *http.ServeMux, statuses ...int) *fakeAuth {
 		writeJSON(w, 202, initResp)
 	})
 	mux.HandleFunc("GET /security/public-key-certificates", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, []ksef.PublicKeyCertificate{{Certificate: der, CertificateID: "x", PublicKeyID: f.keyID,
+		writeJSON(w, 200, []ksef.PublicKeyCertificate{{Certificate: f.mfCert, CertificateID: "x", PublicKeyID: f.keyID,
 			ValidFrom: time.Now().Add(-time.Hour), ValidTo: time.Now().Add(time.Hour), Usage: []ksef.PublicKeyCertificateUsage{ksef.KsefTokenEncryption}}})
 	})
 	mux.HandleFunc("GET /auth/{ref}", func(w http.ResponseWriter, r *http.Request) {

@@ -1,39 +1,29 @@
 package ksef_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/credentials"
 )
 
+// mfCert returns a self-signed certificate standing in for one of the
+// Ministry of Finance's public-key certificates (RSA, or ECDSA P-256).
 func mfCert(t *testing.T, ec bool) []byte {
 	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Ministerstwo Finansów"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	var der []byte
-	var err error
+	kt := credentials.RSA2048
 	if ec {
-		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	} else {
-		k, _ := rsa.GenerateKey(rand.Reader, 2048)
-		der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		kt = credentials.ECP256
 	}
+	c, err := credentials.NewFingerprintOnly(&credentials.CertOptions{KeyType: kt, CommonName: "Ministerstwo Finansów", Validity: 2 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return der
+	return c.Certificate.Raw
 }
 
 func TestSelectPublicKey(t *testing.T) {
