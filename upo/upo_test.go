@@ -31,6 +31,20 @@ func sampleFiles(t testing.TB) []string {
 	return files
 }
 
+// parseSample parses the UPO sample file.
+func parseSample(t testing.TB, file string) *upo.UPO {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := upo.Parse(data)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return u
+}
+
 // TestParseSamples parses every official sample and compares the result with
 // what an independent XML library (etree) reads from the same file.
 func TestParseSamples(t *testing.T) {
@@ -123,14 +137,7 @@ func TestParseSamples(t *testing.T) {
 // TestMarshalRoundTrip checks that Marshal writes what Parse reads back.
 func TestMarshalRoundTrip(t *testing.T) {
 	for _, file := range sampleFiles(t) {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := upo.Parse(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := parseSample(t, file)
 		out, err := u.Marshal()
 		if err != nil {
 			t.Fatal(err)
@@ -151,14 +158,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 func TestMarshalValidatesWithXmllint(t *testing.T) {
 	var cases []xsdtest.Case
 	for _, file := range sampleFiles(t) {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := upo.Parse(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := parseSample(t, file)
 		u.ReceivingEntity = "Ministerstwo Finansów"
 		out, err := u.Marshal()
 		if err != nil {
