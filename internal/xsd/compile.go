@@ -679,7 +679,7 @@ func (c *compiler) complexContent(k *node, t *rt.ComplexType, d *schemaDoc) erro
 	if bt.Simple != nil {
 		return fmt.Errorf("xsd: %s: complexContent extension of simple-content type %s", ext.where(), bt.Name)
 	}
-	t.Content = bt.Content
+	t.Content = copyParticle(bt.Content)
 	t.Attributes = append(t.Attributes, bt.Attributes...)
 	for _, x := range body {
 		switch x.local {
@@ -704,6 +704,19 @@ func (c *compiler) complexContent(k *node, t *rt.ComplexType, d *schemaDoc) erro
 		}
 	}
 	return nil
+}
+
+// copyParticle copies a particle tree (element declarations are shared):
+// every complex type owns its content model.
+func copyParticle(p *rt.Particle) *rt.Particle {
+	if p == nil {
+		return nil
+	}
+	q := &rt.Particle{Kind: p.Kind, Min: p.Min, Max: p.Max, Element: p.Element}
+	for _, c := range p.Children {
+		q.Children = append(q.Children, copyParticle(c))
+	}
+	return q
 }
 
 func occurs(n *node) (int, int, error) {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"sort"
 	"sync/atomic"
-	"unsafe"
 )
 
 // maxCachedTransitions bounds the transition cache of one complex type.
@@ -46,7 +45,12 @@ type matcher struct {
 }
 
 func newMatcher(ct *ComplexType) *matcher {
-	return &matcher{ct: ct, root: ct.Content, start: true}
+	ct.numberParticles()
+	m := &matcher{ct: ct, root: ct.Content, start: true}
+	if ct.noCache {
+		m.ct = nil
+	}
+	return m
 }
 
 // stateKey appends a structural encoding of the current configurations
@@ -58,7 +62,7 @@ func (m *matcher) stateKey(b []byte, ns, name string) []byte {
 	}
 	for _, f := range m.cfgs {
 		for ; f != nil; f = f.parent {
-			b = binary.LittleEndian.AppendUint64(b, uint64(uintptr(unsafe.Pointer(f.p))))
+			b = binary.AppendUvarint(b, uint64(f.p.id))
 			b = binary.AppendUvarint(b, uint64(f.count))
 			b = binary.AppendUvarint(b, uint64(f.idx))
 		}

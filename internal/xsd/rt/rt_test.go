@@ -155,3 +155,31 @@ func TestAdversarialInputsAreFast(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedContentModel: a particle tree used by two complex types must
+// not confuse the transition cache.
+func TestSharedContentModel(t *testing.T) {
+	el := func(n string, min, max int) *Particle {
+		return &Particle{Kind: ParticleElement, Min: min, Max: max, Element: &Element{Name: n, Simple: str()}}
+	}
+	shared := &Particle{Kind: ParticleSequence, Min: 1, Max: 1, Children: []*Particle{el("a", 0, 1), el("b", 1, 1)}}
+	t1 := &ComplexType{Content: shared}
+	t2 := &ComplexType{Content: &Particle{Kind: ParticleSequence, Min: 1, Max: 1, Children: []*Particle{shared, el("c", 1, 1)}}}
+	root := &ComplexType{Content: &Particle{Kind: ParticleSequence, Min: 1, Max: 1, Children: []*Particle{
+		{Kind: ParticleElement, Min: 1, Max: 1, Element: &Element{Name: "x", Complex: t1}},
+		{Kind: ParticleElement, Min: 1, Max: 1, Element: &Element{Name: "y", Complex: t2}},
+	}}}
+	s := &Schema{Package: "t", Roots: []*Element{{Name: "r", Complex: root}}}
+	for doc, valid := range map[string]bool{
+		`<r><x><a/><b/></x><y><a/><b/><c/></y></r>`: true,
+		`<r><x><b/></x><y><b/><c/></y></r>`:         true,
+		`<r><x><b/></x><y><b/></y></r>`:             false,
+		`<r><x><b/><c/></x><y><b/><c/></y></r>`:     false,
+	} {
+		for range 3 { // repeat so that cached transitions are used
+			if err := s.Validate(strings.NewReader(doc)); (err == nil) != valid {
+				t.Errorf("%s: err=%v, want valid=%v", doc, err, valid)
+			}
+		}
+	}
+}

@@ -156,6 +156,12 @@ type Particle struct {
 	Element *Element
 	// Children are set for sequences and choices.
 	Children []*Particle
+
+	// id numbers the particle within its content model (for cache keys);
+	// owner is the complex type that assigned it. A particle tree belongs
+	// to one complex type; shared trees disable the transition cache.
+	id    uint32
+	owner *ComplexType
 }
 
 // ComplexType is a compiled complex type.
@@ -172,6 +178,33 @@ type ComplexType struct {
 	// next configurations), guarded by mu.
 	mu    sync.RWMutex
 	trans map[string][]*frame
+	// ids numbers the particles of Content once; noCache is set when the
+	// tree is shared with another complex type.
+	ids     sync.Once
+	noCache bool
+}
+
+// numberParticles gives every particle of the content model a distinct id.
+func (t *ComplexType) numberParticles() {
+	t.ids.Do(func() {
+		var n uint32
+		var walk func(p *Particle)
+		walk = func(p *Particle) {
+			n++
+			if p.owner != nil && p.owner != t {
+				t.noCache = true
+				return
+			}
+			p.owner = t
+			p.id = n
+			for _, c := range p.Children {
+				walk(c)
+			}
+		}
+		if t.Content != nil {
+			walk(t.Content)
+		}
+	})
 }
 
 // Element is an element declaration.
