@@ -78,6 +78,11 @@ func TestAcceptanceRules(t *testing.T) {
 				t.Errorf("U+%04X reported at line %d, want %d", r, v.Line, want)
 			}
 		}
+		// Character references count too.
+		for _, ref := range []string{"&#x7F;", "&#132;", "&#xFDD0;", "&#x1FFFF;"} {
+			d := bytes.Replace(doc, []byte("Elektrownia S.A."), []byte("Elektrownia "+ref), 1)
+			wantViolation(t, d, "(character reference)")
+		}
 		// U+0085 (NEL) and U+FDF0 are allowed.
 		for _, r := range []rune{0x85, 0xFDF0, 0xFFFD} {
 			d := bytes.Replace(doc, []byte("Elektrownia S.A."), []byte("Elektrownia "+string(r)), 1)

@@ -61,6 +61,9 @@ type lexer struct {
 	tok       token
 	textBuf   []byte
 	started   bool // a token was read (the XML declaration must come first)
+	// onDiscouraged is told about character references to code points
+	// KSeF refuses (literal ones are caught by the byte scanner).
+	onDiscouraged func(line, col int, r rune)
 }
 
 var lexerPool = sync.Pool{New: func() any {
@@ -305,6 +308,9 @@ func (l *lexer) reference(dst []byte) ([]byte, *wfError) {
 		l.advance(1)
 		if n > 0x10FFFF || !isXMLChar(rune(n)) {
 			return dst, l.errf("character reference to U+%X, which is not an XML character", n)
+		}
+		if discouraged(rune(n)) && l.onDiscouraged != nil {
+			l.onDiscouraged(l.line, l.col, rune(n))
 		}
 		return utf8.AppendRune(dst, rune(n)), nil
 	}

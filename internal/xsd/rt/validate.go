@@ -133,6 +133,9 @@ func (s *Schema) Validate(r io.Reader) error {
 	v := &validator{s: s, err: ValidationError{Package: s.Package}}
 	v.scan = &scanReader{r: r, v: v, line: 1, col: 1, hardLimit: max(s.Limits.MaxBytes, s.Limits.MaxBytesWithAttachment)}
 	v.lex = newLexer(v.scan)
+	v.lex.onDiscouraged = func(line, col int, r rune) {
+		v.add(line, col, v.path(), "discouraged character U+%04X (character reference)", r)
+	}
 	err := v.run()
 	v.lex.release()
 	v.lex = nil
