@@ -30,6 +30,7 @@ func TestMutantsAgreeWithXmllint(t *testing.T) {
 	cases := xsdtest.Mutants(t, bases, 2400/len(bases)+1)
 	agree, valid := xsdtest.Differential(t, schemaRel, ValidateBytes, cases)
 	t.Logf("mutants: agree %d/%d (xmllint valid: %d, invalid: %d)", agree, len(cases), valid, len(cases)-valid)
+	xsdtest.ReportKinds(t, ValidateBytes, cases)
 	if len(cases) < 2000 {
 		t.Errorf("only %d mutants", len(cases))
 	}

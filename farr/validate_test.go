@@ -33,6 +33,7 @@ func TestMutantsAgreeWithXmllint(t *testing.T) {
 	cases := xsdtest.Mutants(t, bases, 1000/len(bases)+1)
 	agree, valid := xsdtest.Differential(t, schemaRel, ValidateBytes, cases)
 	t.Logf("mutants: agree %d/%d (xmllint valid: %d, invalid: %d)", agree, len(cases), valid, len(cases)-valid)
+	xsdtest.ReportKinds(t, ValidateBytes, cases)
 	trips := 0
 	for _, c := range cases {
 		if ValidateBytes(c.Doc) != nil {

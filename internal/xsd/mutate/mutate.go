@@ -21,7 +21,36 @@ type Mutant struct {
 	Doc []byte
 	// Desc says what was changed, e.g. "remove /Faktura/Fa/P_2".
 	Desc string
+	// Kinds lists the kind of each mutation applied, in order.
+	Kinds []Kind
 }
+
+// Kind names one kind of mutation.
+type Kind string
+
+// The kinds of mutation [Mutate] applies.
+const (
+	Remove     Kind = "remove"     // remove an element
+	Duplicate  Kind = "duplicate"  // duplicate an element
+	Swap       Kind = "swap"       // swap an element with its next sibling
+	Move       Kind = "move"       // move an element to the front or end of its parent
+	Enum       Kind = "enum"       // wrong enumeration value
+	Pattern    Kind = "pattern"    // a character inserted to break a pattern
+	Overlong   Kind = "overlong"   // overlong string
+	Date       Kind = "date"       // bad date or dateTime
+	Decimal    Kind = "decimal"    // bad decimal
+	Namespace  Kind = "namespace"  // wrong namespace
+	Unknown    Kind = "unknown"    // unknown element inserted
+	Rename     Kind = "rename"     // element renamed to another element's name
+	Whitespace Kind = "whitespace" // empty or white-space padded text
+	Attribute  Kind = "attribute"  // attribute added, removed or changed
+	Mixed      Kind = "mixed"      // text in element-only content or child in a leaf
+	Copy       Kind = "copy"       // value copied from another leaf
+)
+
+// Kinds lists every kind of mutation, in the order of the operations.
+var Kinds = []Kind{Remove, Duplicate, Swap, Move, Enum, Pattern, Overlong, Date, Decimal,
+	Namespace, Unknown, Rename, Whitespace, Attribute, Mixed, Copy}
 
 // Mutate applies one to three random mutations chosen by seed to doc.
 func Mutate(doc []byte, seed uint64) (Mutant, error) {
@@ -40,14 +69,17 @@ func Mutate(doc []byte, seed uint64) (Mutant, error) {
 		n = 1
 	}
 	var descs []string
+	var kinds []Kind
 	for i := 0; i < n; i++ {
-		descs = append(descs, mutateOnce(rng, root))
+		k, desc := mutateOnce(rng, root)
+		descs = append(descs, desc)
+		kinds = append(kinds, k)
 	}
 	out, err := d.WriteToBytes()
 	if err != nil {
 		return Mutant{}, fmt.Errorf("mutate: %w", err)
 	}
-	return Mutant{Doc: out, Desc: strings.Join(descs, "; ")}, nil
+	return Mutant{Doc: out, Desc: strings.Join(descs, "; "), Kinds: kinds}, nil
 }
 
 func allElements(e *etree.Element, out []*etree.Element) []*etree.Element {
@@ -92,15 +124,21 @@ var (
 	patternBreakers = []string{"!", " ", "a", "Ą", "0", "-", "\t", "١"}
 )
 
-func mutateOnce(rng *rand.Rand, root *etree.Element) string {
+// mutateOnce applies one mutation and returns its kind and description.
+func mutateOnce(rng *rand.Rand, root *etree.Element) (Kind, string) {
+	if len(root.ChildElements()) == 0 {
+		return "", "nothing"
+	}
+	op := rng.IntN(len(Kinds))
+	return Kinds[op], mutateOp(op, rng, root)
+}
+
+func mutateOp(op int, rng *rand.Rand, root *etree.Element) string {
 	all := allElements(root, nil)
 	nonRoot := all[1:]
-	if len(nonRoot) == 0 {
-		return "nothing"
-	}
 	pick := func(s []*etree.Element) *etree.Element { return s[rng.IntN(len(s))] }
 	lv := leaves(nonRoot)
-	switch op := rng.IntN(16); op {
+	switch op {
 	case 0: // remove an element
 		e := pick(nonRoot)
 		e.Parent().RemoveChild(e)

@@ -18,6 +18,7 @@ func TestMutateCoversEveryOperation(t *testing.T) {
 	kinds := []string{"remove ", "duplicate ", "swap ", "move to ", "set ", "to ", "namespace of ", "insert unknown ",
 		"rename ", "empty ", "pad ", "newline after ", "attribute", "text in ", "child in leaf ", "value of "}
 	seen := map[string]int{}
+	seenKind := map[Kind]int{}
 	changed := 0
 	for seed := range uint64(3000) {
 		m, err := Mutate([]byte(doc), seed)
@@ -36,6 +37,12 @@ func TestMutateCoversEveryOperation(t *testing.T) {
 				seen[k]++
 			}
 		}
+		if len(m.Kinds) == 0 || len(m.Kinds) > 3 {
+			t.Fatalf("seed %d: kinds %v", seed, m.Kinds)
+		}
+		for _, k := range m.Kinds {
+			seenKind[k]++
+		}
 		again, _ := Mutate([]byte(doc), seed)
 		if string(again.Doc) != string(m.Doc) || again.Desc != m.Desc {
 			t.Fatalf("seed %d is not deterministic", seed)
@@ -44,6 +51,11 @@ func TestMutateCoversEveryOperation(t *testing.T) {
 	for _, k := range kinds {
 		if seen[k] == 0 {
 			t.Errorf("no mutation of kind %q", strings.TrimSpace(k))
+		}
+	}
+	for _, k := range Kinds {
+		if seenKind[k] == 0 {
+			t.Errorf("kind %q never reported", k)
 		}
 	}
 	if changed < 2500 {

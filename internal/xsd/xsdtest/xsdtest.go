@@ -59,6 +59,8 @@ type Case struct {
 	Name string
 	Doc  []byte
 	Desc string
+	// Kinds are the mutations applied to a mutant (nil for samples).
+	Kinds []mutate.Kind
 }
 
 // Samples returns the sample invoices under samples/invoices whose file
@@ -100,7 +102,7 @@ func Mutants(t testing.TB, bases []Case, perSample int) []Case {
 			if err != nil {
 				t.Fatalf("%s: %v", b.Name, err)
 			}
-			out = append(out, Case{Name: fmt.Sprintf("%s#%d", b.Name, s), Doc: m.Doc, Desc: m.Desc})
+			out = append(out, Case{Name: fmt.Sprintf("%s#%d", b.Name, s), Doc: m.Doc, Desc: m.Desc, Kinds: m.Kinds})
 		}
 	}
 	return out
@@ -189,4 +191,37 @@ func Differential(t testing.TB, schemaRel string, validate func([]byte) error, c
 		t.Errorf("%s (%s): ours valid=%v, xmllint valid=%v\nours: %v\nxmllint: %s", c.Name, c.Desc, ours, verdicts[i].Valid, err, verdicts[i].Output)
 	}
 	return agree, valid
+}
+
+// ReportKinds logs, for every kind of mutation, how many mutants it went
+// into and how many of those validate judged invalid, and fails the test
+// when a kind is missing or never produced an invalid document (so every
+// kind listed in mutate.Kinds is really exercised). Run it after
+// [Differential], which establishes that the verdicts agree with xmllint.
+func ReportKinds(t testing.TB, validate func([]byte) error, cases []Case) {
+	t.Helper()
+	total := map[mutate.Kind]int{}
+	invalid := map[mutate.Kind]int{}
+	for _, c := range cases {
+		bad := validate(c.Doc) != nil
+		seen := map[mutate.Kind]bool{}
+		for _, k := range c.Kinds {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			total[k]++
+			if bad {
+				invalid[k]++
+			}
+		}
+	}
+	var b strings.Builder
+	for _, k := range mutate.Kinds {
+		fmt.Fprintf(&b, " %s %d/%d", k, invalid[k], total[k])
+		if total[k] == 0 || invalid[k] == 0 {
+			t.Errorf("mutation kind %q: %d mutants, %d invalid", k, total[k], invalid[k])
+		}
+	}
+	t.Logf("mutation kinds (invalid/total):%s", b.String())
 }
