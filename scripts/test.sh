@@ -24,4 +24,22 @@ if [ -n "$unformatted" ]; then
   echo "test.sh: gofmt needed on:" >&2; echo "$unformatted" >&2; exit 1
 fi
 go vet ./...
-go test -count=1 -timeout 30m "$@" ./...
+
+# Run verbosely into a log so that the figures the tests report (contract
+# coverage, differential agreement with xmllint) reach the console even for
+# passing packages; print the package results and those figures, and the whole
+# log of any failing package.
+log=$(mktemp "${TMPDIR:-/tmp}/ksef-test.XXXXXX")
+trap 'rm -f "$log"' EXIT
+rc=0
+go test -count=1 -timeout 30m -v "$@" ./... >"$log" 2>&1 || rc=$?
+# A package's output ends with its "ok"/"FAIL" line: name each figure by it.
+awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:/ {
+       sub(/^[ \t]+/, ""); buf[n++] = $0; next }
+     /^(ok|FAIL)[ \t]/ { for (i = 0; i < n; i++) print $2 ": " buf[i]; n = 0 }' "$log"
+if [ "$rc" -ne 0 ]; then
+  echo "test.sh: failures (full output of the failing tests follows)" >&2
+  grep -E -B2 -A40 -- '^(--- FAIL|FAIL|panic:)' "$log" >&2 || cat "$log" >&2
+fi
+grep -E '^(ok|FAIL|\?) ' "$log"
+exit "$rc"
