@@ -127,7 +127,12 @@ func validateFile(g *globals, name string) validateResult {
 	res := validateResult{File: name}
 	doc, err := readInvoiceInput(g, name)
 	if err != nil {
-		res.Error = strings.TrimPrefix(err.Error(), "open ")
+		// The file name is printed in front of the error already.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		res.Error = strings.TrimPrefix(err.Error(), name+": ")
 		return res
 	}
 	form, err := detectInvoiceForm(doc)
@@ -150,6 +155,26 @@ func validateFile(g *globals, name string) validateResult {
 		res.Error = err.Error()
 	}
 	return res
+}
+
+// warnIfInvalid prints a warning to stderr when doc is not a schema-valid
+// invoice: a link or printout of such a file is of little use, since KSeF
+// refuses the invoice.
+func warnIfInvalid(g *globals, name string, doc []byte) {
+	form, err := detectInvoiceForm(doc)
+	if err != nil {
+		return // reported by the caller
+	}
+	err = form.Validate(doc)
+	if err == nil {
+		return
+	}
+	n := 1
+	var ve *rt.ValidationError
+	if errors.As(err, &ve) {
+		n = len(ve.Violations)
+	}
+	fmt.Fprintf(g.stderr, "warning: %s is not a valid %s invoice (%d violation(s); see ksef invoice validate); KSeF would refuse it\n", name, form.Code, n)
 }
 
 func newInvoiceValidateCmd(g *globals) *cobra.Command {
@@ -228,7 +253,7 @@ func newInvoiceRenderCmd(g *globals) *cobra.Command {
 .html (.htm). The printout carries KOD I, the verification QR code for the
 environment chosen with --env, labelled with --ksef-number or "OFFLINE".`,
 		Example: `  ksef invoice render faktura.xml faktura.pdf
-  ksef invoice render faktura.xml --out faktura.html --ksef-number 5265877635-20260115-0123456789AB-5C`,
+  ksef invoice render faktura.xml --out faktura.html --ksef-number 5265877635-20260115-0123456789AB-CE`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 2 {
@@ -255,6 +280,7 @@ environment chosen with --env, labelled with --ksef-number or "OFFLINE".`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
+			warnIfInvalid(g, args[0], doc)
 			if ksefNumber != "" {
 				if err := checkKSeFNumberFlag(ksefNumber); err != nil {
 					return err

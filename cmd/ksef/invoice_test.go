@@ -127,6 +127,9 @@ func TestInvoiceValidate(t *testing.T) {
 	if !strings.Contains(out, missing+": ") || !strings.Contains(out, "no such file") {
 		t.Errorf("no message for the missing file:\n%s", out)
 	}
+	if strings.Count(out, missing) != 1 {
+		t.Errorf("the missing file's name is printed more than once:\n%s", out)
+	}
 
 	// JSON.
 	out, _, err = runDoc(t, "", "invoice", "validate", "-o", "json", good, bad)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/internal/checksum"
@@ -110,4 +114,27 @@ func FuzzNumberCheck(f *testing.F) {
 			t.Fatalf("%q: valid %v, err %v", s, res.Valid, err)
 		}
 	})
+}
+
+// TestHelpExamplesUseValidKSeFNumbers checks every KSeF number quoted in a
+// command's help (examples and long text), so that a copied example works.
+func TestHelpExamplesUseValidKSeFNumbers(t *testing.T) {
+	re := regexp.MustCompile(`\b\d{10}-\d{8}-[0-9A-F]{12}-[0-9A-F]{2}\b`)
+	found := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, s := range re.FindAllString(c.Example+"\n"+c.Long, -1) {
+			found++
+			if _, err := ksef.ParseKSeFNumber(s); err != nil {
+				t.Errorf("%s: help quotes %s: %v", c.CommandPath(), s, err)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(io.Discard, io.Discard))
+	if found == 0 {
+		t.Error("no KSeF number found in any help text")
+	}
 }

@@ -108,7 +108,7 @@ the file, so the link matches only the file as sent to KSeF.
 --png and --svg write the QR code labelled with --ksef-number, or "OFFLINE"
 for an invoice without one.`,
 		Example: `  ksef qr faktura.xml
-  ksef qr faktura.xml --env production --ksef-number 5265877635-20260115-0123456789AB-5C --png kod1.png`,
+  ksef qr faktura.xml --env production --ksef-number 5265877635-20260115-0123456789AB-CE --png kod1.png`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ksefNumber != "" {
@@ -125,6 +125,7 @@ for an invoice without one.`,
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			res.File, res.KSeFNumber, res.PNG, res.SVG = args[0], ksefNumber, pngFile, svgFile
+			warnIfInvalid(g, args[0], doc)
 			if ksefNumber != "" && !strings.HasPrefix(ksefNumber, res.SellerNIP+"-") {
 				fmt.Fprintf(g.stderr, "warning: the KSeF number %s does not start with the seller NIP %s of %s\n", ksefNumber, res.SellerNIP, args[0])
 			}

@@ -112,3 +112,29 @@ func TestQRErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnsOnInvalidInvoice: qr and invoice render still work on an
+// invalid invoice but say on stderr that KSeF would refuse it; a valid
+// invoice gets no warning.
+func TestWarnsOnInvalidInvoice(t *testing.T) {
+	dir := t.TempDir()
+	good := writeTempDoc(t, dir, "good.xml", builtTestInvoice(t))
+	bad := writeTempDoc(t, dir, "bad.xml", bytes.Replace(builtTestInvoice(t), []byte("<KodWaluty>PLN</KodWaluty>"), []byte("<KodWaluty>ZZZ</KodWaluty>"), 1))
+	for _, args := range [][]string{
+		{"qr", bad},
+		{"invoice", "render", bad, filepath.Join(dir, "bad.html")},
+	} {
+		_, stderr, err := runDoc(t, "", args...)
+		if err != nil || !strings.Contains(stderr, "warning: "+bad+" is not a valid FA (3) invoice (1 violation(s)") {
+			t.Errorf("%v: stderr %q err %v", args, stderr, err)
+		}
+	}
+	for _, args := range [][]string{
+		{"qr", good},
+		{"invoice", "render", good, filepath.Join(dir, "good.html")},
+	} {
+		if _, stderr, err := runDoc(t, "", args...); err != nil || stderr != "" {
+			t.Errorf("%v: stderr %q err %v", args, stderr, err)
+		}
+	}
+}
