@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"math/big"
@@ -202,6 +203,18 @@ func TestCertificateLinkOpenSSL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		sig := l.Signature
+		if _, ok := tc.cert.PublicKey.(*ecdsa.PublicKey); ok && format == ECDSAP1363 {
+			// r||s, 32 bytes each: openssl wants DER, built here by hand.
+			if len(sig) != 64 {
+				t.Fatalf("%s: r||s signature of %d bytes", name, len(sig))
+			}
+			der, err := asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig = der
+		}
 		pub, err := x509.MarshalPKIXPublicKey(tc.cert.PublicKey)
 		if err != nil {
 			t.Fatal(err)
@@ -211,7 +224,7 @@ func TestCertificateLinkOpenSSL(t *testing.T) {
 		sigFile := filepath.Join(dir, name+".sig")
 		os.WriteFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o600)
 		os.WriteFile(dataFile, []byte(l.SignedData()), 0o600)
-		os.WriteFile(sigFile, l.Signature, 0o600)
+		os.WriteFile(sigFile, sig, 0o600)
 		args := append([]string{"dgst", "-sha256"}, extra...)
 		args = append(args, "-verify", pubFile, "-signature", sigFile, dataFile)
 		out, err := exec.Command(openssl, args...).CombinedOutput()
@@ -227,6 +240,7 @@ func TestCertificateLinkOpenSSL(t *testing.T) {
 	check("rsa", rsaTestCert(t), ECDSAP1363,
 		"-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-sigopt", "rsa_mgf1_md:sha256")
 	check("ecdsa", ecTestCert(t), ECDSADER)
+	check("ecdsa-p1363", ecTestCert(t), ECDSAP1363)
 }
 
 func TestNewCertificateLinkRejects(t *testing.T) {
