@@ -1,6 +1,8 @@
 package ksefsim
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -263,3 +265,46 @@ func (s *Simulator) handleUnblockContext(w http.ResponseWriter, r *http.Request)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// GrantPermissions gives the subject who the permissions perms (names of
+// [ksef.TestDataPermissionType] values) in context c, which may be of any
+// context type. POST /testdata/permissions takes only NIP contexts; tests
+// use this to let an EU-entity representative (NipVatUe) or a Peppol
+// provider (PeppolId) log in, until the permission operations that grant
+// those arrive.
+func (s *Simulator) GrantPermissions(c ksef.ContextIdentifier, who ksef.TestDataAuthorizedIdentifier, perms ...ksef.TestDataPermissionType) error {
+	ctx := ctxID{Type: string(c.Type), Value: c.Value}
+	if err := checkContext(ctx); err != nil {
+		return fmt.Errorf("ksefsim: GrantPermissions: %w", err)
+	}
+	switch who.Type {
+	case ksef.TestDataAuthorizedNip:
+		if ksef.NIP(who.Value).Validate() != nil {
+			return fmt.Errorf("ksefsim: GrantPermissions: invalid NIP %q", who.Value)
+		}
+	case ksef.TestDataAuthorizedPesel:
+		if ksef.PESEL(who.Value).Validate() != nil {
+			return fmt.Errorf("ksefsim: GrantPermissions: invalid PESEL %q", who.Value)
+		}
+	case ksef.TestDataAuthorizedFingerprint:
+		if len(who.Value) != 64 || !isHex(who.Value) {
+			return fmt.Errorf("ksefsim: GrantPermissions: fingerprint %q is not 64 hex digits", who.Value)
+		}
+	default:
+		return fmt.Errorf("ksefsim: GrantPermissions: unknown subject type %q", who.Type)
+	}
+	if len(perms) == 0 {
+		return errors.New("ksefsim: GrantPermissions: no permissions")
+	}
+	names := make([]string, len(perms))
+	for i, p := range perms {
+		if !slices.Contains(testDataPermissions, p) {
+			return fmt.Errorf("ksefsim: GrantPermissions: unknown permission %q", p)
+		}
+		names[i] = string(p)
+	}
+	s.mu.Lock()
+	s.st.grant(ctx, normSubject(subjectID{string(who.Type), who.Value}), names...)
+	s.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,179 @@
+package ksef_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/credentials"
+)
+
+// TestE2ELoginEveryContextType logs in by XAdES to each context type (Nip,
+// InternalId, NipVatUe, PeppolId) with both subject identifier types
+// (certificateSubject with a seal carrying a NIP, certificateFingerprint with
+// a certificate carrying no identifier), before and after a permission
+// grant.
+func TestE2ELoginEveryContextType(t *testing.T) {
+	sim, c := simClient(t)
+	owner, err := sim.NewTestIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := string(ksef.RandomNIP(nil))
+	seal, err := credentials.NewSealNIP(other, &credentials.CertOptions{KeyType: credentials.ECP256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := credentials.NewFingerprintOnly(&credentials.CertOptions{KeyType: credentials.RSA2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := []struct {
+		name    string
+		cred    *credentials.Credentials
+		subject ksef.AuthSubjectIdentifierType
+		who     ksef.TestDataAuthorizedIdentifier
+	}{
+		{"subject", seal, ksef.AuthSubjectCertificateSubject, ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedNip, Value: other}},
+		{"fingerprint", fp, ksef.AuthSubjectCertificateFingerprint, ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedFingerprint, Value: credentials.Fingerprint(fp.Certificate)}},
+	}
+	contexts := []ksef.ContextIdentifier{
+		ksef.NIPContext(owner.NIP),
+		ksef.InternalIDContext(owner.NIP + "-00001"),
+		ksef.NipVatUeContext(owner.NIP + "-DE123456789"),
+		ksef.PeppolIDContext("PAB123456"),
+	}
+	for _, ctxID := range contexts {
+		for _, cr := range creds {
+			t.Run(string(ctxID.Type)+"/"+cr.name, func(t *testing.T) {
+				params := &ksef.LoginParams{Wait: fastWait, SubjectIdentifierType: cr.subject}
+				_, err := c.Auth.LoginWithCertificate(t.Context(), ctxID, cr.cred.Certificate, cr.cred.Signer, params)
+				var se *ksef.StatusError
+				if !errors.Is(err, ksef.ErrAuthNoPermissions) || !errors.As(err, &se) || se.Code != 415 {
+					t.Fatalf("without permissions: %v", err)
+				}
+				if err := sim.GrantPermissions(ctxID, cr.who, ksef.TestDataPermInvoiceRead); err != nil {
+					t.Fatal(err)
+				}
+				a, err := c.Auth.LoginWithCertificate(t.Context(), ctxID, cr.cred.Certificate, cr.cred.Signer, params)
+				if err != nil {
+					t.Fatalf("after grant: %v", err)
+				}
+				if a.Context != ctxID {
+					t.Errorf("context %v, want %v", a.Context, ctxID)
+				}
+				// The tokens work in that context.
+				page, err := a.Auth.ListSessions(t.Context(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var current bool
+				for _, s := range page.Items {
+					current = current || (s.IsCurrent && s.ReferenceNumber == a.ReferenceNumber)
+				}
+				if !current {
+					t.Errorf("session %s not listed as current", a.ReferenceNumber)
+				}
+			})
+		}
+	}
+
+	// The owner's own certificate needs no grant for its NIP and InternalId
+	// contexts, but does for the others.
+	for _, ctxID := range contexts {
+		_, err := c.Auth.LoginWithCertificate(t.Context(), ctxID, owner.Certificate, owner.Key, &ksef.LoginParams{Wait: fastWait})
+		wantOK := ctxID.Type == ksef.ContextNip || ctxID.Type == ksef.ContextInternalID
+		if (err == nil) != wantOK || (!wantOK && !errors.Is(err, ksef.ErrAuthNoPermissions)) {
+			t.Errorf("owner in %v: %v", ctxID, err)
+		}
+	}
+
+	bad := []struct {
+		ctxID ksef.ContextIdentifier
+		who   ksef.TestDataAuthorizedIdentifier
+	}{
+		{ksef.PeppolIDContext("PAB12345"), creds[0].who},
+		{ksef.NIPContext(owner.NIP), ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedFingerprint, Value: "abc"}},
+		{ksef.NIPContext(owner.NIP), ksef.TestDataAuthorizedIdentifier{Type: "Email", Value: "x"}},
+	}
+	for _, b := range bad {
+		if err := sim.GrantPermissions(b.ctxID, b.who, ksef.TestDataPermInvoiceRead); err == nil {
+			t.Errorf("GrantPermissions(%v, %v) accepted", b.ctxID, b.who)
+		}
+	}
+	if err := sim.GrantPermissions(contexts[0], creds[0].who); err == nil {
+		t.Error("GrantPermissions without permissions accepted")
+	}
+	if err := sim.GrantPermissions(contexts[0], creds[0].who, "Everything"); err == nil {
+		t.Error("GrantPermissions with an unknown permission accepted")
+	}
+}
+
+// TestE2EListSessionsAllPages checks that the iterator follows continuation
+// tokens across pages and stops fetching when the loop breaks.
+func TestE2EListSessionsAllPages(t *testing.T) {
+	sim, c := simClient(t)
+	id, a := loginSeal(t, sim, c)
+	want := map[string]bool{a.ReferenceNumber: true}
+	for range 11 {
+		b, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, &ksef.LoginParams{Wait: fastWait})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[b.ReferenceNumber] = true
+	}
+	const op = "GET /auth/sessions"
+	before := sim.Calls(op)
+	got := map[string]bool{}
+	for s, err := range a.Auth.ListSessionsAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[s.ReferenceNumber] {
+			t.Errorf("%s listed twice", s.ReferenceNumber)
+		}
+		got[s.ReferenceNumber] = true
+	}
+	if len(got) != len(want) {
+		t.Errorf("listed %d sessions, want %d", len(got), len(want))
+	}
+	for ref := range want {
+		if !got[ref] {
+			t.Errorf("session %s not listed", ref)
+		}
+	}
+	if n := sim.Calls(op) - before; n != 2 {
+		t.Errorf("%d page requests, want 2", n)
+	}
+
+	before = sim.Calls(op)
+	n := 0
+	for _, err := range a.Auth.ListSessionsAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 3 {
+			break
+		}
+	}
+	if calls := sim.Calls(op) - before; calls != 1 {
+		t.Errorf("%d page requests after break, want 1", calls)
+	}
+
+	// An error ends the iteration after being yielded once.
+	if err := a.Logout(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sim.Advance(16 * time.Minute) // past the access token's lifetime
+	errs := 0
+	for _, err := range a.Auth.ListSessionsAll(t.Context(), nil) {
+		if err == nil {
+			t.Fatal("listing after logout and expiry succeeded")
+		}
+		errs++
+	}
+	if errs != 1 {
+		t.Errorf("%d errors yielded, want 1", errs)
+	}
+}
