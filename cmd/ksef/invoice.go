@@ -42,6 +42,9 @@ var invoiceForms = []invoiceForm{
 func xmlRootName(doc []byte) (xml.Name, error) {
 	dec := xml.NewDecoder(bytes.NewReader(doc))
 	dec.Strict = true
+	// Only the root name is needed here: read a document declaring another
+	// encoding as it is, so that the validator reports that encoding.
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {

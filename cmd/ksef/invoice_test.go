@@ -351,3 +351,18 @@ func TestInvoiceNewExamples(t *testing.T) {
 		t.Errorf("validate:\n%s", res)
 	}
 }
+
+// TestInvoiceValidateOtherEncoding: a document declaring another encoding
+// is recognised and gets the validator's message about the encoding, not
+// a decoder error.
+func TestInvoiceValidateOtherEncoding(t *testing.T) {
+	doc := bytes.Replace(builtTestInvoice(t), []byte(`encoding="UTF-8"`), []byte(`encoding="windows-1250"`), 1)
+	if !bytes.Contains(doc, []byte("windows-1250")) {
+		t.Fatal("the test invoice has no encoding declaration")
+	}
+	in := writeTempDoc(t, t.TempDir(), "cp.xml", doc)
+	out, _, err := runDoc(t, "", "invoice", "validate", in)
+	if err == nil || !strings.Contains(out, in+":1:") || !strings.Contains(out, `encoding "windows-1250"`) {
+		t.Errorf("err %v, output:\n%s", err, out)
+	}
+}
