@@ -13,12 +13,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ksef2/ksef/internal/checksum"
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
+	"github.com/ksef2/ksef/qr"
 	"github.com/ksef2/ksef/upo"
 	"github.com/ksef2/ksef/visual"
 )
@@ -353,19 +356,36 @@ func TestFromFA3Rejects(t *testing.T) {
 	}
 }
 
-// withQR sets a KSeF number and both QR links, as an offline invoice that
-// was later accepted would print.
-func withQR(inv *visual.Invoice) *visual.Invoice {
-	inv.KSeFNumber = "7270021375-20260210-0100A1B2C3D4-5E"
-	inv.VerificationLink = "https://qr-test.ksef.mf.gov.pl/invoice/7270021375/10-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE"
-	inv.CertificateLink = "https://qr-test.ksef.mf.gov.pl/certificate/Nip/7270021375/7270021375/01F20A5D352AE590/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE/c2lnbmF0dXJlLW9mLXRoZS1saW5rLWJ5LXRoZS1vZmZsaW5lLWNlcnQ"
+// withQR sets a KSeF number and both QR links of the invoice file data,
+// as for an offline invoice that KSeF accepted later: KOD I is computed
+// from the file, its seller NIP and issue date, the KSeF number carries
+// the seller NIP and a correct CRC-8, and KOD II has the real structure
+// (context, seller, certificate serial, hash) with a stand-in signature
+// (a real one would make the golden files random).
+func withQR(t testing.TB, inv *visual.Invoice, data []byte) *visual.Invoice {
+	t.Helper()
+	issued, err := time.Parse(time.DateOnly, inv.IssueDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kod1, err := qr.NewInvoiceLink(qr.TestHost, inv.Seller.NIP, issued, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kod2 := &qr.CertificateLink{Host: qr.TestHost, ContextType: qr.ContextNip, ContextValue: inv.Seller.NIP,
+		SellerNIP: inv.Seller.NIP, CertSerial: "01F20A5D352AE590", Hash: kod1.Hash,
+		Signature: []byte("stand-in for the signature by the offline certificate")}
+	body := inv.Seller.NIP + "-" + issued.AddDate(0, 0, 2).Format("20060102") + "-0100A1B2C3D4"
+	inv.KSeFNumber = body + "-" + checksum.CRC8Hex(body)
+	inv.VerificationLink = kod1.String()
+	inv.CertificateLink = kod2.String()
 	return inv
 }
 
 func ownInvoice(t testing.TB) *visual.Invoice {
 	t.Helper()
-	inv, _ := readInvoice(t, "faktura-pelna.xml")
-	return withQR(inv)
+	inv, data := readInvoice(t, "faktura-pelna.xml")
+	return withQR(t, inv, data)
 }
 
 // readInvoice reads a test invoice of testdata and returns its model and
@@ -406,9 +426,9 @@ func TestInvoiceHTMLGolden(t *testing.T) {
 		}
 		switch c.name {
 		case "faktura-pelna.xml":
-			withQR(inv)
+			withQR(t, inv, c.xml)
 		case "faktura-zaliczkowa.xml": // issued offline, not yet in KSeF
-			withQR(inv).KSeFNumber = ""
+			withQR(t, inv, c.xml).KSeFNumber = ""
 		}
 		buf.Reset()
 		if err := visual.RenderInvoiceHTML(&buf, inv); err != nil {
