@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -632,6 +634,13 @@ func TestSimServe(t *testing.T) {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("sim serve output lacks %q:\n%s", want, text.String())
 		}
+	}
+	// Without --identity-dir the identity lives in a temporary directory
+	// that is removed when the simulator stops.
+	if m := regexp.MustCompile(`private key: (\S+)`).FindStringSubmatch(text.String()); m == nil {
+		t.Errorf("no private key path in:\n%s", text.String())
+	} else if _, err := os.Stat(filepath.Dir(m[1])); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temporary identity directory %s left behind: %v", filepath.Dir(m[1]), err)
 	}
 	if _, _, err := c.run("sim", "serve", "--addr", "256.0.0.1:x"); err == nil || !strings.Contains(err.Error(), "cannot listen") {
 		t.Errorf("bad --addr: %v", err)

@@ -70,7 +70,7 @@ that logs in with it.`,
 	cmd.Flags().DurationVar(&delay, "processing-delay", 0, "how long asynchronous operations stay in progress (e.g. 2s)")
 	cmd.Flags().BoolVar(&noRateLimits, "no-rate-limits", false, "disable the published KSeF rate limits")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
-	cmd.Flags().StringVar(&identityDir, "identity-dir", "", "directory for the test identity's cert.pem and key.pem (default: a new temporary directory)")
+	cmd.Flags().StringVar(&identityDir, "identity-dir", "", "directory for the test identity's cert.pem and key.pem (default: a new temporary directory, removed when the simulator stops)")
 	return cmd
 }
 
@@ -90,6 +90,9 @@ func (g *globals) serveSim(ctx context.Context, addr, dir string, opts ...ksefsi
 		if dir, err = os.MkdirTemp("", "ksef-sim-identity-"); err != nil {
 			return err
 		}
+		// The directory holds a private key and is of no use without
+		// this simulator: remove it when the simulator stops.
+		defer os.RemoveAll(dir)
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("sim: cannot create --identity-dir: %w", err)
 	}
