@@ -288,6 +288,9 @@ environment chosen with --env, labelled with --ksef-number or "OFFLINE".`,
 				if err := checkKSeFNumberFlag(ksefNumber); err != nil {
 					return err
 				}
+				if inv.Seller.NIP != "" && !strings.HasPrefix(ksefNumber, inv.Seller.NIP+"-") {
+					fmt.Fprintf(g.stderr, "warning: the KSeF number %s does not start with the seller NIP %s of %s\n", ksefNumber, inv.Seller.NIP, args[0])
+				}
 				inv.KSeFNumber = ksefNumber
 			}
 			if !noQR {

@@ -76,6 +76,10 @@ func TestQRWarnsOnForeignKSeFNumber(t *testing.T) {
 	if err != nil || !strings.Contains(stderr, "does not start with the seller NIP 5265877635") || !strings.Contains(out, "label: "+num) {
 		t.Errorf("out %q stderr %q err %v", out, stderr, err)
 	}
+	_, stderr, err = runDoc(t, "", "invoice", "render", in, filepath.Join(t.TempDir(), "inv.html"), "--ksef-number", num)
+	if err != nil || !strings.Contains(stderr, "does not start with the seller NIP 5265877635") {
+		t.Errorf("render: stderr %q err %v", stderr, err)
+	}
 }
 
 func TestQROtherForms(t *testing.T) {
