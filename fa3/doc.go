@@ -15,7 +15,10 @@
 // invoices; on top of the schema it applies the checks KSeF makes first
 // (UTF-8 without BOM, no other encoding, no processing instructions or
 // DOCTYPE, no discouraged code points, 1 MB / 3 MB size limits), so those
-// documents are refused although libxml2 would accept them.
+// documents are refused although libxml2 would accept them. The counts
+// ("agree N/N", mutants per kind of mutation) are printed by
+//
+//	go test -v -run AgreeWithXmllint ./fa3 ./fa2 ./farr
 //
 // The model keeps every value as a string-based type (amounts stay exact
 // decimal strings); [Parse] followed by [Faktura.Marshal] reproduces the
