@@ -148,3 +148,46 @@ func TestViolationMessages(t *testing.T) {
 		t.Errorf("error string %q", ValidateBytes(d).Error())
 	}
 }
+
+// TestAttachmentSizeLimit: an invoice with Zalacznik may reach 3 MB, one
+// without it only 1 MB, wherever the padding is.
+func TestAttachmentSizeLimit(t *testing.T) {
+	var doc []byte
+	for _, c := range fa3Samples(t) {
+		if strings.HasSuffix(c.Name, "invoice-template-fa-3-with-attachment.xml") {
+			doc = c.Doc
+		}
+	}
+	if doc == nil || ValidateBytes(doc) != nil {
+		t.Fatal("sample with attachment missing or invalid")
+	}
+	i, j := bytes.Index(doc, []byte("<Zalacznik>")), bytes.Index(doc, []byte("</Zalacznik>"))
+	if i < 0 || j < 0 {
+		t.Fatal("no Zalacznik in the sample")
+	}
+	without := append(append([]byte(nil), doc[:i]...), doc[j+len("</Zalacznik>"):]...)
+	if err := ValidateBytes(without); err != nil {
+		t.Fatalf("sample without Zalacznik: %v", err)
+	}
+	// pad inserts white space before the root's end tag (after Zalacznik)
+	// or at the root's start (before it) so that the document has size n.
+	pad := func(d []byte, n int, front bool) []byte {
+		ws := bytes.Repeat([]byte("\n"), n-len(d))
+		if front {
+			k := bytes.Index(d, []byte("<Naglowek>"))
+			return append(append(append([]byte(nil), d[:k]...), ws...), d[k:]...)
+		}
+		k := bytes.LastIndex(d, []byte("</Faktura>"))
+		return append(append(append([]byte(nil), d[:k]...), ws...), d[k:]...)
+	}
+	for _, front := range []bool{true, false} {
+		if err := ValidateBytes(pad(doc, MaxSizeWithAttachment, front)); err != nil {
+			t.Errorf("with attachment, %d bytes (padding first %v): %v", MaxSizeWithAttachment, front, err)
+		}
+		wantViolation(t, pad(doc, MaxSizeWithAttachment+1, front), "exceeds 3000000 bytes")
+		wantViolation(t, pad(without, 2_000_000, front), "exceeds the limit of 1000000 bytes")
+		if err := ValidateBytes(pad(without, MaxSize, front)); err != nil {
+			t.Errorf("without attachment, %d bytes: %v", MaxSize, err)
+		}
+	}
+}
