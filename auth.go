@@ -30,7 +30,7 @@ type AuthService service
 // KSeF API: POST /auth/challenge
 func (s *AuthService) Challenge(ctx context.Context) (*AuthenticationChallengeResponse, error) {
 	var out AuthenticationChallengeResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/challenge", auth: authNone, out: &out}); err != nil {
+	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/challenge", auth: authNone, out: &out, repeatable: true}); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -126,7 +126,7 @@ func (s *AuthService) Redeem(ctx context.Context, authenticationToken Secret) (*
 // KSeF API: POST /auth/token/refresh
 func (s *AuthService) Refresh(ctx context.Context, refreshToken Secret) (*AuthenticationTokenRefreshResponse, error) {
 	var out AuthenticationTokenRefreshResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/token/refresh", auth: authBearer, bearer: refreshToken, out: &out}); err != nil {
+	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/token/refresh", auth: authBearer, bearer: refreshToken, out: &out, repeatable: true}); err != nil {
 		return nil, err
 	}
 	return &out, nil

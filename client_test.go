@@ -274,17 +274,23 @@ func TestRetryRulesByMethod(t *testing.T) {
 		status    int
 		post      bool
 		wantCalls int32
+		// op overrides the call (default: Tokens.Generate for POST,
+		// PublicKeys.List for GET).
+		op func(*ksef.Client, context.Context) error
 	}{
-		{"GET 502", 502, false, 2},
-		{"GET 504", 504, false, 2},
-		{"POST 502", 502, true, 1},
-		{"POST 504", 504, true, 1},
-		{"POST 503", 503, true, 2},
-		{"POST 429", 429, true, 2},
-		{"GET 400", 400, false, 1},
-		{"GET 404", 404, false, 1},
-		{"GET 500", 500, false, 1},
-		{"POST 409", 409, true, 1},
+		{"GET 502", 502, false, 2, nil},
+		{"GET 504", 504, false, 2, nil},
+		{"POST 502", 502, true, 1, nil},
+		{"POST 504", 504, true, 1, nil},
+		{"POST 503", 503, true, 2, nil},
+		{"POST 429", 429, true, 2, nil},
+		{"GET 400", 400, false, 1, nil},
+		{"GET 404", 404, false, 1, nil},
+		{"GET 500", 500, false, 1, nil},
+		{"POST 409", 409, true, 1, nil},
+		{"POST /auth/challenge 502", 502, true, 2, func(c *ksef.Client, ctx context.Context) error { _, err := c.Auth.Challenge(ctx); return err }},
+		{"POST /auth/token/refresh 504", 504, true, 2, func(c *ksef.Client, ctx context.Context) error { _, err := c.Auth.Refresh(ctx, "refresh"); return err }},
+		{"POST /auth/token/redeem 502", 502, true, 1, func(c *ksef.Client, ctx context.Context) error { _, err := c.Auth.Redeem(ctx, "auth"); return err }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -294,9 +300,12 @@ func TestRetryRulesByMethod(t *testing.T) {
 				mux.Handle("/", srv)
 				c := handlerClient(t, mux)
 				var err error
-				if tc.post {
+				switch {
+				case tc.op != nil:
+					err = tc.op(c, t.Context())
+				case tc.post:
 					_, err = c.Tokens.Generate(t.Context(), &ksef.GenerateTokenRequest{Description: "descr", Permissions: []ksef.TokenPermissionType{ksef.TokenPermInvoiceRead}})
-				} else {
+				default:
 					_, err = c.PublicKeys.List(t.Context())
 				}
 				_ = err
@@ -332,19 +341,29 @@ func TestRetryTransportErrors(t *testing.T) {
 				return nil, errors.New("connection reset")
 			}
 			rec := httptest.NewRecorder()
-			writeJSON(rec, 200, []any{})
+			if strings.HasSuffix(r.URL.Path, "/auth/challenge") {
+				writeJSON(rec, 200, map[string]any{})
+			} else {
+				writeJSON(rec, 200, []any{})
+			}
 			return rec.Result(), nil
 		})}
 		c, _ := ksef.NewClient(ksef.WithBaseURL("http://ksef.invalid/v2"), ksef.WithHTTPClient(hc))
 		if _, err := c.PublicKeys.List(t.Context()); err != nil {
 			t.Fatalf("GET not retried: %v", err)
 		}
+		// A challenge is safe to ask for again.
 		calls.Store(0)
-		_, err := c.Auth.Challenge(t.Context())
+		if _, err := c.Auth.Challenge(t.Context()); err != nil || calls.Load() != 2 {
+			t.Errorf("POST /auth/challenge transport error not retried: calls=%d err=%v", calls.Load(), err)
+		}
+		// Another POST may have been processed: not repeated.
+		calls.Store(0)
+		_, err := c.Tokens.Generate(t.Context(), &ksef.GenerateTokenRequest{Description: "descr", Permissions: []ksef.TokenPermissionType{ksef.TokenPermInvoiceRead}})
 		if err == nil || calls.Load() != 1 {
 			t.Errorf("POST transport error retried: calls=%d err=%v", calls.Load(), err)
 		}
-		if err != nil && !strings.HasPrefix(err.Error(), "ksef: POST /auth/challenge") {
+		if err != nil && !strings.HasPrefix(err.Error(), "ksef: POST /tokens") {
 			t.Errorf("error %q", err)
 		}
 	})

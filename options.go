@@ -80,7 +80,9 @@ func WithLogger(l *slog.Logger) Option {
 // 429 and 503 responses are retried for every method, after the delay given
 // by Retry-After (seconds or an HTTP date) or, without it, an exponential
 // backoff with full jitter. 502, 504 and transport errors are retried only
-// for GET, HEAD and DELETE. Other statuses are never retried. When
+// for GET, HEAD and DELETE and for the two POST operations that are safe to
+// repeat (POST /auth/challenge and POST /auth/token/refresh): any other POST
+// may have been processed. Other statuses are never retried. When
 // Retry-After asks for longer than MaxDelay, the client does not wait: it
 // returns the *[APIError] with RetryAfter set, so the caller can decide.
 type RetryPolicy struct {

@@ -74,6 +74,10 @@ type request struct {
 	absURL string
 	// accept sets the Accept header (default application/json).
 	accept string
+	// repeatable marks a POST that is safe to repeat (a repetition has no
+	// effect a client could notice, e.g. a new challenge), so that 502, 504
+	// and transport errors are retried as for GET.
+	repeatable bool
 }
 
 // response is the result of [Client.do] for a 2xx status.
@@ -95,6 +99,9 @@ func (r *request) logPath() string {
 }
 
 func (r *request) idempotent() bool {
+	if r.repeatable {
+		return true
+	}
 	switch r.method {
 	case http.MethodGet, http.MethodHead, http.MethodDelete:
 		return true
