@@ -468,10 +468,27 @@ func TestSecretRedaction(t *testing.T) {
 			t.Errorf("leaked: %s", out)
 		}
 	}
-	var buf bytes.Buffer
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "token", s, "info", ti)
-	if strings.Contains(buf.String(), "secret") {
-		t.Errorf("leaked in slog: %s", buf.String())
+	// Both built-in handlers, with the wire types that carry secrets, as
+	// values and pointers (the JSON handler marshals structs as JSON, where
+	// a Secret is in clear).
+	for name, newHandler := range map[string]func(io.Writer) slog.Handler{
+		"text": func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+		"json": func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+	} {
+		var buf bytes.Buffer
+		tokens := ksef.AuthenticationTokensResponse{AccessToken: ti, RefreshToken: ti}
+		initResp := ksef.AuthenticationInitResponse{ReferenceNumber: "ref-1", AuthenticationToken: ti}
+		slog.New(newHandler(&buf)).Info("x", "token", s, "info", ti, "infoPtr", &ti,
+			"init", initResp, "tokens", tokens, "tokensPtr", &tokens,
+			"refresh", ksef.AuthenticationTokenRefreshResponse{AccessToken: ti},
+			"generated", &ksef.GenerateTokenResponse{ReferenceNumber: "ref-2", Token: s})
+		out := buf.String()
+		if strings.Contains(out, "secret") {
+			t.Errorf("%s handler: leaked in slog: %s", name, out)
+		}
+		if strings.Count(out, "REDACTED") != 10 || !strings.Contains(out, "ref-1") || !strings.Contains(out, "ref-2") {
+			t.Errorf("%s handler: want 10 redacted tokens and the reference numbers: %s", name, out)
+		}
 	}
 	b, _ := json.Marshal(ti)
 	if !strings.Contains(string(b), "eyJsecret.value.sig") {

@@ -31,3 +31,33 @@ func (s Secret) LogValue() slog.Value {
 
 // Reveal returns the secret value.
 func (s Secret) Reveal() string { return string(s) }
+
+// The wire types that carry a [Secret] marshal it in clear as JSON, which is
+// what slog's JSON handler uses for struct values; their LogValue methods
+// make every slog handler print them with the secret redacted.
+
+// LogValue implements [slog.LogValuer]: the token is "REDACTED".
+func (t TokenInfo) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("token", t.Token), slog.Time("validUntil", t.ValidUntil))
+}
+
+// LogValue implements [slog.LogValuer]: the token is "REDACTED".
+func (r AuthenticationInitResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("referenceNumber", r.ReferenceNumber),
+		slog.Any("authenticationToken", r.AuthenticationToken))
+}
+
+// LogValue implements [slog.LogValuer]: the tokens are "REDACTED".
+func (r AuthenticationTokensResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("accessToken", r.AccessToken), slog.Any("refreshToken", r.RefreshToken))
+}
+
+// LogValue implements [slog.LogValuer]: the token is "REDACTED".
+func (r AuthenticationTokenRefreshResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("accessToken", r.AccessToken))
+}
+
+// LogValue implements [slog.LogValuer]: the token is "REDACTED".
+func (r GenerateTokenResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("referenceNumber", r.ReferenceNumber), slog.Any("token", r.Token))
+}
