@@ -33,7 +33,7 @@ const (
 // a person or, when Seal is true, of the organisation owning a seal), a PESEL,
 // or otherwise the certificate's SHA-256 fingerprint.
 type SubjectIdentity struct {
-	Kind  IdentityKind
+	Kind  IdentityKind // what Value is: NIP, PESEL or fingerprint
 	Value string // 10-digit NIP, 11-digit PESEL or 64-character uppercase hex fingerprint
 	Seal  bool   // true for an organisation (seal) certificate identified by organizationIdentifier
 }

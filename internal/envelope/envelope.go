@@ -163,8 +163,8 @@ func DecryptToken(priv *rsa.PrivateKey, b64 string) (token string, timestampMs i
 // Key is an AES-256-CBC key and IV. The IV is sent to KSeF separately
 // (initializationVector) and is not part of the ciphertext.
 type Key struct {
-	Key [KeySize]byte
-	IV  [IVSize]byte
+	Key [KeySize]byte // the AES-256 key
+	IV  [IVSize]byte  // the CBC initialisation vector
 }
 
 // NewKey returns a Key with a random key and a random IV from crypto/rand.
