@@ -34,8 +34,8 @@ const (
 // or otherwise the certificate's SHA-256 fingerprint.
 type SubjectIdentity struct {
 	Kind  IdentityKind // what Value is: NIP, PESEL or fingerprint
-	Value string // 10-digit NIP, 11-digit PESEL or 64-character uppercase hex fingerprint
-	Seal  bool   // true for an organisation (seal) certificate identified by organizationIdentifier
+	Value string       // 10-digit NIP, 11-digit PESEL or 64-character uppercase hex fingerprint
+	Seal  bool         // true for an organisation (seal) certificate identified by organizationIdentifier
 }
 
 // Patterns from the KSeF documentation (auth/podpis-xades.md), unanchored and
