@@ -1,12 +1,14 @@
 package ksef_test
 
 import (
+	"crypto/x509"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ksefsim"
 )
 
 // TestE2ELoginEveryContextType logs in by XAdES to each context type (Nip,
@@ -175,5 +177,35 @@ func TestE2EListSessionsAllPages(t *testing.T) {
 	}
 	if errs != 1 {
 		t.Errorf("%d errors yielded, want 1", errs)
+	}
+}
+
+// TestE2EVerifyCertificateChain asks for the chain check: a self-signed
+// certificate fails with status 460 (ErrAuthCertificate) unless the
+// simulator trusts it as a root.
+func TestE2EVerifyCertificateChain(t *testing.T) {
+	nip := string(ksef.RandomNIP(nil))
+	seal, err := credentials.NewSealNIP(nip, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := &ksef.LoginParams{Wait: fastWait, VerifyCertificateChain: true}
+
+	_, c := simClient(t)
+	_, err = c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(nip), seal.Certificate, seal.Signer, params)
+	var se *ksef.StatusError
+	if !errors.Is(err, ksef.ErrAuthCertificate) || !errors.As(err, &se) || se.Code != 460 {
+		t.Fatalf("untrusted chain: %v", err)
+	}
+	// Without the check the same certificate is accepted.
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(nip), seal.Certificate, seal.Signer, &ksef.LoginParams{Wait: fastWait}); err != nil {
+		t.Fatalf("without the chain check: %v", err)
+	}
+
+	roots := x509.NewCertPool()
+	roots.AddCert(seal.Certificate)
+	_, trusting := simClient(t, ksefsim.WithTrustedRoots(roots))
+	if _, err := trusting.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(nip), seal.Certificate, seal.Signer, params); err != nil {
+		t.Fatalf("trusted root: %v", err)
 	}
 }
