@@ -209,3 +209,28 @@ func TestE2EVerifyCertificateChain(t *testing.T) {
 		t.Fatalf("trusted root: %v", err)
 	}
 }
+
+// TestE2EAllowedIpsRefusesOtherAddresses: tokens bound to an address list
+// that excludes the client's (127.0.0.1) are refused with 403 and the
+// reason code, without a refresh attempt.
+func TestE2EAllowedIpsRefusesOtherAddresses(t *testing.T) {
+	sim, c := simClient(t)
+	id, err := sim.NewTestIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ips := &ksef.AllowedIps{Ip4Addresses: []string{"10.0.0.1"}, Ip4Ranges: []string{"192.0.2.1-192.0.2.9"}}
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refreshes := sim.Calls("POST /auth/token/refresh")
+	_, err = a.Auth.ListSessions(t.Context(), nil)
+	var ae *ksef.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.ReasonCode != ksef.ReasonIPNotAllowed {
+		t.Fatalf("call from an address outside AllowedIps: %v", err)
+	}
+	if n := sim.Calls("POST /auth/token/refresh") - refreshes; n != 0 {
+		t.Errorf("%d refreshes after 403, want 0", n)
+	}
+}
