@@ -1,6 +1,7 @@
 package ksef_test
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"testing"
@@ -232,5 +233,56 @@ func TestE2EAllowedIpsRefusesOtherAddresses(t *testing.T) {
 	}
 	if n := sim.Calls("POST /auth/token/refresh") - refreshes; n != 0 {
 		t.Errorf("%d refreshes after 403, want 0", n)
+	}
+}
+
+// TestE2EDroppedConnections: a dropped connection is retried for a GET and
+// for the challenge, but not for a POST the server may have processed; a
+// slow response ends with the caller's deadline.
+func TestE2EDroppedConnections(t *testing.T) {
+	sim, c := simClient(t)
+	_, a := loginSeal(t, sim, c)
+
+	const keys = "GET /security/public-key-certificates"
+	before := sim.Calls(keys)
+	sim.Faults().Fail(keys, 1, ksefsim.Fault{Drop: true})
+	if _, err := c.PublicKeys.List(t.Context()); err != nil {
+		t.Fatalf("GET after a dropped connection: %v", err)
+	}
+	if n := sim.Calls(keys) - before; n != 2 {
+		t.Errorf("%s called %d times, want 2", keys, n)
+	}
+
+	const challenge = "POST /auth/challenge"
+	before = sim.Calls(challenge)
+	sim.Faults().Fail(challenge, 1, ksefsim.Fault{Drop: true})
+	if _, err := c.Auth.Challenge(t.Context()); err != nil {
+		t.Fatalf("challenge after a dropped connection: %v", err)
+	}
+	if n := sim.Calls(challenge) - before; n != 2 {
+		t.Errorf("%s called %d times, want 2", challenge, n)
+	}
+
+	const gen = "POST /tokens"
+	before = sim.Calls(gen)
+	sim.Faults().Fail(gen, 1, ksefsim.Fault{Drop: true, AfterProcessing: true})
+	_, err := a.Tokens.Generate(t.Context(), &ksef.GenerateTokenRequest{Description: "dropped",
+		Permissions: []ksef.TokenPermissionType{ksef.TokenPermInvoiceRead}})
+	if err == nil {
+		t.Fatal("POST with a dropped connection reported success")
+	}
+	var ae *ksef.APIError
+	if errors.As(err, &ae) {
+		t.Errorf("dropped connection reported as an HTTP status: %v", err)
+	}
+	if n := sim.Calls(gen) - before; n != 1 {
+		t.Errorf("%s called %d times, want 1 (not repeated)", gen, n)
+	}
+
+	sim.Faults().Fail(keys, 1, ksefsim.Fault{Delay: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := c.PublicKeys.List(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("slow response: %v, want the context's deadline", err)
 	}
 }

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -581,5 +582,20 @@ func TestMiddlewareConcurrent(t *testing.T) {
 	wg.Wait()
 	if n := len(ft.errors()); n != 80 {
 		t.Errorf("%d reports, want 80 (request and response of 40 invalid exchanges)", n)
+	}
+}
+
+// TestMiddlewareClientGone: a handler that answers nothing because the
+// client went away is not reported; one that answers nothing to a client
+// still waiting is (the implicit empty 200 violates the spec).
+func TestMiddlewareClientGone(t *testing.T) {
+	silent := func(http.ResponseWriter, *http.Request) {}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, errs := serve(t, silent, httptest.NewRequest("POST", "/v2/auth/challenge", nil).WithContext(ctx)); len(errs) != 0 {
+		t.Errorf("client gone: %v", errs)
+	}
+	if _, errs := serve(t, silent, httptest.NewRequest("POST", "/v2/auth/challenge", nil)); len(errs) == 0 {
+		t.Error("empty response to a waiting client not reported")
 	}
 }
