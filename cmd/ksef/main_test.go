@@ -404,6 +404,10 @@ func TestLoginPKCS12AndEncryptedPEM(t *testing.T) {
 	if _, _, err := c.run("auth", "login", "--base-url", base, "--cert", certFile, "--key", keyFile, "--nip", nip, "--subject", "fingerprint"); err == nil {
 		t.Error("fingerprint login without permissions succeeded")
 	}
+	// --verify-chain: the self-signed certificate has no trusted chain (460).
+	if _, _, err := c.run("auth", "login", "--base-url", base, "--cert", certFile, "--key", keyFile, "--nip", nip, "--verify-chain"); err == nil || !strings.Contains(err.Error(), "status 460") {
+		t.Errorf("--verify-chain with a self-signed certificate: %v", err)
+	}
 }
 
 func TestLoginKSeFToken(t *testing.T) {
