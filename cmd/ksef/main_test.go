@@ -798,3 +798,35 @@ func testCommand(t *testing.T, args string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), "KSEF_CLI_TEST_MAIN=1", "KSEF_CLI_TEST_ARGS="+args)
 	return cmd
 }
+
+// TestLoginContextFlags logs in with each context flag: --internal-id with
+// the owner's seal, --nip-vat-ue and --peppol-id once the seal's NIP has
+// permissions there; the stored profile names the context.
+func TestLoginContextFlags(t *testing.T) {
+	sim, base := simtest.Start(t)
+	nip, certFile, keyFile := writeIdentity(t, sim)
+	c := newCLI(t)
+	for _, tc := range []struct {
+		flag, value, typ string
+	}{
+		{"--internal-id", nip + "-00001", "InternalId"},
+		{"--nip-vat-ue", nip + "-DE123456789", "NipVatUe"},
+		{"--peppol-id", "PAB123456", "PeppolId"},
+	} {
+		if tc.typ != "InternalId" {
+			if _, _, err := c.run("auth", "login", "--base-url", base, "--cert", certFile, "--key", keyFile, tc.flag, tc.value, "--profile", tc.typ); err == nil || !strings.Contains(err.Error(), "status 415") {
+				t.Errorf("%s without permissions: %v", tc.flag, err)
+			}
+			err := sim.GrantPermissions(ksef.ContextIdentifier{Type: ksef.AuthenticationContextIdentifierType(tc.typ), Value: tc.value},
+				ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedNip, Value: nip}, ksef.TestDataPermInvoiceRead)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		v := decodeJSON[authView](t, c.mustRun("auth", "login", "--base-url", base, "--cert", certFile, "--key", keyFile, tc.flag, tc.value, "--profile", tc.typ, "-o", "json"))
+		p := c.profile(tc.typ)
+		if !v.LoggedIn || v.Context.Type != tc.typ || v.Context.Value != tc.value || p.ContextType != tc.typ || p.ContextValue != tc.value {
+			t.Errorf("%s: view %+v, profile %s:%s", tc.flag, v, p.ContextType, p.ContextValue)
+		}
+	}
+}
