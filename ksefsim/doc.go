@@ -20,7 +20,9 @@
 // realistic lifetimes (authentication 45 min, access 15 min, refresh 7
 // days); enforces who may log in to which context (the NIP itself, the
 // PESEL linked to it with POST /testdata/person, or identities granted
-// permissions with POST /testdata/permissions; status 415 otherwise),
+// permissions with POST /testdata/permissions or, for any context type
+// including NipVatUe and PeppolId, [Simulator.GrantPermissions]; status
+// 415 otherwise),
 // context blocks (480) and deceased persons (470); redeems tokens only once
 // (21301); keeps authentication sessions that can be listed and revoked;
 // generates KSeF tokens that can log in; publishes its own MF certificates
