@@ -245,6 +245,21 @@ type renderResult struct {
 	VerificationLink string `json:"verificationLink,omitempty"`
 }
 
+// renderFormat returns "pdf" or "html" for a file name by its extension
+// (case-insensitive; .htm is HTML), or "" for any other extension.
+func renderFormat(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".pdf":
+		return "pdf"
+	case ".html", ".htm":
+		return "html"
+	}
+	return ""
+}
+
+// renderableExt reports whether name ends in .pdf, .html or .htm.
+func renderableExt(name string) bool { return renderFormat(name) != "" }
+
 func newInvoiceRenderCmd(g *globals) *cobra.Command {
 	var out, ksefNumber string
 	var noQR bool
@@ -252,29 +267,43 @@ func newInvoiceRenderCmd(g *globals) *cobra.Command {
 		Use:   "render FILE [OUT]",
 		Short: "Render an FA(3) or FA(2) invoice to PDF or HTML (by the output file's extension)",
 		Long: `Render an invoice as a printable document. The output file is given with
---out or as the second argument; its extension chooses the format: .pdf or
-.html (.htm). The printout carries KOD I, the verification QR code for the
-environment chosen with --env, labelled with --ksef-number or "OFFLINE".`,
-		Example: `  ksef invoice render faktura.xml faktura.pdf
-  ksef invoice render faktura.xml --out faktura.html --ksef-number 5265877635-20260115-0123456789AB-CE`,
-		Args: cobra.RangeArgs(1, 2),
+-o, --out or as the second argument; its extension chooses the format: .pdf
+or .html (.htm). The printout carries KOD I, the verification QR code for the
+environment chosen with --env, labelled with --ksef-number or "OFFLINE".
+
+On this command -o takes either the report format (text or json, as on every
+command) or the output file: -o faktura.pdf writes the PDF and prints the
+report as text. To write the report as JSON, give the file with --out or as
+the second argument and -o json.`,
+		Example: `  ksef invoice render faktura.xml -o faktura.pdf
+  ksef invoice render faktura.xml faktura.pdf
+  ksef invoice render faktura.xml --out faktura.html --ksef-number 5265877635-20260115-0123456789AB-CE
+  ksef invoice render faktura.xml --out faktura.pdf -o json`,
+		Annotations: map[string]string{outputFileAnnotation: "true"},
+		Args:        cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f := g.outputFile; f != "" {
+				if !renderableExt(f) {
+					return fmt.Errorf("-o %s: neither a report format (text, json) nor an output file ending in .pdf, .html or .htm", f)
+				}
+				if out != "" && out != f {
+					return errors.New("output file given twice (-o and --out)")
+				}
+				out = f
+			}
 			if len(args) == 2 {
 				if out != "" && out != args[1] {
-					return errors.New("output file given twice (argument and --out)")
+					return errors.New("output file given twice (argument and -o/--out)")
 				}
 				out = args[1]
 			}
 			if out == "" {
-				return errors.New("no output file: give --out FILE.pdf or FILE.html")
+				return errors.New("no output file: give -o FILE.pdf, --out FILE.pdf or FILE.html")
 			}
-			format := strings.TrimPrefix(strings.ToLower(filepath.Ext(out)), ".")
-			if format == "htm" {
-				format = "html"
-			}
-			if format != "pdf" && format != "html" {
+			if !renderableExt(out) {
 				return fmt.Errorf("cannot tell the format of %s: use the extension .pdf or .html", out)
 			}
+			format := renderFormat(out)
 			doc, err := readInvoiceInput(g, args[0])
 			if err != nil {
 				return err

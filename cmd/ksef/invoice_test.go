@@ -297,7 +297,7 @@ func TestInvoiceRender(t *testing.T) {
 	}
 
 	for args, want := range map[string]string{
-		in:                                     "no output file",
+		in:                                     "no output file: give -o FILE.pdf",
 		in + " x.txt":                          "use the extension .pdf or .html",
 		in + " a.pdf --out b.pdf":              "output file given twice",
 		in + " a.pdf --ksef-number 5265877635": "not a KSeF number",
@@ -306,6 +306,70 @@ func TestInvoiceRender(t *testing.T) {
 		_, _, err := runDoc(t, "", append([]string{"invoice", "render"}, strings.Fields(args)...)...)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("render %s: err %v, want %q", args, err, want)
+		}
+	}
+}
+
+// TestInvoiceRenderOutputFlag: on invoice render, -o takes the output file
+// (the literal form "ksef invoice render FILE -o out.pdf") as well as the
+// report format; other commands still reject anything but text and json.
+func TestInvoiceRenderOutputFlag(t *testing.T) {
+	dir := t.TempDir()
+	in := writeTempDoc(t, dir, "inv.xml", builtTestInvoice(t))
+
+	pdf := filepath.Join(dir, "o.pdf")
+	out := mustRunDoc(t, "invoice", "render", in, "-o", pdf)
+	if !strings.HasPrefix(out, "wrote "+pdf+" (PDF, ") {
+		t.Errorf("-o %s: output %q", pdf, out)
+	}
+	if b, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("-o %s: %v, %.8q", pdf, err, b)
+	}
+
+	// The flag may come before the file, and upper-case extensions count.
+	html := filepath.Join(dir, "o.HTML")
+	out = mustRunDoc(t, "invoice", "render", "-o", html, in)
+	if !strings.HasPrefix(out, "wrote "+html+" (HTML, ") {
+		t.Errorf("-o %s: output %q", html, out)
+	}
+	if b, err := os.ReadFile(html); err != nil || !bytes.Contains(b, []byte("FV/7/2026")) || !bytes.Contains(b, []byte("<html")) {
+		t.Errorf("-o %s: %v, %d bytes", html, err, len(b))
+	}
+
+	// -o json is still the report format.
+	pdf2 := filepath.Join(dir, "j.pdf")
+	js := mustRunDoc(t, "invoice", "render", in, "--out", pdf2, "-o", "json")
+	var res renderResult
+	if err := json.Unmarshal([]byte(js), &res); err != nil || res.Out != pdf2 || res.Format != "pdf" || res.Bytes == 0 {
+		t.Errorf("-o json: %v %+v\n%s", err, res, js)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "json")); err == nil {
+		t.Error("-o json wrote a file named json")
+	}
+	if out := mustRunDoc(t, "invoice", "render", in, pdf2, "-o", "text"); !strings.HasPrefix(out, "wrote "+pdf2) {
+		t.Errorf("-o text: %q", out)
+	}
+
+	for args, want := range map[string]string{
+		in + " -o foo.txt":                           "-o foo.txt: neither a report format (text, json) nor an output file ending in .pdf, .html or .htm",
+		in + " -o yaml":                              "-o yaml: neither a report format",
+		in + " -o a.pdf --out b.pdf":                 "output file given twice",
+		in + " b.html -o a.pdf":                      "output file given twice",
+		"-o " + filepath.Join(dir, "x.pdf"):          "accepts between 1 and 2 arg(s)",
+		filepath.Join(dir, "none.xml") + " -o a.pdf": "no such file",
+	} {
+		_, _, err := runDoc(t, "", append([]string{"invoice", "render"}, strings.Fields(args)...)...)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("render %s: err %v, want %q", args, err, want)
+		}
+	}
+	if _, err := os.Stat("foo.txt"); err == nil {
+		t.Error("-o foo.txt wrote a file")
+	}
+	// Commands without the annotation keep rejecting file names.
+	for _, args := range [][]string{{"invoice", "validate", in, "-o", "x.pdf"}, {"qr", in, "-o", "x.html"}} {
+		if _, _, err := runDoc(t, "", args...); err == nil || !strings.Contains(err.Error(), "unknown output format") {
+			t.Errorf("%v: err %v", args, err)
 		}
 	}
 }

@@ -23,6 +23,10 @@ var version = "dev"
 // environment the commands use, injectable for tests.
 type globals struct {
 	output    string // "text" or "json"
+	// outputFile is the file a command annotated with outputFileAnnotation
+	// received through -o (a value other than text and json); empty
+	// otherwise.
+	outputFile string
 	profile   string
 	configDir string
 	env       string // test, demo or production
@@ -57,6 +61,11 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	return newRoot(g)
 }
 
+// outputFileAnnotation marks a command (in cobra.Command.Annotations) that
+// accepts its output file through -o: a value of -o other than text and json
+// is then the output file, and the report is printed as text.
+const outputFileAnnotation = "ksef.outputFile"
+
 // newRoot builds the command tree around g.
 func newRoot(g *globals) *cobra.Command {
 	if g.getenv == nil {
@@ -71,8 +80,14 @@ func newRoot(g *globals) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			g.outputFile = ""
 			if g.output != "text" && g.output != "json" {
-				return fmt.Errorf("unknown output format %q (want text or json)", g.output)
+				if cmd.Annotations[outputFileAnnotation] == "" {
+					return fmt.Errorf("unknown output format %q (want text or json)", g.output)
+				}
+				// This command takes its output file through -o as well;
+				// its report stays text.
+				g.outputFile, g.output = g.output, "text"
 			}
 			if _, err := ksef.ParseEnvironment(g.env); err != nil {
 				return fmt.Errorf("unknown environment %q (want test, demo or production)", g.env)
@@ -85,7 +100,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json (invoice render: also the output file, e.g. -o out.pdf)")
 	pf.StringVar(&g.profile, "profile", "default", "named profile holding environment and tokens")
 	pf.StringVar(&g.configDir, "config-dir", "", "directory for profiles (default: $XDG_CONFIG_HOME/ksef)")
 	pf.StringVar(&g.env, "env", "test", "KSeF environment: test, demo or production (production only when given explicitly)")
