@@ -12,7 +12,7 @@ import (
 // broken seller NIP with its line, column, element path and a message,
 // and refuses a byte order mark before the schema is looked at.
 func TestViolationPosition(t *testing.T) {
-	doc := samples(t)[0].Doc
+	doc := form.Cases(t)[0].Doc
 	i := bytes.Index(doc, []byte("<Podmiot1>"))
 	j := bytes.Index(doc[i:], []byte("<NIP>"))
 	if i < 0 || j < 0 {

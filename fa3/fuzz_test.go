@@ -69,7 +69,7 @@ func FuzzMutants(f *testing.F) {
 			t.Fatalf("%s: ours valid=%v, xmllint valid=%v\nours: %v\nxmllint: %s", m.Desc, ours == nil, theirs, ours, out)
 		}
 		if ours == nil {
-			if d, err := roundTrip(m.Doc); err != nil || d != "" {
+			if d, err := form.RoundTripDiff(m.Doc); err != nil || d != "" {
 				t.Fatalf("%s: round trip: %v %s", m.Desc, err, d)
 			}
 		}

@@ -10,49 +10,33 @@ import (
 
 const schemaRel = "xsd/FA/schemat_FA(3)_v1-0E.xsd"
 
-// fa3Samples are the FA(3) sample invoices (templates filled).
-func fa3Samples(t testing.TB) []xsdtest.Case {
-	return xsdtest.Samples(t, "invoice-template-fa-3.xml", "invoice-template-fa-3-with-*.xml",
-		"invoice-template-fa-3-self-invoicing.xml", "invoice-fa-3-*.xml")
-}
-
-func TestSamplesAgreeWithXmllint(t *testing.T) {
-	cases := fa3Samples(t)
-	agree, valid := xsdtest.Differential(t, schemaRel, ValidateBytes, cases)
-	t.Logf("samples: agree %d/%d (xmllint valid: %d)", agree, len(cases), valid)
-	if valid != len(cases) {
-		t.Errorf("xmllint rejects %d samples", len(cases)-valid)
-	}
-}
-
-func TestMutantsAgreeWithXmllint(t *testing.T) {
-	bases := fa3Samples(t)
-	cases := xsdtest.Mutants(t, bases, 2400/len(bases)+1)
-	agree, valid := xsdtest.Differential(t, schemaRel, ValidateBytes, cases)
-	t.Logf("mutants: agree %d/%d (xmllint valid: %d, invalid: %d)", agree, len(cases), valid, len(cases)-valid)
-	xsdtest.ReportKinds(t, ValidateBytes, cases)
-	if len(cases) < 2000 {
-		t.Errorf("only %d mutants", len(cases))
-	}
-	// Every valid mutant must also survive the typed model unchanged.
-	trips := 0
-	for _, c := range cases {
-		if ValidateBytes(c.Doc) != nil {
-			continue
-		}
-		d, err := roundTrip(c.Doc)
+// form runs the tests shared by every generated invoice-schema package.
+var form = xsdtest.Form{
+	Package: "fa3",
+	Schema:  schemaRel,
+	Samples: []string{"invoice-template-fa-3.xml", "invoice-template-fa-3-with-*.xml",
+		"invoice-template-fa-3-self-invoicing.xml", "invoice-fa-3-*.xml"},
+	Mutants:  2400,
+	Validate: ValidateBytes,
+	RoundTrip: func(doc []byte) ([]byte, error) {
+		f, err := Parse(doc)
 		if err != nil {
-			t.Errorf("%s (%s): %v", c.Name, c.Desc, err)
-			continue
+			return nil, err
 		}
-		if d != "" {
-			t.Errorf("%s (%s): round trip lost data at %s", c.Name, c.Desc, d)
-			continue
-		}
-		trips++
-	}
-	t.Logf("round trips of valid mutants: %d lossless", trips)
+		return f.Marshal()
+	},
+	Roots: schemaRoots,
 }
+
+// fa3Samples are the FA(3) sample invoices (templates filled).
+func fa3Samples(t testing.TB) []xsdtest.Case { return form.Cases(t) }
+
+func TestGeneratedCodeIsUpToDate(t *testing.T) { form.TestGenerated(t) }
+func TestSamplesAgreeWithXmllint(t *testing.T) { form.TestSamples(t) }
+
+// TestMutantsAgreeWithXmllint also checks that every valid mutant survives
+// the typed model unchanged.
+func TestMutantsAgreeWithXmllint(t *testing.T) { form.TestMutants(t) }
 
 // TestValidateConcurrently shares the schema tables between goroutines
 // (run with -race).

@@ -3,89 +3,33 @@ package farr
 import (
 	"testing"
 
-	"github.com/ksef2/ksef/internal/xsd/gen"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 )
 
-const schemaRel = "xsd/RR/schemat_FA_RR(1)_v1-1E.xsd"
-
-func samples(t testing.TB) []xsdtest.Case {
-	return xsdtest.Samples(t, "invoice-template-fa-rr-1.xml")
-}
-
-var elementOnly = xsdtest.ElementOnlyPaths(schemaRoots)
-
-func TestGeneratedCodeIsUpToDate(t *testing.T) {
-	xsdtest.CheckGenerated(t, ".", gen.Config{Schema: schemaRel, Package: "farr", Root: "Faktura"})
-}
-
-func TestSamplesAgreeWithXmllint(t *testing.T) {
-	cases := samples(t)
-	agree, valid := xsdtest.Differential(t, schemaRel, ValidateBytes, cases)
-	t.Logf("samples: agree %d/%d (xmllint valid: %d)", agree, len(cases), valid)
-	if valid != len(cases) {
-		t.Errorf("xmllint rejects %d samples", len(cases)-valid)
-	}
-}
-
-func TestMutantsAgreeWithXmllint(t *testing.T) {
-	bases := samples(t)
-	cases := xsdtest.Mutants(t, bases, 1000/len(bases)+1)
-	agree, valid := xsdtest.Differential(t, schemaRel, ValidateBytes, cases)
-	t.Logf("mutants: agree %d/%d (xmllint valid: %d, invalid: %d)", agree, len(cases), valid, len(cases)-valid)
-	xsdtest.ReportKinds(t, ValidateBytes, cases)
-	trips := 0
-	for _, c := range cases {
-		if ValidateBytes(c.Doc) != nil {
-			continue
-		}
-		if d, err := roundTrip(c.Doc); err != nil || d != "" {
-			t.Errorf("%s (%s): round trip: %v %s", c.Name, c.Desc, err, d)
-			continue
-		}
-		trips++
-	}
-	t.Logf("round trips of valid mutants: %d lossless", trips)
-}
-
-func TestRoundTripSamples(t *testing.T) {
-	for _, c := range samples(t) {
-		d, err := roundTrip(c.Doc)
+// form runs the tests shared by every generated invoice-schema package.
+var form = xsdtest.Form{
+	Package:  "farr",
+	Schema:   "xsd/RR/schemat_FA_RR(1)_v1-1E.xsd",
+	Samples:  []string{"invoice-template-fa-rr-1.xml"},
+	Mutants:  1000,
+	Validate: ValidateBytes,
+	RoundTrip: func(doc []byte) ([]byte, error) {
+		f, err := Parse(doc)
 		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
+			return nil, err
 		}
-		if d != "" {
-			t.Errorf("%s: round trip lost data at %s", c.Name, d)
-		}
-	}
+		return f.Marshal()
+	},
+	Roots: schemaRoots,
 }
 
-// roundTrip reports where parse+marshal changes doc, or "".
-func roundTrip(doc []byte) (string, error) {
-	f, err := Parse(doc)
-	if err != nil {
-		return "", err
-	}
-	out, err := f.Marshal()
-	if err != nil {
-		return "", err
-	}
-	if err := ValidateBytes(out); err != nil {
-		return "", err
-	}
-	want, err := xsdtest.Canonical(doc, elementOnly)
-	if err != nil {
-		return "", err
-	}
-	got, err := xsdtest.Canonical(out, elementOnly)
-	if err != nil {
-		return "", err
-	}
-	return xsdtest.FirstDifference(want, got), nil
-}
+func TestGeneratedCodeIsUpToDate(t *testing.T) { form.TestGenerated(t) }
+func TestSamplesAgreeWithXmllint(t *testing.T) { form.TestSamples(t) }
+func TestMutantsAgreeWithXmllint(t *testing.T) { form.TestMutants(t) }
+func TestRoundTripSamples(t *testing.T)        { form.TestRoundTripSamples(t) }
 
 func FuzzValidate(f *testing.F) {
-	for _, c := range samples(f) {
+	for _, c := range form.Cases(f) {
 		f.Add(c.Doc)
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {

@@ -1,0 +1,105 @@
+package xsdtest
+
+import (
+	"testing"
+
+	"github.com/ksef2/ksef/internal/xsd/gen"
+	"github.com/ksef2/ksef/internal/xsd/rt"
+)
+
+// Form describes one generated invoice-schema package (fa3, fa2, farr) for
+// the tests every such package runs: regeneration, the differential test
+// against xmllint on the samples and on mutants, and lossless round trips.
+type Form struct {
+	Package string   // Go package name of the generated code
+	Schema  string   // schema path below the spec directory
+	Samples []string // sample file patterns, as for [Samples]
+	// Mutants is the minimum number of mutants, spread over the samples.
+	Mutants int
+	// Validate is the package's ValidateBytes.
+	Validate func([]byte) error
+	// RoundTrip parses a document into the typed model and marshals it back.
+	RoundTrip func([]byte) ([]byte, error)
+	// Roots are the package's global element declarations (schemaRoots).
+	Roots []*rt.Element
+}
+
+// Cases returns the filled samples of the form.
+func (f Form) Cases(t testing.TB) []Case { return Samples(t, f.Samples...) }
+
+// TestGenerated fails when regenerating the package's code from the schema
+// gives anything other than the committed files.
+func (f Form) TestGenerated(t *testing.T) {
+	CheckGenerated(t, ".", gen.Config{Schema: f.Schema, Package: f.Package, Root: "Faktura"})
+}
+
+// TestSamples checks that xmllint accepts every sample and that the
+// validator agrees with it.
+func (f Form) TestSamples(t *testing.T) {
+	cases := f.Cases(t)
+	agree, valid := Differential(t, f.Schema, f.Validate, cases)
+	t.Logf("samples: agree %d/%d (xmllint valid: %d)", agree, len(cases), valid)
+	if valid != len(cases) {
+		t.Errorf("xmllint rejects %d samples", len(cases)-valid)
+	}
+}
+
+// TestMutants runs the differential test on at least f.Mutants mutants and
+// checks that every valid mutant survives the typed model without loss.
+func (f Form) TestMutants(t *testing.T) {
+	bases := f.Cases(t)
+	cases := Mutants(t, bases, f.Mutants/len(bases)+1)
+	agree, valid := Differential(t, f.Schema, f.Validate, cases)
+	t.Logf("mutants: agree %d/%d (xmllint valid: %d, invalid: %d)", agree, len(cases), valid, len(cases)-valid)
+	ReportKinds(t, f.Validate, cases)
+	if len(cases) < f.Mutants {
+		t.Errorf("only %d mutants, want at least %d", len(cases), f.Mutants)
+	}
+	trips := 0
+	for _, c := range cases {
+		if f.Validate(c.Doc) != nil {
+			continue
+		}
+		if d, err := f.RoundTripDiff(c.Doc); err != nil || d != "" {
+			t.Errorf("%s (%s): round trip: %v %s", c.Name, c.Desc, err, d)
+			continue
+		}
+		trips++
+	}
+	t.Logf("round trips of valid mutants: %d lossless", trips)
+}
+
+// TestRoundTripSamples checks that every sample survives the typed model
+// without loss and that the marshalled document is valid.
+func (f Form) TestRoundTripSamples(t *testing.T) {
+	for _, c := range f.Cases(t) {
+		d, err := f.RoundTripDiff(c.Doc)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		if d != "" {
+			t.Errorf("%s: round trip lost data at %s", c.Name, d)
+		}
+	}
+}
+
+// RoundTripDiff reports where parse+marshal changes doc, or "".
+func (f Form) RoundTripDiff(doc []byte) (string, error) {
+	out, err := f.RoundTrip(doc)
+	if err != nil {
+		return "", err
+	}
+	if err := f.Validate(out); err != nil {
+		return "", err
+	}
+	elementOnly := ElementOnlyPaths(f.Roots)
+	want, err := Canonical(doc, elementOnly)
+	if err != nil {
+		return "", err
+	}
+	got, err := Canonical(out, elementOnly)
+	if err != nil {
+		return "", err
+	}
+	return FirstDifference(want, got), nil
+}
