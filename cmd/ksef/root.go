@@ -22,16 +22,16 @@ var version = "dev"
 // globals holds the flags shared by every command and the process
 // environment the commands use, injectable for tests.
 type globals struct {
-	output    string // "text" or "json"
+	output string // "text" or "json"
 	// outputFile is the file a command annotated with outputFileAnnotation
 	// received through -o (a value other than text and json); empty
 	// otherwise.
 	outputFile string
-	profile   string
-	configDir string
-	env       string // test, demo or production
-	baseURL   string // overrides env
-	verbose   bool
+	profile    string
+	configDir  string
+	env        string // test, demo or production
+	baseURL    string // overrides env
+	verbose    bool
 
 	stdin  io.Reader
 	stdout io.Writer
