@@ -19,20 +19,31 @@ import (
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var outDir string
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole KSeF flow against an embedded simulator (no network, no arguments)",
 		Long: `Start the KSeF simulator in this process on 127.0.0.1 (a random port) and run
 the KSeF flow against it step by step: create a test identity, log in by XAdES
 with an RSA and an ECDSA certificate, generate a KSeF token and log in with it,
-refresh the access token and list the authentication sessions. Every step is
-printed with what happened (reference numbers, statuses, validity times; never
-token text). The exit status is non-zero if a step fails.`,
+refresh the access token and list the authentication sessions. Then, offline,
+build an FA(3) VAT invoice for the demo's NIP (two lines at different VAT
+rates, a random buyer NIP), validate it against the FA(3) schema, compute its
+KOD I verification link (with the QR host of the KSeF TEST environment: the
+simulator has none) and render it to PDF and HTML. The files (faktura.xml,
+faktura.pdf, faktura.html) go to --out-dir, by default a new temporary
+directory whose path is printed.
+
+Every step is printed with what happened (reference numbers, statuses,
+validity times, totals, file paths; never token text). The exit status is
+non-zero if a step fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.runDemo(cmd.Context(), demoSteps())
+			return g.runDemo(cmd.Context(), demoSteps(), outDir)
 		},
 	}
+	cmd.Flags().StringVar(&outDir, "out-dir", "", "directory for the demo invoice files (default: a new temporary directory)")
+	return cmd
 }
 
 // fact is one labelled result of a demo step.
@@ -108,6 +119,9 @@ type demoState struct {
 	tokenRef  string
 	tokenSess *ksef.AuthenticatedClient
 
+	outDir string // --out-dir
+	inv    demoInvoice
+
 	cleanup []func()
 }
 
@@ -140,11 +154,15 @@ func demoSteps() []demoStep {
 		{"Log in with the KSeF token", stepLoginToken},
 		{"Refresh the access token", stepRefresh},
 		{"List authentication sessions", stepListSessions},
+		{"Build an FA(3) invoice (offline)", stepBuildInvoice},
+		{"Validate the invoice against the FA(3) schema", stepValidateInvoice},
+		{"Compute KOD I, the verification link", stepInvoiceLink},
+		{"Render the invoice to PDF and HTML", stepRenderInvoice},
 	}
 }
 
-func (g *globals) runDemo(ctx context.Context, steps []demoStep) error {
-	s := &demoState{g: g}
+func (g *globals) runDemo(ctx context.Context, steps []demoStep, outDir string) error {
+	s := &demoState{g: g, outDir: outDir}
 	defer func() {
 		for i := len(s.cleanup) - 1; i >= 0; i-- {
 			s.cleanup[i]()

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/ksef2/ksef/internal/contract"
 	"github.com/ksef2/ksef/internal/simtest"
 	"github.com/ksef2/ksef/ksefsim"
+	"github.com/ksef2/ksef/qr"
 )
 
 // cli runs ksef commands in-process with a private configuration directory.
@@ -686,8 +688,11 @@ func TestDemo(t *testing.T) {
 	c := newCLI(t)
 	c.simOptions = []ksefsim.Option{contractOption(t), ksefsim.WithMiddleware(rec.middleware)}
 
-	out := c.mustRun("demo")
-	if !strings.Contains(out, "Demo succeeded: 8 of 8 steps passed") {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // the default --out-dir
+	outDir := filepath.Join(t.TempDir(), "new", "dir")
+	out := c.mustRun("demo", "--out-dir", outDir)
+	if n := len(demoSteps()); n != 12 || !strings.Contains(out, "Demo succeeded: 12 of 12 steps passed") {
 		t.Errorf("demo output:\n%s", out)
 	}
 	for i, st := range demoSteps() {
@@ -695,7 +700,9 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	for _, want := range []string{"-AU-", "-EC-", "(current)", "valid until", "Active"} {
+	for _, want := range []string{"-AU-", "-EC-", "(current)", "valid until", "Active",
+		"invoice number:  FV/DEMO/", "VAT 23% and 8%", "gross:", "KOD I:", qr.TestHost + "/invoice/",
+		"output directory:  " + outDir, filepath.Join(outDir, "faktura.pdf") + " ("} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -719,6 +726,7 @@ func TestDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(jsonOut), &raw); err != nil || raw.Steps[2].Details["reference number"] == "" {
 		t.Errorf("step details in JSON: %v %v", err, raw.Steps)
 	}
+	checkDemoInvoice(t, jsonOut, tmp)
 
 	// --verbose logs the SDK's and the simulator's work to stderr.
 	verboseOut, verboseErr, err := c.run("demo", "--verbose")
@@ -766,9 +774,11 @@ func TestHuman(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return string(rune('0' + i)) }
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestDemoFailingStep(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	c := newCLI(t)
 	c.simOptions = []ksefsim.Option{ksefsim.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -788,8 +798,13 @@ func TestDemoFailingStep(t *testing.T) {
 		t.Errorf("report: %+v", rep)
 	}
 	out, _, _ = c.run("demo")
-	if !strings.Contains(out, "Demo FAILED: 5 of 8") || !strings.Contains(out, "7. Refresh the access token: skipped") {
+	if !strings.Contains(out, "Demo FAILED: 5 of 12") || !strings.Contains(out, "7. Refresh the access token: skipped") ||
+		!strings.Contains(out, "12. Render the invoice to PDF and HTML: skipped") {
 		t.Errorf("text report:\n%s", out)
+	}
+	// The invoice steps were skipped: no output directory was created.
+	if ents, err := os.ReadDir(tmp); err != nil || len(ents) != 0 {
+		t.Errorf("failed demo left %v in the temporary directory (%v)", ents, err)
 	}
 }
 
