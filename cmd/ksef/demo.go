@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -46,13 +47,40 @@ non-zero if a step fails.`,
 	return cmd
 }
 
-// fact is one labelled result of a demo step.
+// fact is one labelled result of a demo step. The key is the label for
+// people ("base URL"); JSON carries it as a camelCase identifier (see
+// jsonKey).
 type fact struct{ key, value string }
 
 // facts marshal to a JSON object keeping their order.
 type facts []fact
 
-// MarshalJSON writes the facts as an object in their order.
+// jsonKey turns a human label into a camelCase identifier: "base URL" ->
+// "baseUrl", "RSA certificate" -> "rsaCertificate", "KSeF token" ->
+// "ksefToken", "session 2" -> "session2". Words are the runs of letters and
+// digits; a word starting with two capitals is an acronym and written in
+// lower case, other words keep their letters after the first. jsonKey is
+// idempotent: an identifier it returns maps to itself.
+func jsonKey(label string) string {
+	words := strings.FieldsFunc(label, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	var b strings.Builder
+	for i, w := range words {
+		rs := []rune(w)
+		if len(rs) >= 2 && unicode.IsUpper(rs[0]) && unicode.IsUpper(rs[1]) {
+			rs = []rune(strings.ToLower(w))
+		}
+		if i == 0 {
+			rs[0] = unicode.ToLower(rs[0])
+		} else {
+			rs[0] = unicode.ToUpper(rs[0])
+		}
+		b.WriteString(string(rs))
+	}
+	return b.String()
+}
+
+// MarshalJSON writes the facts as an object in their order, each key as
+// its camelCase identifier (jsonKey).
 func (fs facts) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -60,7 +88,7 @@ func (fs facts) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(f.key)
+		k, _ := json.Marshal(jsonKey(f.key))
 		v, _ := json.Marshal(f.value)
 		b.Write(k)
 		b.WriteByte(':')
@@ -70,7 +98,8 @@ func (fs facts) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// UnmarshalJSON reads an object written by MarshalJSON, keeping its order.
+// UnmarshalJSON reads an object written by MarshalJSON, keeping its order
+// (the keys are the identifiers, not the human labels).
 func (fs *facts) UnmarshalJSON(data []byte) error {
 	if string(bytes.TrimSpace(data)) == "null" {
 		*fs = nil
@@ -360,7 +389,7 @@ func stepLoginToken(ctx context.Context, s *demoState) (facts, error) {
 		return nil, err
 	}
 	s.tokenSess = a
-	return append(facts{{"KSeF token", s.tokenRef}}, sessionFacts(a, polls)...), nil
+	return append(facts{{"KSeF token reference", s.tokenRef}}, sessionFacts(a, polls)...), nil
 }
 
 func stepRefresh(ctx context.Context, s *demoState) (facts, error) {
@@ -387,12 +416,12 @@ func stepListSessions(ctx context.Context, s *demoState) (facts, error) {
 			return fs, err
 		}
 		n++
-		v := fmt.Sprintf("%s, status %d, started %s", it.AuthenticationMethodInfo.Code, it.Status.Code, ts(it.StartDate))
+		v := fmt.Sprintf("%s: %s, status %d, started %s", it.ReferenceNumber, it.AuthenticationMethodInfo.Code, it.Status.Code, ts(it.StartDate))
 		if it.IsCurrent {
 			v += " (current)"
 			current = it.ReferenceNumber
 		}
-		fs = append(fs, fact{it.ReferenceNumber, v})
+		fs = append(fs, fact{fmt.Sprintf("session %d", n), v})
 	}
 	fs = append(facts{{"sessions", fmt.Sprint(n)}}, fs...)
 	switch {

@@ -36,9 +36,73 @@ func demoDetails(t *testing.T, jsonOut string) map[string]map[string]string {
 		if s.Status != "ok" {
 			t.Errorf("step %s: %s", s.Name, s.Status)
 		}
+		if len(s.Details) == 0 {
+			t.Errorf("step %s: no details", s.Name)
+		}
+		for k := range s.Details {
+			if !identifier.MatchString(k) {
+				t.Errorf("step %s: JSON key %q is not a camelCase identifier", s.Name, k)
+			}
+		}
 		m[s.Name] = s.Details
 	}
+	// Each step's object has distinct keys (a map would hide duplicates).
+	var rep demoReport
+	if err := json.Unmarshal([]byte(jsonOut), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Steps {
+		seen := map[string]bool{}
+		for _, f := range s.Details {
+			if seen[f.key] {
+				t.Errorf("step %s: JSON key %q twice", s.Name, f.key)
+			}
+			seen[f.key] = true
+		}
+	}
 	return m
+}
+
+var identifier = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
+
+func TestJSONKey(t *testing.T) {
+	for label, want := range map[string]string{
+		"base URL":                     "baseUrl",
+		"RSA certificate":              "rsaCertificate",
+		"ECDSA certificate":            "ecdsaCertificate",
+		"NIP":                          "nip",
+		"buyer NIP":                    "buyerNip",
+		"KSeF token reference":         "ksefTokenReference",
+		"old access token valid until": "oldAccessTokenValidUntil",
+		"KOD I":                        "kodI",
+		"VAT":                          "vat",
+		"PDF file":                     "pdfFile",
+		"session 12":                   "session12",
+		"status polls":                 "statusPolls",
+		"x-y_z":                        "xYZ",
+		"":                             "",
+	} {
+		if got := jsonKey(label); got != want {
+			t.Errorf("jsonKey(%q) = %q, want %q", label, got, want)
+		}
+		if again := jsonKey(want); again != want {
+			t.Errorf("jsonKey(%q) = %q, not idempotent", want, again)
+		}
+	}
+}
+
+// TestDemoFactsText: the text output keeps the human labels, while -o json
+// carries identifiers (checked in TestDemo).
+func TestDemoFactsText(t *testing.T) {
+	var b bytes.Buffer
+	printStep(&b, stepResult{Step: 1, Name: "x", Status: "ok", Details: facts{{"base URL", "u"}, {"KSeF token reference", "r"}}})
+	if !strings.Contains(b.String(), "base URL:  ") || !strings.Contains(b.String(), "KSeF token reference:  r") {
+		t.Errorf("text:\n%s", b.String())
+	}
+	js, err := json.Marshal(stepResult{Details: facts{{"base URL", "u"}, {"KSeF token reference", "r"}}})
+	if err != nil || !strings.Contains(string(js), `"details":{"baseUrl":"u","ksefTokenReference":"r"}`) {
+		t.Errorf("json %s %v", js, err)
+	}
 }
 
 var fileFact = regexp.MustCompile(`^(.+) \((\d+) bytes\)$`)
@@ -78,13 +142,13 @@ func checkDemoInvoice(t *testing.T, jsonOut, tmpDir string) {
 	if built == nil || link == nil || rendered == nil || d["Validate the invoice against the FA(3) schema"] == nil {
 		t.Fatalf("invoice steps missing: %v", d)
 	}
-	seller, number := identity["NIP"], built["invoice number"]
-	buyer, _, _ := strings.Cut(built["buyer NIP"], " ")
-	if seller == "" || buyer == "" || buyer == seller || number == "" || built["seller NIP"] != seller {
+	seller, number := identity["nip"], built["invoiceNumber"]
+	buyer, _, _ := strings.Cut(built["buyerNip"], " ")
+	if seller == "" || buyer == "" || buyer == seller || number == "" || built["sellerNip"] != seller {
 		t.Fatalf("invoice details: %v (identity %v)", built, identity)
 	}
 
-	xmlPath, doc := demoFile(t, built["XML file"], tmpDir)
+	xmlPath, doc := demoFile(t, built["xmlFile"], tmpDir)
 	if err := fa3.ValidateBytes(doc); err != nil {
 		t.Errorf("%s: %v", xmlPath, err)
 	}
@@ -103,7 +167,7 @@ func checkDemoInvoice(t *testing.T, jsonOut, tmpDir string) {
 	}
 	// net + VAT = gross, as printed.
 	var sum [3]*big.Rat
-	for i, k := range []string{"net", "VAT", "gross"} {
+	for i, k := range []string{"net", "vat", "gross"} {
 		v, ok := new(big.Rat).SetString(strings.TrimSuffix(built[k], " PLN"))
 		if !ok || v.Sign() <= 0 {
 			t.Fatalf("%s = %q", k, built[k])
@@ -111,30 +175,30 @@ func checkDemoInvoice(t *testing.T, jsonOut, tmpDir string) {
 		sum[i] = v
 	}
 	if new(big.Rat).Add(sum[0], sum[1]).Cmp(sum[2]) != 0 {
-		t.Errorf("net %s + VAT %s != gross %s", built["net"], built["VAT"], built["gross"])
+		t.Errorf("net %s + VAT %s != gross %s", built["net"], built["vat"], built["gross"])
 	}
 	if len(f.Fa.FaWiersz) != 2 || f.Fa.FaWiersz[0].P_12 == f.Fa.FaWiersz[1].P_12 {
 		t.Errorf("want two lines with different VAT rates")
 	}
 
-	l, err := qr.ParseInvoiceLink(link["KOD I"])
+	l, err := qr.ParseInvoiceLink(link["kodI"])
 	if err != nil {
-		t.Fatalf("KOD I %q: %v", link["KOD I"], err)
+		t.Fatalf("KOD I %q: %v", link["kodI"], err)
 	}
 	if l.Hash != qr.InvoiceHash(doc) || l.Verify(doc) != nil || l.SellerNIP != seller || l.Host != qr.TestHost ||
 		l.IssueDate.Format("2006-01-02") != string(f.Fa.P_1) {
 		t.Errorf("KOD I %+v does not match %s", l, xmlPath)
 	}
 
-	pdfPath, pdf := demoFile(t, rendered["PDF file"], tmpDir)
-	htmlPath, html := demoFile(t, rendered["HTML file"], tmpDir)
-	if dir := rendered["output directory"]; filepath.Dir(pdfPath) != dir || filepath.Dir(htmlPath) != dir || filepath.Dir(xmlPath) != dir {
+	pdfPath, pdf := demoFile(t, rendered["pdfFile"], tmpDir)
+	htmlPath, html := demoFile(t, rendered["htmlFile"], tmpDir)
+	if dir := rendered["outputDirectory"]; filepath.Dir(pdfPath) != dir || filepath.Dir(htmlPath) != dir || filepath.Dir(xmlPath) != dir {
 		t.Errorf("files %s, %s, %s not in %s", xmlPath, pdfPath, htmlPath, dir)
 	}
 	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Errorf("%s is not a PDF", pdfPath)
 	}
-	for _, want := range []string{number, seller, buyer, strings.ReplaceAll(link["KOD I"], "&", "&amp;")} {
+	for _, want := range []string{number, seller, buyer, strings.ReplaceAll(link["kodI"], "&", "&amp;")} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("%s lacks %q", htmlPath, want)
 		}

@@ -723,7 +723,7 @@ func TestDemo(t *testing.T) {
 			Details map[string]string `json:"details"`
 		} `json:"steps"`
 	}
-	if err := json.Unmarshal([]byte(jsonOut), &raw); err != nil || raw.Steps[2].Details["reference number"] == "" {
+	if err := json.Unmarshal([]byte(jsonOut), &raw); err != nil || raw.Steps[2].Details["referenceNumber"] == "" {
 		t.Errorf("step details in JSON: %v %v", err, raw.Steps)
 	}
 	checkDemoInvoice(t, jsonOut, tmp)
