@@ -198,7 +198,7 @@ func checkDemoInvoice(t *testing.T, jsonOut, tmpDir string) {
 	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Errorf("%s is not a PDF", pdfPath)
 	}
-	for _, want := range []string{number, seller, buyer, strings.ReplaceAll(link["kodI"], "&", "&amp;")} {
+	for _, want := range []string{number, seller, buyer, ">" + link["kodI"] + "<"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("%s lacks %q", htmlPath, want)
 		}
@@ -212,6 +212,16 @@ func checkDemoInvoice(t *testing.T, jsonOut, tmpDir string) {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("PDF text lacks %q:\n%s", want, text)
 		}
+	}
+	// The QR code printed on the PDF decodes to KOD I.
+	pdftoppm, zbarimg := testenv.RequireTool(t, "pdftoppm"), testenv.RequireTool(t, "zbarimg")
+	prefix := filepath.Join(t.TempDir(), "page")
+	if out, err := exec.Command(pdftoppm, "-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile", pdfPath, prefix).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	decoded, err := exec.Command(zbarimg, "-q", "--raw", prefix+".png").Output()
+	if err != nil || strings.TrimSpace(string(decoded)) != link["kodI"] {
+		t.Errorf("QR code on the PDF: %q (%v), want %s", decoded, err, link["kodI"])
 	}
 }
 
