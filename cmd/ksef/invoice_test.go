@@ -366,6 +366,9 @@ func TestInvoiceRenderOutputFlag(t *testing.T) {
 	if _, err := os.Stat("foo.txt"); err == nil {
 		t.Error("-o foo.txt wrote a file")
 	}
+	if _, _, err := runDoc(t, "", "invoice", "render", in, filepath.Join(dir, "e.pdf"), "-o", ""); err == nil || !strings.Contains(err.Error(), `unknown output format ""`) {
+		t.Errorf(`-o "": err %v`, err)
+	}
 	// Commands without the annotation keep rejecting file names.
 	for _, args := range [][]string{{"invoice", "validate", in, "-o", "x.pdf"}, {"qr", in, "-o", "x.html"}} {
 		if _, _, err := runDoc(t, "", args...); err == nil || !strings.Contains(err.Error(), "unknown output format") {

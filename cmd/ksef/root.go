@@ -82,7 +82,7 @@ func newRoot(g *globals) *cobra.Command {
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.outputFile = ""
 			if g.output != "text" && g.output != "json" {
-				if cmd.Annotations[outputFileAnnotation] == "" {
+				if cmd.Annotations[outputFileAnnotation] == "" || g.output == "" {
 					return fmt.Errorf("unknown output format %q (want text or json)", g.output)
 				}
 				// This command takes its output file through -o as well;
