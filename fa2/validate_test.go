@@ -13,6 +13,7 @@ var form = xsdtest.Form{
 	Samples:  []string{"invoice-template-fa-2.xml", "invoice-fa-2-*.xml"},
 	Mutants:  1000,
 	Validate: ValidateBytes,
+	Stream:   Validate,
 	RoundTrip: func(doc []byte) ([]byte, error) {
 		f, err := Parse(doc)
 		if err != nil {
@@ -27,6 +28,7 @@ func TestGeneratedCodeIsUpToDate(t *testing.T) { form.TestGenerated(t) }
 func TestSamplesAgreeWithXmllint(t *testing.T) { form.TestSamples(t) }
 func TestMutantsAgreeWithXmllint(t *testing.T) { form.TestMutants(t) }
 func TestRoundTripSamples(t *testing.T)        { form.TestRoundTripSamples(t) }
+func TestViolationPosition(t *testing.T)       { form.TestViolationPosition(t) }
 
 func FuzzValidate(f *testing.F) {
 	for _, c := range form.Cases(f) {

@@ -18,6 +18,7 @@ var form = xsdtest.Form{
 		"invoice-template-fa-3-self-invoicing.xml", "invoice-fa-3-*.xml"},
 	Mutants:  2400,
 	Validate: ValidateBytes,
+	Stream:   Validate,
 	RoundTrip: func(doc []byte) ([]byte, error) {
 		f, err := Parse(doc)
 		if err != nil {
@@ -33,6 +34,7 @@ func fa3Samples(t testing.TB) []xsdtest.Case { return form.Cases(t) }
 
 func TestGeneratedCodeIsUpToDate(t *testing.T) { form.TestGenerated(t) }
 func TestSamplesAgreeWithXmllint(t *testing.T) { form.TestSamples(t) }
+func TestViolationPosition(t *testing.T)       { form.TestViolationPosition(t) }
 
 // TestMutantsAgreeWithXmllint also checks that every valid mutant survives
 // the typed model unchanged.

@@ -1,7 +1,12 @@
 package xsdtest
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/ksef2/ksef/internal/xsd/gen"
 	"github.com/ksef2/ksef/internal/xsd/rt"
@@ -18,6 +23,8 @@ type Form struct {
 	Mutants int
 	// Validate is the package's ValidateBytes.
 	Validate func([]byte) error
+	// Stream is the package's streaming Validate.
+	Stream func(io.Reader) error
 	// RoundTrip parses a document into the typed model and marshals it back.
 	RoundTrip func([]byte) ([]byte, error)
 	// Roots are the package's global element declarations (schemaRoots).
@@ -102,4 +109,36 @@ func (f Form) RoundTripDiff(doc []byte) (string, error) {
 		return "", err
 	}
 	return FirstDifference(want, got), nil
+}
+
+// TestViolationPosition checks that the streaming validator, fed one byte
+// at a time, reports a broken seller NIP with its line, column, element
+// path and a message, and refuses a byte order mark before the schema is
+// looked at.
+func (f Form) TestViolationPosition(t *testing.T) {
+	doc := f.Cases(t)[0].Doc
+	i := bytes.Index(doc, []byte("<Podmiot1>"))
+	j := bytes.Index(doc[i:], []byte("<NIP>"))
+	if i < 0 || j < 0 {
+		t.Fatal("sample has no Podmiot1 NIP")
+	}
+	at := i + j
+	k := bytes.Index(doc[at:], []byte("</NIP>"))
+	bad := append(append(append([]byte(nil), doc[:at]...), "<NIP>12345</NIP>"...), doc[at+k+len("</NIP>"):]...)
+	err := f.Stream(iotest.OneByteReader(bytes.NewReader(bad)))
+	var ve *rt.ValidationError
+	if !errors.As(err, &ve) || len(ve.Violations) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	v := ve.Violations[0]
+	line := bytes.Count(bad[:at], []byte("\n")) + 1
+	col := at - bytes.LastIndexByte(bad[:at], '\n')
+	if v.Line != line || v.Column != col || v.Path != "/Faktura/Podmiot1/DaneIdentyfikacyjne/NIP" ||
+		!strings.Contains(v.Message, `"12345"`) {
+		t.Errorf("violation %+v, want line %d column %d", v, line, col)
+	}
+	err = f.Validate(append([]byte("\xEF\xBB\xBF"), doc...))
+	if !errors.As(err, &ve) || !strings.Contains(ve.Violations[0].Message, "byte order mark") {
+		t.Errorf("BOM: %v", err)
+	}
 }
