@@ -57,8 +57,9 @@
 // # Services
 //
 // Services are pointer fields of the client, grouped by KSeF area:
-// c.Auth, c.PublicKeys, c.Tokens, c.TestData, and the session, invoice,
-// permission and certificate services. Every method that calls an API
+// c.Auth, c.PublicKeys, c.Tokens and c.TestData (invoice sessions,
+// invoice downloads, permissions and certificates are not implemented
+// yet). Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params
 // struct (nil for defaults) and return (*T, error). Lists have a page method
