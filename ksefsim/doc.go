@@ -9,6 +9,15 @@
 //	id, _ := srv.NewTestIdentity()                  // NIP + seal certificate
 //	c, _ := ksef.NewClient(ksef.WithBaseURL(srv.URL))
 //
+// A program (no testing.TB) serves one on a listener of its own; [BaseURL]
+// gives the URL to pass to ksef.WithBaseURL:
+//
+//	sim := ksefsim.New()
+//	l, err := net.Listen("tcp", "127.0.0.1:0")
+//	go sim.Serve(ctx, l)                     // until ctx is done
+//	baseURL := ksefsim.BaseURL(l.Addr())     // "http://127.0.0.1:PORT/v2"
+//	id, err := sim.NewTestIdentity()         // id.NIP, id.Certificate, id.Key
+//
 // What it does for real: it issues challenges valid for 10 minutes and
 // usable once; verifies the XAdES signature of AuthTokenRequest documents
 // (package xades: digests, signature value, SigningCertificate bound to
