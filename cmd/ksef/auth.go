@@ -169,7 +169,11 @@ Credentials, one of:
                              --token - to read it from standard input
 
 Context, one of --nip, --internal-id, --nip-vat-ue, --peppol-id. With a
-certificate that carries a NIP, the context defaults to that NIP.`,
+certificate that carries a NIP, the context defaults to that NIP.
+
+Server: --env or --base-url; without them, logging in again to an existing
+profile uses the server it was logged in to (production must be named
+with --env production every time), and a new profile uses TEST.`,
 		Example: `  ksef auth login --cert cert.pem --key key.pem --nip 5261040828
   KSEF_TOKEN=... ksef auth login --nip 5261040828 --profile token
   ksef auth login --base-url http://127.0.0.1:8080/v2 --p12 seal.p12`,
@@ -268,10 +272,28 @@ func (g *globals) runLogin(ctx context.Context, f *loginFlags) error {
 	if err != nil {
 		return err
 	}
-	env := g.environment()
+	env, baseURL := g.environment(), g.baseURL
+	if !g.envChanged && !g.baseURLChanged {
+		// Logging in again to a stored profile goes to the server the
+		// profile was logged in to (e.g. the simulator), not to the
+		// default environment; production still has to be named.
+		m, err := store.load()
+		if err != nil {
+			return err
+		}
+		if old := m[g.profile]; old != nil && old.BaseURL != "" {
+			if e, err := ksef.ParseEnvironment(old.Environment); err == nil {
+				if e == ksef.Production {
+					return fmt.Errorf("profile %q was logged in to production: give --env production to log in to it again", g.profile)
+				}
+				env = e
+			}
+			baseURL = old.BaseURL
+		}
+	}
 	opts := []ksef.Option{ksef.WithEnvironment(env), ksef.WithLogger(g.logger())}
-	if g.baseURL != "" {
-		opts = append(opts, ksef.WithBaseURL(g.baseURL))
+	if baseURL != "" {
+		opts = append(opts, ksef.WithBaseURL(baseURL))
 	}
 	c, err := ksef.NewClient(opts...)
 	if err != nil {

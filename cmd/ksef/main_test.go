@@ -244,6 +244,25 @@ func TestLoginPEMStatusSessionsLogout(t *testing.T) {
 	if out := c2.mustRun("auth", "sessions"); !strings.Contains(out, "1 session(s)") {
 		t.Errorf("sessions of the second login after the first logged out:\n%s", out)
 	}
+	// Logging in again without --base-url goes back to the server the
+	// profile was logged in to (here the simulator), as the "not logged in"
+	// hint suggests, not to the TEST environment.
+	c.mustRun("auth", "login", "--cert", certFile, "--key", keyFile)
+	if q := c.profile("default"); q.AccessToken == "" || q.BaseURL != base || q.ContextValue != nip {
+		t.Errorf("login again without --base-url: base %q, context %s, token present %v", q.BaseURL, q.ContextValue, q.AccessToken != "")
+	}
+}
+
+func TestLoginAgainToProductionNeedsEnv(t *testing.T) {
+	c := newCLI(t)
+	stored := `{"default": {"environment": "production", "baseUrl": "https://api.ksef.mf.gov.pl/v2"}}`
+	if err := os.WriteFile(filepath.Join(c.dir, "profiles.json"), []byte(stored), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := c.run("auth", "login", "--cert", "cert.pem", "--key", "key.pem", "--nip", "5265877635")
+	if err == nil || !strings.Contains(err.Error(), "--env production") {
+		t.Errorf("login again to a production profile without --env: %v", err)
+	}
 }
 
 func assertNoTokens(t *testing.T, out string, tokens ...string) {
