@@ -320,6 +320,11 @@ func (g *globals) runLogin(ctx context.Context, f *loginFlags) error {
 		a, err = c.Auth.LoginWithCertificate(ctx, ctxID, creds.Certificate, creds.Signer,
 			&ksef.LoginParams{SubjectIdentifierType: subject, VerifyCertificateChain: f.verifyChain})
 		if err != nil {
+			if errors.Is(err, ksef.ErrAuthNoPermissions) {
+				id := credentials.Identity(creds.Certificate)
+				return fmt.Errorf("login with certificate failed: %w; the certificate (%s %s) has no permissions in context %s %s",
+					err, id.Kind, id.Value, ctxID.Type, ctxID.Value)
+			}
 			return fmt.Errorf("login with certificate failed: %w", err)
 		}
 	} else {

@@ -253,6 +253,23 @@ func TestLoginPEMStatusSessionsLogout(t *testing.T) {
 	}
 }
 
+func TestLoginWithoutPermissionsExplains(t *testing.T) {
+	sim, base := simtest.Start(t)
+	nip, certFile, keyFile := writeIdentity(t, sim)
+	other := "5265877635"
+	if nip == other {
+		other = "9520000005"
+	}
+	c := newCLI(t)
+	_, _, err := c.run("auth", "login", "--base-url", base, "--cert", certFile, "--key", keyFile, "--nip", other)
+	if !errors.Is(err, ksef.ErrAuthNoPermissions) {
+		t.Fatalf("login to a foreign context: %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "(Nip "+nip+") has no permissions in context Nip "+other) {
+		t.Errorf("error does not say whose certificate lacks permissions where: %s", msg)
+	}
+}
+
 func TestLoginAgainToProductionNeedsEnv(t *testing.T) {
 	c := newCLI(t)
 	stored := `{"default": {"environment": "production", "baseUrl": "https://api.ksef.mf.gov.pl/v2"}}`
