@@ -16,6 +16,10 @@
 // [Credentials.EncodePKCS12] and [Credentials.EncodePEM] write them back, for
 // example to save a generated identity.
 //
+//	creds, err := credentials.LoadFile("seal.p12", "", password) // PEM: LoadFile("cert.pem", "key.pem", password)
+//	creds, err := credentials.NewSealNIP("5265877635", nil)       // a TEST company seal
+//	auth, err := client.Auth.LoginWithCertificate(ctx, ksef.NIPContext(nip), creds.Certificate, creds.Signer, nil)
+//
 // # Test certificates
 //
 // On the KSeF TEST environment any self-signed certificate is accepted,

@@ -1,5 +1,10 @@
 // Package xades creates and verifies the enveloped XAdES-BES signatures that KSeF 2.0 accepts on
 // AuthTokenRequest documents (POST /auth/xades-signature), and that the simulator checks.
+// Package ksef calls it for you in AuthService.LoginWithCertificate; use it directly to sign
+// elsewhere or to check a signature:
+//
+//	signed, err := xades.Sign(doc, cert, key, nil)          // key: any crypto.Signer (RSA, ECDSA)
+//	v, err := xades.Verify(signed, nil)                     // v.Certificate, v.SigningTime, v.Root
 //
 // # What Sign produces
 //
