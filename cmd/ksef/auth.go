@@ -452,7 +452,7 @@ func (g *globals) loggedIn() (*profileStore, *profile, error) {
 		return nil, nil, err
 	}
 	if p.RefreshToken == "" {
-		return nil, nil, fmt.Errorf("profile %q is not logged in: run `ksef auth login --profile %s`", g.profile, g.profile)
+		return nil, nil, fmt.Errorf("profile %q is not logged in: log in again with %s", g.profile, loginHint(g.profile))
 	}
 	return store, p, nil
 }

@@ -234,8 +234,17 @@ func TestLoginPEMStatusSessionsLogout(t *testing.T) {
 	if out := c.mustRun("auth", "status"); !strings.Contains(out, "not logged in") {
 		t.Errorf("status after logout:\n%s", out)
 	}
-	if _, _, err := c.run("auth", "sessions"); err == nil || !strings.Contains(err.Error(), "not logged in") {
+	if _, _, err := c.run("auth", "sessions"); err == nil || !strings.Contains(err.Error(), "not logged in") ||
+		!strings.Contains(err.Error(), "`ksef auth login --cert FILE") {
 		t.Errorf("sessions after logout: %v", err)
+	}
+	if _, _, err := c.run("auth", "sessions", "--profile", "second"); err == nil ||
+		!strings.Contains(err.Error(), "`ksef auth login --profile second --cert FILE") {
+		t.Errorf("sessions of a logged-out named profile: %v", err)
+	}
+	if _, _, err := c.run("auth", "sessions", "--profile", "nosuch"); err == nil ||
+		!strings.Contains(err.Error(), `no profile "nosuch"`) || !strings.Contains(err.Error(), "--profile nosuch --cert FILE") {
+		t.Errorf("sessions of an unknown profile: %v", err)
 	}
 	if out := c.mustRun("auth", "logout"); !strings.Contains(out, "not logged in") {
 		t.Errorf("second logout:\n%s", out)

@@ -79,7 +79,7 @@ func (s *profileStore) get(name string) (*profile, error) {
 	}
 	p, ok := m[name]
 	if !ok || p == nil {
-		return nil, fmt.Errorf("no profile %q: run `ksef auth login --profile %s` first", name, name)
+		return nil, fmt.Errorf("no profile %q: log in first with %s", name, loginHint(name))
 	}
 	return p, nil
 }
@@ -123,4 +123,14 @@ func (s *profileStore) put(name string, p *profile) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), s.path)
+}
+
+// loginHint is the command that logs in to the named profile, for error
+// messages.
+func loginHint(name string) string {
+	cmd := "ksef auth login"
+	if name != "default" {
+		cmd += " --profile " + name
+	}
+	return "`" + cmd + " --cert FILE --key FILE` (or --p12 FILE, or a KSeF token in $KSEF_TOKEN)"
 }
