@@ -141,6 +141,10 @@ func validateFile(g *globals, name string) validateResult {
 	form, err := detectInvoiceForm(doc)
 	if err != nil {
 		res.Error = err.Error()
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".yaml", ".yml", ".json":
+			res.Error += " (an invoice description? `ksef invoice new " + name + " --out FILE.xml` builds the invoice from it)"
+		}
 		return res
 	}
 	res.Form = form.Code

@@ -153,6 +153,16 @@ func TestInvoiceValidate(t *testing.T) {
 	if _, _, err := runDoc(t, "", "invoice", "validate"); err == nil {
 		t.Error("no error without files")
 	}
+
+	// An invoice description given by mistake points to invoice new.
+	desc := filepath.Join(t.TempDir(), "vat.yaml")
+	if err := os.WriteFile(desc, []byte(descriptionYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runDoc(t, "", "invoice", "validate", desc)
+	if err == nil || !strings.Contains(out, "`ksef invoice new "+desc+" --out FILE.xml`") {
+		t.Errorf("validate on a YAML description: %v\n%s", err, out)
+	}
 }
 
 const descriptionYAML = `
