@@ -25,8 +25,10 @@ func WithEnvironment(env Environment) Option {
 }
 
 // WithBaseURL overrides the API base URL, e.g. the simulator's
-// "http://127.0.0.1:PORT/v2". The environment still decides the QR host
-// unless [WithQRBaseURL] is used too.
+// "http://127.0.0.1:PORT/v2". The URL includes the API's version path
+// ("/v2", as in [Environment.BaseURL]); without it every call ends in a
+// 404. The environment still decides the QR host unless [WithQRBaseURL]
+// is used too.
 func WithBaseURL(u string) Option {
 	return func(_ *config, baseURL *string) error {
 		if _, err := parseBaseURL(u); err != nil {
