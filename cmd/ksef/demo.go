@@ -403,6 +403,9 @@ func stepRefresh(ctx context.Context, s *demoState) (facts, error) {
 		return nil, errors.New("the access token did not change")
 	}
 	return facts{
+		// The validity times may print alike (both issued within the same
+		// second): say that the token itself changed.
+		{"access token", "replaced by a new one (values never printed)"},
 		{"old access token valid until", ts(before.ValidUntil)},
 		{"new access token valid until", ts(after.ValidUntil)},
 	}, nil

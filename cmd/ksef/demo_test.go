@@ -142,6 +142,9 @@ func checkDemoInvoice(t *testing.T, jsonOut, tmpDir string) {
 	if built == nil || link == nil || rendered == nil || d["Validate the invoice against the FA(3) schema"] == nil {
 		t.Fatalf("invoice steps missing: %v", d)
 	}
+	if r := d["Refresh the access token"]; r == nil || !strings.HasPrefix(r["accessToken"], "replaced") {
+		t.Errorf("refresh step does not say the access token was replaced: %v", r)
+	}
 	seller, number := identity["nip"], built["invoiceNumber"]
 	buyer, _, _ := strings.Cut(built["buyerNip"], " ")
 	if seller == "" || buyer == "" || buyer == seller || number == "" || built["sellerNip"] != seller {
