@@ -890,3 +890,20 @@ func TestLoginContextFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestArgErrorsShowUsage(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args []string
+		use  string
+	}{
+		{[]string{"qr"}, "ksef qr FILE"},
+		{[]string{"number", "check"}, "ksef number check NUMBER..."},
+		{[]string{"version", "extra"}, "ksef version"},
+	} {
+		_, _, err := c.run(tc.args...)
+		if err == nil || !strings.Contains(err.Error(), "(usage: "+tc.use) {
+			t.Errorf("ksef %v: %v", tc.args, err)
+		}
+	}
+}

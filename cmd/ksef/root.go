@@ -109,7 +109,25 @@ func newRoot(g *globals) *cobra.Command {
 
 	root.AddCommand(newVersionCmd(g), newAuthCmd(g), newSimCmd(g), newDemoCmd(g),
 		newInvoiceCmd(g), newQRCmd(g), newNumberCmd(g))
+	withUsageOnArgErrors(root)
 	return root
+}
+
+// withUsageOnArgErrors makes cobra's argument-count errors ("accepts 1
+// arg(s), received 0"), which name no command, end with the command's usage
+// line. Usage is otherwise silenced.
+func withUsageOnArgErrors(cmd *cobra.Command) {
+	if validate := cmd.Args; validate != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := validate(c, args); err != nil {
+				return fmt.Errorf("%w (usage: %s)", err, c.UseLine())
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		withUsageOnArgErrors(sub)
+	}
 }
 
 // logger returns the logger for --verbose, or a discarding one.
