@@ -119,7 +119,7 @@ func numberHint(s, kind string) string {
 	}
 	if kind == "NIP" && len(s) == 10 {
 		if c := checksum.NIPCheckDigit(s); c < 0 {
-			return "no NIP starts with these 9 digits (their check digit would be 10)"
+			return "no NIP starts with these 9 digits: their check digit would be 10"
 		} else if int(s[9]-'0') != c {
 			return fmt.Sprintf("the last digit should be %d", c)
 		}

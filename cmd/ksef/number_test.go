@@ -36,8 +36,8 @@ func TestNumberCheck(t *testing.T) {
 	}
 	badCRC := good[:33] + wrong
 	lower := strings.ToLower(good)
-	out, _, err := runDoc(t, "", "number", "check", good, badCRC, lower, "5265877636", "1111111111-IZ202613-65ED02180000-E7", "abc", "526587763")
-	if err == nil || err.Error() != "6 of 7 identifiers invalid" {
+	out, _, err := runDoc(t, "", "number", "check", good, badCRC, lower, "5265877636", "1111111111-IZ202613-65ED02180000-E7", "abc", "526587763", "1234567890")
+	if err == nil || err.Error() != "7 of 8 identifiers invalid" {
 		t.Fatalf("err = %v", err)
 	}
 	for _, want := range []string{
@@ -49,6 +49,7 @@ func TestNumberCheck(t *testing.T) {
 		"1111111111-IZ202613-65ED02180000-E7: invalid collective identifier: ",
 		"abc: invalid KSeF number: must be 35 characters",
 		"526587763: invalid NIP: ",
+		"1234567890: invalid NIP: checksum mismatch (no NIP starts with these 9 digits: their check digit would be 10)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
