@@ -276,7 +276,9 @@ type StatusError struct {
 	Details []string
 }
 
-// Error returns "ksef: auth 2025…: status 450: description (details)".
+// Error returns "ksef: auth 2025…: status 450 (meaning): description
+// (details)", where the English meaning is given for codes with a sentinel
+// (KSeF's description is Polish).
 func (e *StatusError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ksef: %s", e.Operation)
@@ -284,6 +286,10 @@ func (e *StatusError) Error() string {
 		b.WriteString(" " + e.ReferenceNumber)
 	}
 	fmt.Fprintf(&b, ": status %d", e.Code)
+	if s, ok := statusSentinels[statusKey{e.Operation, e.Code}]; ok {
+		meaning := strings.TrimSuffix(strings.TrimPrefix(s.Error(), "ksef: "), fmt.Sprintf(" (%d)", e.Code))
+		b.WriteString(" (" + meaning + ")")
+	}
 	if e.Description != "" {
 		b.WriteString(": " + e.Description)
 	}

@@ -166,6 +166,17 @@ func TestStatusError(t *testing.T) {
 		if !strings.HasPrefix(e.Error(), "ksef: auth ref: status ") {
 			t.Errorf("Error() = %q", e.Error())
 		}
+		// The Polish description comes with the sentinel's English meaning.
+		if !strings.Contains(e.Error(), "status "+strconv.Itoa(code)+" (auth") || !strings.HasSuffix(e.Error(), "): d") {
+			t.Errorf("Error() = %q, want the English meaning after the code", e.Error())
+		}
+	}
+	e := &ksef.StatusError{Operation: "auth", ReferenceNumber: "ref", Code: 450, Description: "Uwierzytelnianie zakończone niepowodzeniem", Details: []string{"Token nieaktywny"}}
+	if w := "ksef: auth ref: status 450 (authentication failed: invalid challenge or token): Uwierzytelnianie zakończone niepowodzeniem (Token nieaktywny)"; e.Error() != w {
+		t.Errorf("Error() = %q, want %q", e.Error(), w)
+	}
+	if s := (&ksef.StatusError{Operation: "session", Code: 450, Description: "d"}).Error(); s != "ksef: session: status 450: d" {
+		t.Errorf("a code without a sentinel: %q", s)
 	}
 	if errors.Is(&ksef.StatusError{Operation: "session", Code: 450}, ksef.ErrAuthInvalidToken) {
 		t.Error("session status matched auth sentinel")
