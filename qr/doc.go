@@ -7,7 +7,9 @@
 //	https://qr-test.ksef.mf.gov.pl/invoice/{seller NIP}/{issue date DD-MM-YYYY}/{Base64URL SHA-256 of the file}
 //
 // It is built from the invoice file bytes, the seller NIP and the issue
-// date (P_1) with [NewInvoiceLink]. Its label is the KSeF number, or
+// date (P_1) with [NewInvoiceLink], or from the invoice file alone with
+// [InvoiceLinkFor], which reads the NIP and the date from the XML. Its label
+// is the KSeF number, or
 // [LabelOffline] while the invoice has none (see [InvoiceLabel]).
 //
 // KOD II ([CertificateLink]) accompanies invoices issued offline and proves
