@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,68 +27,23 @@ type qrResult struct {
 	SVG        string `json:"svg,omitempty"`
 }
 
-// invoiceFacts reads the seller NIP (Podmiot1/DaneIdentyfikacyjne/NIP)
-// and the issue date (Fa/P_1, or FakturaRR/P_4B in FA_RR) of an invoice
-// of any recognised form.
-func invoiceFacts(doc []byte) (form *invoiceForm, nip, date string, err error) {
-	form, err = detectInvoiceForm(doc)
-	if err != nil {
-		return nil, "", "", err
-	}
-	dec := xml.NewDecoder(bytes.NewReader(doc))
-	var path []string
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, "", "", fmt.Errorf("not well-formed XML: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			path = append(path, t.Name.Local)
-		case xml.EndElement:
-			path = path[:len(path)-1]
-		case xml.CharData:
-			p := strings.Join(path, "/")
-			switch p {
-			case "Faktura/Podmiot1/DaneIdentyfikacyjne/NIP":
-				nip += string(t)
-			case "Faktura/Fa/P_1", "Faktura/FakturaRR/P_4B":
-				date += string(t)
-			}
-		}
-	}
-	nip, date = strings.TrimSpace(nip), strings.TrimSpace(date)
-	if nip == "" {
-		return nil, "", "", errors.New("no seller NIP (Podmiot1/DaneIdentyfikacyjne/NIP)")
-	}
-	if date == "" {
-		return nil, "", "", errors.New("no issue date (Fa/P_1)")
-	}
-	return form, nip, date, nil
-}
-
-// invoiceLink computes KOD I of an invoice for the environment of --env.
+// invoiceLink computes KOD I of an invoice for the environment of --env;
+// qr.InvoiceLinkFor reads the seller NIP and issue date from the invoice.
 func invoiceLink(g *globals, doc []byte) (*qrResult, error) {
-	form, nip, date, err := invoiceFacts(doc)
+	form, err := detectInvoiceForm(doc)
 	if err != nil {
 		return nil, err
-	}
-	day, err := time.Parse(time.DateOnly, date)
-	if err != nil {
-		return nil, fmt.Errorf("issue date %q is not YYYY-MM-DD", date)
 	}
 	env, err := ksef.ParseEnvironment(g.env)
 	if err != nil {
 		return nil, fmt.Errorf("unknown environment %q (want test, demo or production)", g.env)
 	}
-	link, err := qr.NewInvoiceLink(env.QRBaseURL(), nip, day, doc)
+	link, err := qr.InvoiceLinkFor(env.QRBaseURL(), doc)
 	if err != nil {
 		return nil, err
 	}
-	return &qrResult{Form: form.Code, Link: link.String(), SellerNIP: nip, IssueDate: date, Hash: link.Hash}, nil
+	return &qrResult{Form: form.Code, Link: link.String(), SellerNIP: link.SellerNIP,
+		IssueDate: link.IssueDate.Format(time.DateOnly), Hash: link.Hash}, nil
 }
 
 func newQRCmd(g *globals) *cobra.Command {
