@@ -56,14 +56,14 @@ func TestBuildURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := c.buildURL(&request{path: "/sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}", pathArgs: []string{"a/b", "c d"}})
+	u, err := c.buildURL(&request{op: OpSessionInvoiceStatus, pathArgs: []string{"a/b", "c d"}})
 	if err != nil || u != "http://127.0.0.1:9/v2/sessions/a%2Fb/invoices/c%20d" {
 		t.Errorf("%q %v", u, err)
 	}
-	if _, err := c.buildURL(&request{path: "/tokens/{referenceNumber}"}); err == nil {
+	if _, err := c.buildURL(&request{op: OpTokenStatus}); err == nil {
 		t.Error("missing argument accepted")
 	}
-	if _, err := c.buildURL(&request{path: "/tokens/{referenceNumber}", pathArgs: []string{""}}); err == nil {
+	if _, err := c.buildURL(&request{op: OpTokenStatus, pathArgs: []string{""}}); err == nil {
 		t.Error("empty argument accepted")
 	}
 }
@@ -117,7 +117,7 @@ func TestPresignedUpload(t *testing.T) {
 	}
 	opens := 0
 	secretURL := srv.URL + "/container/part1?sig=SECRETSAS"
-	r := &request{method: http.MethodPut, absURL: secretURL, auth: authNone,
+	r := &request{method: http.MethodPut, absURL: secretURL,
 		header: http.Header{"X-Ms-Blob-Type": {"BlockBlob"}},
 		bodyFunc: func() (io.ReadCloser, error) {
 			opens++
@@ -172,7 +172,7 @@ func TestPacingOptions(t *testing.T) {
 	if err != nil || c.cfg.pacer == nil {
 		t.Fatalf("no pacer for production: %v", err)
 	}
-	c.SetRateLimits(map[string]RateLimit{GroupOther: {PerSecond: 1}})
+	c.SetRateLimits(map[RateLimitGroup]RateLimit{GroupOther: {PerSecond: 1}})
 	if c.cfg.pacer.limits[GroupOther].PerSecond != 1 || c.cfg.pacer.limits[GroupSessionList].PerSecond != 5 {
 		t.Errorf("limits %v", c.cfg.pacer.limits)
 	}
