@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
-	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/ksefsim"
 )
 
