@@ -29,11 +29,7 @@ type AuthService service
 //
 // KSeF API: POST /auth/challenge
 func (s *AuthService) Challenge(ctx context.Context) (*AuthenticationChallengeResponse, error) {
-	var out AuthenticationChallengeResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/challenge", auth: authNone, out: &out, repeatable: true}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AuthenticationChallengeResponse](ctx, s.c, &request{op: OpAuthChallenge})
 }
 
 // InitXades sends an XAdES-signed AuthTokenRequest document. With
@@ -42,17 +38,11 @@ func (s *AuthService) Challenge(ctx context.Context) (*AuthenticationChallengeRe
 //
 // KSeF API: POST /auth/xades-signature
 func (s *AuthService) InitXades(ctx context.Context, signedXML []byte, verifyCertificateChain bool) (*AuthenticationInitResponse, error) {
-	r := &request{method: http.MethodPost, path: "/auth/xades-signature", auth: authNone,
-		rawBody: signedXML, contentType: "application/xml"}
+	r := &request{op: OpAuthXadesSignature, rawBody: signedXML, contentType: "application/xml"}
 	if verifyCertificateChain {
 		r.query = url.Values{"verifyCertificateChain": {"true"}}
 	}
-	var out AuthenticationInitResponse
-	r.out = &out
-	if _, err := s.c.do(ctx, r); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AuthenticationInitResponse](ctx, s.c, r)
 }
 
 // InitToken starts an authentication with an encrypted KSeF token.
@@ -62,11 +52,7 @@ func (s *AuthService) InitToken(ctx context.Context, req *InitTokenAuthenticatio
 	if req == nil {
 		return nil, errors.New("ksef: InitToken: nil request")
 	}
-	var out AuthenticationInitResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/ksef-token", auth: authNone, body: req, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AuthenticationInitResponse](ctx, s.c, &request{op: OpAuthKSeFToken, body: req})
 }
 
 // Status returns the status of an authentication operation, authorised by
@@ -74,12 +60,7 @@ func (s *AuthService) InitToken(ctx context.Context, req *InitTokenAuthenticatio
 //
 // KSeF API: GET /auth/{referenceNumber}
 func (s *AuthService) Status(ctx context.Context, referenceNumber string, authenticationToken Secret) (*AuthenticationOperationStatusResponse, error) {
-	var out AuthenticationOperationStatusResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodGet, path: "/auth/{referenceNumber}", pathArgs: []string{referenceNumber},
-		auth: authBearer, bearer: authenticationToken, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AuthenticationOperationStatusResponse](ctx, s.c, &request{op: OpAuthStatus, pathArgs: []string{referenceNumber}, bearer: authenticationToken})
 }
 
 // Wait polls the status of an authentication operation until it is no
@@ -97,12 +78,12 @@ func (s *AuthService) Wait(ctx context.Context, referenceNumber string, authenti
 		}
 		last = st
 		code := st.Status.Code
-		return code != int(AuthStatusInProgress), strconv.Itoa(code), nil
+		return code != int32(AuthStatusInProgress), strconv.Itoa(int(code)), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if last.Status.Code != int(AuthStatusSuccess) {
+	if last.Status.Code != int32(AuthStatusSuccess) {
 		return last, newStatusError("auth", referenceNumber, last.Status)
 	}
 	return last, nil
@@ -113,11 +94,7 @@ func (s *AuthService) Wait(ctx context.Context, referenceNumber string, authenti
 //
 // KSeF API: POST /auth/token/redeem
 func (s *AuthService) Redeem(ctx context.Context, authenticationToken Secret) (*AuthenticationTokensResponse, error) {
-	var out AuthenticationTokensResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/token/redeem", auth: authBearer, bearer: authenticationToken, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AuthenticationTokensResponse](ctx, s.c, &request{op: OpAuthTokenRedeem, bearer: authenticationToken})
 }
 
 // Refresh obtains a new access token with a refresh token. Authenticated
@@ -125,11 +102,7 @@ func (s *AuthService) Redeem(ctx context.Context, authenticationToken Secret) (*
 //
 // KSeF API: POST /auth/token/refresh
 func (s *AuthService) Refresh(ctx context.Context, refreshToken Secret) (*AuthenticationTokenRefreshResponse, error) {
-	var out AuthenticationTokenRefreshResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/auth/token/refresh", auth: authBearer, bearer: refreshToken, out: &out, repeatable: true}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AuthenticationTokenRefreshResponse](ctx, s.c, &request{op: OpAuthTokenRefresh, bearer: refreshToken})
 }
 
 // ListSessionsParams are the optional inputs of [AuthService.ListSessions].
@@ -145,7 +118,7 @@ type ListSessionsParams struct {
 //
 // KSeF API: GET /auth/sessions
 func (s *AuthService) ListSessions(ctx context.Context, p *ListSessionsParams) (*AuthenticationListResponse, error) {
-	r := &request{method: http.MethodGet, path: "/auth/sessions"}
+	r := &request{op: OpAuthSessionsList}
 	if p != nil && p.PageSize != 0 && (p.PageSize < 10 || p.PageSize > 100) {
 		return nil, fmt.Errorf("ksef: ListSessions: page size must be 10-100, got %d", p.PageSize)
 	}
@@ -157,12 +130,7 @@ func (s *AuthService) ListSessions(ctx context.Context, p *ListSessionsParams) (
 			r.header = http.Header{"X-Continuation-Token": {p.ContinuationToken}}
 		}
 	}
-	var out AuthenticationListResponse
-	r.out = &out
-	if _, err := s.c.do(ctx, r); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AuthenticationListResponse](ctx, s.c, r)
 }
 
 // ListSessionsAll iterates over all active authentication sessions,
@@ -172,24 +140,15 @@ func (s *AuthService) ListSessionsAll(ctx context.Context, p *ListSessionsParams
 	if p != nil {
 		params = *p
 	}
-	return func(yield func(AuthenticationListItem, error) bool) {
-		for {
-			page, err := s.ListSessions(ctx, &params)
-			if err != nil {
-				yield(AuthenticationListItem{}, err)
-				return
-			}
-			for _, it := range page.Items {
-				if !yield(it, nil) {
-					return
-				}
-			}
-			if page.ContinuationToken == "" || page.ContinuationToken == params.ContinuationToken {
-				return
-			}
-			params.ContinuationToken = page.ContinuationToken
+	return pagesByToken(ctx, params.ContinuationToken, func(ctx context.Context, token string) ([]AuthenticationListItem, string, error) {
+		p := params
+		p.ContinuationToken = token
+		page, err := s.ListSessions(ctx, &p)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.Items, page.ContinuationToken, nil
+	})
 }
 
 // RevokeCurrentSession revokes the authentication session of the token in
@@ -197,7 +156,7 @@ func (s *AuthService) ListSessionsAll(ctx context.Context, p *ListSessionsParams
 //
 // KSeF API: DELETE /auth/sessions/current
 func (s *AuthService) RevokeCurrentSession(ctx context.Context) error {
-	_, err := s.c.do(ctx, &request{method: http.MethodDelete, path: "/auth/sessions/current"})
+	_, err := s.c.do(ctx, &request{op: OpAuthSessionRevokeCurrent})
 	return err
 }
 
@@ -206,7 +165,7 @@ func (s *AuthService) RevokeCurrentSession(ctx context.Context) error {
 //
 // KSeF API: DELETE /auth/sessions/{referenceNumber}
 func (s *AuthService) RevokeSession(ctx context.Context, referenceNumber string) error {
-	_, err := s.c.do(ctx, &request{method: http.MethodDelete, path: "/auth/sessions/{referenceNumber}", pathArgs: []string{referenceNumber}})
+	_, err := s.c.do(ctx, &request{op: OpAuthSessionRevoke, pathArgs: []string{referenceNumber}})
 	return err
 }
 
@@ -258,7 +217,7 @@ func (s *AuthService) LoginWithSignFunc(ctx context.Context, ctxID ContextIdenti
 	if sign == nil {
 		return nil, errors.New("ksef: LoginWithSignFunc: nil sign function")
 	}
-	if err := ctxID.Validate(); err != nil {
+	if err := ValidateContext(ctxID); err != nil {
 		return nil, err
 	}
 	var p LoginParams
@@ -320,7 +279,7 @@ func (s *AuthService) LoginWithToken(ctx context.Context, ctxID ContextIdentifie
 	if ksefToken == "" {
 		return nil, errors.New("ksef: LoginWithToken: empty KSeF token")
 	}
-	if err := ctxID.Validate(); err != nil {
+	if err := ValidateContext(ctxID); err != nil {
 		return nil, err
 	}
 	var p LoginParams
@@ -349,7 +308,7 @@ func (s *AuthService) loginToken(ctx context.Context, ctxID ContextIdentifier, k
 		}
 		req := &InitTokenAuthenticationRequest{
 			Challenge:         ch.Challenge,
-			ContextIdentifier: ctxID.Wire(),
+			ContextIdentifier: ctxID,
 			EncryptedToken:    enc,
 			PublicKeyID:       key.PublicKeyID,
 		}

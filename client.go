@@ -122,7 +122,7 @@ type config struct {
 	keys           *keyCache
 	keyTTL         time.Duration
 	pacing         pacingMode
-	rateLimits     map[string]RateLimit
+	rateLimits     map[RateLimitGroup]RateLimit
 	pacer          *pacer // nil when pacing is off
 	headers        http.Header
 }

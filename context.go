@@ -5,18 +5,26 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ksef2/ksef/ident"
 )
 
 // ContextIdentifier names the context an authentication is performed in:
 // a taxpayer (NIP), an internal identifier, an EU entity (NIP + EU VAT
-// number) or a Peppol provider. Build one with [NIPContext],
+// number) or a Peppol provider. It is the shared identifier shape
+// [ident.Identifier] (and so the same type as the wire type
+// [AuthenticationContextIdentifier]). Build one with [NIPContext],
 // [InternalIDContext], [NipVatUeContext] or [PeppolIDContext].
-type ContextIdentifier struct {
-	// Type is the kind of identifier.
-	Type AuthenticationContextIdentifierType
-	// Value is the identifier.
-	Value string
-}
+type ContextIdentifier = ident.Identifier
+
+// The context identifier types, as aliases of the constants of package
+// ident.
+const (
+	ContextNip        = ident.TypeNip
+	ContextInternalID = ident.TypeInternalID
+	ContextNipVatUe   = ident.TypeNipVatUe
+	ContextPeppolID   = ident.TypePeppolID
+)
 
 // NIPContext returns the context of the taxpayer with the given NIP.
 func NIPContext(nip string) ContextIdentifier {
@@ -40,18 +48,9 @@ func PeppolIDContext(id string) ContextIdentifier {
 	return ContextIdentifier{Type: ContextPeppolID, Value: id}
 }
 
-// Wire returns the JSON form used in request bodies.
-func (c ContextIdentifier) Wire() AuthenticationContextIdentifier {
-	return AuthenticationContextIdentifier{Type: c.Type, Value: c.Value}
-}
-
-// String returns "Type:Value", e.g. "Nip:5265877635".
-func (c ContextIdentifier) String() string {
-	return string(c.Type) + ":" + c.Value
-}
-
-// Validate reports whether the identifier is well formed for its type.
-func (c ContextIdentifier) Validate() error {
+// ValidateContext reports whether c is a context identifier (one of the
+// four context types) with a well-formed value for its type.
+func ValidateContext(c ContextIdentifier) error {
 	switch c.Type {
 	case ContextNip, ContextInternalID, ContextNipVatUe, ContextPeppolID:
 	default:

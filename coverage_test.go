@@ -14,19 +14,26 @@ package ksef_test
 //     -skip or -short it only prints.
 //   - TestKSeFAPILines checks that each doc line names an operation of the
 //     spec and that each operation is claimed by one function only.
-//   - TestWireTypesMatchSchemas checks that each exported struct of the
-//     wire_*.go files named like a spec schema has exactly the schema's
-//     JSON properties.
+//   - TestWireTypesMatchSchemas checks that the Go type of every object
+//     schema of the spec (generated in wire_gen.go, listed in
+//     wire_gen_test.go) has exactly the schema's JSON properties, of the
+//     schema's JSON kinds.
 
 import (
+	"encoding"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/internal/contract"
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/ksefsim"
@@ -64,8 +71,7 @@ func reportCoverage(w io.Writer) int {
 	if partial == "-list" {
 		return 0
 	}
-	spec, err := contract.LoadDefault()
-	if err != nil {
+	if _, err := contract.LoadDefault(); err != nil {
 		if _, statErr := os.Stat(testenv.SpecDirPath()); statErr != nil && !testenv.InCI() {
 			fmt.Fprintf(w, "operations covered: skipped, KSeF spec not found at %s (set KSEF_SPEC_DIR)\n", testenv.SpecDirPath())
 			return 0
@@ -78,7 +84,7 @@ func reportCoverage(w io.Writer) int {
 		fmt.Fprintf(w, "operations covered: %v\n", err)
 		return 1
 	}
-	cov := spec.ComputeCoverage(methods, ksefsim.New().Handled(), contract.Exercised())
+	cov := contract.ComputeCoverage(tableOperations(), methods, ksefsim.New().Handled(), contract.Exercised())
 	problems = append(problems, cov.Problems()...)
 	if partial != "" {
 		// Only the tests that ran fed the record: print the summary line
@@ -100,6 +106,15 @@ func reportCoverage(w io.Writer) int {
 	}
 	fmt.Fprintln(w, "FAIL: coverage")
 	return 1
+}
+
+// tableOperations returns the "METHOD /path" keys of the operation table.
+func tableOperations() []string {
+	var ops []string
+	for _, o := range ksef.Operations() {
+		ops = append(ops, o.String())
+	}
+	return ops
 }
 
 func TestKSeFAPILines(t *testing.T) {
@@ -128,62 +143,95 @@ func TestKSeFAPILines(t *testing.T) {
 
 func TestWireTypesMatchSchemas(t *testing.T) {
 	spec := contract.Default(t)
-	types, err := contract.ScanWireTypes(".")
-	if err != nil {
-		t.Fatal(err)
-	}
 	usage := spec.SchemaUsage()
-	have := map[string]bool{}
 	checked := 0
-	var noSchema []string
-	for _, wt := range types {
-		asRequest := usage[wt.Name]&contract.InRequest != 0
-		problems, ok := spec.CheckWireType(wt, asRequest)
-		if !ok {
-			noSchema = append(noSchema, wt.Name)
+	for _, name := range slices.Sorted(maps.Keys(schemaTypes)) {
+		typ := reflect.TypeOf(schemaTypes[name])
+		if typ.Kind() != reflect.Struct {
 			continue
 		}
-		have[wt.Name] = true
+		wt := reflectWireType(name, typ)
+		asRequest := usage[name]&contract.InRequest != 0
+		problems, ok := spec.CheckWireType(wt, asRequest)
+		if !ok {
+			t.Errorf("%s (Go type %v): no object schema of that name", name, typ)
+			continue
+		}
 		checked++
 		if len(problems) > 0 {
-			t.Errorf("%s (%s) does not match schema %s:\n\t%s", wt.Name, wt.Pos, wt.Name, strings.Join(problems, "\n\t"))
+			t.Errorf("%v does not match schema %s:\n\t%s", typ, name, strings.Join(problems, "\n\t"))
 		}
+	}
+	objects := 0
+	for _, name := range spec.SchemaNames() {
+		if _, _, isObject := spec.Properties(name); isObject {
+			objects++
+		}
+	}
+	if checked != objects {
+		t.Errorf("checked %d wire types, the spec has %d object schemas", checked, objects)
 	}
 	wireTypesChecked = checked
-	t.Logf("wire types checked: %d (of %d exported structs in wire_*.go)", checked, len(types))
-	if len(noSchema) > 0 {
-		t.Logf("structs in wire_*.go named like no object schema (not checked): %s", strings.Join(noSchema, ", "))
-	}
+	t.Logf("wire types checked: %d (every object schema of the spec)", checked)
+}
 
-	// Report, without failing, the object schemas that claimed operations
-	// use and that have no wire type yet.
-	methods, _, err := contract.ScanAPIMethods(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	claimed := map[string]bool{}
-	for _, m := range methods {
-		claimed[m.Op] = true
-	}
-	for _, op := range ksefsim.New().Handled() {
-		claimed[op] = true
-	}
-	keys := make([]string, 0, len(claimed))
-	for k := range claimed {
-		keys = append(keys, k)
-	}
-	var missing []string
-	if len(keys) > 0 {
-		for name := range spec.SchemaUsage(keys...) {
-			if _, _, isObject := spec.Properties(name); isObject && !have[name] {
-				missing = append(missing, name)
-			}
+// reflectWireType describes a Go struct as the contract checker sees wire
+// types: its JSON properties with omitempty and the JSON kind each encodes
+// to ("" for custom marshalers).
+func reflectWireType(schema string, typ reflect.Type) contract.WireType {
+	wt := contract.WireType{Name: schema, Pos: typ.String()}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
 		}
+		n, opts, _ := strings.Cut(tag, ",")
+		if n == "" {
+			n = f.Name
+		}
+		wt.Fields = append(wt.Fields, contract.WireField{JSON: n, Go: f.Name,
+			OmitEmpty: strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero"), Kind: jsonKind(f.Type)})
 	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		t.Logf("schemas used by claimed operations without a wire type (%d): %s", len(missing), strings.Join(missing, ", "))
+	return wt
+}
+
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// jsonKind returns the JSON kind a Go type encodes to.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
+	if t == reflect.TypeFor[time.Time]() {
+		return "string"
+	}
+	if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) ||
+		t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+		return ""
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "string"
+		}
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	}
+	return ""
 }
 
 func TestWireEnumsMatchSchemas(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/simtest"
 	"github.com/ksef2/ksef/ksefsim"
 )
@@ -110,8 +111,8 @@ func TestE2ELoginPersonAndFingerprint(t *testing.T) {
 		t.Fatalf("fingerprint without permissions: %v", err)
 	}
 	grant := &ksef.TestDataPermissionsGrantRequest{
-		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ksef.TestDataContextNip, Value: owner.NIP},
-		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedFingerprint, Value: credentials.Fingerprint(fp.Certificate)},
+		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner.NIP},
+		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: credentials.Fingerprint(fp.Certificate)},
 		Permissions:          []ksef.TestDataPermission{{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"}},
 	}
 	if err := c.TestData.GrantPermissions(t.Context(), grant); err != nil {
@@ -152,7 +153,7 @@ func TestE2EBlockedContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctxID := &ksef.TestDataAuthenticationContextIdentifier{Type: ksef.TestDataAuthContextNip, Value: id.NIP}
+	ctxID := &ksef.TestDataAuthenticationContextIdentifier{Type: ident.TypeNip, Value: id.NIP}
 	if err := c.TestData.BlockContext(t.Context(), &ksef.BlockContextAuthenticationRequest{ContextIdentifier: ctxID}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/ksefsim"
 )
 
@@ -38,8 +39,8 @@ func TestE2ELoginEveryContextType(t *testing.T) {
 		subject ksef.AuthSubjectIdentifierType
 		who     ksef.TestDataAuthorizedIdentifier
 	}{
-		{"subject", seal, ksef.AuthSubjectCertificateSubject, ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedNip, Value: other}},
-		{"fingerprint", fp, ksef.AuthSubjectCertificateFingerprint, ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedFingerprint, Value: credentials.Fingerprint(fp.Certificate)}},
+		{"subject", seal, ksef.AuthSubjectCertificateSubject, ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: other}},
+		{"fingerprint", fp, ksef.AuthSubjectCertificateFingerprint, ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: credentials.Fingerprint(fp.Certificate)}},
 	}
 	contexts := []ksef.ContextIdentifier{
 		ksef.NIPContext(owner.NIP),
@@ -97,7 +98,7 @@ func TestE2ELoginEveryContextType(t *testing.T) {
 		who   ksef.TestDataAuthorizedIdentifier
 	}{
 		{ksef.PeppolIDContext("PAB12345"), creds[0].who},
-		{ksef.NIPContext(owner.NIP), ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedFingerprint, Value: "abc"}},
+		{ksef.NIPContext(owner.NIP), ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: "abc"}},
 		{ksef.NIPContext(owner.NIP), ksef.TestDataAuthorizedIdentifier{Type: "Email", Value: "x"}},
 	}
 	for _, b := range bad {

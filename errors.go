@@ -190,6 +190,20 @@ func (e *APIError) addDetail(code json.Number, description string, details []str
 	e.Details = append(e.Details, details...)
 }
 
+// ForbiddenReasonCode is the reasonCode of a 403 problem-details body
+// ([ForbiddenProblemDetails], [APIError].ReasonCode).
+type ForbiddenReasonCode string
+
+// Known 403 reason codes.
+const (
+	ReasonMissingPermissions         ForbiddenReasonCode = "missing-permissions"
+	ReasonIPNotAllowed               ForbiddenReasonCode = "ip-not-allowed"
+	ReasonInsufficientResourceAccess ForbiddenReasonCode = "insufficient-resource-access"
+	ReasonAuthMethodNotAllowed       ForbiddenReasonCode = "auth-method-not-allowed"
+	ReasonSecurityServiceBlocked     ForbiddenReasonCode = "security-service-blocked"
+	ReasonContextTypeNotAllowed      ForbiddenReasonCode = "context-type-not-allowed"
+)
+
 // DecodeError builds an *APIError from an error response: status code,
 // headers (Retry-After, Content-Type) and body in either KSeF error format.
 // It never fails: unknown or empty bodies (for example a 403 from the web
@@ -328,5 +342,5 @@ func registerStatusSentinel(op string, code int, err error) {
 
 // newStatusError builds a *StatusError from a StatusInfo.
 func newStatusError(op, ref string, st StatusInfo) *StatusError {
-	return &StatusError{Operation: op, ReferenceNumber: ref, Code: st.Code, Description: st.Description, Details: st.Details}
+	return &StatusError{Operation: op, ReferenceNumber: ref, Code: int(st.Code), Description: st.Description, Details: st.Details}
 }

@@ -226,7 +226,7 @@ func ExampleAuthService_Resume() {
 func ExampleWithRateLimits() {
 	c, err := ksef.NewClient(
 		ksef.WithBaseURL("http://127.0.0.1:8080/v2"),
-		ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupInvoiceMetadata: {PerSecond: 8, PerMinute: 16, PerHour: 20}}),
+		ksef.WithRateLimits(map[ksef.RateLimitGroup]ksef.RateLimit{ksef.GroupInvoiceMetadata: {PerSecond: 8, PerMinute: 16, PerHour: 20}}),
 	)
 	if err != nil {
 		log.Fatal(err)

@@ -21,31 +21,36 @@ type RateLimit struct {
 	PerHour int
 }
 
+// RateLimitGroup names a KSeF rate-limit group: the operations of one group
+// share one request budget. Each operation's group is in the operation
+// table ([Operation.Info]).
+type RateLimitGroup string
+
 // The KSeF rate-limit groups (API 2.8.1). Public operations count against
 // GroupAnonymous; operations not listed elsewhere against GroupOther.
 const (
-	GroupOnlineSession       = "onlineSession"
-	GroupOnlineSessionClose  = "onlineSessionClose"
-	GroupBatchSession        = "batchSession"
-	GroupBatchSessionClose   = "batchSessionClose"
-	GroupInvoiceSend         = "invoiceSend"
-	GroupInvoiceStatus       = "invoiceStatus"
-	GroupSessionList         = "sessionList"
-	GroupSessionInvoiceList  = "sessionInvoiceList"
-	GroupSessionMisc         = "sessionMisc"
-	GroupInvoiceMetadata     = "invoiceMetadata"
-	GroupInvoiceExport       = "invoiceExport"
-	GroupInvoiceExportStatus = "invoiceExportStatus"
-	GroupInvoiceDownload     = "invoiceDownload"
-	GroupCollectiveID        = "collectiveIdentifier"
-	GroupOther               = "other"
-	GroupAnonymous           = "anonymous"
+	GroupOnlineSession       RateLimitGroup = "onlineSession"
+	GroupOnlineSessionClose                 = "onlineSessionClose"
+	GroupBatchSession                       = "batchSession"
+	GroupBatchSessionClose                  = "batchSessionClose"
+	GroupInvoiceSend                        = "invoiceSend"
+	GroupInvoiceStatus                      = "invoiceStatus"
+	GroupSessionList                        = "sessionList"
+	GroupSessionInvoiceList                 = "sessionInvoiceList"
+	GroupSessionMisc                        = "sessionMisc"
+	GroupInvoiceMetadata                    = "invoiceMetadata"
+	GroupInvoiceExport                      = "invoiceExport"
+	GroupInvoiceExportStatus                = "invoiceExportStatus"
+	GroupInvoiceDownload                    = "invoiceDownload"
+	GroupCollectiveID                       = "collectiveIdentifier"
+	GroupOther                              = "other"
+	GroupAnonymous                          = "anonymous"
 )
 
 // DefaultRateLimits returns the published production limits per group
 // (equal on TEST and DEMO since 2.5.0).
-func DefaultRateLimits() map[string]RateLimit {
-	return map[string]RateLimit{
+func DefaultRateLimits() map[RateLimitGroup]RateLimit {
+	return map[RateLimitGroup]RateLimit{
 		GroupOnlineSession:       {10, 30, 120},
 		GroupOnlineSessionClose:  {20, 60, 240},
 		GroupBatchSession:        {10, 20, 60},
@@ -65,63 +70,12 @@ func DefaultRateLimits() map[string]RateLimit {
 	}
 }
 
-// operationGroups maps "METHOD /path" (spec template) to its group; every
-// operation not listed is in GroupOther.
-var operationGroups = map[string]string{
-	"POST /sessions/online":                                             GroupOnlineSession,
-	"POST /sessions/online/{referenceNumber}/close":                     GroupOnlineSessionClose,
-	"POST /sessions/batch":                                              GroupBatchSession,
-	"POST /sessions/batch/{referenceNumber}/close":                      GroupBatchSessionClose,
-	"POST /sessions/online/{referenceNumber}/invoices":                  GroupInvoiceSend,
-	"GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}": GroupInvoiceStatus,
-	"GET /sessions": GroupSessionList,
-	"GET /sessions/{referenceNumber}/invoices":                              GroupSessionInvoiceList,
-	"GET /sessions/{referenceNumber}/invoices/failed":                       GroupSessionInvoiceList,
-	"GET /sessions/{referenceNumber}":                                       GroupSessionMisc,
-	"GET /sessions/{referenceNumber}/invoices/ksef/{ksefNumber}/upo":        GroupSessionMisc,
-	"GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}/upo": GroupSessionMisc,
-	"GET /sessions/{referenceNumber}/upo/{upoReferenceNumber}":              GroupSessionMisc,
-	"POST /invoices/query/metadata":                                         GroupInvoiceMetadata,
-	"POST /invoices/exports":                                                GroupInvoiceExport,
-	"GET /invoices/exports/{referenceNumber}":                               GroupInvoiceExportStatus,
-	"GET /invoices/ksef/{ksefNumber}":                                       GroupInvoiceDownload,
-	"POST /collective-identifiers":                                          GroupCollectiveID,
-	"POST /collective-identifiers/query":                                    GroupCollectiveID,
-	"POST /collective-identifiers/invoices":                                 GroupCollectiveID,
-	"GET /collective-identifiers/ksef/{ksefNumber}":                         GroupCollectiveID,
-	"POST /auth/challenge":                                                  GroupAnonymous,
-	"POST /auth/xades-signature":                                            GroupAnonymous,
-	"POST /auth/ksef-token":                                                 GroupAnonymous,
-	"GET /auth/{referenceNumber}":                                           GroupAnonymous,
-	"POST /auth/token/redeem":                                               GroupAnonymous,
-	"POST /auth/token/refresh":                                              GroupAnonymous,
-	"GET /security/public-key-certificates":                                 GroupAnonymous,
-	"GET /peppol/query":                                                     GroupAnonymous,
-	"POST /testdata/subject":                                                GroupAnonymous,
-	"POST /testdata/subject/remove":                                         GroupAnonymous,
-	"POST /testdata/person":                                                 GroupAnonymous,
-	"POST /testdata/person/remove":                                          GroupAnonymous,
-	"POST /testdata/permissions":                                            GroupAnonymous,
-	"POST /testdata/permissions/revoke":                                     GroupAnonymous,
-	"POST /testdata/attachment":                                             GroupAnonymous,
-	"POST /testdata/attachment/revoke":                                      GroupAnonymous,
-}
-
-// RateLimitGroup returns the rate-limit group of an operation given as
-// method and spec path template, e.g. ("GET", "/sessions") → "sessionList".
-func RateLimitGroup(method, path string) string {
-	if g, ok := operationGroups[method+" "+path]; ok {
-		return g
-	}
-	return GroupOther
-}
-
 // PacingError is returned instead of sending a request when the client's
 // own rate limiter would have to wait longer than RetryPolicy.MaxDelay. It
 // matches [ErrRateLimited].
 type PacingError struct {
 	// Group is the rate-limit group.
-	Group string
+	Group RateLimitGroup
 	// RetryAfter is when the next request of the group may be sent.
 	RetryAfter time.Duration
 	// Method and Path identify the request (Path is the spec template).
@@ -140,16 +94,16 @@ func (e *PacingError) Is(target error) bool { return target == ErrRateLimited }
 // the requests of one context (one authenticated client).
 type pacer struct {
 	mu      sync.Mutex
-	limits  map[string]RateLimit
-	history map[string][]time.Time // send times, oldest first, at most 1 h old
-	blocked map[string]time.Time   // group → no requests before (after a 429)
+	limits  map[RateLimitGroup]RateLimit
+	history map[RateLimitGroup][]time.Time // send times, oldest first, at most 1 h old
+	blocked map[RateLimitGroup]time.Time   // group → no requests before (after a 429)
 }
 
-func newPacer(limits map[string]RateLimit) *pacer {
-	return &pacer{limits: maps.Clone(limits), history: map[string][]time.Time{}, blocked: map[string]time.Time{}}
+func newPacer(limits map[RateLimitGroup]RateLimit) *pacer {
+	return &pacer{limits: maps.Clone(limits), history: map[RateLimitGroup][]time.Time{}, blocked: map[RateLimitGroup]time.Time{}}
 }
 
-func (p *pacer) setLimits(limits map[string]RateLimit) {
+func (p *pacer) setLimits(limits map[RateLimitGroup]RateLimit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for g, l := range limits {
@@ -159,7 +113,7 @@ func (p *pacer) setLimits(limits map[string]RateLimit) {
 
 // reserve records a request of group at now and returns 0, or returns how
 // long to wait before one is allowed.
-func (p *pacer) reserve(group string, now time.Time) time.Duration {
+func (p *pacer) reserve(group RateLimitGroup, now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if until, ok := p.blocked[group]; ok {
@@ -207,7 +161,7 @@ func (p *pacer) reserve(group string, now time.Time) time.Duration {
 }
 
 // block keeps group closed until now+d (after a 429 with Retry-After).
-func (p *pacer) block(group string, until time.Time) {
+func (p *pacer) block(group RateLimitGroup, until time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if until.After(p.blocked[group]) {
@@ -222,14 +176,15 @@ func (c *Client) pace(ctx context.Context, r *request) error {
 	if p == nil || r.absURL != "" {
 		return nil
 	}
-	group := RateLimitGroup(r.method, r.path)
+	group := r.info().Group
 	for {
 		d := p.reserve(group, time.Now())
 		if d == 0 {
 			return nil
 		}
 		if d > c.cfg.retry.MaxDelay {
-			return &PacingError{Group: group, RetryAfter: d, Method: r.method, Path: r.path}
+			info := r.info()
+			return &PacingError{Group: group, RetryAfter: d, Method: info.Method, Path: info.Path}
 		}
 		c.cfg.logger.DebugContext(ctx, "ksef pacing", "group", group, "wait", d)
 		if err := sleep(ctx, d); err != nil {
@@ -243,7 +198,7 @@ func (c *Client) pace(ctx context.Context, r *request) error {
 // GET /rate-limits or custom limits set on TEST. Pacing is on by default
 // for the public environments and off with [WithBaseURL] unless this
 // option is given.
-func WithRateLimits(limits map[string]RateLimit) Option {
+func WithRateLimits(limits map[RateLimitGroup]RateLimit) Option {
 	return func(cfg *config, _ *string) error {
 		l := DefaultRateLimits()
 		maps.Copy(l, limits)
@@ -264,7 +219,7 @@ func WithoutPacing() Option {
 
 // SetRateLimits updates the limits used by the client's pacer (for example
 // after reading GET /rate-limits). It does nothing when pacing is off.
-func (c *Client) SetRateLimits(limits map[string]RateLimit) {
+func (c *Client) SetRateLimits(limits map[RateLimitGroup]RateLimit) {
 	if c.cfg.pacer != nil {
 		c.cfg.pacer.setLimits(limits)
 	}

@@ -22,7 +22,7 @@ func TestPacingSlidingWindows(t *testing.T) {
 			times = append(times, time.Since(start))
 			writeJSON(w, 200, []any{})
 		})
-		c := handlerClient(t, h, ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 2, PerMinute: 3}}),
+		c := handlerClient(t, h, ksef.WithRateLimits(map[ksef.RateLimitGroup]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 2, PerMinute: 3}}),
 			ksef.WithRetry(ksef.RetryPolicy{MaxDelay: 2 * time.Minute}))
 		for range 5 {
 			if _, err := c.PublicKeys.List(t.Context()); err != nil {
@@ -41,7 +41,7 @@ func TestPacingSlidingWindows(t *testing.T) {
 func TestPacingGroupsAreIndependent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"status": "Active"}) })
-		c := handlerClient(t, h, ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 1}, ksef.GroupOther: {PerSecond: 1}}))
+		c := handlerClient(t, h, ksef.WithRateLimits(map[ksef.RateLimitGroup]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 1}, ksef.GroupOther: {PerSecond: 1}}))
 		start := time.Now()
 		_, _ = c.PublicKeys.List(t.Context())                 // anonymous
 		_, _ = c.Tokens.Status(t.Context(), "ref-1234567890") // other
@@ -59,7 +59,7 @@ func TestPacingErrorBeyondMaxDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int32
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1); writeJSON(w, 200, []any{}) })
-		c := handlerClient(t, h, ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupAnonymous: {PerHour: 1}}),
+		c := handlerClient(t, h, ksef.WithRateLimits(map[ksef.RateLimitGroup]ksef.RateLimit{ksef.GroupAnonymous: {PerHour: 1}}),
 			ksef.WithRetry(ksef.RetryPolicy{MaxDelay: time.Minute}))
 		if _, err := c.PublicKeys.List(t.Context()); err != nil {
 			t.Fatal(err)
@@ -113,7 +113,7 @@ func TestPacingOffForCustomBaseURL(t *testing.T) {
 }
 
 func TestRateLimitGroup(t *testing.T) {
-	for op, want := range map[[2]string]string{
+	for op, want := range map[[2]string]ksef.RateLimitGroup{
 		{"GET", "/sessions"}:                                 ksef.GroupSessionList,
 		{"POST", "/sessions/online"}:                         ksef.GroupOnlineSession,
 		{"POST", "/auth/challenge"}:                          ksef.GroupAnonymous,
@@ -122,7 +122,12 @@ func TestRateLimitGroup(t *testing.T) {
 		{"DELETE", "/tokens/{referenceNumber}"}:              ksef.GroupOther,
 		{"GET", "/collective-identifiers/ksef/{ksefNumber}"}: ksef.GroupCollectiveID,
 	} {
-		if got := ksef.RateLimitGroup(op[0], op[1]); got != want {
+		o, ok := ksef.LookupOperation(op[0], op[1])
+		if !ok {
+			t.Errorf("%v: not in the operation table", op)
+			continue
+		}
+		if got := o.Info().Group; got != want {
 			t.Errorf("%v: %s, want %s", op, got, want)
 		}
 	}
@@ -154,11 +159,16 @@ func TestRateLimitsMatchSpec(t *testing.T) {
 				t.Errorf("%s %s: no rate limit in spec", method, path)
 				continue
 			}
-			want := m[1]
+			want := ksef.RateLimitGroup(m[1])
 			if want == "-" {
 				want = ksef.GroupAnonymous
 			}
-			got := ksef.RateLimitGroup(strings.ToUpper(method), path)
+			o, ok := ksef.LookupOperation(strings.ToUpper(method), path)
+			if !ok {
+				t.Errorf("%s %s: not in the operation table", method, path)
+				continue
+			}
+			got := o.Info().Group
 			if got != want {
 				t.Errorf("%s %s: group %s, spec %s", method, path, got, want)
 			}
@@ -166,6 +176,9 @@ func TestRateLimitsMatchSpec(t *testing.T) {
 			sl := *op.RateLimits
 			if l.PerSecond != sl.PerSecond || l.PerMinute != sl.PerMinute || l.PerHour != sl.PerHour {
 				t.Errorf("%s %s: limits %+v, spec %+v", method, path, l, sl)
+			}
+			if o.Info().SpecLimit != l {
+				t.Errorf("%s %s: table's SpecLimit %+v, pacer's default %+v", method, path, o.Info().SpecLimit, l)
 			}
 			n++
 		}
@@ -181,7 +194,7 @@ func TestPacingConcurrent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int32
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1); writeJSON(w, 200, []any{}) })
-		c := handlerClient(t, h, ksef.WithRateLimits(map[string]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 5}}))
+		c := handlerClient(t, h, ksef.WithRateLimits(map[ksef.RateLimitGroup]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 5}}))
 		start := time.Now()
 		done := make(chan error)
 		for range 20 {

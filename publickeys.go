@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -40,12 +39,11 @@ type PublicKey struct {
 //
 // KSeF API: GET /security/public-key-certificates
 func (s *PublicKeysService) List(ctx context.Context) ([]PublicKeyCertificate, error) {
-	var out []PublicKeyCertificate
-	_, err := s.c.do(ctx, &request{method: http.MethodGet, path: "/security/public-key-certificates", auth: authNone, out: &out})
+	out, err := call[[]PublicKeyCertificate](ctx, s.c, &request{op: OpPublicKeyCertificates})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return *out, nil
 }
 
 // Get returns the key to use for usage: among the certificates valid now,

@@ -3,7 +3,6 @@ package ksef
 import (
 	"context"
 	"errors"
-	"net/http"
 	"reflect"
 )
 
@@ -12,11 +11,11 @@ import (
 // operations do not exist on DEMO or production.
 type TestDataService service
 
-func (s *TestDataService) post(ctx context.Context, path string, body any) error {
+func (s *TestDataService) post(ctx context.Context, op Operation, body any) error {
 	if body == nil || reflect.ValueOf(body).IsNil() {
-		return errors.New("ksef: TestData " + path + ": nil request")
+		return errors.New("ksef: TestData " + op.Info().Path + ": nil request")
 	}
-	_, err := s.c.do(ctx, &request{method: http.MethodPost, path: path, auth: authNone, body: body})
+	_, err := s.c.do(ctx, &request{op: op, body: body})
 	return err
 }
 
@@ -25,14 +24,14 @@ func (s *TestDataService) post(ctx context.Context, path string, body any) error
 //
 // KSeF API: POST /testdata/subject
 func (s *TestDataService) CreateSubject(ctx context.Context, req *SubjectCreateRequest) error {
-	return s.post(ctx, "/testdata/subject", req)
+	return s.post(ctx, OpTestDataSubjectCreate, req)
 }
 
 // RemoveSubject removes a test subject.
 //
 // KSeF API: POST /testdata/subject/remove
 func (s *TestDataService) RemoveSubject(ctx context.Context, req *SubjectRemoveRequest) error {
-	return s.post(ctx, "/testdata/subject/remove", req)
+	return s.post(ctx, OpTestDataSubjectRemove, req)
 }
 
 // CreatePerson creates a natural person (NIP + PESEL) with owner rights.
@@ -40,28 +39,28 @@ func (s *TestDataService) RemoveSubject(ctx context.Context, req *SubjectRemoveR
 //
 // KSeF API: POST /testdata/person
 func (s *TestDataService) CreatePerson(ctx context.Context, req *PersonCreateRequest) error {
-	return s.post(ctx, "/testdata/person", req)
+	return s.post(ctx, OpTestDataPersonCreate, req)
 }
 
 // RemovePerson removes a test person.
 //
 // KSeF API: POST /testdata/person/remove
 func (s *TestDataService) RemovePerson(ctx context.Context, req *PersonRemoveRequest) error {
-	return s.post(ctx, "/testdata/person/remove", req)
+	return s.post(ctx, OpTestDataPersonRemove, req)
 }
 
 // GrantPermissions grants permissions directly, as a ZAW-FA filing would.
 //
 // KSeF API: POST /testdata/permissions
 func (s *TestDataService) GrantPermissions(ctx context.Context, req *TestDataPermissionsGrantRequest) error {
-	return s.post(ctx, "/testdata/permissions", req)
+	return s.post(ctx, OpTestDataPermissionsGrant, req)
 }
 
 // RevokePermissions revokes permissions granted with GrantPermissions.
 //
 // KSeF API: POST /testdata/permissions/revoke
 func (s *TestDataService) RevokePermissions(ctx context.Context, req *TestDataPermissionsRevokeRequest) error {
-	return s.post(ctx, "/testdata/permissions/revoke", req)
+	return s.post(ctx, OpTestDataPermissionsRevoke, req)
 }
 
 // BlockContext blocks authentication in a context (it then ends with
@@ -69,12 +68,12 @@ func (s *TestDataService) RevokePermissions(ctx context.Context, req *TestDataPe
 //
 // KSeF API: POST /testdata/context/block
 func (s *TestDataService) BlockContext(ctx context.Context, req *BlockContextAuthenticationRequest) error {
-	return s.post(ctx, "/testdata/context/block", req)
+	return s.post(ctx, OpTestDataContextBlock, req)
 }
 
 // UnblockContext unblocks authentication in a context.
 //
 // KSeF API: POST /testdata/context/unblock
 func (s *TestDataService) UnblockContext(ctx context.Context, req *UnblockContextAuthenticationRequest) error {
-	return s.post(ctx, "/testdata/context/unblock", req)
+	return s.post(ctx, OpTestDataContextUnblock, req)
 }

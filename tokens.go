@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -30,22 +29,14 @@ func (s *TokensService) Generate(ctx context.Context, req *GenerateTokenRequest)
 	if len(req.Permissions) == 0 {
 		return nil, errors.New("ksef: Tokens.Generate: no permissions")
 	}
-	var out GenerateTokenResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodPost, path: "/tokens", body: req, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[GenerateTokenResponse](ctx, s.c, &request{op: OpTokenGenerate, body: req})
 }
 
 // Status returns the state and metadata of a KSeF token.
 //
 // KSeF API: GET /tokens/{referenceNumber}
 func (s *TokensService) Status(ctx context.Context, referenceNumber string) (*TokenStatusResponse, error) {
-	var out TokenStatusResponse
-	if _, err := s.c.do(ctx, &request{method: http.MethodGet, path: "/tokens/{referenceNumber}", pathArgs: []string{referenceNumber}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[TokenStatusResponse](ctx, s.c, &request{op: OpTokenStatus, pathArgs: []string{referenceNumber}})
 }
 
 // WaitActive polls the token until it leaves the Pending state. It returns

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -22,33 +23,18 @@ const (
 	maxErrorBody    = 1 << 20
 )
 
-// authKind says how a request is authorised.
-type authKind int
-
-const (
-	// authAccess sends the client's access token (from its Authenticator);
-	// a 401 triggers one refresh and one retry. Without an Authenticator
-	// no Authorization header is sent.
-	authAccess authKind = iota
-	// authNone sends no Authorization header (public operations, pre-signed
-	// URLs).
-	authNone
-	// authBearer sends request.bearer (operation or refresh tokens).
-	authBearer
-)
-
 // request describes one API call for [Client.do]. Services in this package
-// build one per SDK method:
+// build one per SDK method from the operation table and pass it to [call]
+// (JSON responses) or to do:
 //
-//	var out AuthenticationChallengeResponse
-//	_, err := c.do(ctx, &request{method: http.MethodPost, path: "/auth/challenge", auth: authNone, out: &out})
+//	out, err := call[AuthenticationChallengeResponse](ctx, c, &request{op: OpAuthChallenge})
 //
-// path is the spec's path template; "{name}" placeholders are replaced, in
-// order, by the escaped pathArgs. The template (never the filled-in path or
-// a pre-signed URL) is what appears in logs.
+// The method, the path template, the authorisation and the retry safety
+// come from op's entry in the operation table; "{name}" placeholders of the
+// path are replaced, in order, by the escaped pathArgs. The template (never
+// the filled-in path or a pre-signed URL) is what appears in logs.
 type request struct {
-	method   string
-	path     string
+	op       Operation
 	pathArgs []string
 	query    url.Values
 	header   http.Header
@@ -62,7 +48,8 @@ type request struct {
 	bodyFunc      func() (io.ReadCloser, error)
 	contentLength int64
 
-	auth   authKind
+	// bearer is the token of AuthOperationToken operations (the
+	// authentication operation token or the refresh token).
 	bearer Secret
 
 	// out receives the decoded JSON of a 2xx response.
@@ -70,14 +57,13 @@ type request struct {
 	// stream leaves the 2xx body unread in response.body (caller closes).
 	stream bool
 	// absURL, when set, is a full URL (e.g. pre-signed) used instead of
-	// the base URL + path; it is never logged.
+	// the base URL + path, with method and no authorization; it is never
+	// logged. Such requests are not operations of the table: only GET and
+	// HEAD are repeated.
 	absURL string
+	method string
 	// accept sets the Accept header (default application/json).
 	accept string
-	// repeatable marks a POST that is safe to repeat (a repetition has no
-	// effect a client could notice, e.g. a new challenge), so that 502, 504
-	// and transport errors are retried as for GET.
-	repeatable bool
 }
 
 // response is the result of [Client.do] for a 2xx status.
@@ -90,30 +76,33 @@ type response struct {
 	body io.ReadCloser
 }
 
+// info returns the table entry of the request's operation; for a request
+// to an absolute (pre-signed) URL, an entry with its method, no
+// authorization and retry safety for GET and HEAD.
+func (r *request) info() OperationInfo {
+	if r.absURL != "" {
+		return OperationInfo{Method: r.method, Auth: AuthNone, RetrySafe: r.method == http.MethodGet || r.method == http.MethodHead}
+	}
+	return r.op.Info()
+}
+
 // logPath is the path shown in logs and errors.
 func (r *request) logPath() string {
 	if r.absURL != "" {
 		return "(pre-signed URL)"
 	}
-	return r.path
-}
-
-func (r *request) idempotent() bool {
-	if r.repeatable {
-		return true
-	}
-	switch r.method {
-	case http.MethodGet, http.MethodHead, http.MethodDelete:
-		return true
-	}
-	return false
+	return r.op.Info().Path
 }
 
 func (c *Client) buildURL(r *request) (string, error) {
 	if r.absURL != "" {
 		return r.absURL, nil
 	}
-	p := r.path
+	tmpl := r.op.Info().Path
+	if tmpl == "" {
+		return "", fmt.Errorf("ksef: unknown operation %d", r.op)
+	}
+	p := tmpl
 	args := r.pathArgs
 	var b strings.Builder
 	for {
@@ -124,13 +113,13 @@ func (c *Client) buildURL(r *request) (string, error) {
 		}
 		j := strings.IndexByte(p[i:], '}')
 		if j < 0 {
-			return "", fmt.Errorf("ksef: bad path template %q", r.path)
+			return "", fmt.Errorf("ksef: bad path template %q", tmpl)
 		}
 		if len(args) == 0 {
-			return "", fmt.Errorf("ksef: missing argument for %s in %q", p[i:i+j+1], r.path)
+			return "", fmt.Errorf("ksef: missing argument for %s in %q", p[i:i+j+1], tmpl)
 		}
 		if args[0] == "" {
-			return "", fmt.Errorf("ksef: %s: empty %s", r.path, p[i+1:i+j])
+			return "", fmt.Errorf("ksef: %s: empty %s", tmpl, p[i+1:i+j])
 		}
 		b.WriteString(p[:i])
 		b.WriteString(url.PathEscape(args[0]))
@@ -141,7 +130,7 @@ func (c *Client) buildURL(r *request) (string, error) {
 	escaped := u.EscapedPath() + b.String()
 	unescaped, err := url.PathUnescape(escaped)
 	if err != nil {
-		return "", fmt.Errorf("ksef: bad path %q: %w", r.path, err)
+		return "", fmt.Errorf("ksef: bad path %q: %w", tmpl, err)
 	}
 	u.Path, u.RawPath = unescaped, escaped
 	if len(r.query) > 0 {
@@ -154,6 +143,7 @@ func (c *Client) buildURL(r *request) (string, error) {
 // response or an error: *APIError for an HTTP error status, the context's
 // error when ctx ends, or a "ksef:" error for transport failures.
 func (c *Client) do(ctx context.Context, r *request) (*response, error) {
+	info := r.info()
 	target, err := c.buildURL(r)
 	if err != nil {
 		return nil, err
@@ -163,7 +153,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	case r.body != nil:
 		payload, err = json.Marshal(r.body)
 		if err != nil {
-			return nil, fmt.Errorf("ksef: encode %s %s: %w", r.method, r.path, err)
+			return nil, fmt.Errorf("ksef: encode %s %s: %w", info.Method, info.Path, err)
 		}
 	case r.rawBody != nil:
 		payload = r.rawBody
@@ -172,15 +162,15 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	refreshed := false
 	var token Secret
 	for attempt := 1; ; attempt++ {
-		switch r.auth {
-		case authAccess:
+		switch info.Auth {
+		case AuthAccessToken:
 			if c.cfg.auth != nil {
 				token, err = c.cfg.auth.AccessToken(ctx)
 				if err != nil {
 					return nil, err
 				}
 			}
-		case authBearer:
+		case AuthOperationToken:
 			token = r.bearer
 		default:
 			token = ""
@@ -201,13 +191,13 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr
 			}
-			if r.idempotent() && attempt < pol.MaxAttempts {
+			if info.RetrySafe && attempt < pol.MaxAttempts {
 				if err := sleep(ctx, backoff(pol, attempt)); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			return nil, fmt.Errorf("ksef: %s %s: %w", r.method, r.logPath(), err)
+			return nil, fmt.Errorf("ksef: %s %s: %w", info.Method, r.logPath(), err)
 		}
 		c.logAttempt(ctx, r, resp.StatusCode, dur, attempt, nil)
 		c.handleWarnings(ctx, r, resp.Header)
@@ -218,10 +208,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 		apiErr := decodeAPIError(resp.StatusCode, resp.Header, body)
-		apiErr.Method = r.method
+		apiErr.Method = info.Method
 		apiErr.Path = r.logPath()
 
-		if resp.StatusCode == http.StatusUnauthorized && r.auth == authAccess && c.cfg.auth != nil && !refreshed {
+		if resp.StatusCode == http.StatusUnauthorized && info.Auth == AuthAccessToken && c.cfg.auth != nil && !refreshed {
 			refreshed = true
 			_, rerr := c.cfg.auth.Refresh(ctx, token)
 			if rerr == nil {
@@ -237,9 +227,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		}
 		delay := apiErr.RetryAfter
 		if resp.StatusCode == http.StatusTooManyRequests && delay > 0 && c.cfg.pacer != nil {
-			c.cfg.pacer.block(RateLimitGroup(r.method, r.path), time.Now().Add(delay))
+			c.cfg.pacer.block(info.Group, time.Now().Add(delay))
 		}
-		if !retryableStatus(resp.StatusCode, r.idempotent()) || attempt >= pol.MaxAttempts {
+		if !retryableStatus(resp.StatusCode, info.RetrySafe) || attempt >= pol.MaxAttempts {
 			return nil, apiErr
 		}
 		if delay > pol.MaxDelay {
@@ -261,14 +251,15 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, target string, 
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	method := r.info().Method
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
-		return nil, fmt.Errorf("ksef: %s %s: %w", r.method, r.logPath(), sanitizeTransportError(err))
+		return nil, fmt.Errorf("ksef: %s %s: %w", method, r.logPath(), sanitizeTransportError(err))
 	}
 	if r.bodyFunc != nil {
 		rc, err := r.bodyFunc()
 		if err != nil {
-			return nil, fmt.Errorf("ksef: %s %s: open body: %w", r.method, r.logPath(), err)
+			return nil, fmt.Errorf("ksef: %s %s: open body: %w", method, r.logPath(), err)
 		}
 		req.Body = rc
 		req.GetBody = r.bodyFunc
@@ -312,15 +303,15 @@ func (c *Client) readSuccess(r *request, resp *http.Response) (*response, error)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	if err != nil {
-		return nil, fmt.Errorf("ksef: %s %s: read body: %w", r.method, r.logPath(), sanitizeTransportError(err))
+		return nil, fmt.Errorf("ksef: %s %s: read body: %w", r.info().Method, r.logPath(), sanitizeTransportError(err))
 	}
 	out.raw = raw
 	if r.out != nil {
 		if len(bytes.TrimSpace(raw)) == 0 {
-			return nil, fmt.Errorf("ksef: %s %s: empty response body", r.method, r.logPath())
+			return nil, fmt.Errorf("ksef: %s %s: empty response body", r.info().Method, r.logPath())
 		}
 		if err := json.Unmarshal(raw, r.out); err != nil {
-			return nil, fmt.Errorf("ksef: %s %s: decode response: %w", r.method, r.logPath(), err)
+			return nil, fmt.Errorf("ksef: %s %s: decode response: %w", r.info().Method, r.logPath(), err)
 		}
 	}
 	return out, nil
@@ -332,7 +323,7 @@ func (c *Client) logAttempt(ctx context.Context, r *request, status int, dur tim
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("method", r.method),
+		slog.String("method", r.info().Method),
 		slog.String("path", r.logPath()),
 		slog.Int("status", status),
 		slog.Duration("duration", dur),
@@ -357,13 +348,16 @@ func sanitizeTransportError(err error) error {
 	return err
 }
 
-// retryableStatus reports whether status may be retried.
-func retryableStatus(status int, idempotent bool) bool {
+// retryableStatus reports whether status may be retried: 429 always (KSeF
+// refuses before processing), 502 and 504 only for operations the operation
+// table marks safe to repeat. 503 is still retried for every operation;
+// making it follow retrySafe too is the behaviour change of a later issue.
+func retryableStatus(status int, retrySafe bool) bool {
 	switch status {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return true
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
-		return idempotent
+		return retrySafe
 	}
 	return false
 }
@@ -425,4 +419,68 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	return 0
+}
+
+// call performs r and decodes its JSON response into a new T.
+func call[T any](ctx context.Context, c *Client, r *request) (*T, error) {
+	out := new(T)
+	r.out = out
+	if _, err := c.do(ctx, r); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pagesByToken iterates over the items of an operation paged with
+// continuation tokens (PagingContinuationToken): fetch gets the page for a
+// token ("" for the first page) and returns its items and the token of the
+// next page ("" at the end). On error it yields the error once and stops; a
+// token repeated by the server also ends the iteration.
+func pagesByToken[T any](ctx context.Context, first string, fetch func(ctx context.Context, token string) ([]T, string, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		token := first
+		for {
+			items, next, err := fetch(ctx, token)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if next == "" || next == token {
+				return
+			}
+			token = next
+		}
+	}
+}
+
+// pagesByOffset iterates over the items of an operation paged with
+// pageOffset/pageSize (PagingOffset): fetch gets the page at offset and
+// returns its items and the response's hasMore. Offsets count pages, as
+// KSeF's pageOffset does. On error it yields the error once and stops; an
+// empty page also ends the iteration.
+func pagesByOffset[T any](ctx context.Context, first int, fetch func(ctx context.Context, offset int) ([]T, bool, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for offset := first; ; offset++ {
+			items, more, err := fetch(ctx, offset)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if !more || len(items) == 0 {
+				return
+			}
+		}
+	}
 }

@@ -2,6 +2,8 @@ package ksef
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -56,14 +58,14 @@ func TestBuildURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := c.buildURL(&request{path: "/sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}", pathArgs: []string{"a/b", "c d"}})
+	u, err := c.buildURL(&request{op: OpSessionInvoiceStatus, pathArgs: []string{"a/b", "c d"}})
 	if err != nil || u != "http://127.0.0.1:9/v2/sessions/a%2Fb/invoices/c%20d" {
 		t.Errorf("%q %v", u, err)
 	}
-	if _, err := c.buildURL(&request{path: "/tokens/{referenceNumber}"}); err == nil {
+	if _, err := c.buildURL(&request{op: OpTokenStatus}); err == nil {
 		t.Error("missing argument accepted")
 	}
-	if _, err := c.buildURL(&request{path: "/tokens/{referenceNumber}", pathArgs: []string{""}}); err == nil {
+	if _, err := c.buildURL(&request{op: OpTokenStatus, pathArgs: []string{""}}); err == nil {
 		t.Error("empty argument accepted")
 	}
 }
@@ -117,7 +119,7 @@ func TestPresignedUpload(t *testing.T) {
 	}
 	opens := 0
 	secretURL := srv.URL + "/container/part1?sig=SECRETSAS"
-	r := &request{method: http.MethodPut, absURL: secretURL, auth: authNone,
+	r := &request{method: http.MethodPut, absURL: secretURL,
 		header: http.Header{"X-Ms-Blob-Type": {"BlockBlob"}},
 		bodyFunc: func() (io.ReadCloser, error) {
 			opens++
@@ -172,7 +174,7 @@ func TestPacingOptions(t *testing.T) {
 	if err != nil || c.cfg.pacer == nil {
 		t.Fatalf("no pacer for production: %v", err)
 	}
-	c.SetRateLimits(map[string]RateLimit{GroupOther: {PerSecond: 1}})
+	c.SetRateLimits(map[RateLimitGroup]RateLimit{GroupOther: {PerSecond: 1}})
 	if c.cfg.pacer.limits[GroupOther].PerSecond != 1 || c.cfg.pacer.limits[GroupSessionList].PerSecond != 5 {
 		t.Errorf("limits %v", c.cfg.pacer.limits)
 	}
@@ -187,5 +189,123 @@ func TestPacingOptions(t *testing.T) {
 	e := &PacingError{Group: "other", RetryAfter: 90 * time.Second, Method: "GET", Path: "/tokens"}
 	if !strings.HasPrefix(e.Error(), "ksef: GET /tokens: rate limit") {
 		t.Error(e.Error())
+	}
+}
+
+// TestPacerUsesTableGroup: for every operation, the pacer counts a request
+// against the group of the operation table (a budget of one request per
+// hour in that group only stops the second request, naming the group).
+func TestPacerUsesTableGroup(t *testing.T) {
+	for _, op := range Operations() {
+		want := op.Info().Group
+		// Only the group under test is limited (a zero RateLimit has no
+		// limit).
+		lim := map[RateLimitGroup]RateLimit{}
+		for g := range DefaultRateLimits() {
+			lim[g] = RateLimit{}
+		}
+		lim[want] = RateLimit{PerHour: 1}
+		c, err := NewClient(WithBaseURL("http://127.0.0.1:9/v2"), WithRateLimits(lim))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &request{op: op}
+		if err := c.pace(t.Context(), r); err != nil {
+			t.Fatalf("%v: first request: %v", op, err)
+		}
+		err = c.pace(t.Context(), r)
+		var pe *PacingError
+		if !errors.As(err, &pe) || pe.Group != want || pe.Method != op.Info().Method || pe.Path != op.Info().Path {
+			t.Errorf("%v: second request: %v, want a PacingError of group %s", op, err, want)
+		}
+	}
+}
+
+// TestRetrySafetyFromTable: a transport error is retried for an operation
+// the table marks safe to repeat and not for one it does not.
+func TestRetrySafetyFromTable(t *testing.T) {
+	for _, tc := range []struct {
+		op    Operation
+		calls int
+	}{{OpTokenStatus, 3}, {OpAuthChallenge, 3}, {OpTokenGenerate, 1}, {OpAuthTokenRedeem, 1}} {
+		calls := 0
+		rt := roundTripFunc(func(*http.Request) (*http.Response, error) {
+			calls++
+			return nil, errors.New("connection reset")
+		})
+		c, err := NewClient(WithBaseURL("http://127.0.0.1:9/v2"), WithHTTPClient(&http.Client{Transport: rt}),
+			WithRetry(RetryPolicy{MaxAttempts: 3, BaseDelay: time.Microsecond, MaxDelay: time.Millisecond}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &request{op: tc.op}
+		if strings.Contains(tc.op.Info().Path, "{") {
+			r.pathArgs = []string{"x"}
+		}
+		_, err = c.do(t.Context(), r)
+		if err == nil || calls != tc.calls {
+			t.Errorf("%v (retry-safe %t): %d calls, err %v; want %d calls", tc.op, tc.op.Info().RetrySafe, calls, err, tc.calls)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPaginators: both paginators yield every item in order, follow the
+// pages, stop early when the consumer stops, and yield an error once.
+func TestPaginators(t *testing.T) {
+	pages := map[string][]int{"": {1, 2}, "a": {3}, "b": {4, 5}}
+	next := map[string]string{"": "a", "a": "b", "b": ""}
+	var got []int
+	for v, err := range pagesByToken(t.Context(), "", func(_ context.Context, tok string) ([]int, string, error) {
+		return pages[tok], next[tok], nil
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	if fmt.Sprint(got) != "[1 2 3 4 5]" {
+		t.Errorf("token pages: %v", got)
+	}
+	// A server repeating its token ends the iteration.
+	n := 0
+	for range pagesByToken(t.Context(), "", func(_ context.Context, tok string) ([]int, string, error) {
+		n++
+		return []int{n}, "same", nil
+	}) {
+	}
+	if n != 2 {
+		t.Errorf("repeated token fetched %d pages, want 2", n)
+	}
+	got = nil
+	var offsets []int
+	for v, err := range pagesByOffset(t.Context(), 0, func(_ context.Context, off int) ([]int, bool, error) {
+		offsets = append(offsets, off)
+		return []int{off * 10, off*10 + 1}, off < 2, nil
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+		if v == 20 {
+			break
+		}
+	}
+	if fmt.Sprint(got) != "[0 1 10 11 20]" || fmt.Sprint(offsets) != "[0 1 2]" {
+		t.Errorf("offset pages: %v at offsets %v", got, offsets)
+	}
+	boom := errors.New("boom")
+	errs := 0
+	for _, err := range pagesByOffset(t.Context(), 0, func(context.Context, int) ([]int, bool, error) { return nil, false, boom }) {
+		if !errors.Is(err, boom) {
+			t.Errorf("err %v", err)
+		}
+		errs++
+	}
+	if errs != 1 {
+		t.Errorf("error yielded %d times", errs)
 	}
 }

@@ -51,7 +51,7 @@ func (c *Client) handleWarnings(ctx context.Context, r *request, h http.Header) 
 	}
 	for _, v := range vals {
 		for _, w := range ParseSystemWarnings(v) {
-			w.Method, w.Path = r.method, r.logPath()
+			w.Method, w.Path = r.info().Method, r.logPath()
 			c.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "ksef system warning",
 				slog.String("code", w.Code), slog.String("message", w.Message),
 				slog.String("method", w.Method), slog.String("path", w.Path))

@@ -8,63 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/internal/testenv"
 )
 
-// wireTypes are the JSON wire types of this package, keyed by spec schema
-// name.
-var wireTypes = map[string]any{
-	"AuthenticationChallengeResponse":         ksef.AuthenticationChallengeResponse{},
-	"AuthenticationInitResponse":              ksef.AuthenticationInitResponse{},
-	"TokenInfo":                               ksef.TokenInfo{},
-	"AuthenticationContextIdentifier":         ksef.AuthenticationContextIdentifier{},
-	"AllowedIps":                              ksef.AllowedIps{},
-	"AuthorizationPolicy":                     ksef.AuthorizationPolicy{},
-	"InitTokenAuthenticationRequest":          ksef.InitTokenAuthenticationRequest{},
-	"AuthenticationMethodInfo":                ksef.AuthenticationMethodInfo{},
-	"StatusInfo":                              ksef.StatusInfo{},
-	"AuthenticationOperationStatusResponse":   ksef.AuthenticationOperationStatusResponse{},
-	"AuthenticationTokensResponse":            ksef.AuthenticationTokensResponse{},
-	"AuthenticationTokenRefreshResponse":      ksef.AuthenticationTokenRefreshResponse{},
-	"AuthenticationListItem":                  ksef.AuthenticationListItem{},
-	"AuthenticationListResponse":              ksef.AuthenticationListResponse{},
-	"PublicKeyCertificate":                    ksef.PublicKeyCertificate{},
-	"TokenAuthorIdentifierTypeIdentifier":     ksef.TokenAuthorIdentifierTypeIdentifier{},
-	"TokenContextIdentifierTypeIdentifier":    ksef.TokenContextIdentifierTypeIdentifier{},
-	"GenerateTokenRequest":                    ksef.GenerateTokenRequest{},
-	"GenerateTokenResponse":                   ksef.GenerateTokenResponse{},
-	"TokenStatusResponse":                     ksef.TokenStatusResponse{},
-	"QueryTokensResponseItem":                 ksef.QueryTokensResponseItem{},
-	"QueryTokensResponse":                     ksef.QueryTokensResponse{},
-	"Subunit":                                 ksef.Subunit{},
-	"SubjectCreateRequest":                    ksef.SubjectCreateRequest{},
-	"SubjectRemoveRequest":                    ksef.SubjectRemoveRequest{},
-	"PersonCreateRequest":                     ksef.PersonCreateRequest{},
-	"PersonRemoveRequest":                     ksef.PersonRemoveRequest{},
-	"TestDataContextIdentifier":               ksef.TestDataContextIdentifier{},
-	"TestDataAuthorizedIdentifier":            ksef.TestDataAuthorizedIdentifier{},
-	"TestDataPermission":                      ksef.TestDataPermission{},
-	"TestDataPermissionsGrantRequest":         ksef.TestDataPermissionsGrantRequest{},
-	"TestDataPermissionsRevokeRequest":        ksef.TestDataPermissionsRevokeRequest{},
-	"TestDataAuthenticationContextIdentifier": ksef.TestDataAuthenticationContextIdentifier{},
-	"BlockContextAuthenticationRequest":       ksef.BlockContextAuthenticationRequest{},
-	"UnblockContextAuthenticationRequest":     ksef.UnblockContextAuthenticationRequest{},
-	"AttachmentPermissionGrantRequest":        ksef.AttachmentPermissionGrantRequest{},
-	"AttachmentPermissionRevokeRequest":       ksef.AttachmentPermissionRevokeRequest{},
-	"ExceptionDetails":                        ksef.ExceptionDetails{},
-	"ExceptionInfo":                           ksef.ExceptionInfo{},
-	"ExceptionResponse":                       ksef.ExceptionResponse{},
-	"ApiError":                                ksef.ApiError{},
-	"BadRequestProblemDetails":                ksef.BadRequestProblemDetails{},
-	"UnauthorizedProblemDetails":              ksef.UnauthorizedProblemDetails{},
-	"ForbiddenProblemDetails":                 ksef.ForbiddenProblemDetails{},
-	"GoneProblemDetails":                      ksef.GoneProblemDetails{},
-	"TooManyRequestsResponse":                 ksef.TooManyRequestsResponse{},
-	"TooManyRequestsProblemDetails":           ksef.TooManyRequestsProblemDetails{},
-}
-
 type specSchema struct {
+	Type       string                     `json:"type"`
+	Enum       []string                   `json:"enum"`
 	Required   []string                   `json:"required"`
 	Properties map[string]json.RawMessage `json:"properties"`
 	Example    json.RawMessage            `json:"example"`
@@ -81,17 +30,39 @@ func loadSchemas(t *testing.T) map[string]specSchema {
 	return doc.Components.Schemas
 }
 
-// TestWireTypesMatchSpec checks that each wire type has exactly the
-// properties of its schema and that required properties are not omitempty.
+// TestWireTypesMatchSpec checks that every schema of the spec has a Go
+// type (or is a plain string or integer schema, inlined where used), that
+// each object type has exactly the properties of its schema and that
+// required properties are not omitempty.
 func TestWireTypesMatchSpec(t *testing.T) {
 	schemas := loadSchemas(t)
-	for name, v := range wireTypes {
-		s, ok := schemas[name]
-		if !ok {
-			t.Errorf("%s: no such schema", name)
+	inlined := map[string]bool{}
+	for _, n := range inlinedSchemas {
+		inlined[n] = true
+	}
+	for name, s := range schemas {
+		v, typed := schemaTypes[name]
+		switch {
+		case inlined[name]:
+			if typed || s.Type == "object" || len(s.Enum) > 0 {
+				t.Errorf("%s: listed as inlined but is an object or enum schema", name)
+			}
+			continue
+		case !typed:
+			t.Errorf("%s: schema without a Go type", name)
 			continue
 		}
 		typ := reflect.TypeOf(v)
+		if len(s.Enum) > 0 {
+			if typ.Kind() != reflect.String {
+				t.Errorf("%s: enum schema but Go type %v is not a string type", name, typ)
+			}
+			continue
+		}
+		if typ.Kind() != reflect.Struct {
+			t.Errorf("%s: object schema but Go type %v is not a struct", name, typ)
+			continue
+		}
 		fields := map[string]bool{} // name -> omitempty
 		for i := range typ.NumField() {
 			tag := typ.Field(i).Tag.Get("json")
@@ -119,6 +90,14 @@ func TestWireTypesMatchSpec(t *testing.T) {
 			}
 		}
 	}
+	for name := range schemaTypes {
+		if _, ok := schemas[name]; !ok {
+			t.Errorf("%s: Go type for a schema the spec does not have", name)
+		}
+	}
+	if n := len(schemaTypes) + len(inlinedSchemas); n != len(schemas) {
+		t.Errorf("%d Go types + %d inlined schemas, spec has %d schemas", len(schemaTypes), len(inlinedSchemas), len(schemas))
+	}
 }
 
 // TestWireTypesDecodeSpecExamples decodes every schema example of the spec
@@ -126,7 +105,7 @@ func TestWireTypesMatchSpec(t *testing.T) {
 func TestWireTypesDecodeSpecExamples(t *testing.T) {
 	schemas := loadSchemas(t)
 	n := 0
-	for name, v := range wireTypes {
+	for name, v := range schemaTypes {
 		ex := schemas[name].Example
 		if len(ex) == 0 {
 			continue
@@ -146,7 +125,7 @@ func TestWireTypesDecodeSpecExamples(t *testing.T) {
 }
 
 // decodeOperationExamples decodes the request and response examples of all
-// operations whose schema is one of wireTypes.
+// operations whose schema is one of schemaTypes.
 func decodeOperationExamples(t *testing.T) int {
 	type media struct {
 		Schema struct {
@@ -172,7 +151,7 @@ func decodeOperationExamples(t *testing.T) int {
 	n := 0
 	check := func(where string, m media) {
 		name := m.Schema.Ref[strings.LastIndex(m.Schema.Ref, "/")+1:]
-		v, ok := wireTypes[name]
+		v, ok := schemaTypes[name]
 		if !ok {
 			return
 		}

@@ -146,7 +146,7 @@ func (s *Simulator) registerAdmin() {
 // serves reports whether op is one of the simulator's operations.
 func (s *Simulator) serves(op string) bool {
 	for _, rt := range s.routes {
-		if rt.op == op {
+		if rt.op.String() == op {
 			return true
 		}
 	}

@@ -43,7 +43,7 @@ func authFailed(code int, detail string) ksef.StatusInfo {
 		480: "Uwierzytelnienie zablokowane",
 		500: "Nieznany błąd",
 	}[code]
-	return ksef.StatusInfo{Code: code, Description: desc, Details: []string{detail}}
+	return ksef.StatusInfo{Code: int32(code), Description: desc, Details: []string{detail}}
 }
 
 // Details of the 450/460/4xx statuses.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ident"
 )
 
 func TestChallenge(t *testing.T) {
@@ -101,12 +102,12 @@ func TestXAdESIdentities(t *testing.T) {
 	grantedPESEL := randomPESEL()
 	fp := fingerprintOnly(t)
 	for _, a := range []ksef.TestDataAuthorizedIdentifier{
-		{Type: ksef.TestDataAuthorizedNip, Value: grantedNIP},
-		{Type: ksef.TestDataAuthorizedPesel, Value: grantedPESEL},
-		{Type: ksef.TestDataAuthorizedFingerprint, Value: strings.ToLower(fp.Fingerprint())},
+		{Type: ident.TypeNip, Value: grantedNIP},
+		{Type: ident.TypePesel, Value: grantedPESEL},
+		{Type: ident.TypeFingerprint, Value: strings.ToLower(fp.Fingerprint())},
 	} {
 		h.ok(req{method: "POST", path: "/testdata/permissions", body: ksef.TestDataPermissionsGrantRequest{
-			ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ksef.TestDataContextNip, Value: owner},
+			ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner},
 			AuthorizedIdentifier: a,
 			Permissions:          []ksef.TestDataPermission{{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"}},
 		}}, 200, nil)
@@ -146,7 +147,7 @@ func TestXAdESIdentities(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			init := h.startXAdES(tt.ctx, tt.subjectType, tt.cred)
 			st := h.status(init)
-			if st.Status.Code != tt.want || st.AuthenticationMethod != tt.method {
+			if int(st.Status.Code) != tt.want || st.AuthenticationMethod != tt.method {
 				t.Fatalf("status %+v method %s, want %d %s", st.Status, st.AuthenticationMethod, tt.want, tt.method)
 			}
 			if tt.want != 200 {
@@ -159,8 +160,8 @@ func TestXAdESIdentities(t *testing.T) {
 	}
 	// Revoking the test-data grant takes the permission away.
 	h.ok(req{method: "POST", path: "/testdata/permissions/revoke", body: ksef.TestDataPermissionsRevokeRequest{
-		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ksef.TestDataContextNip, Value: owner},
-		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedNip, Value: grantedNIP},
+		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner},
+		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: grantedNIP},
 	}}, 200, nil)
 	if st := h.status(h.startXAdES(nipCtx(owner), "certificateSubject", seal(t, grantedNIP))); st.Status.Code != 415 {
 		t.Errorf("after revoke: %+v", st.Status)
@@ -171,8 +172,8 @@ func TestGrantedPermissionsInAccessToken(t *testing.T) {
 	h := newHarness(t)
 	owner, grantee := randomNIP(), randomNIP()
 	h.ok(req{method: "POST", path: "/testdata/permissions", body: ksef.TestDataPermissionsGrantRequest{
-		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ksef.TestDataContextNip, Value: owner},
-		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedNip, Value: grantee},
+		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner},
+		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: grantee},
 		Permissions: []ksef.TestDataPermission{
 			{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"},
 			{PermissionType: ksef.TestDataPermInvoiceWrite, Description: "send invoices"},
@@ -322,7 +323,7 @@ func TestAuthStatusOutcomes(t *testing.T) {
 	t.Run("blocked context", func(t *testing.T) {
 		h := newHarness(t)
 		nip := randomNIP()
-		block := ksef.BlockContextAuthenticationRequest{ContextIdentifier: &ksef.TestDataAuthenticationContextIdentifier{Type: ksef.TestDataAuthContextNip, Value: nip}}
+		block := ksef.BlockContextAuthenticationRequest{ContextIdentifier: &ksef.TestDataAuthenticationContextIdentifier{Type: ident.TypeNip, Value: nip}}
 		h.ok(req{method: "POST", path: "/testdata/context/block", body: block}, 200, nil)
 		if st := h.status(h.startXAdES(nipCtx(nip), "certificateSubject", seal(t, nip))); st.Status.Code != 480 {
 			t.Errorf("blocked: %+v", st.Status)
@@ -598,7 +599,7 @@ func TestKSeFTokenLogin(t *testing.T) {
 			_ = json.Unmarshal(w.Body.Bytes(), &init)
 			h.clk.Advance(time.Second)
 			st := h.status(init)
-			if st.Status.Code != tt.wantStatus || (tt.wantDetail != "" && st.Status.Details[0] != tt.wantDetail) {
+			if int(st.Status.Code) != tt.wantStatus || (tt.wantDetail != "" && st.Status.Details[0] != tt.wantDetail) {
 				t.Errorf("status %+v, want %d %q", st.Status, tt.wantStatus, tt.wantDetail)
 			}
 		})
@@ -634,8 +635,8 @@ func TestGenerateTokenRules(t *testing.T) {
 	h := newHarness(t)
 	owner, reader := randomNIP(), randomNIP()
 	h.ok(req{method: "POST", path: "/testdata/permissions", body: ksef.TestDataPermissionsGrantRequest{
-		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ksef.TestDataContextNip, Value: owner},
-		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedNip, Value: reader},
+		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner},
+		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: reader},
 		Permissions:          []ksef.TestDataPermission{{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"}},
 	}}, 200, nil)
 	access := h.login(nipCtx(owner), "certificateSubject", seal(t, reader)).AccessToken.Token.Reveal()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/contract"
 )
 
@@ -31,13 +32,13 @@ func TestContract(t *testing.T) {
 	h.ok(req{method: "POST", path: "/testdata/person", body: ksef.PersonCreateRequest{Nip: nip, Pesel: pesel, Description: "owner person"}}, 200, nil)
 	grantee := randomNIP()
 	grant := ksef.TestDataPermissionsGrantRequest{
-		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ksef.TestDataContextNip, Value: nip},
-		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedNip, Value: grantee},
+		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: nip},
+		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: grantee},
 		Permissions:          []ksef.TestDataPermission{{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"}},
 	}
 	h.ok(req{method: "POST", path: "/testdata/permissions", body: grant}, 200, nil)
 	blocked := randomNIP()
-	block := &ksef.TestDataAuthenticationContextIdentifier{Type: ksef.TestDataAuthContextNip, Value: blocked}
+	block := &ksef.TestDataAuthenticationContextIdentifier{Type: ident.TypeNip, Value: blocked}
 	h.ok(req{method: "POST", path: "/testdata/context/block", body: ksef.BlockContextAuthenticationRequest{ContextIdentifier: block}}, 200, nil)
 
 	// Public keys.
@@ -55,7 +56,7 @@ func TestContract(t *testing.T) {
 		want int
 	}{{nipCtx(nip), randomNIP(), 415}, {nipCtx(blocked), blocked, 480}} {
 		i := h.startXAdES(c.ctx, "certificateSubject", seal(t, c.nip))
-		if st := h.status(i); st.Status.Code != c.want {
+		if st := h.status(i); int(st.Status.Code) != c.want {
 			t.Errorf("status %+v, want %d", st.Status, c.want)
 		}
 		h.ok(req{method: "POST", path: "/auth/token/redeem", token: i.AuthenticationToken.Token.Reveal()}, 400, nil)

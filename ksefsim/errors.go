@@ -45,7 +45,7 @@ var exceptionDescriptions = map[int]string{
 type apiError struct {
 	status int
 	// 400 only: the exception codes with their details.
-	errs []ksef.ApiError
+	errs []ksef.APIErrorDetail
 	// 401/403/410/5xx: the detail text.
 	detail string
 	// 403 only.
@@ -57,8 +57,8 @@ type apiError struct {
 
 // badRequest builds a 400 error with one exception code.
 func badRequest(code int, details ...string) *apiError {
-	return &apiError{status: http.StatusBadRequest, errs: []ksef.ApiError{{
-		Code:        code,
+	return &apiError{status: http.StatusBadRequest, errs: []ksef.APIErrorDetail{{
+		Code:        int32(code),
 		Description: exceptionDescriptions[code],
 		Details:     details,
 	}}}
@@ -110,7 +110,7 @@ func (s *Simulator) writeError(w http.ResponseWriter, r *http.Request, e *apiErr
 		if problem {
 			body = ksef.BadRequestProblemDetails{
 				Title:     "Bad Request",
-				Status:    e.status,
+				Status:    int32(e.status),
 				Instance:  r.URL.Path,
 				Detail:    "Żądanie jest nieprawidłowe.",
 				Errors:    e.errs,
@@ -138,7 +138,7 @@ func (s *Simulator) writeError(w http.ResponseWriter, r *http.Request, e *apiErr
 	case http.StatusUnauthorized:
 		body = ksef.UnauthorizedProblemDetails{
 			Title:     "Unauthorized",
-			Status:    e.status,
+			Status:    int32(e.status),
 			Detail:    e.detail,
 			Instance:  r.URL.Path,
 			TraceID:   trace,
@@ -148,7 +148,7 @@ func (s *Simulator) writeError(w http.ResponseWriter, r *http.Request, e *apiErr
 	case http.StatusForbidden:
 		body = ksef.ForbiddenProblemDetails{
 			Title:      "Forbidden",
-			Status:     e.status,
+			Status:     int32(e.status),
 			Detail:     e.detail,
 			Instance:   r.URL.Path,
 			ReasonCode: e.reason,
@@ -160,7 +160,7 @@ func (s *Simulator) writeError(w http.ResponseWriter, r *http.Request, e *apiErr
 	case http.StatusGone:
 		body = ksef.GoneProblemDetails{
 			Title:     "Gone",
-			Status:    e.status,
+			Status:    int32(e.status),
 			Instance:  r.URL.Path,
 			Detail:    e.detail,
 			Timestamp: now,
@@ -172,7 +172,7 @@ func (s *Simulator) writeError(w http.ResponseWriter, r *http.Request, e *apiErr
 		if problem {
 			body = ksef.TooManyRequestsProblemDetails{
 				Title:     "Too Many Requests",
-				Status:    e.status,
+				Status:    int32(e.status),
 				Instance:  r.URL.Path,
 				Detail:    e.detail,
 				Timestamp: now,

@@ -105,7 +105,7 @@ func exceptionCode(t testing.TB, w *httptest.ResponseRecorder) int {
 	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Exception == nil || len(e.Exception.ExceptionDetailList) != 1 {
 		t.Fatalf("not a legacy exception body: %s (%v)", w.Body.String(), err)
 	}
-	return e.Exception.ExceptionDetailList[0].ExceptionCode
+	return int(e.Exception.ExceptionDetailList[0].ExceptionCode)
 }
 
 func (h *harness) challenge() ksef.AuthenticationChallengeResponse {

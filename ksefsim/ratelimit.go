@@ -17,12 +17,12 @@ type RateLimit = ksef.RateLimit
 // group names KSeF assigns operations to are the client's constants
 // ([ksef.GroupOnlineSession] and the others); no operation counts against
 // GroupGlobal, and it has no limit unless [WithRateLimits] sets one.
-const GroupGlobal = "global"
+const GroupGlobal ksef.RateLimitGroup = "global"
 
 // DefaultRateLimits returns the published limits of API 2.8.1 (equal on
 // TEST, DEMO and PRD), by group: [ksef.DefaultRateLimits] and an unlimited
 // GroupGlobal.
-func DefaultRateLimits() map[string]RateLimit {
+func DefaultRateLimits() map[ksef.RateLimitGroup]RateLimit {
 	m := ksef.DefaultRateLimits()
 	m[GroupGlobal] = RateLimit{}
 	return m
@@ -33,17 +33,17 @@ func DefaultRateLimits() map[string]RateLimit {
 type rateLimiter struct {
 	mu     sync.Mutex
 	off    bool
-	limits map[string]RateLimit
+	limits map[ksef.RateLimitGroup]RateLimit
 	hits   map[string][]time.Time // oldest first
 }
 
-func newRateLimiter(limits map[string]RateLimit, off bool) *rateLimiter {
+func newRateLimiter(limits map[ksef.RateLimitGroup]RateLimit, off bool) *rateLimiter {
 	return &rateLimiter{off: off, limits: limits, hits: map[string][]time.Time{}}
 }
 
 // allow records a request at now unless a window of the group is full; then
 // it reports how long the client must wait and a description of the limit.
-func (l *rateLimiter) allow(group, context, ip string, now time.Time) (ok bool, wait time.Duration, detail string) {
+func (l *rateLimiter) allow(group ksef.RateLimitGroup, context, ip string, now time.Time) (ok bool, wait time.Duration, detail string) {
 	if l.off {
 		return true, 0, ""
 	}
@@ -71,7 +71,7 @@ func (l *rateLimiter) allow(group, context, ip string, now time.Time) (ok bool, 
 	if longest == 0 {
 		return true, 0, ""
 	}
-	key := group + "\x00" + context + "\x00" + ip
+	key := string(group) + "\x00" + context + "\x00" + ip
 	h := l.hits[key]
 	// Forget requests older than the longest window.
 	h = h[firstAfter(h, now.Add(-longest)):]

@@ -13,8 +13,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) *apiError
 
 // route is one operation of the API.
 type route struct {
-	op    string // "METHOD /path" as in the spec
-	group string // rate-limit group
+	op    ksef.Operation
+	group ksef.RateLimitGroup // from the operation table
 	h     handlerFunc
 }
 
@@ -24,43 +24,49 @@ type route struct {
 // s.requireAccess or s.requirePermission (401/403 come out right), decodes
 // its body with decodeJSON (21405 on failure), takes s.mu while it touches
 // s.st, returns badRequest(code, details...) for KSeF exception codes and
-// writes its success with writeOK; then add one s.handle line here with the
-// path exactly as in the spec and the operation's rate-limit group.
-// Handled(), fault injection, rate limiting, call counting and the
-// X-System-Warning echo follow automatically.
+// writes its success with writeOK; then add one s.handle line here naming
+// the operation's constant of the client's operation table. The method,
+// path and rate-limit group come from that table; Handled(), fault
+// injection, rate limiting, call counting and the X-System-Warning echo
+// follow automatically.
 func (s *Simulator) register() {
 	// Authentication.
-	s.handle("POST", "/auth/challenge", ksef.GroupAnonymous, s.handleChallenge)
-	s.handle("POST", "/auth/xades-signature", ksef.GroupAnonymous, s.handleXAdESSignature)
-	s.handle("POST", "/auth/ksef-token", ksef.GroupAnonymous, s.handleKSeFToken)
-	s.handle("GET", "/auth/{referenceNumber}", ksef.GroupAnonymous, s.handleAuthStatus)
-	s.handle("POST", "/auth/token/redeem", ksef.GroupAnonymous, s.handleRedeem)
-	s.handle("POST", "/auth/token/refresh", ksef.GroupAnonymous, s.handleRefresh)
+	s.handle(ksef.OpAuthChallenge, s.handleChallenge)
+	s.handle(ksef.OpAuthXadesSignature, s.handleXAdESSignature)
+	s.handle(ksef.OpAuthKSeFToken, s.handleKSeFToken)
+	s.handle(ksef.OpAuthStatus, s.handleAuthStatus)
+	s.handle(ksef.OpAuthTokenRedeem, s.handleRedeem)
+	s.handle(ksef.OpAuthTokenRefresh, s.handleRefresh)
 	// Authentication sessions.
-	s.handle("GET", "/auth/sessions", ksef.GroupOther, s.handleListAuthSessions)
-	s.handle("DELETE", "/auth/sessions/current", ksef.GroupOther, s.handleRevokeCurrentSession)
-	s.handle("DELETE", "/auth/sessions/{referenceNumber}", ksef.GroupOther, s.handleRevokeSession)
+	s.handle(ksef.OpAuthSessionsList, s.handleListAuthSessions)
+	s.handle(ksef.OpAuthSessionRevokeCurrent, s.handleRevokeCurrentSession)
+	s.handle(ksef.OpAuthSessionRevoke, s.handleRevokeSession)
 	// MF public keys.
-	s.handle("GET", "/security/public-key-certificates", ksef.GroupAnonymous, s.handlePublicKeys)
+	s.handle(ksef.OpPublicKeyCertificates, s.handlePublicKeys)
 	// KSeF tokens.
-	s.handle("POST", "/tokens", ksef.GroupOther, s.handleGenerateToken)
-	s.handle("GET", "/tokens/{referenceNumber}", ksef.GroupOther, s.handleTokenStatus)
+	s.handle(ksef.OpTokenGenerate, s.handleGenerateToken)
+	s.handle(ksef.OpTokenStatus, s.handleTokenStatus)
 	// Test data.
-	s.handle("POST", "/testdata/subject", ksef.GroupAnonymous, s.handleCreateSubject)
-	s.handle("POST", "/testdata/subject/remove", ksef.GroupAnonymous, s.handleRemoveSubject)
-	s.handle("POST", "/testdata/person", ksef.GroupAnonymous, s.handleCreatePerson)
-	s.handle("POST", "/testdata/person/remove", ksef.GroupAnonymous, s.handleRemovePerson)
-	s.handle("POST", "/testdata/permissions", ksef.GroupAnonymous, s.handleGrantTestPermissions)
-	s.handle("POST", "/testdata/permissions/revoke", ksef.GroupAnonymous, s.handleRevokeTestPermissions)
-	s.handle("POST", "/testdata/context/block", ksef.GroupOther, s.handleBlockContext)
-	s.handle("POST", "/testdata/context/unblock", ksef.GroupOther, s.handleUnblockContext)
+	s.handle(ksef.OpTestDataSubjectCreate, s.handleCreateSubject)
+	s.handle(ksef.OpTestDataSubjectRemove, s.handleRemoveSubject)
+	s.handle(ksef.OpTestDataPersonCreate, s.handleCreatePerson)
+	s.handle(ksef.OpTestDataPersonRemove, s.handleRemovePerson)
+	s.handle(ksef.OpTestDataPermissionsGrant, s.handleGrantTestPermissions)
+	s.handle(ksef.OpTestDataPermissionsRevoke, s.handleRevokeTestPermissions)
+	s.handle(ksef.OpTestDataContextBlock, s.handleBlockContext)
+	s.handle(ksef.OpTestDataContextUnblock, s.handleUnblockContext)
 }
 
-// handle registers one operation under BasePath.
-func (s *Simulator) handle(method, path, group string, h handlerFunc) {
-	rt := &route{op: method + " " + path, group: group, h: h}
+// handle registers one operation of the client's operation table under
+// BasePath, with the table's method, path and rate-limit group.
+func (s *Simulator) handle(op ksef.Operation, h handlerFunc) {
+	info := op.Info()
+	if info.Method == "" {
+		panic("ksefsim: handle: unknown operation")
+	}
+	rt := &route{op: op, group: info.Group, h: h}
 	s.routes = append(s.routes, rt)
-	s.mux.Handle(method+" "+BasePath+path, s.wrap(rt))
+	s.mux.Handle(info.Method+" "+BasePath+info.Path, s.wrap(rt))
 }
 
 // wrap adds what every operation shares: call counting, the
@@ -81,12 +87,12 @@ func (s *Simulator) wrap(rt *route) http.Handler {
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		s.count(rt.op)
+		s.count(rt.op.String())
 		sw := &statusWriter{ResponseWriter: w, warning: r.Header.Get("X-Test-System-Warning")}
 		defer func() {
-			s.cfg.logger.Debug("ksefsim: request", "op", rt.op, "status", sw.status, "duration", time.Since(start))
+			s.cfg.logger.Debug("ksefsim: request", "op", rt.op.String(), "status", sw.status, "duration", time.Since(start))
 		}()
-		if f, ok := s.faults.take(rt.op); ok {
+		if f, ok := s.faults.take(rt.op.String()); ok {
 			s.applyFault(sw, r, f, inner)
 			return
 		}

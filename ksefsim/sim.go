@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ksef2/ksef"
 )
 
 // BasePath is the path prefix under which the simulator serves the API, as
@@ -60,7 +62,7 @@ type config struct {
 	middleware      []func(http.Handler) http.Handler
 	processingDelay time.Duration
 	lifetimes       TokenLifetimes
-	rateLimits      map[string]RateLimit
+	rateLimits      map[ksef.RateLimitGroup]RateLimit
 	rateLimitsOff   bool
 	logger          *slog.Logger
 	roots           *x509.CertPool
@@ -120,7 +122,7 @@ func WithTokenLifetimes(l TokenLifetimes) Option {
 
 // WithRateLimits overrides the limits of the named rate-limit groups (see
 // [DefaultRateLimits] for the names); other groups keep their defaults.
-func WithRateLimits(limits map[string]RateLimit) Option {
+func WithRateLimits(limits map[ksef.RateLimitGroup]RateLimit) Option {
 	return func(c *config) {
 		for g, l := range limits {
 			c.rateLimits[g] = l
@@ -219,7 +221,7 @@ func (s *Simulator) Now() time.Time { return s.now() }
 func (s *Simulator) Handled() []string {
 	out := make([]string, 0, len(s.routes))
 	for _, rt := range s.routes {
-		out = append(out, rt.op)
+		out = append(out, rt.op.String())
 	}
 	slices.Sort(out)
 	return out

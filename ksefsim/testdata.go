@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
 )
 
 func checkNIP(field, v string) *apiError {
@@ -130,22 +131,22 @@ func (s *Simulator) handleRemovePerson(w http.ResponseWriter, r *http.Request) *
 // testDataParties validates the context and the authorized identifier of a
 // test-data grant or revocation.
 func testDataParties(c ksef.TestDataContextIdentifier, a ksef.TestDataAuthorizedIdentifier) (ctxID, subjectID, *apiError) {
-	if c.Type != ksef.TestDataContextNip {
+	if c.Type != ident.TypeNip {
 		return ctxID{}, subjectID{}, validation("contextIdentifier.type: dozwolony jest tylko typ Nip.")
 	}
 	if e := checkNIP("contextIdentifier.value", c.Value); e != nil {
 		return ctxID{}, subjectID{}, e
 	}
 	switch a.Type {
-	case ksef.TestDataAuthorizedNip:
+	case ident.TypeNip:
 		if e := checkNIP("authorizedIdentifier.value", a.Value); e != nil {
 			return ctxID{}, subjectID{}, e
 		}
-	case ksef.TestDataAuthorizedPesel:
+	case ident.TypePesel:
 		if ksef.PESEL(a.Value).Validate() != nil {
 			return ctxID{}, subjectID{}, validation("authorizedIdentifier.value: nieprawidłowy PESEL %q.", a.Value)
 		}
-	case ksef.TestDataAuthorizedFingerprint:
+	case ident.TypeFingerprint:
 		if len(a.Value) != 64 || !isHex(a.Value) {
 			return ctxID{}, subjectID{}, validation("authorizedIdentifier.value: odcisk certyfikatu musi mieć 64 znaki szesnastkowe (SHA-256).")
 		}
@@ -278,15 +279,15 @@ func (s *Simulator) GrantPermissions(c ksef.ContextIdentifier, who ksef.TestData
 		return fmt.Errorf("ksefsim: GrantPermissions: %w", err)
 	}
 	switch who.Type {
-	case ksef.TestDataAuthorizedNip:
+	case ident.TypeNip:
 		if ksef.NIP(who.Value).Validate() != nil {
 			return fmt.Errorf("ksefsim: GrantPermissions: invalid NIP %q", who.Value)
 		}
-	case ksef.TestDataAuthorizedPesel:
+	case ident.TypePesel:
 		if ksef.PESEL(who.Value).Validate() != nil {
 			return fmt.Errorf("ksefsim: GrantPermissions: invalid PESEL %q", who.Value)
 		}
-	case ksef.TestDataAuthorizedFingerprint:
+	case ident.TypeFingerprint:
 		if len(who.Value) != 64 || !isHex(who.Value) {
 			return fmt.Errorf("ksefsim: GrantPermissions: fingerprint %q is not 64 hex digits", who.Value)
 		}

@@ -16,7 +16,7 @@ import (
 )
 
 func TestErrorFormats(t *testing.T) {
-	h := newHarness(t, WithRateLimits(map[string]RateLimit{ksef.GroupAnonymous: {PerSecond: 1}}))
+	h := newHarness(t, WithRateLimits(map[ksef.RateLimitGroup]RateLimit{ksef.GroupAnonymous: {PerSecond: 1}}))
 	// WithoutRateLimits from the harness comes first; turn limits back on.
 	h.s.limiter.off = false
 	problem := map[string]string{"X-Error-Format": "problem-details"}
@@ -93,7 +93,7 @@ func TestSystemWarningEcho(t *testing.T) {
 func TestRateLimits(t *testing.T) {
 	clk := NewManualClock(t0)
 	s := New(WithClock(clk.Now), WithTokenLifetimes(TokenLifetimes{Access: 3 * time.Hour}),
-		WithRateLimits(map[string]RateLimit{ksef.GroupOther: {PerSecond: 2, PerMinute: 3, PerHour: 4}}))
+		WithRateLimits(map[ksef.RateLimitGroup]RateLimit{ksef.GroupOther: {PerSecond: 2, PerMinute: 3, PerHour: 4}}))
 	h := &harness{t: t, s: s, clk: clk}
 	nipA, nipB := randomNIP(), randomNIP()
 	a := h.login(nipCtx(nipA), "certificateSubject", seal(t, nipA)).AccessToken.Token.Reveal()

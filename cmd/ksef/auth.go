@@ -218,7 +218,7 @@ func (f *loginFlags) context() (ksef.ContextIdentifier, error) {
 	case 0:
 		return ksef.ContextIdentifier{}, nil
 	case 1:
-		if err := set[0].Validate(); err != nil {
+		if err := ksef.ValidateContext(set[0]); err != nil {
 			return ksef.ContextIdentifier{}, fmt.Errorf("invalid context %s: %s", flags[0], strings.TrimPrefix(err.Error(), "ksef: "))
 		}
 		return set[0], nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/contract"
 	"github.com/ksef2/ksef/internal/simtest"
 	"github.com/ksef2/ksef/ksefsim"
@@ -878,7 +879,7 @@ func TestLoginContextFlags(t *testing.T) {
 				t.Errorf("%s without permissions: %v", tc.flag, err)
 			}
 			err := sim.GrantPermissions(ksef.ContextIdentifier{Type: ksef.AuthenticationContextIdentifierType(tc.typ), Value: tc.value},
-				ksef.TestDataAuthorizedIdentifier{Type: ksef.TestDataAuthorizedNip, Value: nip}, ksef.TestDataPermInvoiceRead)
+				ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: nip}, ksef.TestDataPermInvoiceRead)
 			if err != nil {
 				t.Fatal(err)
 			}

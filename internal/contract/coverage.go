@@ -83,12 +83,24 @@ func (c *Coverage) Problems() []string {
 }
 
 // ComputeCoverage combines the SDK's doc lines, the simulator's handled
-// operations and the exercised operations against the spec.
+// operations and the exercised operations against the operations of the
+// spec.
 func (s *Spec) ComputeCoverage(sdk []APIMethod, handled, exercised []string) *Coverage {
+	ops := make([]string, 0, len(s.ops))
+	for _, o := range s.ops {
+		ops = append(ops, o.Key())
+	}
+	return ComputeCoverage(ops, sdk, handled, exercised)
+}
+
+// ComputeCoverage combines the SDK's doc lines, the simulator's handled
+// operations and the exercised operations against ops ("METHOD /path"
+// keys; the root package passes its operation table).
+func ComputeCoverage(ops []string, sdk []APIMethod, handled, exercised []string) *Coverage {
 	cov := &Coverage{}
 	idx := map[string]int{}
-	for _, o := range s.ops {
-		cov.Operations = append(cov.Operations, OperationCoverage{Op: o.Key()})
+	for _, o := range ops {
+		cov.Operations = append(cov.Operations, OperationCoverage{Op: o})
 	}
 	sort.Slice(cov.Operations, func(i, j int) bool { return cov.Operations[i].Op < cov.Operations[j].Op })
 	for i, o := range cov.Operations {

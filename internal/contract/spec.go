@@ -321,3 +321,13 @@ func (s *Spec) Properties(schema string) (props, required []string, ok bool) {
 	sort.Strings(required)
 	return props, required, true
 }
+
+// SchemaNames returns the names of all component schemas, sorted.
+func (s *Spec) SchemaNames() []string {
+	names := make([]string, 0, len(s.doc.Components.Schemas))
+	for n := range s.doc.Components.Schemas {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
