@@ -1,4 +1,4 @@
-package ksef
+package ident
 
 import (
 	"errors"
@@ -34,7 +34,7 @@ func idSpecPatterns(t *testing.T, names ...string) map[string]*regexp.Regexp {
 	return out
 }
 
-func wantInvalidID(t *testing.T, kind IdentifierKind, s string, err error) {
+func wantInvalidID(t *testing.T, kind Kind, s string, err error) {
 	t.Helper()
 	if err == nil {
 		t.Errorf("%s %q: accepted, want error", kind, s)
