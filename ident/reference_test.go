@@ -86,7 +86,7 @@ func TestParseReferenceNumber(t *testing.T) {
 		"20190625-EE-319D7EE000-B67F415CDC-2C", // before 2020
 		"20250625_EE-319D7EE000-B67F415CDC-2C",
 		"a1b2c3d4-e5f6-4789-ab12-cd34ef567890", // a UUID (error responses)
-		"5265877635-20250826-0100001AF629-AF", // a KSeF number
+		"5265877635-20250826-0100001AF629-AF",  // a KSeF number
 		"2025062-EE-319D7EE000-B67F415CDC-2C0",
 	} {
 		_, err := ParseReferenceNumber(s)
