@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ksef2/ksef/internal/checksum"
+	"github.com/ksef2/ksef/ident"
 )
 
 func (b *builder) text(field, v string, max int, required bool) {
@@ -44,41 +44,29 @@ func (b *builder) nip(field, v string) {
 	}
 }
 
-// checkNIP checks a NIP's shape and checksum (weights 6,5,7,2,3,4,5,6,7,
-// sum modulo 11 equals the last digit), with the check digit of
-// internal/checksum that ksef.ParseNIP uses too (fa3 does not import the
-// root package).
+// checkNIP checks a NIP with [ident.ParseNIP] (pattern and checksum).
 func checkNIP(s string) error {
 	if s == "" {
 		return errors.New("NIP is required")
 	}
-	if len(s) != 10 || strings.Trim(s, "0123456789") != "" {
-		return fmt.Errorf("NIP %q must be 10 digits", s)
-	}
-	if s[0] == '0' || (s[1] == '0' && s[2] == '0') {
-		return fmt.Errorf("NIP %q is not a valid NIP", s)
-	}
-	if checksum.NIPCheckDigit(s) != int(s[9]-'0') {
-		return fmt.Errorf("NIP %q has a wrong checksum", s)
-	}
-	return nil
+	_, err := ident.ParseNIP(s)
+	return identProblem(err)
 }
 
-// checkKSeFNumber checks a 35-character KSeF number's shape and CRC-8
-// (polynomial 0x07 over the first 32 characters), or a legacy
-// 36-character number's shape.
+// checkKSeFNumber checks a KSeF number with [ident.ParseKSeFNumber]: a
+// 35-character number's shape, date and CRC-8, or a legacy 36-character
+// number's shape and date.
 func checkKSeFNumber(s string) error {
-	if len(s) == 36 && s[10] == '-' && s[19] == '-' && s[26] == '-' && s[33] == '-' {
-		return nil
+	_, err := ident.ParseKSeFNumber(s)
+	return identProblem(err)
+}
+
+// identProblem words an *ident.IdentifierError for a [BuildError] problem,
+// without the "ksef: " prefix of its message.
+func identProblem(err error) error {
+	var ie *ident.IdentifierError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("invalid %s %q: %s", ie.Kind, ie.Value, ie.Reason)
 	}
-	if len(s) != 35 || s[10] != '-' || s[19] != '-' || s[32] != '-' {
-		return fmt.Errorf("KSeF number %q must look like NNNNNNNNNN-YYYYMMDD-XXXXXXXXXXXX-CC", s)
-	}
-	if strings.Trim(s[:10]+s[11:19], "0123456789") != "" || strings.Trim(s[20:32]+s[33:], "0123456789ABCDEF") != "" {
-		return fmt.Errorf("KSeF number %q has invalid characters", s)
-	}
-	if want := checksum.CRC8Hex(s[:32]); want != s[33:] {
-		return fmt.Errorf("KSeF number %q has a wrong checksum (want %s)", s, want)
-	}
-	return nil
+	return err
 }
