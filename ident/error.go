@@ -55,11 +55,16 @@ func (e *IdentifierError) Error() string {
 func (e *IdentifierError) Is(target error) bool { return target == ErrInvalidIdentifier }
 
 func idError(kind Kind, value, reason string) error {
+	return &IdentifierError{Kind: kind, Value: truncate(value), Reason: reason}
+}
+
+// truncate shortens a rejected input to 64 bytes for an error message.
+func truncate(value string) string {
 	const maxValue = 64
 	if len(value) > maxValue {
 		value = value[:maxValue] + "..."
 	}
-	return &IdentifierError{Kind: kind, Value: value, Reason: reason}
+	return value
 }
 
 func idIsDigits(s string) bool {

@@ -34,6 +34,19 @@ func nipShape(s string) string {
 	return ""
 }
 
+// CheckNIPPattern reports, as an *[IdentifierError], whether s fails the
+// pattern of the KSeF API schema Nip (^[1-9]((\d[1-9])|([1-9]\d))\d{7}$),
+// without looking at the checksum. It is the check KSeF applies to the
+// seller NIP of an invoice, of a KSeF number and of a verification link,
+// where NIPs with a wrong check digit occur; use [ParseNIP] for a NIP you
+// are given to act on.
+func CheckNIPPattern(s string) error {
+	if reason := nipShape(s); reason != "" {
+		return idError(KindNIP, s, reason)
+	}
+	return nil
+}
+
 // ParseNIP parses a 10-digit NIP without separators or country prefix. It
 // checks the pattern of the KSeF API schema Nip
 // (^[1-9]((\d[1-9])|([1-9]\d))\d{7}$) and the checksum (weights
