@@ -271,6 +271,16 @@ func TestNewCertificateLinkRejects(t *testing.T) {
 			p.ContextType = "Pesel"
 			return p
 		}(), ErrMalformedLink},
+		"context NIP checksum": {func() CertificateLinkParams {
+			p := signParams(ec, nil)
+			p.ContextValue = "1111111112"
+			return p
+		}(), ident.ErrInvalidIdentifier},
+		"seller NIP pattern": {func() CertificateLinkParams {
+			p := signParams(ec, nil)
+			p.SellerNIP = "0111111111"
+			return p
+		}(), ident.ErrInvalidIdentifier},
 		"bad hash": {func() CertificateLinkParams {
 			p := signParams(ec, nil)
 			p.Hash = "abc"
