@@ -8,10 +8,11 @@ import (
 	"strconv"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
 )
 
 func checkNIP(field, v string) *apiError {
-	if ksef.NIP(v).Validate() != nil {
+	if ident.NIP(v).Validate() != nil {
 		return validation("%s: nieprawidłowy NIP %q.", field, v)
 	}
 	return nil
@@ -279,7 +280,7 @@ func (s *Simulator) GrantPermissions(c ksef.ContextIdentifier, who ksef.TestData
 	}
 	switch who.Type {
 	case ksef.TestDataAuthorizedNip:
-		if ksef.NIP(who.Value).Validate() != nil {
+		if ident.NIP(who.Value).Validate() != nil {
 			return fmt.Errorf("ksefsim: GrantPermissions: invalid NIP %q", who.Value)
 		}
 	case ksef.TestDataAuthorizedPesel:
