@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
 	"github.com/ksef2/ksef/ident"
