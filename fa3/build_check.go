@@ -62,11 +62,15 @@ func checkKSeFNumber(s string) error {
 }
 
 // identProblem words an *ident.IdentifierError for a [BuildError] problem,
-// without the "ksef: " prefix of its message.
+// without the "ksef: " prefix of its message: `NIP "..." has a wrong
+// checksum`, or `NIP "...": must be 10 digits`.
 func identProblem(err error) error {
 	var ie *ident.IdentifierError
-	if errors.As(err, &ie) {
-		return fmt.Errorf("invalid %s %q: %s", ie.Kind, ie.Value, ie.Reason)
+	if !errors.As(err, &ie) {
+		return err
 	}
-	return err
+	if ie.Reason == ident.ReasonChecksum {
+		return fmt.Errorf("%s %q has a wrong checksum", ie.Kind, ie.Value)
+	}
+	return fmt.Errorf("%s %q: %s", ie.Kind, ie.Value, ie.Reason)
 }

@@ -288,8 +288,8 @@ func TestBuildRejectsBadInput(t *testing.T) {
 		modify func(*fa3.InvoiceParams)
 		want   string
 	}{
-		{"nip checksum", func(p *fa3.InvoiceParams) { p.Seller.NIP = "5265877636" }, "seller.nip: invalid NIP \"5265877636\": checksum mismatch"},
-		{"nip shape", func(p *fa3.InvoiceParams) { p.Buyer.NIP = "123" }, "buyer.nip: invalid NIP \"123\": must be 10 digits"},
+		{"nip checksum", func(p *fa3.InvoiceParams) { p.Seller.NIP = "5265877636" }, "seller.nip: NIP \"5265877636\" has a wrong checksum"},
+		{"nip shape", func(p *fa3.InvoiceParams) { p.Buyer.NIP = "123" }, "buyer.nip: NIP \"123\": must be 10 digits"},
 		{"no seller nip", func(p *fa3.InvoiceParams) { p.Seller.NIP = "" }, "seller.nip: NIP is required"},
 		{"no lines", func(p *fa3.InvoiceParams) { p.Lines = nil }, "at least one line is required"},
 		{"negative quantity", func(p *fa3.InvoiceParams) { p.Lines[0].Quantity = "-1" }, "lines[1].quantity -1 is negative"},
@@ -311,7 +311,7 @@ func TestBuildRejectsBadInput(t *testing.T) {
 		{"bad ksef number", func(p *fa3.InvoiceParams) {
 			p.Kind = fa3.KindKOR
 			p.Correction = &fa3.Correction{Number: "1", IssueDate: "2026-01-01", KSeFNumber: "5265877635-20260101-0123456789AB-00"}
-		}, "correction.ksefNumber: invalid KSeF number \"5265877635-20260101-0123456789AB-00\": checksum mismatch"},
+		}, "correction.ksefNumber: KSeF number \"5265877635-20260101-0123456789AB-00\" has a wrong checksum"},
 		{"zal without advance", func(p *fa3.InvoiceParams) { p.Kind = fa3.KindZAL }, "advance (the amount received) is required"},
 		{"zal too much", func(p *fa3.InvoiceParams) {
 			p.Kind = fa3.KindZAL

@@ -38,6 +38,10 @@ const (
 	KindReferenceNumber Kind = "reference number"
 )
 
+// ReasonChecksum is the [IdentifierError.Reason] of an identifier whose
+// shape is right but whose check digit or CRC-8 is wrong.
+const ReasonChecksum = "checksum mismatch"
+
 // IdentifierError reports why a string is not a valid identifier of the
 // given kind. It matches [ErrInvalidIdentifier] with errors.Is.
 type IdentifierError struct {

@@ -57,7 +57,7 @@ func ParseNIP(s string) (NIP, error) {
 	}
 	c := checksum.NIPCheckDigit(s)
 	if c < 0 || c != int(s[9]-'0') {
-		return "", idError(KindNIP, s, "checksum mismatch")
+		return "", idError(KindNIP, s, ReasonChecksum)
 	}
 	return NIP(s), nil
 }
@@ -172,7 +172,7 @@ func ParsePESEL(s string) (PESEL, error) {
 		return "", idError(KindPESEL, s, "invalid birth date")
 	}
 	if peselCheckDigit(s) != int(s[10]-'0') {
-		return "", idError(KindPESEL, s, "checksum mismatch")
+		return "", idError(KindPESEL, s, ReasonChecksum)
 	}
 	return PESEL(s), nil
 }
