@@ -138,17 +138,17 @@ func NewClient(opts ...Option) (*Client, error) {
 		userAgent:  DefaultUserAgent,
 		keyTTL:     defaultKeyTTL,
 	}
-	var baseURL string
 	for _, o := range opts {
 		if o == nil {
 			continue
 		}
-		if err := o(cfg, &baseURL); err != nil {
+		if err := o(cfg); err != nil {
 			return nil, err
 		}
 	}
-	if baseURL == "" {
-		baseURL = cfg.env.BaseURL()
+	baseURL := cfg.env.BaseURL()
+	if cfg.baseURL != nil { // set by WithBaseURL
+		baseURL = cfg.baseURL.String()
 	}
 	u, err := parseBaseURL(baseURL)
 	if err != nil {

@@ -9,13 +9,13 @@ import (
 )
 
 // Option configures a [Client] in [NewClient]. Options are validated once;
-// an invalid option makes NewClient fail.
-type Option func(cfg *config, baseURL *string) error
+// an invalid option makes NewClient fail with the option's error.
+type Option func(*config) error
 
 // WithEnvironment selects a public KSeF environment ([Test], [Demo] or
 // [Production]). The default is [Test].
 func WithEnvironment(env Environment) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		if env.BaseURL() == "" {
 			return fmt.Errorf("ksef: unknown environment %d", int(env))
 		}
@@ -30,18 +30,19 @@ func WithEnvironment(env Environment) Option {
 // 404. The environment still decides the QR host unless [WithQRBaseURL]
 // is used too.
 func WithBaseURL(u string) Option {
-	return func(_ *config, baseURL *string) error {
-		if _, err := parseBaseURL(u); err != nil {
+	return func(cfg *config) error {
+		bu, err := parseBaseURL(u)
+		if err != nil {
 			return err
 		}
-		*baseURL = u
+		cfg.baseURL = bu
 		return nil
 	}
 }
 
 // WithQRBaseURL overrides the base URL of verification links.
 func WithQRBaseURL(u string) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		if _, err := parseBaseURL(u); err != nil {
 			return err
 		}
@@ -54,7 +55,7 @@ func WithQRBaseURL(u string) Option {
 // TLS settings or tracing RoundTrippers). Retries are done by the KSeF
 // client, not by the HTTP client.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		if hc == nil {
 			return errors.New("ksef: WithHTTPClient: nil client")
 		}
@@ -68,7 +69,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // the Authorization header, invoice contents or pre-signed URLs. The
 // default discards everything.
 func WithLogger(l *slog.Logger) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		if l == nil {
 			l = slog.New(slog.DiscardHandler)
 		}
@@ -106,7 +107,7 @@ const (
 
 // WithRetry sets the retry policy; zero fields keep their defaults.
 func WithRetry(p RetryPolicy) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		if p.MaxAttempts < 0 || p.MaxDelay < 0 || p.BaseDelay < 0 {
 			return errors.New("ksef: WithRetry: negative value")
 		}
@@ -123,7 +124,7 @@ func WithRetry(p RetryPolicy) Option {
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		if ua == "" {
 			return errors.New("ksef: WithUserAgent: empty user agent")
 		}
@@ -137,7 +138,7 @@ func WithUserAgent(ua string) Option {
 // for a signature that is accepted but not conforming). The hook runs
 // synchronously on the request goroutine; keep it short.
 func WithSystemWarningHook(hook func(SystemWarning)) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		cfg.warningHook = hook
 		return nil
 	}
@@ -146,7 +147,7 @@ func WithSystemWarningHook(hook func(SystemWarning)) Option {
 // WithProblemDetails asks KSeF for RFC 7807 error bodies (header
 // "X-Error-Format: problem-details"). Both formats decode into *[APIError].
 func WithProblemDetails() Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		cfg.problemDetails = true
 		return nil
 	}
@@ -156,7 +157,7 @@ func WithProblemDetails() Option {
 // example a [StaticToken], or a [TokenManager] restored from a saved
 // refresh token).
 func WithAuth(a Authenticator) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		cfg.auth = a
 		return nil
 	}
@@ -166,7 +167,7 @@ func WithAuth(a Authenticator) Option {
 // certificates are cached (default 6 hours). Keys are re-fetched earlier
 // when KSeF answers 21470 (unknown key).
 func WithPublicKeyTTL(d time.Duration) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		if d <= 0 {
 			return errors.New("ksef: WithPublicKeyTTL: TTL must be positive")
 		}
@@ -180,7 +181,7 @@ func WithPublicKeyTTL(d time.Duration) Option {
 // "X-Test-System-Warning" on TEST to have KSeF echo it as X-System-Warning.
 // Authorization, Content-Type and Accept cannot be set this way.
 func WithRequestHeader(name, value string) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		switch http.CanonicalHeaderKey(name) {
 		case "", "Authorization", "Content-Type", "Accept", "Content-Length", "Host":
 			return fmt.Errorf("ksef: WithRequestHeader: header %q cannot be set", name)

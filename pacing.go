@@ -199,7 +199,7 @@ func (c *Client) pace(ctx context.Context, r *request) error {
 // for the public environments and off with [WithBaseURL] unless this
 // option is given.
 func WithRateLimits(limits map[RateLimitGroup]RateLimit) Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		l := DefaultRateLimits()
 		maps.Copy(l, limits)
 		cfg.rateLimits = l
@@ -211,7 +211,7 @@ func WithRateLimits(limits map[RateLimitGroup]RateLimit) Option {
 // WithoutPacing turns client-side pacing off: requests are sent at once
 // and only 429 responses slow the client down.
 func WithoutPacing() Option {
-	return func(cfg *config, _ *string) error {
+	return func(cfg *config) error {
 		cfg.pacing = pacingOff
 		return nil
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ksef2/ksef/ident"
 )
 
 var (
@@ -90,7 +92,7 @@ func TestGeneratedCertificates(t *testing.T) {
 				"2.5.4.3": "Łucja Żółć", "2.5.4.6": "PL"},
 			absent:   []string{"2.5.4.97"},
 			tags:     map[string]int{"2.5.4.5": asn1.TagPrintableString, "2.5.4.6": asn1.TagPrintableString, "2.5.4.42": asn1.TagUTF8String, "2.5.4.3": asn1.TagUTF8String},
-			identity: SubjectIdentity{Kind: IdentityNIP, Value: "5265877635"},
+			identity: SubjectIdentity{Kind: ident.TypeNip, Value: "5265877635"},
 		},
 		{
 			name: "person PESEL",
@@ -98,7 +100,7 @@ func TestGeneratedCertificates(t *testing.T) {
 			want: map[string]string{"2.5.4.5": "PNOPL-02070803628", "2.5.4.42": "Jan", "2.5.4.4": "Testowy",
 				"2.5.4.3": "Jan Testowy", "2.5.4.6": "PL"},
 			absent:   []string{"2.5.4.97"},
-			identity: SubjectIdentity{Kind: IdentityPESEL, Value: "02070803628"},
+			identity: SubjectIdentity{Kind: ident.TypePesel, Value: "02070803628"},
 		},
 		{
 			name: "seal NIP",
@@ -108,7 +110,7 @@ func TestGeneratedCertificates(t *testing.T) {
 				"2.5.4.3": "Zażółć Gęślą Sp. z o.o.", "2.5.4.6": "PL"},
 			absent:   []string{"2.5.4.42", "2.5.4.4", "2.5.4.5"},
 			tags:     map[string]int{"2.5.4.97": asn1.TagUTF8String},
-			identity: SubjectIdentity{Kind: IdentityNIP, Value: "7762811692", Seal: true},
+			identity: SubjectIdentity{Kind: ident.TypeNip, Value: "7762811692", Seal: true},
 		},
 		{
 			name:     "fingerprint only",
@@ -116,7 +118,7 @@ func TestGeneratedCertificates(t *testing.T) {
 			opts:     CertOptions{GivenName: "Hans", Surname: "Müller", Country: "DE", CommonName: "Hans Müller"},
 			want:     map[string]string{"2.5.4.3": "Hans Müller", "2.5.4.6": "DE", "2.5.4.42": "Hans"},
 			absent:   []string{"2.5.4.5", "2.5.4.97"},
-			identity: SubjectIdentity{Kind: IdentityFingerprint},
+			identity: SubjectIdentity{Kind: ident.TypeFingerprint},
 		},
 	}
 	for _, c := range cases {
@@ -183,7 +185,7 @@ func TestGeneratedCertificates(t *testing.T) {
 				}
 				id := Identity(cert)
 				want := c.identity
-				if want.Kind == IdentityFingerprint {
+				if want.Kind == ident.TypeFingerprint {
 					want.Value = Fingerprint(cert)
 				}
 				if id != want {

@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"regexp"
+
+	"github.com/ksef2/ksef/ident"
 )
 
 // Attribute OIDs of the certificate subject that KSeF reads.
@@ -18,24 +20,23 @@ var (
 	OIDUniqueIdentifier       = asn1.ObjectIdentifier{2, 5, 4, 45}
 )
 
-// IdentityKind says how KSeF identifies the subject of a certificate. The
-// values are those of the API's SubjectIdentifierType.
-type IdentityKind string
-
-// Identity kinds.
+// The kinds of [SubjectIdentity]: the identifier types of the API's
+// SubjectIdentifierType.
+//
+// Deprecated: use ident.TypeNip, ident.TypePesel and ident.TypeFingerprint.
 const (
-	IdentityNIP         IdentityKind = "Nip"
-	IdentityPESEL       IdentityKind = "Pesel"
-	IdentityFingerprint IdentityKind = "Fingerprint"
+	IdentityNIP         = ident.TypeNip
+	IdentityPESEL       = ident.TypePesel
+	IdentityFingerprint = ident.TypeFingerprint
 )
 
 // SubjectIdentity is the identity KSeF derives from a certificate: a NIP (of
 // a person or, when Seal is true, of the organisation owning a seal), a PESEL,
 // or otherwise the certificate's SHA-256 fingerprint.
 type SubjectIdentity struct {
-	Kind  IdentityKind // what Value is: NIP, PESEL or fingerprint
-	Value string       // 10-digit NIP, 11-digit PESEL or 64-character uppercase hex fingerprint
-	Seal  bool         // true for an organisation (seal) certificate identified by organizationIdentifier
+	Kind  ident.Type // what Value is: ident.TypeNip, TypePesel or TypeFingerprint
+	Value string     // 10-digit NIP, 11-digit PESEL or 64-character uppercase hex fingerprint
+	Seal  bool       // true for an organisation (seal) certificate identified by organizationIdentifier
 }
 
 // Patterns from the KSeF documentation (auth/podpis-xades.md), unanchored and
@@ -83,23 +84,23 @@ func Identity(cert *x509.Certificate) SubjectIdentity {
 	if IsSeal(cert) {
 		for _, v := range subjectStrings(cert, OIDOrganizationIdentifier) {
 			if m := reVATPL.FindStringSubmatch(v); m != nil {
-				return SubjectIdentity{Kind: IdentityNIP, Value: m[2], Seal: true}
+				return SubjectIdentity{Kind: ident.TypeNip, Value: m[2], Seal: true}
 			}
 		}
 	} else {
 		serials := subjectStrings(cert, OIDSerialNumber)
 		for _, v := range serials {
 			if m := rePESEL.FindStringSubmatch(v); m != nil {
-				return SubjectIdentity{Kind: IdentityPESEL, Value: m[2]}
+				return SubjectIdentity{Kind: ident.TypePesel, Value: m[2]}
 			}
 		}
 		for _, v := range serials {
 			if m := reNIP.FindStringSubmatch(v); m != nil {
-				return SubjectIdentity{Kind: IdentityNIP, Value: m[2]}
+				return SubjectIdentity{Kind: ident.TypeNip, Value: m[2]}
 			}
 		}
 	}
-	return SubjectIdentity{Kind: IdentityFingerprint, Value: Fingerprint(cert)}
+	return SubjectIdentity{Kind: ident.TypeFingerprint, Value: Fingerprint(cert)}
 }
 
 // subjectStrings returns the string values of the subject attribute oid,

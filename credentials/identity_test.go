@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/ksef2/ksef/ident"
 )
 
 // certWithSubject creates a certificate whose subject is exactly names
@@ -46,10 +48,10 @@ func TestIdentityRules(t *testing.T) {
 	o := at(OIDOrganizationName, "Firma")
 	serial := func(v string) pkix.AttributeTypeAndValue { return at(OIDSerialNumber, v) }
 	orgID := func(v string) pkix.AttributeTypeAndValue { return at(OIDOrganizationIdentifier, v) }
-	fp := SubjectIdentity{Kind: IdentityFingerprint}
-	nip := func(v string) SubjectIdentity { return SubjectIdentity{Kind: IdentityNIP, Value: v} }
-	seal := func(v string) SubjectIdentity { return SubjectIdentity{Kind: IdentityNIP, Value: v, Seal: true} }
-	pesel := func(v string) SubjectIdentity { return SubjectIdentity{Kind: IdentityPESEL, Value: v} }
+	fp := SubjectIdentity{Kind: ident.TypeFingerprint}
+	nip := func(v string) SubjectIdentity { return SubjectIdentity{Kind: ident.TypeNip, Value: v} }
+	seal := func(v string) SubjectIdentity { return SubjectIdentity{Kind: ident.TypeNip, Value: v, Seal: true} }
+	pesel := func(v string) SubjectIdentity { return SubjectIdentity{Kind: ident.TypePesel, Value: v} }
 
 	cases := []struct {
 		name  string
@@ -82,7 +84,7 @@ func TestIdentityRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cert := certWithSubject(t, tc.names...)
 			want := tc.want
-			if want.Kind == IdentityFingerprint {
+			if want.Kind == ident.TypeFingerprint {
 				want.Value = Fingerprint(cert)
 			}
 			if got := Identity(cert); got != want {
@@ -162,11 +164,11 @@ func TestIdentityMatchesRegexSemantics(t *testing.T) {
 		cert, _ := x509.ParseCertificate(der)
 		got := Identity(cert)
 		// Independent expectation: leftmost match of each pattern, PESEL first.
-		want := SubjectIdentity{Kind: IdentityFingerprint, Value: Fingerprint(cert)}
+		want := SubjectIdentity{Kind: ident.TypeFingerprint, Value: Fingerprint(cert)}
 		if v, ok := leftmostPrefixThenDigits(s, []string{"PNOPL", "PESEL"}, 11); ok {
-			want = SubjectIdentity{Kind: IdentityPESEL, Value: v}
+			want = SubjectIdentity{Kind: ident.TypePesel, Value: v}
 		} else if v, ok := leftmostPrefixThenDigits(s, []string{"TINPL", "NIP"}, 10); ok {
-			want = SubjectIdentity{Kind: IdentityNIP, Value: v}
+			want = SubjectIdentity{Kind: ident.TypeNip, Value: v}
 		}
 		if got != want {
 			t.Fatalf("serialNumber %q: Identity %+v, want %+v", s, got, want)

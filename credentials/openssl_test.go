@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/testenv"
 )
 
@@ -123,7 +124,7 @@ func TestOpenSSLReadsOurCertificates(t *testing.T) {
 		if id.Seal && (strings.Contains(subj, "GN=") || strings.Contains(subj, "SN=")) {
 			t.Errorf("case %d: seal with givenName/surname: %q", i, subj)
 		}
-		if id.Kind == IdentityFingerprint && strings.Contains(subj, "serialNumber=") {
+		if id.Kind == ident.TypeFingerprint && strings.Contains(subj, "serialNumber=") {
 			t.Errorf("case %d: fingerprint-only certificate has serialNumber", i)
 		}
 		parsed := o.must("asn1parse", "-in", f)
@@ -251,8 +252,8 @@ func TestOpenSSLGeneratedLoads(t *testing.T) {
 		}
 	}
 	path := func(n string) string { return filepath.Join(o.dir, n) }
-	rsaPerson := SubjectIdentity{Kind: IdentityNIP, Value: "5265877635"}
-	ecSeal := SubjectIdentity{Kind: IdentityNIP, Value: "7762811692", Seal: true}
+	rsaPerson := SubjectIdentity{Kind: ident.TypeNip, Value: "5265877635"}
+	ecSeal := SubjectIdentity{Kind: ident.TypeNip, Value: "7762811692", Seal: true}
 	for _, c := range []struct{ cert, key, pw string }{
 		{"rc.pem", "rk.pem", ""}, {"rc.pem", "rk-pkcs1.pem", ""}, {"rc.pem", "rk-enc.pem", "s3cret"},
 		{"ec.pem", "ek.pem", ""}, {"ec.pem", "ek-sec1.pem", ""}, {"ec.pem", "ek-enc.pem", "s3cret"},
@@ -302,7 +303,7 @@ func TestOpenSSLGeneratedLoads(t *testing.T) {
 	}{
 		{"modern.p12", rsaPerson, 0},
 		{"legacy.p12", ecSeal, 0},
-		{"chain.p12", SubjectIdentity{Kind: IdentityPESEL, Value: "02070803628"}, 1},
+		{"chain.p12", SubjectIdentity{Kind: ident.TypePesel, Value: "02070803628"}, 1},
 	} {
 		cr, err := LoadPKCS12File(path(c.file), "p12pw")
 		if err != nil {

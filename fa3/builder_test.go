@@ -14,8 +14,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/fa3"
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 )
 
@@ -92,7 +92,7 @@ func kinds() map[string]fa3.InvoiceParams {
 	kor.Kind, kor.Number = fa3.KindKOR, "KOR/1/2026"
 	kor.ExemptionBasis = ""
 	kor.Correction = &fa3.Correction{Number: "FV/1/2026", IssueDate: "2026-01-10",
-		KSeFNumber: string(ksef.NewKSeFNumber("5265877635", time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), rand.New(rand.NewPCG(1, 2)))),
+		KSeFNumber: string(ident.NewKSeFNumber("5265877635", time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), rand.New(rand.NewPCG(1, 2)))),
 		Reason:     "Błędna cena", Type: fa3.CorrectionEffectOriginalDate}
 	kor.Lines = []fa3.Line{
 		{Name: "Energia czynna", Unit: "kWh", Quantity: "20", UnitPrice: "0.90", Rate: "23", Before: true},
@@ -121,7 +121,7 @@ func kinds() map[string]fa3.InvoiceParams {
 	roz.ExemptionBasis = ""
 	roz.Lines = zal.Lines
 	roz.AdvanceInvoices = []fa3.AdvanceInvoice{
-		{KSeFNumber: string(ksef.NewKSeFNumber("5265877635", time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC), rand.New(rand.NewPCG(3, 4)))),
+		{KSeFNumber: string(ident.NewKSeFNumber("5265877635", time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC), rand.New(rand.NewPCG(3, 4)))),
 			Amounts: []fa3.RateAmount{{Rate: "23", Net: "282.49", VAT: "64.97"}, {Rate: "8", Net: "141.24", VAT: "11.30"}}},
 		{Number: "ZAL/0/2025", Amounts: []fa3.RateAmount{{Rate: "23", Net: "100", VAT: "23"}}},
 	}
@@ -289,7 +289,7 @@ func TestBuildRejectsBadInput(t *testing.T) {
 		want   string
 	}{
 		{"nip checksum", func(p *fa3.InvoiceParams) { p.Seller.NIP = "5265877636" }, "seller.nip: NIP \"5265877636\" has a wrong checksum"},
-		{"nip shape", func(p *fa3.InvoiceParams) { p.Buyer.NIP = "123" }, "buyer.nip: NIP \"123\" must be 10 digits"},
+		{"nip shape", func(p *fa3.InvoiceParams) { p.Buyer.NIP = "123" }, "buyer.nip: NIP \"123\": must be 10 digits"},
 		{"no seller nip", func(p *fa3.InvoiceParams) { p.Seller.NIP = "" }, "seller.nip: NIP is required"},
 		{"no lines", func(p *fa3.InvoiceParams) { p.Lines = nil }, "at least one line is required"},
 		{"negative quantity", func(p *fa3.InvoiceParams) { p.Lines[0].Quantity = "-1" }, "lines[1].quantity -1 is negative"},
@@ -311,7 +311,7 @@ func TestBuildRejectsBadInput(t *testing.T) {
 		{"bad ksef number", func(p *fa3.InvoiceParams) {
 			p.Kind = fa3.KindKOR
 			p.Correction = &fa3.Correction{Number: "1", IssueDate: "2026-01-01", KSeFNumber: "5265877635-20260101-0123456789AB-00"}
-		}, "wrong checksum"},
+		}, "correction.ksefNumber: KSeF number \"5265877635-20260101-0123456789AB-00\" has a wrong checksum"},
 		{"zal without advance", func(p *fa3.InvoiceParams) { p.Kind = fa3.KindZAL }, "advance (the amount received) is required"},
 		{"zal too much", func(p *fa3.InvoiceParams) {
 			p.Kind = fa3.KindZAL
@@ -394,32 +394,32 @@ func TestBuildSchemaViolation(t *testing.T) {
 	}
 }
 
-// TestCheckNIPAgreesWithRoot compares the builder's NIP check with
-// ksef.ParseNIP on random valid NIPs and their one-digit mutants.
-func TestCheckNIPAgreesWithRoot(t *testing.T) {
+// TestBuildChecksNIPWithIdent compares the builder's NIP check with
+// ident.ParseNIP on random valid NIPs and their one-digit mutants.
+func TestBuildChecksNIPWithIdent(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	p := vatParams()
 	for i := range 300 {
-		nip := string(ksef.RandomNIP(r))
+		nip := string(ident.RandomNIP(r))
 		if i%2 == 1 {
 			b := []byte(nip)
 			b[r.IntN(10)] = byte('0' + r.IntN(10))
 			nip = string(b)
 		}
 		p.Seller.NIP = nip
-		_, rootErr := ksef.ParseNIP(nip)
+		_, rootErr := ident.ParseNIP(nip)
 		_, err := fa3.Build(p)
 		if (rootErr == nil) != (err == nil) {
-			t.Fatalf("NIP %s: ksef.ParseNIP %v, Build %v", nip, rootErr, err)
+			t.Fatalf("NIP %s: ident.ParseNIP %v, Build %v", nip, rootErr, err)
 		}
 	}
 }
 
-func TestCorrectionKSeFNumberAgreesWithRoot(t *testing.T) {
+func TestBuildChecksCorrectionKSeFNumberWithIdent(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	p := kinds()["kor"]
 	for i := range 200 {
-		n := string(ksef.NewKSeFNumber(ksef.RandomNIP(r), time.Date(2026, 1, 1+i%28, 0, 0, 0, 0, time.UTC), r))
+		n := string(ident.NewKSeFNumber(ident.RandomNIP(r), time.Date(2026, 1, 1+i%28, 0, 0, 0, 0, time.UTC), r))
 		if i%2 == 1 {
 			b := []byte(n)
 			j := 20 + r.IntN(15)
@@ -431,10 +431,10 @@ func TestCorrectionKSeFNumberAgreesWithRoot(t *testing.T) {
 		c := *p.Correction
 		c.KSeFNumber = n
 		p.Correction = &c
-		_, rootErr := ksef.ParseKSeFNumber(n)
+		_, rootErr := ident.ParseKSeFNumber(n)
 		_, err := fa3.Build(p)
 		if (rootErr == nil) != (err == nil) {
-			t.Fatalf("KSeF number %s: ksef.ParseKSeFNumber %v, Build %v", n, rootErr, err)
+			t.Fatalf("KSeF number %s: ident.ParseKSeFNumber %v, Build %v", n, rootErr, err)
 		}
 	}
 }

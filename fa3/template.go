@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ksef2/ksef/internal/checksum"
+	"github.com/ksef2/ksef/ident"
 )
 
 // Template is an FA(3) invoice written as XML with placeholders: a name
@@ -164,7 +164,7 @@ func (t *Template) Defaults(opts *TemplateOptions) map[string]string {
 	for _, n := range t.names {
 		if strings.Contains(strings.ToLower(n), "nip") {
 			for {
-				nip := randomNIP(intN)
+				nip := string(ident.RandomNIP(o.Rand))
 				if !used[nip] {
 					used[nip] = true
 					out[n] = nip
@@ -187,9 +187,9 @@ func (t *Template) Defaults(opts *TemplateOptions) map[string]string {
 				seller = out["supplier_nip"]
 			}
 			if seller == "" {
-				seller = randomNIP(intN)
+				seller = string(ident.RandomNIP(o.Rand))
 			}
-			out[n] = randomKSeFNumber(seller, now, intN)
+			out[n] = string(ident.NewKSeFNumber(ident.NIP(seller), now, o.Rand))
 		}
 	}
 	return out
@@ -220,37 +220,4 @@ func FromTemplateWithDefaults(tmpl []byte, values map[string]string, opts *Templ
 		all[k] = v
 	}
 	return t.Fill(all)
-}
-
-// randomNIP returns a random NIP with a valid checksum, matching the KSeF
-// NIP pattern (first digit 1-9, not two zeros after it).
-func randomNIP(intN func(int) int) string {
-	for {
-		var b [10]byte
-		b[0] = byte('1' + intN(9))
-		for i := 1; i < 9; i++ {
-			b[i] = byte('0' + intN(10))
-		}
-		if b[1] == '0' && b[2] == '0' {
-			continue
-		}
-		c := checksum.NIPCheckDigit(string(b[:9]))
-		if c < 0 {
-			continue
-		}
-		b[9] = byte('0' + c)
-		return string(b[:])
-	}
-}
-
-// randomKSeFNumber returns a KSeF number of the seller's NIP and day with
-// random technical characters and the CRC-8 checksum.
-func randomKSeFNumber(nip string, day time.Time, intN func(int) int) string {
-	const hex = "0123456789ABCDEF"
-	var tech [12]byte
-	for i := range tech {
-		tech[i] = hex[intN(16)]
-	}
-	s := nip + "-" + day.Format("20060102") + "-" + string(tech[:])
-	return s + "-" + checksum.CRC8Hex(s)
 }

@@ -1,8 +1,13 @@
 // Package ident holds the identifiers of KSeF 2.0 in one leaf package: the
-// identifier types of KSeF's JSON ([Type], [Identifier]) and, as they move
-// here, the parsers and checks of NIP, PESEL, internal identifier,
-// NIP-VAT UE, Peppol ID, KSeF number, collective identifier and reference
-// number. It imports only the standard library and internal/checksum, so
+// identifier types of KSeF's JSON ([Type], [Identifier]) and the parsers,
+// checks and test-data generators of NIP ([ParseNIP]), PESEL, internal
+// identifier, NIP-VAT UE, Peppol ID, KSeF number ([ParseKSeFNumber]),
+// collective identifier and reference number ([ParseReferenceNumber]).
+// Every parser fails with an *[IdentifierError] that matches
+// [ErrInvalidIdentifier], so callers can reject a mistyped identifier
+// before any I/O.
+//
+// The package imports only the standard library and internal/checksum, so
 // that every other package of the module (the client, the simulator, the
 // invoice, QR, UPO and rendering packages) can use it.
 package ident

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
 )
 
 func TestAdminAPI(t *testing.T) {
@@ -80,7 +81,7 @@ func TestAdminAPI(t *testing.T) {
 	// Identities.
 	var id map[string]string
 	call("POST", "/identities", `{"kind":"person"}`, 201, &id)
-	if ksef.NIP(id["nip"]).Validate() != nil || ksef.PESEL(id["pesel"]).Validate() != nil || !strings.Contains(id["certificatePem"], "CERTIFICATE") || !strings.Contains(id["keyPem"], "PRIVATE KEY") {
+	if ident.NIP(id["nip"]).Validate() != nil || ident.PESEL(id["pesel"]).Validate() != nil || !strings.Contains(id["certificatePem"], "CERTIFICATE") || !strings.Contains(id["keyPem"], "PRIVATE KEY") {
 		t.Errorf("identity %v", id)
 	}
 	call("POST", "/identities", "", 201, &id)

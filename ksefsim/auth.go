@@ -16,6 +16,7 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/envelope"
 )
 
@@ -181,7 +182,7 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 			op.subject = subjectID{subjFingerprint, credentials.Fingerprint(vs.cert)}
 		} else {
 			id := credentials.Identity(vs.cert)
-			if id.Kind == credentials.IdentityFingerprint {
+			if id.Kind == ident.TypeFingerprint {
 				return badRequest(21406, "Certyfikat nie zawiera identyfikatora NIP ani PESEL; użyj certificateFingerprint.")
 			}
 			op.subject = subjectID{string(id.Kind), id.Value}

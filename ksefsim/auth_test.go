@@ -24,7 +24,7 @@ import (
 func TestChallenge(t *testing.T) {
 	h := newHarness(t)
 	c := h.challenge()
-	if !challengeRe.MatchString(c.Challenge) || !strings.HasPrefix(c.Challenge, "20260310-CR-") {
+	if !isChallenge(c.Challenge) || !strings.HasPrefix(c.Challenge, "20260310-CR-") {
 		t.Errorf("challenge %q", c.Challenge)
 	}
 	if c.TimestampMs != t0.UnixMilli() || !c.Timestamp.Equal(t0) {
@@ -48,7 +48,7 @@ func TestXAdESLoginFlow(t *testing.T) {
 			doc := sign(t, authXML(ns, ch.Challenge, nipCtx(nip), "certificateSubject", ""), cred, t0.Add(-time.Minute))
 			var init ksef.AuthenticationInitResponse
 			h.ok(req{method: "POST", path: "/auth/xades-signature", body: doc}, 202, &init)
-			if !IsReferenceNumber(init.ReferenceNumber) || init.ReferenceNumber[9:11] != "AU" {
+			if !isRef(init.ReferenceNumber) || init.ReferenceNumber[9:11] != "AU" {
 				t.Errorf("reference %q", init.ReferenceNumber)
 			}
 			if want := t0.Add(DefaultTokenLifetimes().Authentication); !init.AuthenticationToken.ValidUntil.Equal(want) {
@@ -492,7 +492,7 @@ func TestKSeFTokenLogin(t *testing.T) {
 	owner := h.redeem(init)
 	access := owner.AccessToken.Token.Reveal()
 	g := h.newToken(access, ksef.TokenPermInvoiceWrite, ksef.TokenPermInvoiceRead)
-	if !IsReferenceNumber(g.ReferenceNumber) || !strings.HasPrefix(g.Token.Reveal(), g.ReferenceNumber+"|nip-"+nip+"|") || len(g.Token) > 160 {
+	if !isRef(g.ReferenceNumber) || !strings.HasPrefix(g.Token.Reveal(), g.ReferenceNumber+"|nip-"+nip+"|") || len(g.Token) > 160 {
 		t.Fatalf("generated %s %q", g.ReferenceNumber, g.Token.Reveal())
 	}
 	var ts ksef.TokenStatusResponse

@@ -3,12 +3,12 @@ package ksefsim
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/beevik/etree"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
 )
 
 // Namespaces of the AuthTokenRequest document.
@@ -18,7 +18,12 @@ const (
 	dsigNS   = "http://www.w3.org/2000/09/xmldsig#"
 )
 
-var challengeRe = regexp.MustCompile(`^\d{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2}$`)
+// isChallenge reports whether s is a reference number of an authentication
+// challenge ("YYYYMMDD-CR-...", see ident.ParseReferenceNumber).
+func isChallenge(s string) bool {
+	r, err := ident.ParseReferenceNumber(s)
+	return err == nil && r.Category() == KindChallenge
+}
 
 // authTokenRequest is a parsed AuthTokenRequest.
 type authTokenRequest struct {
@@ -119,7 +124,7 @@ func parseAuthTokenRequest(body []byte) (*authTokenRequest, *xmlError) {
 		return nil, xe
 	}
 	req.challenge = strings.TrimSpace(el.Text())
-	if !challengeRe.MatchString(req.challenge) {
+	if !isChallenge(req.challenge) {
 		return nil, xsdError("Element Challenge ma nieprawidłowy format.")
 	}
 	if el, xe = next("ContextIdentifier", false); xe != nil {

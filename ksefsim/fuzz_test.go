@@ -31,7 +31,7 @@ func FuzzParseAuthTokenRequest(f *testing.F) {
 			}
 			return
 		}
-		if !challengeRe.MatchString(req.challenge) {
+		if !isChallenge(req.challenge) {
 			t.Fatalf("accepted challenge %q", req.challenge)
 		}
 		if err := checkContextPattern(req.ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/envelope"
 	"github.com/ksef2/ksef/xades"
 )
@@ -252,8 +253,8 @@ func (h *harness) tokenAuth(c ctxID, token string, mutate func(*ksef.InitTokenAu
 
 func nipCtx(nip string) ctxID { return ctxID{"Nip", nip} }
 
-func randomNIP() string   { return string(ksef.RandomNIP(nil)) }
-func randomPESEL() string { return string(ksef.RandomPESEL(nil)) }
+func randomNIP() string   { return string(ident.RandomNIP(nil)) }
+func randomPESEL() string { return string(ident.RandomPESEL(nil)) }
 
 func mustEncrypt(t testing.TB, pub *rsa.PublicKey, token string, ms int64) string {
 	t.Helper()

@@ -1,32 +1,21 @@
 package ksefsim
 
 import (
-	"errors"
 	"fmt"
 
-	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
 )
 
-// checkContext validates a context identifier with the identifier parsers
-// of package ksef: the schema pattern and the NIP check digit of Nip,
-// InternalId and NipVatUe contexts. (KSeF does not enforce the check digit
-// some clients put at the end of an InternalId, and neither does
-// ksef.ParseInternalID.)
+// checkContext validates a context identifier with ident.Validate: the
+// schema pattern and the NIP check digit of Nip, InternalId and NipVatUe
+// contexts. (KSeF does not enforce the check digit some clients put at the
+// end of an InternalId, and neither does ident.ParseInternalID.)
 func checkContext(c ctxID) error {
-	var err error
-	switch ksef.AuthenticationContextIdentifierType(c.Type) {
-	case ksef.ContextNip:
-		_, err = ksef.ParseNIP(c.Value)
-	case ksef.ContextInternalID:
-		_, err = ksef.ParseInternalID(c.Value)
-	case ksef.ContextNipVatUe:
-		_, err = ksef.ParseNipVatUe(c.Value)
-	case ksef.ContextPeppolID:
-		_, err = ksef.ParsePeppolID(c.Value)
-	default:
-		return fmt.Errorf("unknown context identifier type %q", c.Type)
+	switch t := ident.Type(c.Type); t {
+	case ident.TypeNip, ident.TypeInternalID, ident.TypeNipVatUe, ident.TypePeppolID:
+		return ident.Validate(t, c.Value)
 	}
-	return err
+	return fmt.Errorf("unknown context identifier type %q", c.Type)
 }
 
 // wellFormedNIP is any NIP with a correct check digit; checkContextPattern
@@ -50,7 +39,6 @@ func checkContextPattern(c ctxID) error {
 // onlyChecksumWrong reports whether nip has the shape of a NIP but a wrong
 // check digit.
 func onlyChecksumWrong(nip string) bool {
-	_, err := ksef.ParseNIP(nip)
-	var ie *ksef.IdentifierError
-	return errors.As(err, &ie) && ie.Reason == "checksum mismatch"
+	_, err := ident.ParseNIP(nip)
+	return err != nil && ident.CheckNIPPattern(nip) == nil
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -24,19 +23,13 @@ const (
 	KindExport    = "EH" // invoice export
 )
 
-// refPattern matches the reference numbers KSeF issues, e.g.
-// "20250625-EE-319D7EE000-B67F415CDC-2C" (36 characters).
-var refPattern = regexp.MustCompile(`^\d{8}-[A-Z]{2}-[0-9A-F]{10}-[0-9A-F]{10}-[0-9A-F]{2}$`)
-
-// IsReferenceNumber reports whether s has the shape of a KSeF reference
-// number ("YYYYMMDD-XX-XXXXXXXXXX-XXXXXXXXXX-XX").
-func IsReferenceNumber(s string) bool { return refPattern.MatchString(s) }
-
 var refSeq atomic.Uint64
 
 // newRef returns a new reference number of the given kind for time t: the
 // date, the kind, 10 hex digits of time and sequence, 10 random hex digits
-// and a CRC-8 of everything before it.
+// and a CRC-8 of everything before it. (Unlike ident.NewReferenceNumber its
+// third group orders the numbers of a day by time.) Reference numbers are
+// checked with ident.ParseReferenceNumber.
 func newRef(t time.Time, kind string) string {
 	t = t.UTC()
 	seq := refSeq.Add(1)

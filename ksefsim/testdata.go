@@ -12,7 +12,7 @@ import (
 )
 
 func checkNIP(field, v string) *apiError {
-	if ksef.NIP(v).Validate() != nil {
+	if ident.NIP(v).Validate() != nil {
 		return validation("%s: nieprawidłowy NIP %q.", field, v)
 	}
 	return nil
@@ -280,7 +280,7 @@ func (s *Simulator) GrantPermissions(c ksef.ContextIdentifier, who ksef.TestData
 	}
 	switch who.Type {
 	case ident.TypeNip:
-		if ksef.NIP(who.Value).Validate() != nil {
+		if ident.NIP(who.Value).Validate() != nil {
 			return fmt.Errorf("ksefsim: GrantPermissions: invalid NIP %q", who.Value)
 		}
 	case ident.TypePesel:

@@ -6,8 +6,8 @@ import (
 	"encoding/pem"
 	"fmt"
 
-	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
+	"github.com/ksef2/ksef/ident"
 )
 
 // TestIdentity is a ready-to-use identity for the simulator: a taxpayer
@@ -43,7 +43,7 @@ func (id *TestIdentity) KeyPEM() ([]byte, error) {
 // simulator's current time. The seal is the NIP's owner: it may log in to
 // the NIP context with every owner permission.
 func (s *Simulator) NewTestIdentity() (*TestIdentity, error) {
-	nip := string(ksef.RandomNIP(nil))
+	nip := string(ident.RandomNIP(nil))
 	c, err := credentials.NewSealNIP(nip, &credentials.CertOptions{KeyType: credentials.ECP256, Now: s.now()})
 	if err != nil {
 		return nil, fmt.Errorf("ksefsim: %w", err)
@@ -56,8 +56,8 @@ func (s *Simulator) NewTestIdentity() (*TestIdentity, error) {
 // (serialNumber "PNOPL-{pesel}", ECDSA P-256) that logs in to the NIP
 // context as its owner.
 func (s *Simulator) NewTestPerson() (*TestIdentity, error) {
-	nip := string(ksef.RandomNIP(nil))
-	pesel := string(ksef.RandomPESEL(nil))
+	nip := string(ident.RandomNIP(nil))
+	pesel := string(ident.RandomPESEL(nil))
 	c, err := credentials.NewPersonPESEL(pesel, &credentials.CertOptions{KeyType: credentials.ECP256, Now: s.now()})
 	if err != nil {
 		return nil, fmt.Errorf("ksefsim: %w", err)

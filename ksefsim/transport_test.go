@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
 )
 
 func TestErrorFormats(t *testing.T) {
@@ -304,7 +305,7 @@ func TestNewTestIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ksef.NIP(id.NIP).Validate() != nil || len(id.CertificatePEM()) == 0 {
+	if ident.NIP(id.NIP).Validate() != nil || len(id.CertificatePEM()) == 0 {
 		t.Fatalf("identity %+v", id)
 	}
 	if k, err := id.KeyPEM(); err != nil || !strings.Contains(string(k), "PRIVATE KEY") {

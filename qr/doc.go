@@ -33,7 +33,9 @@
 // that renders as PNG ([Code.WritePNG]) or SVG ([Code.WriteSVG]) with a
 // quiet zone of 4 modules and the label printed below it in Go Regular.
 //
-// This package depends only on the standard library, boombuler/barcode and
-// golang.org/x/image; it does not import the root ksef package, so seller
-// NIPs are plain strings checked for the NIP shape only.
+// This package depends only on the standard library, boombuler/barcode,
+// golang.org/x/image and the identifiers of package ident; it does not
+// import the root ksef package. Seller NIPs are plain strings checked for
+// the NIP pattern only ([ident.CheckNIPPattern]); context identifiers of
+// KOD II are checked with [ident.Validate] (pattern and NIP checksum).
 package qr

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/envelope"
 )
 
@@ -37,21 +38,6 @@ func InvoiceLabel(ksefNumber string) string {
 	}
 	return ksefNumber
 }
-
-// ContextType is the type of the context identifier in a KOD II link.
-type ContextType string
-
-// The context identifier types allowed in KOD II links.
-const (
-	// ContextNip: the context is a taxpayer identified by NIP.
-	ContextNip ContextType = "Nip"
-	// ContextInternalID: the context is a subunit ({NIP}-{5 digits}).
-	ContextInternalID ContextType = "InternalId"
-	// ContextNipVatUe: the context is a Polish NIP with an EU VAT number.
-	ContextNipVatUe ContextType = "NipVatUe"
-	// ContextPeppolID: the context is a Peppol service provider.
-	ContextPeppolID ContextType = "PeppolId"
-)
 
 // ErrMalformedLink is matched (errors.Is) by the errors of link parsing and
 // building when the input does not have the documented shape.
@@ -107,8 +93,8 @@ func NewInvoiceLink(host, sellerNIP string, issueDate time.Time, invoice []byte)
 	if err != nil {
 		return nil, err
 	}
-	if !isNIPShape(sellerNIP) {
-		return nil, malformed("seller NIP %q is not 10 digits of NIP shape", truncate(sellerNIP))
+	if err := checkSellerNIP(sellerNIP); err != nil {
+		return nil, err
 	}
 	return &InvoiceLink{Host: h, SellerNIP: sellerNIP, IssueDate: issueDate, Hash: InvoiceHash(invoice)}, nil
 }
@@ -135,13 +121,13 @@ func (l *InvoiceLink) Verify(invoice []byte) error {
 // {host}/certificate/{context type}/{context value}/{sellerNIP}/{certificate
 // serial}/{invoice hash}/{signature}.
 type CertificateLink struct {
-	Host         string      // origin with scheme, e.g. TestHost
-	ContextType  ContextType // type of the context identifier
-	ContextValue string      // the context identifier (NIP, InternalId, NipVatUe or PeppolId)
-	SellerNIP    string      // NIP of the seller (Podmiot1)
-	CertSerial   string      // serial number of the KSeF certificate, hexadecimal
-	Hash         string      // Base64URL SHA-256 of the invoice file
-	Signature    []byte      // signature of SignedData (RSA-PSS, or ECDSA r||s or DER)
+	Host         string     // origin with scheme, e.g. TestHost
+	ContextType  ident.Type // type of the context identifier: ident.TypeNip, TypeInternalID, TypeNipVatUe or TypePeppolID
+	ContextValue string     // the context identifier (NIP, InternalId, NipVatUe or PeppolId)
+	SellerNIP    string     // NIP of the seller (Podmiot1)
+	CertSerial   string     // serial number of the KSeF certificate, hexadecimal
+	Hash         string     // Base64URL SHA-256 of the invoice file
+	Signature    []byte     // signature of SignedData (RSA-PSS, or ECDSA r||s or DER)
 }
 
 func (*CertificateLink) isLink() {}
@@ -202,8 +188,8 @@ func ParseCertificateLink(s string) (*CertificateLink, error) {
 }
 
 func parseInvoiceParts(host string, p []string) (*InvoiceLink, error) {
-	if !isNIPShape(p[0]) {
-		return nil, malformed("seller NIP %q", truncate(p[0]))
+	if err := checkSellerNIP(p[0]); err != nil {
+		return nil, err
 	}
 	d, err := parseDate(p[1])
 	if err != nil {
@@ -216,12 +202,12 @@ func parseInvoiceParts(host string, p []string) (*InvoiceLink, error) {
 }
 
 func parseCertificateParts(host string, p []string) (*CertificateLink, error) {
-	ct := ContextType(p[0])
+	ct := ident.Type(p[0])
 	if err := checkContext(ct, p[1]); err != nil {
 		return nil, err
 	}
-	if !isNIPShape(p[2]) {
-		return nil, malformed("seller NIP %q", truncate(p[2]))
+	if err := checkSellerNIP(p[2]); err != nil {
+		return nil, err
 	}
 	if !isSerial(p[3]) {
 		return nil, malformed("certificate serial %q is not hexadecimal", truncate(p[3]))
@@ -295,22 +281,14 @@ func parseDate(s string) (time.Time, error) {
 	return d, nil
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
+// checkSellerNIP checks the seller NIP of a link with
+// [ident.CheckNIPPattern]: the pattern of the KSeF API schema Nip, not the
+// checksum, which KSeF does not check for sellers either.
+func checkSellerNIP(s string) error {
+	if err := ident.CheckNIPPattern(s); err != nil {
+		return fmt.Errorf("%w: seller NIP: %w", ErrMalformedLink, err)
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isNIPShape checks the pattern of the KSeF API schema Nip,
-// ^[1-9]((\d[1-9])|([1-9]\d))\d{7}$ (the checksum is not checked here).
-func isNIPShape(s string) bool {
-	return len(s) == 10 && isDigits(s) && s[0] != '0' && !(s[1] == '0' && s[2] == '0')
+	return nil
 }
 
 func isHash(s string) bool {
@@ -334,42 +312,19 @@ func isSerial(s string) bool {
 	return true
 }
 
-// checkContext checks the shape of a context identifier against the
-// patterns of the KSeF API schemas (Nip, InternalId, NipVatUe, PeppolId).
-// The EU VAT number of NipVatUe is checked only for its character set.
-func checkContext(ct ContextType, v string) error {
-	ok := false
+// checkContext checks a context identifier of KOD II: its type must be one
+// of the context types of KSeF (Nip, InternalId, NipVatUe, PeppolId) and its
+// value must pass [ident.Validate] (pattern and, for a NIP, checksum).
+func checkContext(ct ident.Type, v string) error {
 	switch ct {
-	case ContextNip:
-		ok = isNIPShape(v)
-	case ContextInternalID:
-		ok = len(v) == 16 && isNIPShape(v[:10]) && v[10] == '-' && isDigits(v[11:])
-	case ContextNipVatUe:
-		ok = len(v) >= 14 && len(v) <= 40 && isNIPShape(v[:10]) && v[10] == '-' && isVATChars(v[11:])
-	case ContextPeppolID:
-		ok = len(v) == 9 && v[0] == 'P' && isUpper(v[1]) && isUpper(v[2]) && isDigits(v[3:])
+	case ident.TypeNip, ident.TypeInternalID, ident.TypeNipVatUe, ident.TypePeppolID:
 	default:
 		return malformed("context type %q is not Nip, InternalId, NipVatUe or PeppolId", truncate(string(ct)))
 	}
-	if !ok {
-		return malformed("context identifier %q is not a valid %s", truncate(v), ct)
+	if err := ident.Validate(ct, v); err != nil {
+		return fmt.Errorf("%w: context identifier: %w", ErrMalformedLink, err)
 	}
 	return nil
-}
-
-func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
-
-func isVATChars(s string) bool {
-	if len(s) < 3 || !isUpper(s[0]) || !isUpper(s[1]) {
-		return false
-	}
-	for i := 2; i < len(s); i++ {
-		c := s[i]
-		if !(isUpper(c) || c >= '0' && c <= '9' || c == '+' || c == '*') {
-			return false
-		}
-	}
-	return true
 }
 
 func truncate(s string) string {

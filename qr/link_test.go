@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/testenv"
 )
 
@@ -48,7 +49,7 @@ func TestDocCertificateLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Host != TestHost || l.ContextType != ContextNip || l.ContextValue != "1111111111" ||
+	if l.Host != TestHost || l.ContextType != ident.TypeNip || l.ContextValue != "1111111111" ||
 		l.SellerNIP != "1111111111" || l.CertSerial != "01F20A5D352AE590" || l.Hash != docHash {
 		t.Errorf("parsed %+v", l)
 	}

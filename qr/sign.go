@@ -16,6 +16,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/ksef2/ksef/ident"
 )
 
 // Errors of signing and verifying KOD II links, usable with errors.Is.
@@ -47,10 +49,10 @@ const (
 
 // CertificateLinkParams are the inputs of [NewCertificateLink].
 type CertificateLinkParams struct {
-	Host         string      // TestHost, DemoHost, ProductionHost or another https origin
-	ContextType  ContextType // type of the context the invoice is issued in
-	ContextValue string      // the context identifier
-	SellerNIP    string      // NIP of the seller (Podmiot1)
+	Host         string     // TestHost, DemoHost, ProductionHost or another https origin
+	ContextType  ident.Type // type of the context the invoice is issued in (ident.TypeNip, ...)
+	ContextValue string     // the context identifier
+	SellerNIP    string     // NIP of the seller (Podmiot1)
 
 	// Certificate is the issuer's KSeF certificate of type Offline; its
 	// serial number goes into the link. KSeF refuses certificates of type
@@ -96,8 +98,8 @@ func NewCertificateLink(p CertificateLinkParams) (*CertificateLink, error) {
 	if err := checkContext(p.ContextType, p.ContextValue); err != nil {
 		return nil, err
 	}
-	if !isNIPShape(p.SellerNIP) {
-		return nil, malformed("seller NIP %q is not 10 digits of NIP shape", truncate(p.SellerNIP))
+	if err := checkSellerNIP(p.SellerNIP); err != nil {
+		return nil, err
 	}
 	if p.Certificate == nil || p.Signer == nil {
 		return nil, errors.New("qr: certificate and signer are required")

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/testenv"
 )
 
@@ -98,7 +99,7 @@ func TestSerialHex(t *testing.T) {
 
 func signParams(tc testCert, invoice []byte) CertificateLinkParams {
 	return CertificateLinkParams{
-		Host: TestHost, ContextType: ContextNip, ContextValue: "1111111111", SellerNIP: "1111111111",
+		Host: TestHost, ContextType: ident.TypeNip, ContextValue: "1111111111", SellerNIP: "1111111111",
 		Certificate: tc.cert, Signer: tc.key, Invoice: invoice,
 	}
 }
@@ -270,6 +271,16 @@ func TestNewCertificateLinkRejects(t *testing.T) {
 			p.ContextType = "Pesel"
 			return p
 		}(), ErrMalformedLink},
+		"context NIP checksum": {func() CertificateLinkParams {
+			p := signParams(ec, nil)
+			p.ContextValue = "1111111112"
+			return p
+		}(), ident.ErrInvalidIdentifier},
+		"seller NIP pattern": {func() CertificateLinkParams {
+			p := signParams(ec, nil)
+			p.SellerNIP = "0111111111"
+			return p
+		}(), ident.ErrInvalidIdentifier},
 		"bad hash": {func() CertificateLinkParams {
 			p := signParams(ec, nil)
 			p.Hash = "abc"

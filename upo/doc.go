@@ -13,8 +13,8 @@
 //     reference number, context identifier, authentication reference (KSeF
 //     token reference or authentication document hash), logical structure
 //     name, form code, and at least one Dokument;
-//   - per document: the KSeF number matches the schema's pattern, the seller
-//     NIP is ten digits, the invoice date is an xsd:date and the two
+//   - per document: the KSeF number is valid (ident.ParseKSeFNumber), the
+//     seller NIP matches the NIP pattern, the invoice date is an xsd:date and the two
 //     timestamps are xsd:dateTime values, the document hash is the Base64
 //     form of 32 bytes, and the sending mode is Online or Offline;
 //   - KSeF numbers are unique within the UPO (the schema's unique constraint);
@@ -31,7 +31,9 @@
 //     "Ministerstwo Finansów", but UPOs from the TEST environment carry
 //     "Ministerstwo Finansów - środowisko testowe (TE)", so any non-empty
 //     value is accepted.
-//   - NIP and KSeF-number checksums are not recomputed, and the document is
-//     not validated against the XSD as a whole (facets such as maximum
-//     lengths are not enforced).
+//   - KSeF numbers are checked with ident.ParseKSeFNumber (CRC-8 included;
+//     legacy 36-character numbers for their shape); seller NIPs only for the
+//     NIP pattern (ident.CheckNIPPattern), not the NIP checksum. The
+//     document is not validated against the XSD as a whole (facets such as
+//     maximum lengths are not enforced).
 package upo

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/ksef2/ksef/ident"
 )
 
 // xmlOutUPO is the encoding form of a UPO: the same elements as xmlUPO, in
@@ -41,13 +43,13 @@ func (u *UPO) Marshal() ([]byte, error) {
 		FormCode:      u.FormCode,
 	}
 	switch c := u.Authentication.Context; c.Type {
-	case ContextNIP:
+	case ident.TypeNip:
 		out.Auth.Context.NIP = c.Value
-	case ContextInternalID:
+	case ident.TypeInternalID:
 		out.Auth.Context.InternalID = c.Value
-	case ContextNIPVatUE:
+	case ident.TypeNipVatUe:
 		out.Auth.Context.NIPVatUE = c.Value
-	case ContextPeppolID:
+	case ident.TypePeppolID:
 		out.Auth.Context.PeppolID = c.Value
 	default:
 		return nil, fmt.Errorf("upo: unknown context type %q", c.Type)

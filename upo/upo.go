@@ -6,10 +6,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ksef2/ksef/ident"
 )
 
 // Namespace is the XML namespace of UPO v4-3 documents.
@@ -27,37 +28,14 @@ var ErrInvalid = errors.New("upo: invalid UPO document")
 // [Namespace] (for example an older UPO version).
 var ErrUnsupported = errors.New("upo: unsupported UPO version")
 
-// ContextType names the kind of context identifier in Uwierzytelnienie/IdKontekstu.
-// The values are the XML element names.
-type ContextType string
-
-// Context identifier kinds of UPO v4-3.
-const (
-	// ContextNIP is a Polish tax identification number (element Nip).
-	ContextNIP ContextType = "Nip"
-	// ContextInternalID is an internal identifier NIP-nnnnn (element IdWewnetrzny).
-	ContextInternalID ContextType = "IdWewnetrzny"
-	// ContextNIPVatUE is a composite NIP + EU VAT number context (element IdZlozonyVatUE).
-	ContextNIPVatUE ContextType = "IdZlozonyVatUE"
-	// ContextPeppolID is a Peppol service provider identifier (element IdDostawcyUslugPeppol).
-	ContextPeppolID ContextType = "IdDostawcyUslugPeppol"
-)
-
-// Context is the authentication context the documents were sent in.
-type Context struct {
-	Type  ContextType
-	Value string
-}
-
-// String returns the context as "Type:Value", for example "Nip:5265877635".
-func (c Context) String() string { return string(c.Type) + ":" + c.Value }
-
 // Authentication describes how the sending session was authenticated
 // (element Uwierzytelnienie). Exactly one of KSeFTokenReferenceNumber and
 // AuthenticationDocumentHash is set.
 type Authentication struct {
-	// Context is IdKontekstu.
-	Context Context
+	// Context is IdKontekstu: its element (Nip, IdWewnetrzny,
+	// IdZlozonyVatUE, IdDostawcyUslugPeppol) becomes the Type
+	// ident.TypeNip, TypeInternalID, TypeNipVatUe or TypePeppolID.
+	Context ident.Identifier
 	// KSeFTokenReferenceNumber is NumerReferencyjnyTokenaKSeF, set when the
 	// session was opened with a KSeF token.
 	KSeFTokenReferenceNumber string
@@ -200,11 +178,6 @@ type xmlDocument struct {
 	Mode        string `xml:"TrybWysylki"`
 }
 
-var (
-	ksefNumberRE = regexp.MustCompile(`^([1-9](\d[1-9]|[1-9]\d)\d{7})-(20[2-9][0-9]|2[1-9]\d{2}|[3-9]\d{3})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])-([0-9A-F]{6})-?([0-9A-F]{6})-([0-9A-F]{2})$`)
-	nipRE        = regexp.MustCompile(`^[1-9]((\d[1-9])|([1-9]\d))\d{7}$`)
-)
-
 // minTimestamp is the schema's minInclusive for the two document timestamps.
 var minTimestamp = time.Date(2021, 10, 1, 0, 0, 0, 0, time.UTC)
 
@@ -270,12 +243,12 @@ func (x *xmlUPO) convert() (*UPO, error) {
 		return nil, invalid("missing KodFormularza")
 	}
 
-	var ctxs []Context
-	for _, c := range []Context{
-		{ContextNIP, x.Auth.Context.NIP},
-		{ContextInternalID, x.Auth.Context.InternalID},
-		{ContextNIPVatUE, x.Auth.Context.NIPVatUE},
-		{ContextPeppolID, x.Auth.Context.PeppolID},
+	var ctxs []ident.Identifier
+	for _, c := range []ident.Identifier{
+		{Type: ident.TypeNip, Value: x.Auth.Context.NIP},
+		{Type: ident.TypeInternalID, Value: x.Auth.Context.InternalID},
+		{Type: ident.TypeNipVatUe, Value: x.Auth.Context.NIPVatUE},
+		{Type: ident.TypePeppolID, Value: x.Auth.Context.PeppolID},
 	} {
 		if c.Value = strings.TrimSpace(c.Value); c.Value != "" {
 			ctxs = append(ctxs, c)
@@ -342,11 +315,11 @@ func (xd *xmlDocument) convert() (Document, error) {
 		DocumentHash:  strings.TrimSpace(xd.Hash),
 		Mode:          SendingMode(strings.TrimSpace(xd.Mode)),
 	}
-	if !nipRE.MatchString(d.SellerNIP) {
-		return d, invalid("NipSprzedawcy %q is not a NIP", d.SellerNIP)
+	if err := ident.CheckNIPPattern(d.SellerNIP); err != nil {
+		return d, fmt.Errorf("%w: NipSprzedawcy: %w", ErrInvalid, err)
 	}
-	if !ksefNumberRE.MatchString(d.KSeFNumber) {
-		return d, invalid("NumerKSeFDokumentu %q is not a KSeF number", d.KSeFNumber)
+	if _, err := ident.ParseKSeFNumber(d.KSeFNumber); err != nil {
+		return d, fmt.Errorf("%w: NumerKSeFDokumentu: %w", ErrInvalid, err)
 	}
 	if d.InvoiceNumber == "" {
 		return d, invalid("missing NumerFaktury")

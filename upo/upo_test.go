@@ -12,6 +12,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 	"github.com/ksef2/ksef/upo"
@@ -81,7 +82,7 @@ func TestParseSamples(t *testing.T) {
 				t.Errorf("FormCode = %q, want %q", got, want)
 			}
 			ctx := root.FindElement("Uwierzytelnienie/IdKontekstu").ChildElements()[0]
-			if got, want := u.Authentication.Context, (upo.Context{Type: upo.ContextType(ctx.Tag), Value: ctx.Text()}); got != want {
+			if got, want := u.Authentication.Context, (ident.Identifier{Type: contextTypes[ctx.Tag], Value: ctx.Text()}); got != want {
 				t.Errorf("Context = %v, want %v", got, want)
 			}
 			if el := root.FindElement("Uwierzytelnienie/NumerReferencyjnyTokenaKSeF"); el != nil && el.Text() != u.Authentication.KSeFTokenReferenceNumber {
@@ -310,4 +311,13 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// contextTypes maps the elements of IdKontekstu to the identifier types of
+// Authentication.Context.
+var contextTypes = map[string]ident.Type{
+	"Nip":                   ident.TypeNip,
+	"IdWewnetrzny":          ident.TypeInternalID,
+	"IdZlozonyVatUE":        ident.TypeNipVatUe,
+	"IdDostawcyUslugPeppol": ident.TypePeppolID,
 }

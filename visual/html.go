@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/qr"
 	"github.com/ksef2/ksef/upo"
 )
@@ -163,15 +164,15 @@ func RenderUPOHTML(w io.Writer, u *upo.UPO) error {
 	return nil
 }
 
-func contextLabel(t upo.ContextType) string {
+func contextLabel(t ident.Type) string {
 	switch t {
-	case upo.ContextNIP:
+	case ident.TypeNip:
 		return "NIP"
-	case upo.ContextInternalID:
+	case ident.TypeInternalID:
 		return "identyfikator wewnętrzny"
-	case upo.ContextNIPVatUE:
+	case ident.TypeNipVatUe:
 		return "NIP + numer VAT UE"
-	case upo.ContextPeppolID:
+	case ident.TypePeppolID:
 		return "dostawca usług Peppol"
 	default:
 		return string(t)

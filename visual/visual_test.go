@@ -18,6 +18,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/checksum"
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
@@ -372,7 +373,7 @@ func withQR(t testing.TB, inv *visual.Invoice, data []byte) *visual.Invoice {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kod2 := &qr.CertificateLink{Host: qr.TestHost, ContextType: qr.ContextNip, ContextValue: inv.Seller.NIP,
+	kod2 := &qr.CertificateLink{Host: qr.TestHost, ContextType: ident.TypeNip, ContextValue: inv.Seller.NIP,
 		SellerNIP: inv.Seller.NIP, CertSerial: "01F20A5D352AE590", Hash: kod1.Hash,
 		Signature: []byte("stand-in for the signature by the offline certificate")}
 	body := inv.Seller.NIP + "-" + issued.AddDate(0, 0, 2).Format("20060102") + "-0100A1B2C3D4"

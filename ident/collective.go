@@ -1,4 +1,4 @@
-package ksef
+package ident
 
 import (
 	"math/rand/v2"
@@ -41,7 +41,7 @@ func ParseCollectiveIdentifier(s string) (CollectiveIdentifier, error) {
 		return "", idError(KindCollectiveIdentifier, s, "checksum must be 2 uppercase hexadecimal digits")
 	}
 	if checksum.CRC8Hex(s[:32]) != s[33:] {
-		return "", idError(KindCollectiveIdentifier, s, "checksum mismatch")
+		return "", idError(KindCollectiveIdentifier, s, ReasonChecksum)
 	}
 	return CollectiveIdentifier(s), nil
 }

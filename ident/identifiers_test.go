@@ -1,4 +1,4 @@
-package ksef
+package ident
 
 import (
 	"errors"
@@ -34,7 +34,7 @@ func idSpecPatterns(t *testing.T, names ...string) map[string]*regexp.Regexp {
 	return out
 }
 
-func wantInvalidID(t *testing.T, kind IdentifierKind, s string, err error) {
+func wantInvalidID(t *testing.T, kind Kind, s string, err error) {
 	t.Helper()
 	if err == nil {
 		t.Errorf("%s %q: accepted, want error", kind, s)
@@ -412,4 +412,46 @@ func FuzzParsePeppolID(f *testing.F) {
 			t.Fatalf("round trip %q -> %q", s, p)
 		}
 	})
+}
+
+func TestCheckNIPPattern(t *testing.T) {
+	t.Parallel()
+	re := idSpecPatterns(t, "Nip")["Nip"]
+	// 5261040829 has a wrong check digit but the shape of a NIP.
+	for _, s := range []string{"5261040828", "5261040829", "1234567890", "", "0261040828", "5001040828", "52610408a8", "526104082"} {
+		err := CheckNIPPattern(s)
+		if (err == nil) != re.MatchString(s) {
+			t.Errorf("CheckNIPPattern(%q) = %v, spec pattern match %v", s, err, re.MatchString(s))
+		}
+		if err != nil {
+			wantInvalidID(t, KindNIP, s, err)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		t  Type
+		ok string
+		no string
+	}{
+		{TypeNip, "5261040828", "5261040829"},
+		{TypePesel, "44051401359", "44051401358"},
+		{TypeInternalID, "7762811692-12345", "7762811693-12345"},
+		{TypeNipVatUe, "7762811692-DE123456789", "7762811692-DE12345678"},
+		{TypePeppolID, "PPL123456", "PPL12345"},
+	} {
+		if err := Validate(c.t, c.ok); err != nil {
+			t.Errorf("Validate(%s, %q): %v", c.t, c.ok, err)
+		}
+		if err := Validate(c.t, c.no); !errors.Is(err, ErrInvalidIdentifier) {
+			t.Errorf("Validate(%s, %q) = %v, want ErrInvalidIdentifier", c.t, c.no, err)
+		}
+	}
+	for _, typ := range []Type{TypeFingerprint, TypeOther, "Bogus", ""} {
+		if err := Validate(typ, "5261040828"); !errors.Is(err, ErrInvalidIdentifier) {
+			t.Errorf("Validate(%q) = %v, want ErrInvalidIdentifier", typ, err)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package ksef
+package ident
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package ksef
+package ident
 
 import (
 	"math/rand/v2"
@@ -72,7 +72,7 @@ func ParseKSeFNumber(s string) (KSeFNumber, error) {
 		return "", idError(KindKSeFNumber, s, "checksum must be 2 uppercase hexadecimal digits")
 	}
 	if len(s) == 35 && checksum.CRC8Hex(s[:32]) != sum {
-		return "", idError(KindKSeFNumber, s, "checksum mismatch")
+		return "", idError(KindKSeFNumber, s, ReasonChecksum)
 	}
 	return KSeFNumber(s), nil
 }
