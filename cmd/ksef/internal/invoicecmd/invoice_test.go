@@ -1,4 +1,4 @@
-package main
+package invoicecmd
 
 import (
 	"bytes"
@@ -9,84 +9,44 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/clitest"
+	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
 	"github.com/ksef2/ksef/fa3"
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 )
 
+// areas are the command areas the invoice tests run: invoice, and qr for
+// the verification link.
+var areas = []cli.Area{New, qrcmd.New}
+
 // runDoc runs a ksef command line in-process with the given stdin and
-// returns stdout, stderr and the error main would print. The invoice, qr
-// and number commands are added to the root when it does not register
-// them yet.
+// returns stdout, stderr and the error main would print.
 func runDoc(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	g := &globals{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
-	root := newRoot(g)
-	root.SetArgs(append([]string{"--config-dir", t.TempDir()}, args...))
-	err := root.Execute()
-	return out.String(), errb.String(), err
+	return clitest.Doc(t, areas, stdin, args...)
 }
 
 func mustRunDoc(t *testing.T, args ...string) string {
 	t.Helper()
-	out, stderr, err := runDoc(t, "", args...)
-	if err != nil {
-		t.Fatalf("ksef %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out, stderr)
-	}
-	return out
-}
-
-// testInvoice is a valid FA(3) invoice built with the fa3 builder.
-func builtTestInvoice(t *testing.T) []byte {
-	t.Helper()
-	doc, err := fa3.BuildXML(fa3.InvoiceParams{
-		Number: "FV/7/2026", IssueDate: "2026-01-15", Created: time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC),
-		Seller: fa3.Party{NIP: "5265877635", Name: "Sprzedawca sp. z o.o.", AddressLine1: "ul. Kwiatowa 1", AddressLine2: "00-001 Warszawa"},
-		Buyer:  fa3.Party{NIP: "7773152431", Name: "Nabywca S.A.", AddressLine1: "ul. Polna 1"},
-		Lines: []fa3.Line{
-			{Name: "Konsultacje", Unit: "h", Quantity: "10", UnitPrice: "150", Rate: "23"},
-			{Name: "Książka", Unit: "szt.", Quantity: "1", UnitPrice: "49.90", Rate: "5"},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
-
-func writeTempDoc(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func specTemplate(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(testenv.SpecFile(t, "samples/invoices/templates/"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return clitest.MustDoc(t, areas, args...)
 }
 
 var violationLine = regexp.MustCompile(`^(.+):(\d+):(\d+): (/\S*): (.+)$`)
 
 func TestInvoiceValidate(t *testing.T) {
 	dir := t.TempDir()
-	good := writeTempDoc(t, dir, "good.xml", builtTestInvoice(t))
-	fa2 := writeTempDoc(t, dir, "fa2.xml", xsdtest.Fill(t, specTemplate(t, "invoice-template-fa-2.xml")))
-	rr := writeTempDoc(t, dir, "rr.xml", xsdtest.Fill(t, specTemplate(t, "invoice-template-fa-rr-1.xml")))
-	badDoc := bytes.Replace(builtTestInvoice(t), []byte("<P_2>FV/7/2026</P_2>"), []byte("<P_2></P_2><P_2x/>"), 1)
-	bad := writeTempDoc(t, dir, "bad.xml", badDoc)
-	other := writeTempDoc(t, dir, "other.xml", []byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>`))
+	good := clitest.WriteTempDoc(t, dir, "good.xml", clitest.BuiltTestInvoice(t))
+	fa2 := clitest.WriteTempDoc(t, dir, "fa2.xml", xsdtest.Fill(t, clitest.SpecTemplate(t, "invoice-template-fa-2.xml")))
+	rr := clitest.WriteTempDoc(t, dir, "rr.xml", xsdtest.Fill(t, clitest.SpecTemplate(t, "invoice-template-fa-rr-1.xml")))
+	badDoc := bytes.Replace(clitest.BuiltTestInvoice(t), []byte("<P_2>FV/7/2026</P_2>"), []byte("<P_2></P_2><P_2x/>"), 1)
+	bad := clitest.WriteTempDoc(t, dir, "bad.xml", badDoc)
+	other := clitest.WriteTempDoc(t, dir, "other.xml", []byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>`))
 	missing := filepath.Join(dir, "missing.xml")
 
 	// All valid: success, one line per file naming the form.
@@ -146,7 +106,7 @@ func TestInvoiceValidate(t *testing.T) {
 	}
 
 	// Stdin.
-	out, _, err = runDoc(t, string(builtTestInvoice(t)), "invoice", "validate", "-")
+	out, _, err = runDoc(t, string(clitest.BuiltTestInvoice(t)), "invoice", "validate", "-")
 	if err != nil || out != "-: valid FA (3)\n" {
 		t.Errorf("stdin: %q, %v", out, err)
 	}
@@ -179,7 +139,7 @@ payment: {dueDate: "2026-02-15", method: 6, bankAccount: "PL61109010140000071219
 
 func TestInvoiceNew(t *testing.T) {
 	dir := t.TempDir()
-	yml := writeTempDoc(t, dir, "inv.yaml", []byte(descriptionYAML))
+	yml := clitest.WriteTempDoc(t, dir, "inv.yaml", []byte(descriptionYAML))
 	out := filepath.Join(dir, "inv.xml")
 	text := mustRunDoc(t, "invoice", "new", yml, "--out", out)
 	if text != "wrote "+out+" (FA (3) VAT FV/100/2026, gross 3.61)\n" {
@@ -220,17 +180,17 @@ func TestInvoiceNew(t *testing.T) {
 	}
 
 	// Problems of the description are listed.
-	bad := writeTempDoc(t, dir, "bad.yaml", []byte(strings.Replace(strings.Replace(descriptionYAML, "5265877635", "5265877636", 1), "quantity: 3", "quantity: -3", 1)))
+	bad := clitest.WriteTempDoc(t, dir, "bad.yaml", []byte(strings.Replace(strings.Replace(descriptionYAML, "5265877635", "5265877636", 1), "quantity: 3", "quantity: -3", 1)))
 	_, _, err = runDoc(t, "", "invoice", "new", bad)
 	if err == nil || !strings.Contains(err.Error(), bad+": cannot build the invoice:\n  seller.nip: NIP \"5265877636\" has a wrong checksum\n") ||
 		!strings.Contains(err.Error(), "lines[1].quantity -3 is negative") {
 		t.Errorf("err = %v", err)
 	}
-	typo := writeTempDoc(t, dir, "typo.json", []byte(`{"numer": "1"}`))
+	typo := clitest.WriteTempDoc(t, dir, "typo.json", []byte(`{"numer": "1"}`))
 	if _, _, err := runDoc(t, "", "invoice", "new", typo); err == nil || !strings.Contains(err.Error(), `unknown field "numer"`) {
 		t.Errorf("err = %v", err)
 	}
-	typoY := writeTempDoc(t, dir, "typo.yml", []byte("numer: 1\n"))
+	typoY := clitest.WriteTempDoc(t, dir, "typo.yml", []byte("numer: 1\n"))
 	if _, _, err := runDoc(t, "", "invoice", "new", typoY); err == nil || !strings.Contains(err.Error(), "field numer not found") {
 		t.Errorf("err = %v", err)
 	}
@@ -241,7 +201,7 @@ func TestInvoiceNew(t *testing.T) {
 
 func TestInvoiceNewFromTemplate(t *testing.T) {
 	dir := t.TempDir()
-	tmpl := writeTempDoc(t, dir, "t.xml", specTemplate(t, "invoice-template-fa-3.xml"))
+	tmpl := clitest.WriteTempDoc(t, dir, "t.xml", clitest.SpecTemplate(t, "invoice-template-fa-3.xml"))
 	out := filepath.Join(dir, "inv.xml")
 	mustRunDoc(t, "invoice", "new", "--template", tmpl, "--set", "invoice_number=77", "--out", out)
 	doc, err := os.ReadFile(out)
@@ -264,7 +224,7 @@ func TestInvoiceNewFromTemplate(t *testing.T) {
 
 func TestInvoiceRender(t *testing.T) {
 	dir := t.TempDir()
-	in := writeTempDoc(t, dir, "inv.xml", builtTestInvoice(t))
+	in := clitest.WriteTempDoc(t, dir, "inv.xml", clitest.BuiltTestInvoice(t))
 	html := filepath.Join(dir, "inv.html")
 	out := mustRunDoc(t, "invoice", "render", in, "--out", html, "--ksef-number", "5265877635-20260115-0123456789AB-CE")
 	if !strings.HasPrefix(out, "wrote "+html+" (HTML, ") {
@@ -307,7 +267,7 @@ func TestInvoiceRender(t *testing.T) {
 	}
 
 	for args, want := range map[string]string{
-		in:                                     "no output file: give -o FILE.pdf",
+		in:                                     "no output file: give --out FILE.pdf",
 		in + " x.txt":                          "use the extension .pdf or .html",
 		in + " a.pdf --out b.pdf":              "output file given twice",
 		in + " a.pdf --ksef-number 5265877635": "not a KSeF number",
@@ -320,33 +280,55 @@ func TestInvoiceRender(t *testing.T) {
 	}
 }
 
-// TestInvoiceRenderOutputFlag: on invoice render, -o takes the output file
-// (the literal form "ksef invoice render FILE -o out.pdf") as well as the
-// report format; other commands still reject anything but text and json.
+// TestInvoiceRenderOutputFlag: -o is the report format only. A file name
+// given to -o (the old form "ksef invoice render FILE -o out.pdf") is an
+// error that says to use --out FILE, and writes nothing; other commands
+// reject anything but text and json as well.
 func TestInvoiceRenderOutputFlag(t *testing.T) {
 	dir := t.TempDir()
-	in := writeTempDoc(t, dir, "inv.xml", builtTestInvoice(t))
+	in := clitest.WriteTempDoc(t, dir, "inv.xml", clitest.BuiltTestInvoice(t))
 
+	for _, args := range [][]string{
+		{in, "-o", filepath.Join(dir, "o.pdf")},
+		{"-o", filepath.Join(dir, "o.HTML"), in},                             // the flag before the file
+		{in, filepath.Join(dir, "a.pdf"), "-o", filepath.Join(dir, "b.pdf")}, // an output file given as well
+		{in, "-o", "foo.txt"},
+		{in, "-o", "yaml"},
+	} {
+		o := args[slices.Index(args, "-o")+1]
+		_, _, err := runDoc(t, "", append([]string{"invoice", "render"}, args...)...)
+		want := fmt.Sprintf("unknown output format %q (want text or json; -o is the output format only: to write a file, use --out FILE)", o)
+		if err == nil || err.Error() != want {
+			t.Errorf("render %v: err %v, want %q", args, err, want)
+		}
+		if _, err := os.Stat(o); err == nil {
+			t.Errorf("render %v wrote %s", args, o)
+		}
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 1 {
+		t.Errorf("refused -o values left files: %v %v", ents, err)
+	}
+
+	// --out writes the file, before or after the input; upper-case
+	// extensions count.
 	pdf := filepath.Join(dir, "o.pdf")
-	out := mustRunDoc(t, "invoice", "render", in, "-o", pdf)
+	out := mustRunDoc(t, "invoice", "render", in, "--out", pdf)
 	if !strings.HasPrefix(out, "wrote "+pdf+" (PDF, ") {
-		t.Errorf("-o %s: output %q", pdf, out)
+		t.Errorf("--out %s: output %q", pdf, out)
 	}
 	if b, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
-		t.Errorf("-o %s: %v, %.8q", pdf, err, b)
+		t.Errorf("--out %s: %v, %.8q", pdf, err, b)
 	}
-
-	// The flag may come before the file, and upper-case extensions count.
 	html := filepath.Join(dir, "o.HTML")
-	out = mustRunDoc(t, "invoice", "render", "-o", html, in)
+	out = mustRunDoc(t, "invoice", "render", "--out", html, in)
 	if !strings.HasPrefix(out, "wrote "+html+" (HTML, ") {
-		t.Errorf("-o %s: output %q", html, out)
+		t.Errorf("--out %s: output %q", html, out)
 	}
 	if b, err := os.ReadFile(html); err != nil || !bytes.Contains(b, []byte("FV/7/2026")) || !bytes.Contains(b, []byte("<html")) {
-		t.Errorf("-o %s: %v, %d bytes", html, err, len(b))
+		t.Errorf("--out %s: %v, %d bytes", html, err, len(b))
 	}
 
-	// -o json is still the report format.
+	// -o json is the report format.
 	pdf2 := filepath.Join(dir, "j.pdf")
 	js := mustRunDoc(t, "invoice", "render", in, "--out", pdf2, "-o", "json")
 	var res renderResult
@@ -361,27 +343,25 @@ func TestInvoiceRenderOutputFlag(t *testing.T) {
 	}
 
 	for args, want := range map[string]string{
-		in + " -o foo.txt":                           "-o foo.txt: neither a report format (text, json) nor an output file ending in .pdf, .html or .htm",
-		in + " -o yaml":                              "-o yaml: neither a report format",
-		in + " -o a.pdf --out b.pdf":                 "output file given twice",
-		in + " b.html -o a.pdf":                      "output file given twice",
-		"-o " + filepath.Join(dir, "x.pdf"):          "accepts between 1 and 2 arg(s)",
-		filepath.Join(dir, "none.xml") + " -o a.pdf": "no such file",
+		in + " b.html --out a.pdf":                      "output file given twice",
+		"--out " + filepath.Join(dir, "x.pdf"):          "accepts between 1 and 2 arg(s)",
+		filepath.Join(dir, "none.xml") + " --out a.pdf": "no such file",
 	} {
 		_, _, err := runDoc(t, "", append([]string{"invoice", "render"}, strings.Fields(args)...)...)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("render %s: err %v, want %q", args, err, want)
 		}
 	}
-	if _, err := os.Stat("foo.txt"); err == nil {
-		t.Error("-o foo.txt wrote a file")
-	}
 	if _, _, err := runDoc(t, "", "invoice", "render", in, filepath.Join(dir, "e.pdf"), "-o", ""); err == nil || !strings.Contains(err.Error(), `unknown output format ""`) {
 		t.Errorf(`-o "": err %v`, err)
 	}
-	// Commands without the annotation keep rejecting file names.
+	// invoice new writes its file with --out too; commands that write no
+	// file reject file names without pointing to --out.
+	if _, _, err := runDoc(t, "", "invoice", "new", "--template", in, "-o", "x.xml"); err == nil || !strings.Contains(err.Error(), "use --out FILE") {
+		t.Errorf("invoice new -o x.xml: err %v", err)
+	}
 	for _, args := range [][]string{{"invoice", "validate", in, "-o", "x.pdf"}, {"qr", in, "-o", "x.html"}} {
-		if _, _, err := runDoc(t, "", args...); err == nil || !strings.Contains(err.Error(), "unknown output format") {
+		if _, _, err := runDoc(t, "", args...); err == nil || !strings.Contains(err.Error(), "unknown output format") || strings.Contains(err.Error(), "--out") {
 			t.Errorf("%v: err %v", args, err)
 		}
 	}
@@ -408,7 +388,7 @@ func FuzzDecodeParams(f *testing.F) {
 // TestInvoiceNewExamples builds the example descriptions of every kind
 // shipped with package fa3 and validates the results with the CLI.
 func TestInvoiceNewExamples(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "fa3", "testdata", "builder", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "fa3", "testdata", "builder", "*.yaml"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("examples: %v %v", files, err)
 	}
@@ -433,11 +413,11 @@ func TestInvoiceNewExamples(t *testing.T) {
 // is recognised and gets the validator's message about the encoding, not
 // a decoder error.
 func TestInvoiceValidateOtherEncoding(t *testing.T) {
-	doc := bytes.Replace(builtTestInvoice(t), []byte(`encoding="UTF-8"`), []byte(`encoding="windows-1250"`), 1)
+	doc := bytes.Replace(clitest.BuiltTestInvoice(t), []byte(`encoding="UTF-8"`), []byte(`encoding="windows-1250"`), 1)
 	if !bytes.Contains(doc, []byte("windows-1250")) {
 		t.Fatal("the test invoice has no encoding declaration")
 	}
-	in := writeTempDoc(t, t.TempDir(), "cp.xml", doc)
+	in := clitest.WriteTempDoc(t, t.TempDir(), "cp.xml", doc)
 	out, _, err := runDoc(t, "", "invoice", "validate", in)
 	if err == nil || !strings.Contains(out, in+":1:") || !strings.Contains(out, `encoding "windows-1250"`) {
 		t.Errorf("err %v, output:\n%s", err, out)
