@@ -1,6 +1,6 @@
 // Command ksef is the command-line tool for KSeF 2.0, Poland's National
-// e-Invoice System: authentication, KSeF tokens, the local KSeF simulator and
-// an end-to-end demo against it.
+// e-Invoice System: authentication, KSeF tokens, invoices, the local KSeF
+// simulator and an end-to-end demo against it.
 //
 // Usage:
 //
@@ -12,29 +12,36 @@
 //	ksef auth status -o json
 //	ksef auth sessions
 //	ksef auth logout
+//	ksef invoice render faktura.xml --out faktura.pdf
 //
-// Every command accepts -o json for machine-readable output. Global flags
-// select the environment (--env test|demo|production, default test;
-// --base-url overrides it), the named profile (--profile) holding the
+// Every command accepts -o json for machine-readable output; -o is the
+// output format only, and commands that write a file take it with --out.
+// Global flags select the environment (--env test|demo|production, default
+// test; --base-url overrides it), the named profile (--profile) holding the
 // tokens in a file readable only by its owner, and debug logging
 // (--verbose). Tokens are never printed unless --show-tokens is given.
 // Errors are printed as "ksef: <message>" with exit status 1.
+//
+// The commands live in packages under internal/, one per area; see
+// internal/app for the list and internal/cli for what they share.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ksef2/ksef/cmd/ksef/internal/app"
+	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
 )
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	code := app.Main(ctx, cli.NewFactory(version), os.Args[1:])
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, errorMessage(err))
-		os.Exit(1)
-	}
+	os.Exit(code)
 }

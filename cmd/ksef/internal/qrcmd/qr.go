@@ -1,15 +1,18 @@
-package main
+// Package qrcmd is the `ksef qr` command area: KOD I, the verification link
+// and QR code of an invoice file.
+package qrcmd
 
 import (
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/idcheck"
+	"github.com/ksef2/ksef/cmd/ksef/internal/invoicefile"
 	"github.com/ksef2/ksef/qr"
 )
 
@@ -27,26 +30,8 @@ type qrResult struct {
 	SVG        string `json:"svg,omitempty"`
 }
 
-// invoiceLink computes KOD I of an invoice for the environment of --env;
-// qr.InvoiceLinkFor reads the seller NIP and issue date from the invoice.
-func invoiceLink(g *globals, doc []byte) (*qrResult, error) {
-	form, err := detectInvoiceForm(doc)
-	if err != nil {
-		return nil, err
-	}
-	env, err := ksef.ParseEnvironment(g.env)
-	if err != nil {
-		return nil, fmt.Errorf("unknown environment %q (want test, demo or production)", g.env)
-	}
-	link, err := qr.InvoiceLinkFor(env.QRBaseURL(), doc)
-	if err != nil {
-		return nil, err
-	}
-	return &qrResult{Form: form.Code, Link: link.String(), SellerNIP: link.SellerNIP,
-		IssueDate: link.IssueDate.Format(time.DateOnly), Hash: link.Hash}, nil
-}
-
-func newQRCmd(g *globals) *cobra.Command {
+// New is the `ksef qr` area.
+func New(f *cli.Factory) *cobra.Command {
 	var ksefNumber, pngFile, svgFile string
 	cmd := &cobra.Command{
 		Use:   "qr FILE",
@@ -64,22 +49,23 @@ for an invoice without one.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ksefNumber != "" {
-				if err := checkKSeFNumberFlag(ksefNumber); err != nil {
+				if err := idcheck.KSeFNumberFlag(ksefNumber); err != nil {
 					return err
 				}
 			}
-			doc, err := readInvoiceInput(g, args[0])
+			doc, err := invoicefile.Read(f.Stdin, args[0])
 			if err != nil {
 				return err
 			}
-			res, err := invoiceLink(g, doc)
+			link, err := invoicefile.InvoiceLink(f.Flags.Env, doc)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
+			res := &qrResult{Form: link.Form, Link: link.Link, SellerNIP: link.SellerNIP, IssueDate: link.IssueDate, Hash: link.Hash}
 			res.File, res.KSeFNumber, res.PNG, res.SVG = args[0], ksefNumber, pngFile, svgFile
-			warnIfInvalid(g, args[0], doc)
+			invoicefile.WarnIfInvalid(f.Stderr, args[0], doc)
 			if ksefNumber != "" && !strings.HasPrefix(ksefNumber, res.SellerNIP+"-") {
-				fmt.Fprintf(g.stderr, "warning: the KSeF number %s does not start with the seller NIP %s of %s\n", ksefNumber, res.SellerNIP, args[0])
+				fmt.Fprintf(f.Stderr, "warning: the KSeF number %s does not start with the seller NIP %s of %s\n", ksefNumber, res.SellerNIP, args[0])
 			}
 			res.Label = qr.InvoiceLabel(ksefNumber)
 			if pngFile != "" {
@@ -100,7 +86,7 @@ for an invoice without one.`,
 					return err
 				}
 			}
-			return g.emit(res, func(w io.Writer) {
+			return f.Emit(res, func(w io.Writer) {
 				fmt.Fprintln(w, res.Link)
 				fmt.Fprintf(w, "label: %s\n", res.Label)
 				for _, f := range []string{pngFile, svgFile} {

@@ -1,4 +1,6 @@
-package main
+// Package simcmd is the `ksef sim` command area: the KSeF simulator served
+// over HTTP with a ready test identity.
+package simcmd
 
 import (
 	"context"
@@ -12,16 +14,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
 	"github.com/ksef2/ksef/credentials"
 	"github.com/ksef2/ksef/ksefsim"
 )
 
-func newSimCmd(g *globals) *cobra.Command {
+// New is the `ksef sim` area.
+func New(f *cli.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "The local KSeF simulator",
 	}
-	cmd.AddCommand(newSimServeCmd(g))
+	cmd.AddCommand(newSimServeCmd(f))
 	return cmd
 }
 
@@ -40,7 +44,7 @@ type simIdentity struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
-func newSimServeCmd(g *globals) *cobra.Command {
+func newSimServeCmd(f *cli.Factory) *cobra.Command {
 	var (
 		addr, identityDir string
 		delay             time.Duration
@@ -64,7 +68,7 @@ that logs in with it.`,
 			if noRateLimits {
 				opts = append(opts, ksefsim.WithoutRateLimits())
 			}
-			return g.serveSim(cmd.Context(), addr, identityDir, opts...)
+			return serveSim(cmd.Context(), f, addr, identityDir, opts...)
 		},
 	}
 	cmd.Flags().DurationVar(&delay, "processing-delay", 0, "how long asynchronous operations stay in progress (e.g. 2s)")
@@ -74,13 +78,13 @@ that logs in with it.`,
 	return cmd
 }
 
-func (g *globals) serveSim(ctx context.Context, addr, dir string, opts ...ksefsim.Option) error {
+func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...ksefsim.Option) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("sim: cannot listen on %s: %w", addr, err)
 	}
 	defer l.Close()
-	opts = append(append([]ksefsim.Option{ksefsim.WithLogger(g.logger())}, opts...), g.simOptions...)
+	opts = append(append([]ksefsim.Option{ksefsim.WithLogger(f.Logger())}, opts...), f.SimOptions...)
 	sim := ksefsim.New(opts...)
 	id, err := sim.NewTestIdentity()
 	if err != nil {
@@ -121,7 +125,7 @@ func (g *globals) serveSim(ctx context.Context, addr, dir string, opts ...ksefsi
 	info.Login = strings.Join([]string{"ksef auth login", "--base-url", shellQuote(info.BaseURL),
 		"--cert", shellQuote(info.Identity.CertFile), "--key", shellQuote(info.Identity.KeyFile),
 		"--nip", info.Identity.NIP}, " ")
-	err = g.emit(info, func(w io.Writer) {
+	err = f.Emit(info, func(w io.Writer) {
 		fmt.Fprintf(w, "KSeF simulator listening; API base URL: %s\n", info.BaseURL)
 		fmt.Fprintf(w, "Test identity: NIP %s (company seal, ECDSA P-256)\n", info.Identity.NIP)
 		fmt.Fprintf(w, "  certificate: %s\n  private key: %s\n", info.Identity.CertFile, info.Identity.KeyFile)

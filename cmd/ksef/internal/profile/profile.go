@@ -1,4 +1,8 @@
-package main
+// Package profile stores what `ksef auth login` remembers between runs: the
+// named profiles, each with the server it talks to and the tokens of its
+// current authentication session, in one JSON file readable only by its
+// owner.
+package profile
 
 import (
 	"encoding/json"
@@ -10,10 +14,10 @@ import (
 	"time"
 )
 
-// profile is what `ksef auth login` remembers between runs: where to talk to
-// and the tokens of the current authentication session. Tokens are stored in
-// a file readable only by its owner and never printed unless asked for.
-type profile struct {
+// Profile is one named profile: where to talk to and the tokens of the
+// current authentication session. Tokens are stored in a file readable only
+// by its owner and never printed unless asked for.
+type Profile struct {
 	Environment       string    `json:"environment,omitempty"`
 	BaseURL           string    `json:"baseUrl,omitempty"`
 	ContextType       string    `json:"contextType,omitempty"`
@@ -27,11 +31,18 @@ type profile struct {
 	RefreshValidUntil time.Time `json:"refreshValidUntil,omitzero"`
 }
 
-// profileStore reads and writes the profiles file atomically with mode 0600.
-type profileStore struct{ path string }
+// FileName is the name of the profiles file in the configuration directory.
+const FileName = "profiles.json"
 
-func (g *globals) profiles() (*profileStore, error) {
-	dir := g.configDir
+// Store reads and writes the profiles file atomically with mode 0600.
+type Store struct {
+	// Path is the profiles file.
+	Path string
+}
+
+// Open returns the store in dir, or in $XDG_CONFIG_HOME/ksef (the user's
+// configuration directory) when dir is empty. The file is not read yet.
+func Open(dir string) (*Store, error) {
 	if dir == "" {
 		base, err := os.UserConfigDir()
 		if err != nil {
@@ -39,54 +50,41 @@ func (g *globals) profiles() (*profileStore, error) {
 		}
 		dir = filepath.Join(base, "ksef")
 	}
-	return &profileStore{path: filepath.Join(dir, "profiles.json")}, nil
+	return &Store{Path: filepath.Join(dir, FileName)}, nil
 }
 
-// currentProfile opens the profile store and reads the profile selected
-// with --profile.
-func (g *globals) currentProfile() (*profileStore, *profile, error) {
-	store, err := g.profiles()
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := store.get(g.profile)
-	if err != nil {
-		return nil, nil, err
-	}
-	return store, p, nil
-}
-
-func (s *profileStore) load() (map[string]*profile, error) {
-	data, err := os.ReadFile(s.path)
+// Load returns all profiles by name; a missing file holds none.
+func (s *Store) Load() (map[string]*Profile, error) {
+	data, err := os.ReadFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]*profile{}, nil
+		return map[string]*Profile{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]*profile{}
+	m := map[string]*Profile{}
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("profiles file %s is corrupt: %w", s.path, err)
+		return nil, fmt.Errorf("profiles file %s is corrupt: %w", s.Path, err)
 	}
 	return m, nil
 }
 
-// get returns the named profile or an error telling the user to log in.
-func (s *profileStore) get(name string) (*profile, error) {
-	m, err := s.load()
+// Get returns the named profile or an error telling the user to log in.
+func (s *Store) Get(name string) (*Profile, error) {
+	m, err := s.Load()
 	if err != nil {
 		return nil, err
 	}
 	p, ok := m[name]
 	if !ok || p == nil {
-		return nil, fmt.Errorf("no profile %q: log in first with %s", name, loginHint(name))
+		return nil, fmt.Errorf("no profile %q: log in first with %s", name, LoginHint(name))
 	}
 	return p, nil
 }
 
-// put stores p under name (nil deletes it).
-func (s *profileStore) put(name string, p *profile) error {
-	m, err := s.load()
+// Put stores p under name (nil deletes it).
+func (s *Store) Put(name string, p *Profile) error {
+	m, err := s.Load()
 	if err != nil {
 		return err
 	}
@@ -99,10 +97,10 @@ func (s *profileStore) put(name string, p *profile) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".profiles-*.json")
+	tmp, err := os.CreateTemp(filepath.Dir(s.Path), ".profiles-*.json")
 	if err != nil {
 		return err
 	}
@@ -122,12 +120,12 @@ func (s *profileStore) put(name string, p *profile) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), s.path)
+	return os.Rename(tmp.Name(), s.Path)
 }
 
-// loginHint is the command that logs in to the named profile, for error
+// LoginHint is the command that logs in to the named profile, for error
 // messages.
-func loginHint(name string) string {
+func LoginHint(name string) string {
 	cmd := "ksef auth login"
 	if name != "default" {
 		cmd += " --profile " + name

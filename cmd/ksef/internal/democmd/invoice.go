@@ -1,4 +1,4 @@
-package main
+package democmd
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/cmd/ksef/internal/invoicefile"
 	"github.com/ksef2/ksef/fa3"
 	"github.com/ksef2/ksef/qr"
 	"github.com/ksef2/ksef/visual"
@@ -84,7 +85,7 @@ func stepBuildInvoice(_ context.Context, s *demoState) (facts, error) {
 	}
 	doc, err := fa3.BuildXML(p)
 	if err != nil {
-		return nil, describeInvoiceError("demo invoice", err)
+		return nil, invoicefile.DescribeError("demo invoice", err)
 	}
 	view, err := visual.FromFA3(doc)
 	if err != nil {
@@ -171,7 +172,7 @@ func stepValidateInvoice(_ context.Context, s *demoState) (facts, error) {
 		return nil, errors.New("no invoice")
 	}
 	if err := fa3.ValidateBytes(s.inv.xml); err != nil {
-		return nil, describeInvoiceError("demo invoice", err)
+		return nil, invoicefile.DescribeError("demo invoice", err)
 	}
 	return facts{
 		{"schema", "FA (3), " + fa3.Namespace},

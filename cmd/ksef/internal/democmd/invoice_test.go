@@ -1,4 +1,4 @@
-package main
+package democmd
 
 import (
 	"bytes"
@@ -236,7 +236,7 @@ func TestDemoOutDirUnusable(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newCLI(t)
-	out, _, err := c.run("demo", "--out-dir", filepath.Join(file, "sub"))
+	out, _, err := c.Run("demo", "--out-dir", filepath.Join(file, "sub"))
 	if err == nil || !strings.Contains(err.Error(), "step 9") ||
 		!strings.Contains(out, "cannot create the output directory") || !strings.Contains(out, "Demo FAILED: 8 of 12") {
 		t.Errorf("err %v, output:\n%s", err, out)

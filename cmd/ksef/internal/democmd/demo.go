@@ -1,4 +1,6 @@
-package main
+// Package democmd is the `ksef demo` command area: the whole KSeF flow, step
+// by step, against a simulator started in the process.
+package democmd
 
 import (
 	"bytes"
@@ -7,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 	"unicode"
@@ -15,11 +16,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
 	"github.com/ksef2/ksef/credentials"
-	"github.com/ksef2/ksef/ksefsim"
 )
 
-func newDemoCmd(g *globals) *cobra.Command {
+// New is the `ksef demo` area.
+func New(f *cli.Factory) *cobra.Command {
 	var outDir string
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -40,7 +42,7 @@ validity times, totals, file paths; never token text). The exit status is
 non-zero if a step fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.runDemo(cmd.Context(), demoSteps(), outDir)
+			return runDemo(cmd.Context(), f, demoSteps(), outDir)
 		},
 	}
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "directory for the demo invoice files (default: a new temporary directory)")
@@ -136,7 +138,7 @@ type demoStep struct {
 
 // demoState is what the steps hand on to each other.
 type demoState struct {
-	g       *globals
+	f       *cli.Factory
 	baseURL string
 	client  *ksef.Client
 
@@ -190,14 +192,14 @@ func demoSteps() []demoStep {
 	}
 }
 
-func (g *globals) runDemo(ctx context.Context, steps []demoStep, outDir string) error {
-	s := &demoState{g: g, outDir: outDir}
+func runDemo(ctx context.Context, f *cli.Factory, steps []demoStep, outDir string) error {
+	s := &demoState{f: f, outDir: outDir}
 	defer func() {
 		for i := len(s.cleanup) - 1; i >= 0; i-- {
 			s.cleanup[i]()
 		}
 	}()
-	text := g.output != "json"
+	text := !f.JSON()
 	rep := demoReport{OK: true}
 	start := time.Now()
 	var failure error
@@ -207,7 +209,7 @@ func (g *globals) runDemo(ctx context.Context, steps []demoStep, outDir string) 
 			r.Status = "skipped"
 			rep.Steps = append(rep.Steps, r)
 			if text {
-				fmt.Fprintf(g.stdout, "%d. %s: skipped\n", r.Step, r.Name)
+				fmt.Fprintf(f.Stdout, "%d. %s: skipped\n", r.Step, r.Name)
 			}
 			continue
 		}
@@ -216,7 +218,7 @@ func (g *globals) runDemo(ctx context.Context, steps []demoStep, outDir string) 
 		r.DurationMs = time.Since(t0).Milliseconds()
 		r.Details = fs
 		if err != nil {
-			r.Status, r.Error = "failed", errorMessage(err)
+			r.Status, r.Error = "failed", cli.ErrorMessage(err)
 			rep.OK = false
 			failure = fmt.Errorf("demo failed at step %d (%s): %w", r.Step, r.Name, err)
 		} else {
@@ -224,7 +226,7 @@ func (g *globals) runDemo(ctx context.Context, steps []demoStep, outDir string) 
 		}
 		rep.Steps = append(rep.Steps, r)
 		if text {
-			printStep(g.stdout, r)
+			printStep(f.Stdout, r)
 		}
 	}
 	rep.BaseURL = s.baseURL
@@ -240,7 +242,7 @@ func (g *globals) runDemo(ctx context.Context, steps []demoStep, outDir string) 
 	} else {
 		rep.Summary = fmt.Sprintf("Demo FAILED: %d of %d steps passed in %s.", okCount, len(steps), elapsed)
 	}
-	if err := g.emit(rep, func(w io.Writer) { fmt.Fprintln(w, rep.Summary) }); err != nil {
+	if err := f.Emit(rep, func(w io.Writer) { fmt.Fprintln(w, rep.Summary) }); err != nil {
 		return err
 	}
 	return failure
@@ -262,176 +264,4 @@ func printStep(w io.Writer, r stepResult) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "     error: %s\n", r.Error)
 	}
-}
-
-// ts formats a time for the demo output.
-func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func stepStartSimulator(ctx context.Context, s *demoState) (facts, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("cannot listen on 127.0.0.1: %w", err)
-	}
-	sim := ksefsim.New(append([]ksefsim.Option{ksefsim.WithLogger(s.g.logger())}, s.g.simOptions...)...)
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = sim.Serve(sctx, l)
-	}()
-	s.cleanup = append(s.cleanup, func() { cancel(); <-done })
-	s.baseURL = ksefsim.BaseURL(l.Addr())
-	s.client, err = ksef.NewClient(ksef.WithBaseURL(s.baseURL), ksef.WithLogger(s.g.logger()))
-	if err != nil {
-		return nil, err
-	}
-	return facts{{"base URL", s.baseURL}}, nil
-}
-
-func stepCreateIdentity(_ context.Context, s *demoState) (facts, error) {
-	s.nip = string(ksef.RandomNIP(nil))
-	var err error
-	if s.rsa, err = credentials.NewSealNIP(s.nip, &credentials.CertOptions{KeyType: credentials.RSA2048}); err != nil {
-		return nil, err
-	}
-	if s.ec, err = credentials.NewPersonNIP(s.nip, &credentials.CertOptions{KeyType: credentials.ECP256}); err != nil {
-		return nil, err
-	}
-	return facts{
-		{"NIP", s.nip},
-		{"RSA certificate", describeCert(s.rsa, "RSA 2048")},
-		{"ECDSA certificate", describeCert(s.ec, "ECDSA P-256")},
-	}, nil
-}
-
-// describeCert says who a TEST certificate identifies and how.
-func describeCert(c *credentials.Credentials, key string) string {
-	id := c.Identity()
-	kind := "person"
-	if id.Seal {
-		kind = "company seal"
-	}
-	return fmt.Sprintf("%s, %s %s, %s key, SHA-256 fingerprint %s", kind, id.Kind, id.Value, key, c.Fingerprint())
-}
-
-// sessionFacts describes a fresh authenticated session.
-func sessionFacts(a *ksef.AuthenticatedClient, polls []string) facts {
-	access, refresh := a.TokenManager().Tokens()
-	return facts{
-		{"reference number", a.ReferenceNumber},
-		{"status polls", strings.Join(polls, " -> ")},
-		{"access token valid until", ts(access.ValidUntil)},
-		{"refresh token valid until", ts(refresh.ValidUntil)},
-	}
-}
-
-// waitRecorder records the statuses seen while waiting for authentication.
-func waitRecorder(polls *[]string) *ksef.LoginParams {
-	return &ksef.LoginParams{Wait: &ksef.WaitOptions{
-		MinDelay: 50 * time.Millisecond,
-		OnPoll:   func(_ int, status string) { *polls = append(*polls, status) },
-	}}
-}
-
-func (s *demoState) loginCert(ctx context.Context, c *credentials.Credentials) (*ksef.AuthenticatedClient, facts, error) {
-	var polls []string
-	a, err := s.client.Auth.LoginWithCertificate(ctx, ksef.NIPContext(s.nip), c.Certificate, c.Signer, waitRecorder(&polls))
-	if err != nil {
-		return nil, nil, err
-	}
-	fs := append(facts{{"context", ksef.NIPContext(s.nip).String()}}, sessionFacts(a, polls)...)
-	return a, fs, nil
-}
-
-func stepLoginRSA(ctx context.Context, s *demoState) (fs facts, err error) {
-	s.rsaSess, fs, err = s.loginCert(ctx, s.rsa)
-	return fs, err
-}
-
-func stepLoginECDSA(ctx context.Context, s *demoState) (fs facts, err error) {
-	s.ecSess, fs, err = s.loginCert(ctx, s.ec)
-	return fs, err
-}
-
-func stepGenerateToken(ctx context.Context, s *demoState) (facts, error) {
-	perms := []ksef.TokenPermissionType{ksef.TokenPermInvoiceRead, ksef.TokenPermInvoiceWrite}
-	res, err := s.rsaSess.Tokens.Generate(ctx, &ksef.GenerateTokenRequest{Permissions: perms, Description: "ksef demo token"})
-	if err != nil {
-		return nil, err
-	}
-	s.ksefToken, s.tokenRef = res.Token, res.ReferenceNumber
-	var polls []string
-	st, err := s.rsaSess.Tokens.WaitActive(ctx, res.ReferenceNumber, &ksef.WaitOptions{
-		MinDelay: 50 * time.Millisecond,
-		OnPoll:   func(_ int, status string) { polls = append(polls, status) },
-	})
-	fs := facts{{"reference number", res.ReferenceNumber}}
-	if st != nil {
-		names := make([]string, len(st.RequestedPermissions))
-		for i, p := range st.RequestedPermissions {
-			names[i] = string(p)
-		}
-		fs = append(fs, fact{"permissions", strings.Join(names, ", ")}, fact{"status polls", strings.Join(polls, " -> ")})
-	}
-	if err != nil {
-		return fs, err
-	}
-	return append(fs, fact{"KSeF token", "generated (its value is never printed)"}), nil
-}
-
-func stepLoginToken(ctx context.Context, s *demoState) (facts, error) {
-	if s.ksefToken == "" {
-		return nil, errors.New("no KSeF token")
-	}
-	var polls []string
-	a, err := s.client.Auth.LoginWithToken(ctx, ksef.NIPContext(s.nip), s.ksefToken, waitRecorder(&polls))
-	if err != nil {
-		return nil, err
-	}
-	s.tokenSess = a
-	return append(facts{{"KSeF token reference", s.tokenRef}}, sessionFacts(a, polls)...), nil
-}
-
-func stepRefresh(ctx context.Context, s *demoState) (facts, error) {
-	tm := s.tokenSess.TokenManager()
-	before, _ := tm.Tokens()
-	if _, err := tm.Refresh(ctx, before.Token); err != nil {
-		return nil, err
-	}
-	after, _ := tm.Tokens()
-	if after.Token == before.Token {
-		return nil, errors.New("the access token did not change")
-	}
-	return facts{
-		// The validity times may print alike (both issued within the same
-		// second): say that the token itself changed.
-		{"access token", "replaced by a new one (values never printed)"},
-		{"old access token valid until", ts(before.ValidUntil)},
-		{"new access token valid until", ts(after.ValidUntil)},
-	}, nil
-}
-
-func stepListSessions(ctx context.Context, s *demoState) (facts, error) {
-	var fs facts
-	n, current := 0, ""
-	for it, err := range s.tokenSess.Auth.ListSessionsAll(ctx, nil) {
-		if err != nil {
-			return fs, err
-		}
-		n++
-		v := fmt.Sprintf("%s: %s, status %d, started %s", it.ReferenceNumber, it.AuthenticationMethodInfo.Code, it.Status.Code, ts(it.StartDate))
-		if it.IsCurrent {
-			v += " (current)"
-			current = it.ReferenceNumber
-		}
-		fs = append(fs, fact{fmt.Sprintf("session %d", n), v})
-	}
-	fs = append(facts{{"sessions", fmt.Sprint(n)}}, fs...)
-	switch {
-	case n < 3:
-		return fs, fmt.Errorf("expected the 3 sessions of this demo, got %d", n)
-	case current != s.tokenSess.ReferenceNumber:
-		return fs, fmt.Errorf("current session is %q, want %s", current, s.tokenSess.ReferenceNumber)
-	}
-	return fs, nil
 }

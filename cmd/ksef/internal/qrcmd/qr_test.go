@@ -1,4 +1,4 @@
-package main
+package qrcmd
 
 import (
 	"bytes"
@@ -10,16 +10,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/clitest"
+	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/internal/checksum"
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 	"github.com/ksef2/ksef/qr"
 )
 
+// areas are the command areas the qr tests run: qr, and invoice for
+// render.
+var areas = []cli.Area{New, invoicecmd.New}
+
+func runDoc(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	return clitest.Doc(t, areas, stdin, args...)
+}
+
+func mustRunDoc(t *testing.T, args ...string) string {
+	t.Helper()
+	return clitest.MustDoc(t, areas, args...)
+}
+
 func TestQR(t *testing.T) {
 	dir := t.TempDir()
-	doc := builtTestInvoice(t)
-	in := writeTempDoc(t, dir, "inv.xml", doc)
+	doc := clitest.BuiltTestInvoice(t)
+	in := clitest.WriteTempDoc(t, dir, "inv.xml", doc)
 	want, err := qr.NewInvoiceLink(qr.TestHost, "5265877635", time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC), doc)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +86,7 @@ func TestQR(t *testing.T) {
 }
 
 func TestQRWarnsOnForeignKSeFNumber(t *testing.T) {
-	in := writeTempDoc(t, t.TempDir(), "inv.xml", builtTestInvoice(t))
+	in := clitest.WriteTempDoc(t, t.TempDir(), "inv.xml", clitest.BuiltTestInvoice(t))
 	s := "1111111111-20260115-0123456789AB"
 	num := s + "-" + checksum.CRC8Hex(s)
 	out, stderr, err := runDoc(t, "", "qr", in, "--ksef-number", num)
@@ -84,12 +101,12 @@ func TestQRWarnsOnForeignKSeFNumber(t *testing.T) {
 
 func TestQROtherForms(t *testing.T) {
 	dir := t.TempDir()
-	fa2 := writeTempDoc(t, dir, "fa2.xml", xsdtest.Fill(t, specTemplate(t, "invoice-template-fa-2.xml")))
+	fa2 := clitest.WriteTempDoc(t, dir, "fa2.xml", xsdtest.Fill(t, clitest.SpecTemplate(t, "invoice-template-fa-2.xml")))
 	out := mustRunDoc(t, "qr", fa2, "--env", "demo")
 	if !strings.HasPrefix(out, qr.DemoHost+"/invoice/5265877635/") {
 		t.Errorf("FA(2): %q", out)
 	}
-	rr := writeTempDoc(t, dir, "rr.xml", xsdtest.Fill(t, specTemplate(t, "invoice-template-fa-rr-1.xml")))
+	rr := clitest.WriteTempDoc(t, dir, "rr.xml", xsdtest.Fill(t, clitest.SpecTemplate(t, "invoice-template-fa-rr-1.xml")))
 	out = mustRunDoc(t, "qr", rr)
 	if !strings.HasPrefix(out, qr.TestHost+"/invoice/5265877635/23-02-2026/") {
 		t.Errorf("FA_RR(1): %q", out)
@@ -98,10 +115,10 @@ func TestQROtherForms(t *testing.T) {
 
 func TestQRErrors(t *testing.T) {
 	dir := t.TempDir()
-	in := writeTempDoc(t, dir, "inv.xml", builtTestInvoice(t))
-	noDate := writeTempDoc(t, dir, "nodate.xml", bytes.Replace(builtTestInvoice(t), []byte("<P_1>2026-01-15</P_1>"), nil, 1))
-	badDate := writeTempDoc(t, dir, "baddate.xml", bytes.Replace(builtTestInvoice(t), []byte("<P_1>2026-01-15</P_1>"), []byte("<P_1>15.01.2026</P_1>"), 1))
-	other := writeTempDoc(t, dir, "o.xml", []byte("<a/>"))
+	in := clitest.WriteTempDoc(t, dir, "inv.xml", clitest.BuiltTestInvoice(t))
+	noDate := clitest.WriteTempDoc(t, dir, "nodate.xml", bytes.Replace(clitest.BuiltTestInvoice(t), []byte("<P_1>2026-01-15</P_1>"), nil, 1))
+	badDate := clitest.WriteTempDoc(t, dir, "baddate.xml", bytes.Replace(clitest.BuiltTestInvoice(t), []byte("<P_1>2026-01-15</P_1>"), []byte("<P_1>15.01.2026</P_1>"), 1))
+	other := clitest.WriteTempDoc(t, dir, "o.xml", []byte("<a/>"))
 	for args, want := range map[string]string{
 		in + " --ksef-number 5265877635-20260115-0123456789AB-00": "checksum",
 		noDate:             "no issue date",
@@ -122,8 +139,8 @@ func TestQRErrors(t *testing.T) {
 // invoice gets no warning.
 func TestWarnsOnInvalidInvoice(t *testing.T) {
 	dir := t.TempDir()
-	good := writeTempDoc(t, dir, "good.xml", builtTestInvoice(t))
-	bad := writeTempDoc(t, dir, "bad.xml", bytes.Replace(builtTestInvoice(t), []byte("<KodWaluty>PLN</KodWaluty>"), []byte("<KodWaluty>ZZZ</KodWaluty>"), 1))
+	good := clitest.WriteTempDoc(t, dir, "good.xml", clitest.BuiltTestInvoice(t))
+	bad := clitest.WriteTempDoc(t, dir, "bad.xml", bytes.Replace(clitest.BuiltTestInvoice(t), []byte("<KodWaluty>PLN</KodWaluty>"), []byte("<KodWaluty>ZZZ</KodWaluty>"), 1))
 	for _, args := range [][]string{
 		{"qr", bad},
 		{"invoice", "render", bad, filepath.Join(dir, "bad.html")},

@@ -1,19 +1,30 @@
-package main
+package numbercmd
 
 import (
 	"encoding/json"
-	"io"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/clitest"
+	"github.com/ksef2/ksef/cmd/ksef/internal/idcheck"
 	"github.com/ksef2/ksef/internal/checksum"
 )
+
+var areas = []cli.Area{New}
+
+func runDoc(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	return clitest.Doc(t, areas, stdin, args...)
+}
+
+func mustRunDoc(t *testing.T, args ...string) string {
+	t.Helper()
+	return clitest.MustDoc(t, areas, args...)
+}
 
 func TestNumberCheck(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -61,7 +72,7 @@ func TestNumberCheck(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	var res []numberResult
+	var res []idcheck.Result
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -82,60 +93,5 @@ func TestNumberCheck(t *testing.T) {
 	out = mustRunDoc(t, "number", "check", n)
 	if !strings.Contains(out, "warning: the seller NIP 1234567890 has a wrong checksum") {
 		t.Errorf("output %q", out)
-	}
-}
-
-// TestNumberCheckAgreesWithRoot compares checkNumber with the root package
-// on random numbers and their mutants.
-func TestNumberCheckAgreesWithRoot(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	for i := range 500 {
-		n := []byte(ksef.NewKSeFNumber(ksef.RandomNIP(r), time.Date(2025, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC), r))
-		if i%2 == 1 {
-			n[r.IntN(len(n))] = "0123456789ABCDEF-"[r.IntN(17)]
-		}
-		_, rootErr := ksef.ParseKSeFNumber(string(n))
-		if identifierKind(string(n)) != "KSeF number" {
-			continue
-		}
-		res, err := checkNumber(string(n))
-		if (rootErr == nil) != (err == nil) || res.Valid != (err == nil) {
-			t.Fatalf("%s: root %v, check %v", n, rootErr, err)
-		}
-	}
-}
-
-func FuzzNumberCheck(f *testing.F) {
-	for _, s := range []string{"5265877635-20250826-0100001AF629-AF", "1111111111-IZ202607-65ED02180000-E7", "5265877635", "x", "1111111111-iz"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		res, err := checkNumber(s)
-		if (err == nil) != res.Valid {
-			t.Fatalf("%q: valid %v, err %v", s, res.Valid, err)
-		}
-	})
-}
-
-// TestHelpExamplesUseValidKSeFNumbers checks every KSeF number quoted in a
-// command's help (examples and long text), so that a copied example works.
-func TestHelpExamplesUseValidKSeFNumbers(t *testing.T) {
-	re := regexp.MustCompile(`\b\d{10}-\d{8}-[0-9A-F]{12}-[0-9A-F]{2}\b`)
-	found := 0
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		for _, s := range re.FindAllString(c.Example+"\n"+c.Long, -1) {
-			found++
-			if _, err := ksef.ParseKSeFNumber(s); err != nil {
-				t.Errorf("%s: help quotes %s: %v", c.CommandPath(), s, err)
-			}
-		}
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(newRootCmd(io.Discard, io.Discard))
-	if found == 0 {
-		t.Error("no KSeF number found in any help text")
 	}
 }

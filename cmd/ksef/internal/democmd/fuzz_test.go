@@ -1,8 +1,6 @@
-package main
+package democmd
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -39,40 +37,6 @@ func FuzzFactsJSON(f *testing.F) {
 		out2, err := again.MarshalJSON()
 		if err != nil || string(out2) != string(out) {
 			t.Fatalf("second round trip: %s -> %s (%v)", out, out2, err)
-		}
-	})
-}
-
-// FuzzProfilesFile checks that a damaged profiles file gives an error, not
-// a panic, and that what loads can be stored and loaded again.
-func FuzzProfilesFile(f *testing.F) {
-	f.Add([]byte(`{"default":{"environment":"test","baseUrl":"http://127.0.0.1:1/v2","accessValidUntil":"2026-11-25T09:00:00Z"}}`))
-	f.Add([]byte(`{"x":null}`))
-	f.Add([]byte(`[`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		path := filepath.Join(dir, "profiles.json")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		s := &profileStore{path: path}
-		m, err := s.load()
-		if err != nil {
-			return
-		}
-		for name, p := range m {
-			if p == nil {
-				if _, err := s.get(name); err == nil {
-					t.Fatalf("get %q of a null profile succeeded", name)
-				}
-				continue
-			}
-			if err := s.put(name, p); err != nil {
-				t.Fatalf("store %q: %v", name, err)
-			}
-			if _, err := s.get(name); err != nil {
-				t.Fatalf("get %q after put: %v", name, err)
-			}
 		}
 	})
 }

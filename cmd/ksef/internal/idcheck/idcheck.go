@@ -1,19 +1,19 @@
-package main
+// Package idcheck checks the identifiers a ksef user types (KSeF numbers,
+// collective identifiers, NIPs) and explains what is wrong with an invalid
+// one: the expected checksum, or a likely typing mistake.
+package idcheck
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-
-	"github.com/spf13/cobra"
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/internal/checksum"
 )
 
-// numberResult is the verdict on one identifier.
-type numberResult struct {
+// Result is the verdict on one identifier.
+type Result struct {
 	Input      string `json:"input"`
 	Kind       string `json:"kind"`
 	Valid      bool   `json:"valid"`
@@ -29,8 +29,9 @@ type numberResult struct {
 	Warning string `json:"warning,omitempty"`
 }
 
-// identifierKind guesses what s is meant to be.
-func identifierKind(s string) string {
+// Kind guesses what s is meant to be: "collective identifier", "NIP" or
+// "KSeF number".
+func Kind(s string) string {
 	switch {
 	case len(s) >= 13 && strings.EqualFold(s[11:13], "IZ"):
 		return "collective identifier"
@@ -41,10 +42,12 @@ func identifierKind(s string) string {
 	}
 }
 
-// checkNumber checks one KSeF number, collective identifier or NIP.
-func checkNumber(in string) (numberResult, error) {
+// Check checks one KSeF number, collective identifier or NIP. An invalid
+// one gives an error saying what is wrong, and a Result with Problem and
+// Hint set.
+func Check(in string) (Result, error) {
 	s := strings.TrimSpace(in)
-	r := numberResult{Input: in, Kind: identifierKind(s)}
+	r := Result{Input: in, Kind: Kind(s)}
 	var err error
 	var sellerNIP ksef.NIP
 	switch r.Kind {
@@ -92,9 +95,9 @@ func checkNumber(in string) (numberResult, error) {
 	return r, nil
 }
 
-// checkKSeFNumberFlag checks the value of a --ksef-number flag.
-func checkKSeFNumberFlag(s string) error {
-	r, err := checkNumber(s)
+// KSeFNumberFlag checks the value of a --ksef-number flag.
+func KSeFNumberFlag(s string) error {
+	r, err := Check(s)
 	if err != nil {
 		return fmt.Errorf("--ksef-number: %w", err)
 	}
@@ -108,7 +111,7 @@ func checkKSeFNumberFlag(s string) error {
 // expected checksum, or a likely typing mistake.
 func numberHint(s, kind string) string {
 	if s != strings.ToUpper(s) {
-		if _, err := checkNumber(strings.ToUpper(s)); err == nil {
+		if _, err := Check(strings.ToUpper(s)); err == nil {
 			return "letters must be uppercase: " + strings.ToUpper(s)
 		}
 	}
@@ -125,70 +128,4 @@ func numberHint(s, kind string) string {
 		}
 	}
 	return ""
-}
-
-func newNumberCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "number",
-		Short: "Check KSeF numbers, collective identifiers and NIPs",
-	}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "check NUMBER...",
-		Short: "Check KSeF numbers (with their CRC-8), collective identifiers and NIPs, and explain what is wrong",
-		Long: `Check identifiers offline and say what is wrong with each invalid one:
-
-  KSeF number            NNNNNNNNNN-YYYYMMDD-XXXXXXXXXXXX-CC (35 characters; legacy
-                         KSeF 1.0 numbers have 36 and are checked for shape only)
-  collective identifier  NNNNNNNNNN-IZYYYYMM-XXXXXXXXXXXX-CC
-  NIP                    10 digits with the checksum digit last
-
-CC is a CRC-8 (polynomial 0x07) of the first 32 characters. The command fails
-(exit status 1) when any identifier is invalid.`,
-		Example: `  ksef number check 5265877635-20250826-0100001AF629-AF
-  ksef number check 1111111111-IZ202607-65ED02180000-E7 -o json`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			results := make([]numberResult, 0, len(args))
-			invalid := 0
-			for _, a := range args {
-				r, err := checkNumber(a)
-				if err != nil {
-					invalid++
-				}
-				results = append(results, r)
-			}
-			err := g.emit(results, func(w io.Writer) {
-				for _, r := range results {
-					if !r.Valid {
-						fmt.Fprintf(w, "%s: invalid %s: %s", r.Input, r.Kind, r.Problem)
-						if r.Hint != "" {
-							fmt.Fprintf(w, " (%s)", r.Hint)
-						}
-						fmt.Fprintln(w)
-						continue
-					}
-					fmt.Fprintf(w, "%s: valid %s", r.Input, r.Kind)
-					if r.Kind != "NIP" {
-						fmt.Fprintf(w, " (seller NIP %s, %s, technical part %s", r.SellerNIP, r.Date, r.Technical)
-						if r.Legacy {
-							fmt.Fprint(w, ", KSeF 1.0 number")
-						}
-						fmt.Fprint(w, ")")
-					}
-					if r.Warning != "" {
-						fmt.Fprintf(w, "; warning: %s", r.Warning)
-					}
-					fmt.Fprintln(w)
-				}
-			})
-			if err != nil {
-				return err
-			}
-			if invalid > 0 {
-				return fmt.Errorf("%d of %d identifiers invalid", invalid, len(args))
-			}
-			return nil
-		},
-	})
-	return cmd
 }

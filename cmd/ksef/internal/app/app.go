@@ -1,0 +1,45 @@
+// Package app assembles the ksef command: the list of command areas
+// registered on the root command, and Main.
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ksef2/ksef/cmd/ksef/internal/authcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/democmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/simcmd"
+)
+
+// Areas are the command areas of ksef, in the order of the help text. A
+// new area is one package under cmd/ksef/internal and one line here.
+var Areas = []cli.Area{
+	cli.NewVersionCmd,
+	authcmd.New,
+	simcmd.New,
+	democmd.New,
+	invoicecmd.New,
+	qrcmd.New,
+	numbercmd.New,
+}
+
+// NewRoot builds the ksef command with every area around f.
+func NewRoot(f *cli.Factory) *cobra.Command {
+	return cli.NewRoot(f, Areas...)
+}
+
+// Main runs ksef with args (without the program name) in ctx, printing an
+// error as "ksef: <message>" to f's stderr. It returns the exit status.
+func Main(ctx context.Context, f *cli.Factory, args []string) int {
+	if err := cli.Execute(ctx, f, NewRoot(f), args); err != nil {
+		fmt.Fprintln(f.Stderr, cli.ErrorMessage(err))
+		return 1
+	}
+	return 0
+}
