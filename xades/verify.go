@@ -249,6 +249,9 @@ func (s *signature) digestDocument(doc *etree.Document) (*etree.Element, error) 
 			if data, err = decodeBase64(textContent(obj)); err != nil {
 				return nil, structErr("ds:Object %q is not base64", ref.uri)
 			}
+			if err := ref.check(data); err != nil {
+				return nil, err
+			}
 			inner, err := parseDocument(data)
 			if err != nil {
 				return nil, err
@@ -304,7 +307,6 @@ func (r *reference) check(data []byte) error {
 	}
 	return nil
 }
-
 
 // structErr returns an ErrStructure error.
 func structErr(format string, args ...any) error {
@@ -379,7 +381,6 @@ func inclusivePrefixes(el *etree.Element) string {
 	}
 	return ""
 }
-
 
 // parseSignature locates the only ds:Signature of the document and parses its structure.
 func parseSignature(root *etree.Element) (*signature, error) {

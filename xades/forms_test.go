@@ -1,0 +1,205 @@
+package xades
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"errors"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ksef2/ksef/internal/testenv"
+	"github.com/ksef2/ksef/xades/xadestest"
+)
+
+// formChallenge is the challenge written into the xmlsec1-signed test documents.
+const formChallenge = "20250604-CR-461EA5B000-537A6BA15D-D7"
+
+var (
+	formSignersMu sync.Mutex
+	formSigners   = map[xadestest.KeyKind]testSigner{}
+)
+
+// formSigner returns a test signer (key generated at test time, self-signed certificate) of
+// the kind a form needs.
+func formSigner(tb testing.TB, kind xadestest.KeyKind) testSigner {
+	tb.Helper()
+	formSignersMu.Lock()
+	defer formSignersMu.Unlock()
+	if s, ok := formSigners[kind]; ok {
+		return s
+	}
+	var key crypto.Signer
+	var err error
+	switch kind {
+	case xadestest.RSA2048:
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	case xadestest.P256:
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case xadestest.P384:
+		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case xadestest.P521:
+		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	}
+	if err != nil || key == nil {
+		tb.Fatalf("key %s: %v", kind, err)
+	}
+	nb, na := validity()
+	s := testSigner{newTestCert(tb, key, 0x7f00112233, nb, na), key}
+	formSigners[kind] = s
+	return s
+}
+
+// signForm signs the AuthTokenRequest of form f with xmlsec1.
+func signForm(tb testing.TB, f xadestest.Form) ([]byte, testSigner) {
+	tb.Helper()
+	s := formSigner(tb, f.Key)
+	req := xadestest.Request{Challenge: formChallenge, ContextType: "Nip", ContextValue: "5265877635", SubjectType: "certificateSubject"}
+	return xadestest.Sign(tb, f, req, s.cert, s.key, testNow), s
+}
+
+// TestVerifyFormsSignedByXmlsec1 checks every signature form KSeF accepts with documents
+// signed by xmlsec1 (openssl for the RSASSA-PSS value): Verify accepts each one, reports the
+// signed content and the sig-001 warning where due, and rejects tampered copies.
+func TestVerifyFormsSignedByXmlsec1(t *testing.T) {
+	testenv.RequireTool(t, "xmlsec1")
+	for _, f := range xadestest.Forms() {
+		t.Run(f.Name, func(t *testing.T) {
+			t.Logf("covers: %s", f.Covers)
+			signed, s := signForm(t, f)
+
+			// The oracle's own opinion (xmlsec1 1.2 cannot verify RSASSA-PSS).
+			if strings.Contains(f.Covers, "RSASSA-PSS") {
+				t.Log("xmlsec1 --verify: not run (xmlsec1 1.2 has no RSASSA-PSS)")
+			} else {
+				out, err := xadestest.Verify(t, signed, s.cert)
+				if err != nil {
+					t.Fatalf("xmlsec1 --verify rejects its own signature: %v\n%s", err, out)
+				}
+				t.Logf("xmlsec1 --verify: %s", xmlsecVerdict(out))
+			}
+
+			v, err := Verify(signed, &VerifyOptions{Now: testNow})
+			if err != nil {
+				t.Fatalf("Verify: %v\n%s", err, signed)
+			}
+			if !v.Certificate.Equal(s.cert) || !v.SigningTime.Equal(testNow) {
+				t.Errorf("certificate %v, signing time %v", v.Certificate.Subject, v.SigningTime)
+			}
+			if v.Enveloping != f.Enveloping {
+				t.Errorf("Enveloping = %v, want %v", v.Enveloping, f.Enveloping)
+			}
+			if !bytes.Contains(v.SignedXML, []byte("<Challenge>"+formChallenge+"</Challenge>")) ||
+				!bytes.HasPrefix(v.SignedXML, []byte("<AuthTokenRequest")) || bytes.Contains(v.SignedXML, []byte("Signature")) {
+				t.Errorf("SignedXML does not hold the AuthTokenRequest alone:\n%s", v.SignedXML)
+			}
+			if f.SHA1 != (len(v.Warnings) > 0) {
+				t.Errorf("Warnings = %v, want warnings: %v", v.Warnings, f.SHA1)
+			}
+			for _, w := range v.Warnings {
+				if w.Code != WarningNonConforming || !strings.HasPrefix(w.String(), "[sig-001] ") {
+					t.Errorf("warning %v", w)
+				}
+			}
+
+			for _, tc := range tamperings(t, f, signed) {
+				if _, err := Verify(tc.input, &VerifyOptions{Now: testNow}); !errors.Is(err, tc.want) {
+					t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+				}
+			}
+		})
+	}
+}
+
+type tampering struct {
+	name  string
+	input []byte
+	want  error
+}
+
+// tamperings returns copies of an xmlsec1-signed document with one change each: a byte of the
+// signed document, a byte of SignedProperties, and the KeyInfo certificate swapped for
+// another one of the same key type.
+func tamperings(tb testing.TB, f xadestest.Form, signed []byte) []tampering {
+	tb.Helper()
+	replace := func(old, new string) []byte {
+		if !bytes.Contains(signed, []byte(old)) {
+			tb.Fatalf("%q not in the signed document", old)
+		}
+		return bytes.Replace(signed, []byte(old), []byte(new), 1)
+	}
+	var doc []byte
+	if f.Base64 {
+		// "PEF1" is the base64 of "<Au"; "PEF2" decodes to "<Av".
+		doc = replace(">PEF1", ">PEF2")
+	} else {
+		doc = replace(formChallenge, formChallenge[:len(formChallenge)-1]+"8")
+	}
+	other := otherSigner(tb, f.Key)
+	s := formSigner(tb, f.Key)
+	return []tampering{
+		{"document byte changed", doc, ErrDigestMismatch},
+		{"SignedProperties byte changed", replace("2026-03-01T12:00:00Z", "2026-03-01T12:00:01Z"), ErrDigestMismatch},
+		{"KeyInfo certificate swapped", replace(b64(s.cert.Raw), b64(other.cert.Raw)), ErrCertificateMismatch},
+	}
+}
+
+var (
+	otherMu      sync.Mutex
+	otherSigners = map[xadestest.KeyKind]testSigner{}
+)
+
+// otherSigner returns a second certificate of the same key type as formSigner's.
+func otherSigner(tb testing.TB, kind xadestest.KeyKind) testSigner {
+	tb.Helper()
+	otherMu.Lock()
+	defer otherMu.Unlock()
+	if s, ok := otherSigners[kind]; ok {
+		return s
+	}
+	key := formSigner(tb, kind).key
+	var err error
+	switch k := key.Public().(type) {
+	case *rsa.PublicKey:
+		key, err = rsa.GenerateKey(rand.Reader, k.N.BitLen())
+	case *ecdsa.PublicKey:
+		key, err = ecdsa.GenerateKey(k.Curve, rand.Reader)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nb, na := validity()
+	s := testSigner{newTestCert(tb, key, 0x7f00112234, nb, na), key}
+	otherSigners[kind] = s
+	return s
+}
+
+// xmlsec1Available reports whether xmlsec1 can be used; under CI its absence fails tb.
+func xmlsec1Available(tb testing.TB) bool {
+	if _, err := exec.LookPath("xmlsec1"); err != nil {
+		if testenv.InCI() {
+			tb.Fatalf("required under CI: xmlsec1 not found")
+		}
+		return false
+	}
+	return true
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// xmlsecVerdict extracts xmlsec1's verdict lines (OK/FAIL and the reference counts).
+func xmlsecVerdict(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if l == "OK" || l == "FAIL" || strings.HasPrefix(l, "SignedInfo References") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "; ")
+}
