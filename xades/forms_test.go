@@ -180,13 +180,17 @@ func otherSigner(tb testing.TB, kind xadestest.KeyKind) testSigner {
 	return s
 }
 
-// xmlsec1Available reports whether xmlsec1 can be used; under CI its absence fails tb.
+// xmlsec1Available reports whether the oracles xadestest.Sign runs (xmlsec1, xmllint,
+// openssl) are installed; under CI a missing one fails tb.
 func xmlsec1Available(tb testing.TB) bool {
-	if _, err := exec.LookPath("xmlsec1"); err != nil {
-		if testenv.InCI() {
-			tb.Fatalf("required under CI: xmlsec1 not found")
+	tb.Helper()
+	for _, tool := range []string{"xmlsec1", "xmllint", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if testenv.InCI() {
+				tb.Fatalf("required under CI: %s not found", tool)
+			}
+			return false
 		}
-		return false
 	}
 	return true
 }
@@ -202,4 +206,51 @@ func xmlsecVerdict(out string) string {
 		}
 	}
 	return strings.Join(keep, "; ")
+}
+
+// TestC14N11XMLBase checks the xml:base fixup of Canonical XML 1.1 against xmlsec1: a
+// document whose element carries an absolute xml:base, signed by Sign with a C14N 1.1
+// SignedInfo (whose canonical form then carries the fixed-up xml:base), is accepted by xmlsec1
+// and by Verify. A relative xml:base on an omitted ancestor, where C14N 1.1 joins base URIs
+// with its own dot-segment rules, is refused by Verify and Sign rather than canonicalised in a
+// way other implementations might not share.
+func TestC14N11XMLBase(t *testing.T) {
+	testenv.RequireTool(t, "xmlsec1")
+	s := rsaTestSigner(t)
+	doc := []byte(`<?xml version="1.0" encoding="utf-8"?>
+<AuthTokenRequest xmlns="http://ksef.mf.gov.pl/auth/token/2.0" xml:base="http://example.com/a/b/">
+  <Challenge>` + formChallenge + `</Challenge>
+  <ContextIdentifier><Nip>5265877635</Nip></ContextIdentifier>
+  <SubjectIdentifierType>certificateSubject</SubjectIdentifierType>
+</AuthTokenRequest>`)
+	signed, err := Sign(doc, s.cert, s.key, &SignOptions{SigningTime: testNow, Canonicalization: AlgC14N11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := xadestest.Verify(t, signed, s.cert); err != nil {
+		t.Fatalf("xmlsec1 rejects Sign's C14N 1.1 signature under xml:base: %v\n%s", err, out)
+	} else {
+		t.Logf("xmlsec1 --verify: %s", xmlsecVerdict(out))
+	}
+	if _, err := Verify(signed, &VerifyOptions{Now: testNow}); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+
+	relative := bytes.Replace(doc, []byte(`xml:base="http://example.com/a/b/"`), []byte(`xml:base="../x/"`), 1)
+	if _, err := Sign(relative, s.cert, s.key, &SignOptions{SigningTime: testNow, Canonicalization: AlgC14N11}); !errors.Is(err, ErrUnsupportedAlgorithm) {
+		t.Errorf("Sign with a relative xml:base: got %v, want ErrUnsupportedAlgorithm", err)
+	}
+	f := xadestest.Forms()[0]
+	for _, g := range xadestest.Forms() {
+		if g.Name == "c14n11-xml-base" {
+			f = g
+		}
+	}
+	f.RootAttrs = ` xml:base="../x/"`
+	signedRel, _ := signForm(t, f)
+	out, xerr := xadestest.Verify(t, signedRel, formSigner(t, f.Key).cert)
+	t.Logf("xmlsec1 --verify with a relative xml:base: err=%v %s", xerr, xmlsecVerdict(out))
+	if _, err := Verify(signedRel, &VerifyOptions{Now: testNow}); !errors.Is(err, ErrUnsupportedAlgorithm) {
+		t.Errorf("Verify with a relative xml:base: got %v, want ErrUnsupportedAlgorithm", err)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ksef2/ksef/xades/xadestest"
 )
 
 var sentinels = []error{ErrTooLarge, ErrStructure, ErrUnsupportedAlgorithm, ErrDigestMismatch, ErrBadSignature, ErrCertificateMismatch, ErrCertificateValidity}
@@ -22,6 +24,15 @@ func FuzzVerify(f *testing.F) {
 		f.Add(bytes.Replace(signed, []byte(`URI=""`), []byte(`URI="#x"`), 1))
 		f.Add(bytes.Replace(signed, []byte(AlgExcC14N), []byte(AlgC14N10), 1))
 		f.Add(signed[:len(signed)/2])
+	}
+	// Signatures made by xmlsec1 in every form KSeF accepts (generated now: their keys are
+	// not stored), with a tampered copy each. Skipped under -short to keep the fast loop fast.
+	if !testing.Short() && xmlsec1Available(f) {
+		for _, form := range xadestest.Forms() {
+			signed, _ := signForm(f, form)
+			f.Add(signed)
+			f.Add(bytes.Replace(signed, []byte("12:00:00Z"), []byte("12:00:01Z"), 1))
+		}
 	}
 	f.Add([]byte(`<a/>`))
 	f.Add([]byte(`<a><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="s"/></a>`))
