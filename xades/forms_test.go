@@ -146,11 +146,24 @@ func tamperings(tb testing.TB, f xadestest.Form, signed []byte) []tampering {
 	}
 	other := otherSigner(tb, f.Key)
 	s := formSigner(tb, f.Key)
-	return []tampering{
+	out := []tampering{
 		{"document byte changed", doc, ErrDigestMismatch},
 		{"SignedProperties byte changed", replace("2026-03-01T12:00:00Z", "2026-03-01T12:00:01Z"), ErrDigestMismatch},
 		{"KeyInfo certificate swapped", replace(b64(s.cert.Raw), b64(other.cert.Raw)), ErrCertificateMismatch},
 	}
+	if f.Enveloping {
+		// Wrapping: an unsigned AuthTokenRequest beside the qualifying properties (xmlsec1
+		// still verifies such a document: the extra element is not referenced).
+		unsigned := `<AuthTokenRequest xmlns="http://ksef.mf.gov.pl/auth/token/2.0"><Challenge>` + formChallenge + `</Challenge></AuthTokenRequest>`
+		out = append(out,
+			tampering{"unsigned element beside QualifyingProperties", replace("</xades:QualifyingProperties>", "</xades:QualifyingProperties>"+unsigned), ErrStructure},
+			tampering{"third ds:Object", replace("</ds:Signature>", "<ds:Object>"+unsigned+"</ds:Object></ds:Signature>"), ErrStructure},
+			tampering{"content ds:Object with a second element", replace("</ds:Object>", unsigned+"</ds:Object>"), ErrStructure},
+		)
+	} else {
+		out = append(out, tampering{"element added to the document", replace("<ContextIdentifier>", "<ContextIdentifier><x/>"), ErrDigestMismatch})
+	}
+	return out
 }
 
 var (

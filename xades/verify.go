@@ -446,7 +446,13 @@ func (s *signature) bindContent(root *etree.Element, objects []*etree.Element) e
 		return structErr("an enveloping signature must hold two ds:Object elements (content and qualifying properties), found %d", len(objects))
 	}
 	for _, o := range objects {
-		if v, _ := attr(o, "Id"); v == id && len(children(o, NamespaceXAdES, "QualifyingProperties")) == 0 {
+		if len(children(o, NamespaceXAdES, "QualifyingProperties")) != 0 {
+			if len(o.ChildElements()) != 1 {
+				return structErr("the ds:Object of an enveloping signature's qualifying properties holds other elements")
+			}
+			continue
+		}
+		if v, _ := attr(o, "Id"); v == id {
 			s.content = o
 		}
 	}
