@@ -270,3 +270,47 @@ func TestC14N11XMLBase(t *testing.T) {
 		t.Errorf("Verify with a relative xml:base: got %v, want ErrUnsupportedAlgorithm", err)
 	}
 }
+
+// TestVerifySHA3AndPSSVariants covers the algorithms xmlsec1 1.2 cannot produce (SHA-3
+// digests, ECDSA with SHA-3, RSASSA-PSS with SHA-3 and SHA-384): the signatures are made by
+// the test's resign helper with crypto/rsa and crypto/ecdsa.
+func TestVerifySHA3AndPSSVariants(t *testing.T) {
+	doc := sampleDocs(t)["AuthTokenRequest-context-identifier-nip.xml"]
+	cases := []struct {
+		name, method, digest string
+		rsa                  bool
+	}{
+		{"ECDSA SHA3-256, SHA3-256 digests", AlgECDSASHA3_256, AlgSHA3_256, false},
+		{"ECDSA SHA3-512, SHA3-384 digests", AlgECDSASHA3_512, AlgSHA3_384, false},
+		{"RSA-PSS SHA3-256, SHA3-512 digests", AlgRSAPSSSHA3_256, AlgSHA3_512, true},
+		{"RSA-PSS SHA-384, SHA-224 digests", AlgRSAPSSSHA384, AlgSHA224, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := ecTestSigner(t)
+			if c.rsa {
+				s = rsaTestSigner(t)
+			}
+			signed, err := Sign(doc, s.cert, s.key, &SignOptions{SigningTime: testNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := mustParse(t, signed)
+			setAlg(t, d, ".//SignatureMethod", c.method)
+			for _, dm := range d.Root().FindElements(".//SignedInfo/Reference/DigestMethod") {
+				dm.CreateAttr("Algorithm", c.digest)
+			}
+			out := resign(t, d, s.key)
+			v, err := Verify(out, &VerifyOptions{Now: testNow})
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if v.SignatureMethod != c.method || len(v.Warnings) != 0 {
+				t.Errorf("method %s, warnings %v", v.SignatureMethod, v.Warnings)
+			}
+			if _, err := Verify(bytes.Replace(out, []byte("5265877635"), []byte("5265877636"), 1), &VerifyOptions{Now: testNow}); !errors.Is(err, ErrDigestMismatch) {
+				t.Errorf("tampered: %v", err)
+			}
+		})
+	}
+}

@@ -79,6 +79,16 @@ func resign(t testing.TB, doc *etree.Document, key crypto.Signer) []byte {
 	si := sig.SelectElement("SignedInfo")
 	hashOf := func(alg string) crypto.Hash {
 		switch {
+		case strings.Contains(alg, "sha3-256"):
+			return crypto.SHA3_256
+		case strings.Contains(alg, "sha3-384"):
+			return crypto.SHA3_384
+		case strings.Contains(alg, "sha3-512"):
+			return crypto.SHA3_512
+		case strings.Contains(alg, "sha384-rsa-MGF1"):
+			return crypto.SHA384
+		case strings.HasSuffix(alg, "sha224"):
+			return crypto.SHA224
 		case strings.HasSuffix(alg, "sha1"):
 			return crypto.SHA1
 		case strings.HasSuffix(alg, "sha384"):
@@ -126,7 +136,11 @@ func resign(t testing.TB, doc *etree.Document, key crypto.Signer) []byte {
 	hash := hashOf(method)
 	h := hash.New()
 	h.Write(c14n)
-	raw, err := key.Sign(rand.Reader, h.Sum(nil), hash)
+	var opts crypto.SignerOpts = hash
+	if strings.HasSuffix(method, "-rsa-MGF1") {
+		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash}
+	}
+	raw, err := key.Sign(rand.Reader, h.Sum(nil), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
