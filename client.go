@@ -125,6 +125,8 @@ type config struct {
 	rateLimits     map[RateLimitGroup]RateLimit
 	pacer          *pacer // nil when pacing is off
 	headers        http.Header
+	// bodyIdleTimeout bounds each pause of a response body.
+	bodyIdleTimeout time.Duration
 }
 
 // NewClient returns a client configured by opts. Without options it talks
@@ -137,6 +139,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		retry:      RetryPolicy{MaxAttempts: defaultMaxAttempts, MaxDelay: defaultMaxDelay},
 		userAgent:  DefaultUserAgent,
 		keyTTL:     defaultKeyTTL,
+
+		bodyIdleTimeout: defaultBodyIdleTimeout,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -146,6 +150,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	cfg.httpClient = withoutRedirects(cfg.httpClient)
 	baseURL := cfg.env.BaseURL()
 	if cfg.baseURL != nil { // set by WithBaseURL
 		baseURL = cfg.baseURL.String()
@@ -174,6 +179,19 @@ func defaultHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = 2 * time.Minute
 	return &http.Client{Transport: tr}
+}
+
+// withoutRedirects returns a shallow copy of hc that never follows a
+// redirect (KSeF does not redirect, and following one could send the
+// Authorization header to another server or another port of the same
+// host): the 3xx response is returned as is and becomes an *APIError,
+// so the Authorization header is never sent to the redirect's target.
+func withoutRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}
+	return &cp
 }
 
 func parseBaseURL(s string) (*url.URL, error) {
