@@ -254,7 +254,7 @@ func TestLoginRetriesCancelledOnce(t *testing.T) {
 	if !errors.Is(err, ksef.ErrAuthCancelled) || f2.polls.Load() != 2 {
 		t.Errorf("err %v polls %d", err, f2.polls.Load())
 	}
-	if _, err := c.Auth.ListSessions(t.Context(), &ksef.ListSessionsParams{PageSize: 5}); err == nil {
+	if _, err := authed(c).AuthSessions.List(t.Context(), &ksef.ListSessionsParams{PageSize: 5}); err == nil {
 		t.Error("page size 5 accepted")
 	}
 }

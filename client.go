@@ -84,18 +84,18 @@ func ParseEnvironment(s string) (Environment, error) {
 // DefaultUserAgent is the User-Agent sent unless [WithUserAgent] is used.
 const DefaultUserAgent = "ksef-go/2 (+https://github.com/ksef2/ksef)"
 
-// Client is a KSeF API client. It is safe for concurrent use. Create one
-// with [NewClient]; obtain an authenticated client with one of the login
-// methods of [AuthService] (or [WithAuth]).
+// Client is a KSeF API client for the operations that need no access
+// token. It is safe for concurrent use. Create one with [NewClient]; the
+// login methods of [AuthService] (and [AuthService.Resume],
+// [AuthService.ResumeWith]) return an [AuthenticatedClient], which adds
+// the services that need an access token (Tokens, AuthSessions).
 type Client struct {
 	cfg *config
 
-	// Auth handles authentication and authentication sessions.
+	// Auth handles authentication: challenges, logins, token refresh.
 	Auth *AuthService
 	// PublicKeys fetches and caches the Ministry of Finance encryption keys.
 	PublicKeys *PublicKeysService
-	// Tokens manages KSeF tokens.
-	Tokens *TokensService
 	// TestData sets up data on the TEST environment (and the simulator).
 	TestData *TestDataService
 }
@@ -214,7 +214,6 @@ func newClient(cfg *config) *Client {
 	c := &Client{cfg: cfg}
 	c.Auth = &AuthService{c: c}
 	c.PublicKeys = &PublicKeysService{c: c}
-	c.Tokens = &TokensService{c: c}
 	c.TestData = &TestDataService{c: c}
 	return c
 }

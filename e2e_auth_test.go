@@ -55,7 +55,7 @@ func TestE2ELoginWithCertificate(t *testing.T) {
 
 	// The session is listed, marked current.
 	var found bool
-	for it, err := range a.Auth.ListSessionsAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
+	for it, err := range a.AuthSessions.ListAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestE2ELoginWithAllowedIps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Auth.ListSessions(t.Context(), nil); err != nil {
+	if _, err := a.AuthSessions.List(t.Context(), nil); err != nil {
 		t.Errorf("allowed address rejected: %v", err)
 	}
 }
@@ -193,7 +193,7 @@ func TestE2EKSeFToken(t *testing.T) {
 	}
 	// The token-authenticated session can list sessions and revoke the
 	// certificate one.
-	if err := tok.Auth.RevokeSession(t.Context(), a.ReferenceNumber); err != nil {
+	if err := tok.AuthSessions.Revoke(t.Context(), a.ReferenceNumber); err != nil {
 		t.Fatal(err)
 	}
 

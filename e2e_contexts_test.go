@@ -68,7 +68,7 @@ func TestE2ELoginEveryContextType(t *testing.T) {
 					t.Errorf("context %v, want %v", a.Context, ctxID)
 				}
 				// The tokens work in that context.
-				page, err := a.Auth.ListSessions(t.Context(), nil)
+				page, err := a.AuthSessions.List(t.Context(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -130,7 +130,7 @@ func TestE2EListSessionsAllPages(t *testing.T) {
 	const op = "GET /auth/sessions"
 	before := sim.Calls(op)
 	got := map[string]bool{}
-	for s, err := range a.Auth.ListSessionsAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
+	for s, err := range a.AuthSessions.ListAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestE2EListSessionsAllPages(t *testing.T) {
 
 	before = sim.Calls(op)
 	n := 0
-	for _, err := range a.Auth.ListSessionsAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
+	for _, err := range a.AuthSessions.ListAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func TestE2EListSessionsAllPages(t *testing.T) {
 	}
 	sim.Advance(16 * time.Minute) // past the access token's lifetime
 	errs := 0
-	for _, err := range a.Auth.ListSessionsAll(t.Context(), nil) {
+	for _, err := range a.AuthSessions.ListAll(t.Context(), nil) {
 		if err == nil {
 			t.Fatal("listing after logout and expiry succeeded")
 		}
@@ -227,7 +227,7 @@ func TestE2EAllowedIpsRefusesOtherAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	refreshes := sim.Calls("POST /auth/token/refresh")
-	_, err = a.Auth.ListSessions(t.Context(), nil)
+	_, err = a.AuthSessions.List(t.Context(), nil)
 	var ae *ksef.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.ReasonCode != ksef.ReasonIPNotAllowed {
 		t.Fatalf("call from an address outside AllowedIps: %v", err)

@@ -81,7 +81,7 @@ func TestE2ENoSecretsInDebugLog(t *testing.T) {
 	addTokens(b)
 	// The access token expires on the server: 401, refresh, retry.
 	clock.Advance(16 * time.Minute)
-	if _, err := b.Auth.ListSessions(ctx, nil); err != nil {
+	if _, err := b.AuthSessions.List(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	addTokens(b)

@@ -77,7 +77,7 @@ func ExampleAuthService_LoginWithToken() {
 		log.Fatal(err)
 	}
 	defer auth.Logout(ctx)
-	for s, err := range auth.Auth.ListSessionsAll(ctx, nil) {
+	for s, err := range auth.AuthSessions.ListAll(ctx, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func ExampleAuthService_Resume() {
 	auth.TokenManager().OnRefresh = func(access ksef.TokenInfo) {
 		saved.Access = access // persist the renewed access token
 	}
-	if _, err := auth.Auth.ListSessions(ctx, nil); errors.Is(err, ksef.ErrRefreshExpired) {
+	if _, err := auth.AuthSessions.List(ctx, nil); errors.Is(err, ksef.ErrRefreshExpired) {
 		log.Fatal("the refresh token expired: log in again")
 	}
 }

@@ -172,16 +172,6 @@ func WithProblemDetails() Option {
 	}
 }
 
-// WithAuth makes the client send the access token supplied by a (for
-// example a [StaticToken], or a [TokenManager] restored from a saved
-// refresh token).
-func WithAuth(a Authenticator) Option {
-	return func(cfg *config) error {
-		cfg.auth = a
-		return nil
-	}
-}
-
 // WithPublicKeyTTL sets how long the Ministry of Finance public-key
 // certificates are cached (default 6 hours). Keys are re-fetched earlier
 // when KSeF answers 21470 (unknown key).

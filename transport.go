@@ -242,8 +242,15 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		}
 		body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
-		if rerr != nil && ctx.Err() != nil {
-			return nil, unknown(ctx.Err())
+		if rerr != nil {
+			if ctx.Err() != nil {
+				rerr = ctx.Err()
+			}
+			err := fmt.Errorf("ksef: %s %s: %d %s: read error body: %w", info.Method, r.logPath(), resp.StatusCode, http.StatusText(resp.StatusCode), sanitizeTransportError(rerr))
+			if ambiguousStatus(resp.StatusCode) {
+				return nil, unknown(err)
+			}
+			return nil, err
 		}
 		body = redactBytes(body, secrets)
 		apiErr := decodeAPIError(resp.StatusCode, resp.Header, body)

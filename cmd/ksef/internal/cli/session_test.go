@@ -57,7 +57,7 @@ func TestSessionStoresRenewedToken(t *testing.T) {
 	if r, err := s.Refreshed(); r || err != nil {
 		t.Errorf("refreshed before use: %v %v", r, err)
 	}
-	for _, err := range s.Client.Auth.ListSessionsAll(t.Context(), nil) {
+	for _, err := range s.Client.AuthSessions.ListAll(t.Context(), nil) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -163,7 +163,7 @@ func stepRefresh(ctx context.Context, s *demoState) (facts, error) {
 func stepListSessions(ctx context.Context, s *demoState) (facts, error) {
 	var fs facts
 	n, current := 0, ""
-	for it, err := range s.tokenSess.Auth.ListSessionsAll(ctx, nil) {
+	for it, err := range s.tokenSess.AuthSessions.ListAll(ctx, nil) {
 		if err != nil {
 			return fs, err
 		}
