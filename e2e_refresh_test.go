@@ -48,7 +48,7 @@ func TestE2EProactiveRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key,
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer,
 		&ksef.LoginParams{Wait: fastWait, SigningTime: sim.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)

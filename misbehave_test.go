@@ -325,7 +325,7 @@ func TestMisbehavingEchoedSecrets(t *testing.T) {
 			t.Errorf("%s: body %s not redacted", name, ae.Body)
 		}
 	}
-	_, err := c.Auth.LoginWithToken(t.Context(), mustNIPContext(t, "5265877635"), ksef.Secret(ksefToken), nil)
+	_, err := c.Auth.LoginWithToken(t.Context(), nipContext(t, "5265877635"), ksef.Secret(ksefToken), nil)
 	check("LoginWithToken", err, ksefToken)
 	_, err = c.Auth.Status(t.Context(), "20250625-AU-2EBD3F2000-BC6C7F1F73-7B", opToken)
 	check("Status", err, opToken)
@@ -352,7 +352,13 @@ func testPublicKeysJSON(t *testing.T) []byte {
 	return b
 }
 
-func mustNIPContext(t *testing.T, nip string) ksef.ContextIdentifier {
+// nipContext returns the NIP context of nip, failing the test when nip is
+// not a valid NIP.
+func nipContext(t *testing.T, nip string) ksef.ContextIdentifier {
 	t.Helper()
-	return ksef.NIPContext(nip)
+	c, err := ksef.NIPContext(nip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

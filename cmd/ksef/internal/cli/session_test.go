@@ -26,7 +26,7 @@ func loggedInProfile(t *testing.T) (dir, base string, p *profile.Profile) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, nil)
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
