@@ -97,7 +97,7 @@ func TestE2ELoginEveryContextType(t *testing.T) {
 		ctxID ksef.ContextIdentifier
 		who   ksef.TestDataAuthorizedIdentifier
 	}{
-		{ksef.MustContext(ksef.PeppolIDContext("PAB12345")), creds[0].who},
+		{ksef.ContextIdentifier{Type: ksef.ContextPeppolID, Value: "PAB12345"}, creds[0].who},
 		{ksef.MustContext(ksef.NIPContext(owner.NIP)), ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: "abc"}},
 		{ksef.MustContext(ksef.NIPContext(owner.NIP)), ksef.TestDataAuthorizedIdentifier{Type: "Email", Value: "x"}},
 	}
