@@ -62,7 +62,7 @@ func (s *TokensService) WaitActive(ctx context.Context, referenceNumber string, 
 		if len(last.StatusDetails) > 0 {
 			msg += " (" + strings.Join(last.StatusDetails, "; ") + ")"
 		}
-		return last, fmt.Errorf("%w: token %s is %s", ErrTokenNotActive, referenceNumber, msg)
+		return last, fmt.Errorf("%w: token %s is %s", ErrTokenNotActive, SanitizeText(referenceNumber), SanitizeText(msg))
 	}
 	return last, nil
 }
