@@ -42,7 +42,7 @@ func (e *OutcomeUnknownError) Error() string {
 	b.WriteString(": outcome unknown, the request may have been processed")
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(strings.TrimPrefix(e.Err.Error(), "ksef: "))
+		b.WriteString(SanitizeText(strings.TrimPrefix(e.Err.Error(), "ksef: ")))
 	}
 	if e.Advice != "" {
 		b.WriteString("; ")

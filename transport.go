@@ -382,7 +382,7 @@ func (c *Client) logAttempt(ctx context.Context, r *request, status int, dur tim
 		attrs = append(attrs, slog.Any("pathArgs", r.pathArgs))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", SanitizeText(err.Error())))
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, "ksef http", attrs...)
 }
