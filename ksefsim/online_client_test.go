@@ -259,3 +259,5 @@ func invoice(t testing.TB, template, nip, number string) []byte {
 
 // skipRequest marks a request that breaks the spec on purpose.
 var skipRequest = map[string]string{contract.SkipHeader: contract.SkipRequest.String()}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
