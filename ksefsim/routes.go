@@ -113,7 +113,11 @@ func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 		if w.warning != "" && code >= 200 && code < 300 {
-			w.Header().Set("X-System-Warning", w.warning)
+			v := w.warning
+			if prev := w.Header().Get("X-System-Warning"); prev != "" {
+				v = prev + " | " + v
+			}
+			w.Header().Set("X-System-Warning", v)
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)

@@ -34,6 +34,9 @@ type Simulator struct {
 	handler http.Handler
 	calls   sync.Map     // op -> *atomic.Int64 (see Calls)
 	offset  atomic.Int64 // added to the clock, see Advance
+	// verifications counts full XAdES verifications (tests check that
+	// cheap refusals come first).
+	verifications atomic.Int64
 }
 
 // TokenLifetimes are the lifetimes of the JWTs the simulator issues.
