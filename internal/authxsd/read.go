@@ -16,7 +16,7 @@
 // 2.1 tables after its elements are moved into the 2.1 namespace.
 package authxsd
 
-//go:generate go run ../xsd/cmd/xsdgen -spec ../../../shared/spec -schema xsd/auth/schemat_auth_v2-1.xsd -pkg authxsd -root AuthTokenRequest
+//go:generate go run ../xsd/cmd/xsdgen -spec ../../../shared/spec -schema xsd/auth/schemat_auth_v2-1.xsd -pkg authxsd -root AuthTokenRequest -form AuthTokenRequest
 
 import (
 	"bytes"
@@ -27,8 +27,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
-
-	"github.com/ksef2/ksef/internal/xsd/rt"
 )
 
 // Namespaces of the AuthTokenRequest schemas and of XML-DSig.
@@ -39,10 +37,9 @@ const (
 )
 
 // MaxBytes bounds the size of a document [Read] accepts (the simulator's
-// request body limit).
+// request body limit). The AuthTokenRequest inside it is bounded by the
+// generated schema's MaxSize.
 const MaxBytes = 1 << 20
-
-var schema = &rt.Schema{Package: "authxsd", Roots: schemaRoots, Limits: rt.Limits{MaxBytes: MaxBytes}}
 
 // Document is what [Read] found in a valid AuthTokenRequest.
 type Document struct {

@@ -10,12 +10,11 @@ import (
 	"testing"
 
 	"github.com/ksef2/ksef/internal/testenv"
-	"github.com/ksef2/ksef/internal/xsd/gen"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 )
 
 func TestGeneratedFilesAreCurrent(t *testing.T) {
-	xsdtest.CheckGenerated(t, ".", gen.Config{Schema: "xsd/auth/schemat_auth_v2-1.xsd", Package: "authxsd", Root: "AuthTokenRequest"})
+	xsdtest.CheckGenerated(t, ".", xsdtest.Directive(t, "."))
 }
 
 const challenge = "20260310-CR-0123456789-ABCDEF0123-0A"
