@@ -253,9 +253,9 @@ func TestFaultsOverHTTP(t *testing.T) {
 func TestHandled(t *testing.T) {
 	got := New(WithoutRateLimits()).Handled()
 	want := []string{
-		"DELETE /auth/sessions/current", "DELETE /auth/sessions/{referenceNumber}",
+		"DELETE /auth/sessions/current", "DELETE /auth/sessions/{referenceNumber}", "DELETE /tokens/{referenceNumber}",
 		"GET /auth/sessions", "GET /auth/{referenceNumber}", "GET /security/public-key-certificates",
-		"GET /tokens/{referenceNumber}", "POST /auth/challenge", "POST /auth/ksef-token",
+		"GET /tokens", "GET /tokens/{referenceNumber}", "POST /auth/challenge", "POST /auth/ksef-token",
 		"POST /auth/token/redeem", "POST /auth/token/refresh", "POST /auth/xades-signature",
 		"POST /testdata/context/block", "POST /testdata/context/unblock", "POST /testdata/permissions",
 		"POST /testdata/permissions/revoke", "POST /testdata/person", "POST /testdata/person/remove",
