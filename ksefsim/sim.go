@@ -72,6 +72,7 @@ type config struct {
 	roots           *x509.CertPool
 	admin           bool
 	signingSkew     time.Duration // < 0: unchecked
+	timeouts        ServerTimeouts
 }
 
 // Option configures a [Simulator].
@@ -177,6 +178,7 @@ func New(opts ...Option) *Simulator {
 		rateLimits:  DefaultRateLimits(),
 		logger:      slog.New(slog.DiscardHandler),
 		signingSkew: defaultSigningTimeTolerance,
+		timeouts:    DefaultServerTimeouts(),
 	}
 	for _, o := range opts {
 		o(&cfg)
