@@ -86,5 +86,3 @@ func TestServeClosesStalledBody(t *testing.T) {
 		t.Errorf("slow but steady body (%v): %s", took, got)
 	}
 }
-
-
