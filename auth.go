@@ -6,8 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"iter"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -68,10 +66,11 @@ func (s *AuthService) Status(ctx context.Context, referenceNumber string, authen
 // *[StatusError] (matching [ErrAuthNoPermissions], [ErrAuthInvalidToken],
 // [ErrAuthCertificate] and the like) on a failure code. On DEMO and
 // production the status can stay 100 for a while as certificate
-// revocation is checked; ctx bounds the wait.
+// revocation is checked; the wait is bounded by opts.Timeout (default
+// [DefaultWaitTimeout], then a *[WaitTimeoutError]) and by ctx.
 func (s *AuthService) Wait(ctx context.Context, referenceNumber string, authenticationToken Secret, opts *WaitOptions) (*AuthenticationOperationStatusResponse, error) {
 	var last *AuthenticationOperationStatusResponse
-	err := poll(ctx, opts, func(ctx context.Context) (bool, string, error) {
+	err := poll(ctx, "authentication "+referenceNumber, opts, s.c.cfg.retry.MaxDelay, func(ctx context.Context) (bool, string, error) {
 		st, err := s.Status(ctx, referenceNumber, authenticationToken)
 		if err != nil {
 			return false, "", err
@@ -103,70 +102,6 @@ func (s *AuthService) Redeem(ctx context.Context, authenticationToken Secret) (*
 // KSeF API: POST /auth/token/refresh
 func (s *AuthService) Refresh(ctx context.Context, refreshToken Secret) (*AuthenticationTokenRefreshResponse, error) {
 	return call[AuthenticationTokenRefreshResponse](ctx, s.c, &request{op: OpAuthTokenRefresh, bearer: refreshToken})
-}
-
-// ListSessionsParams are the optional inputs of [AuthService.ListSessions].
-type ListSessionsParams struct {
-	// PageSize is the page size (10-100; 0 = server default).
-	PageSize int
-	// ContinuationToken fetches the page after the one that returned it.
-	ContinuationToken string
-}
-
-// ListSessions returns one page of the active authentication sessions of
-// the context. See [AuthService.ListSessionsAll] for an iterator.
-//
-// KSeF API: GET /auth/sessions
-func (s *AuthService) ListSessions(ctx context.Context, p *ListSessionsParams) (*AuthenticationListResponse, error) {
-	r := &request{op: OpAuthSessionsList}
-	if p != nil && p.PageSize != 0 && (p.PageSize < 10 || p.PageSize > 100) {
-		return nil, fmt.Errorf("ksef: ListSessions: page size must be 10-100, got %d", p.PageSize)
-	}
-	if p != nil {
-		if p.PageSize > 0 {
-			r.query = url.Values{"pageSize": {strconv.Itoa(p.PageSize)}}
-		}
-		if p.ContinuationToken != "" {
-			r.header = http.Header{"X-Continuation-Token": {p.ContinuationToken}}
-		}
-	}
-	return call[AuthenticationListResponse](ctx, s.c, r)
-}
-
-// ListSessionsAll iterates over all active authentication sessions,
-// following continuation tokens. On error it yields it once and stops.
-func (s *AuthService) ListSessionsAll(ctx context.Context, p *ListSessionsParams) iter.Seq2[AuthenticationListItem, error] {
-	var params ListSessionsParams
-	if p != nil {
-		params = *p
-	}
-	return pagesByToken(ctx, params.ContinuationToken, func(ctx context.Context, token string) ([]AuthenticationListItem, string, error) {
-		p := params
-		p.ContinuationToken = token
-		page, err := s.ListSessions(ctx, &p)
-		if err != nil {
-			return nil, "", err
-		}
-		return page.Items, page.ContinuationToken, nil
-	})
-}
-
-// RevokeCurrentSession revokes the authentication session of the token in
-// use: its refresh token stops working, access tokens live until expiry.
-//
-// KSeF API: DELETE /auth/sessions/current
-func (s *AuthService) RevokeCurrentSession(ctx context.Context) error {
-	_, err := s.c.do(ctx, &request{op: OpAuthSessionRevokeCurrent})
-	return err
-}
-
-// RevokeSession revokes the authentication session with the given
-// reference number.
-//
-// KSeF API: DELETE /auth/sessions/{referenceNumber}
-func (s *AuthService) RevokeSession(ctx context.Context, referenceNumber string) error {
-	_, err := s.c.do(ctx, &request{op: OpAuthSessionRevoke, pathArgs: []string{referenceNumber}})
-	return err
 }
 
 // LoginParams are the optional inputs of the login methods.
@@ -352,9 +287,16 @@ func (s *AuthService) LoginWithToken(ctx context.Context, ctxID ContextIdentifie
 	if err := p.AllowedIps.Validate(); err != nil {
 		return nil, err
 	}
-	return retryCancelled(ctx, s, func() (*AuthenticatedClient, error) {
+	// KSeF knows the token once it decrypted it: never let it come back
+	// through an error body, a status description or a warning.
+	ctx = withSecrets(ctx, ksefToken)
+	a, err := retryCancelled(ctx, s, func() (*AuthenticatedClient, error) {
 		return s.loginToken(ctx, ctxID, ksefToken, &p)
 	})
+	if err != nil {
+		scrubStatusError(err, ksefToken)
+	}
+	return a, err
 }
 
 func (s *AuthService) loginToken(ctx context.Context, ctxID ContextIdentifier, ksefToken Secret, params *LoginParams) (*AuthenticatedClient, error) {

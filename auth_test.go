@@ -108,10 +108,10 @@ func TestLoginWithCertificateBuildsSignedRequest(t *testing.T) {
 		ctx  ksef.ContextIdentifier
 		elem string
 	}{
-		{ksef.NIPContext("5265877635"), "<Nip>5265877635</Nip>"},
-		{ksef.InternalIDContext("5265877635-12345"), "<InternalId>5265877635-12345</InternalId>"},
-		{ksef.NipVatUeContext("5265877635-DE123456789"), "<NipVatUe>5265877635-DE123456789</NipVatUe>"},
-		{ksef.PeppolIDContext("PPL123456"), "<PeppolId>PPL123456</PeppolId>"},
+		{ksef.MustContext(ksef.NIPContext("5265877635")), "<Nip>5265877635</Nip>"},
+		{ksef.MustContext(ksef.InternalIDContext("5265877635-12345")), "<InternalId>5265877635-12345</InternalId>"},
+		{ksef.MustContext(ksef.NipVatUeContext("5265877635-DE123456789")), "<NipVatUe>5265877635-DE123456789</NipVatUe>"},
+		{ksef.MustContext(ksef.PeppolIDContext("PPL123456")), "<PeppolId>PPL123456</PeppolId>"},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.ctx.Type), func(t *testing.T) {
@@ -157,16 +157,38 @@ func TestLoginWithCertificateBuildsSignedRequest(t *testing.T) {
 func TestLoginRejectsBadInput(t *testing.T) {
 	c, _ := clientSetup(t)
 	seal, _ := credentials.NewSealNIP("5265877635", nil)
-	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext("123"), seal.Certificate, seal.Signer, nil); !errors.Is(err, ksef.ErrInvalidIdentifier) {
+	// The constructors validate: a bad context never reaches a login.
+	if c, err := ksef.NIPContext("123"); !errors.Is(err, ksef.ErrInvalidIdentifier) || c != (ksef.ContextIdentifier{}) {
+		t.Errorf("NIPContext(123) = %v, %v", c, err)
+	}
+	if _, err := ksef.NIPContext("5265877636"); !errors.Is(err, ksef.ErrInvalidIdentifier) {
+		t.Errorf("NIP with a wrong check digit: %v", err)
+	}
+	for _, mk := range []func(string) (ksef.ContextIdentifier, error){ksef.InternalIDContext, ksef.NipVatUeContext, ksef.PeppolIDContext} {
+		if _, err := mk("X"); err == nil {
+			t.Error("bad context accepted")
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("MustContext did not panic")
+			}
+		}()
+		ksef.MustContext(ksef.NIPContext("123"))
+	}()
+	// A literal ContextIdentifier is still checked before any request.
+	bad := ksef.ContextIdentifier{Type: ksef.ContextNip, Value: "123"}
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), bad, seal.Certificate, seal.Signer, nil); !errors.Is(err, ksef.ErrInvalidIdentifier) {
 		t.Errorf("bad NIP: %v", err)
 	}
-	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext("5265877635"), nil, nil, nil); err == nil {
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext("5265877635")), nil, nil, nil); err == nil {
 		t.Error("nil certificate accepted")
 	}
-	if _, err := c.Auth.LoginWithToken(t.Context(), ksef.PeppolIDContext("X"), "tok", nil); err == nil {
+	if _, err := c.Auth.LoginWithToken(t.Context(), ksef.ContextIdentifier{Type: ksef.ContextPeppolID, Value: "X"}, "tok", nil); err == nil {
 		t.Error("bad Peppol ID accepted")
 	}
-	if _, err := c.Auth.LoginWithToken(t.Context(), ksef.NIPContext("5265877635"), "", nil); err == nil {
+	if _, err := c.Auth.LoginWithToken(t.Context(), ksef.MustContext(ksef.NIPContext("5265877635")), "", nil); err == nil {
 		t.Error("empty token accepted")
 	}
 }
@@ -175,7 +197,7 @@ func TestLoginWithTokenEncryptsToken(t *testing.T) {
 	c, mux := clientSetup(t)
 	f := newFakeAuth(t, mux, 200)
 	ips := &ksef.AllowedIps{Ip4Addresses: []string{"1.2.3.4"}}
-	if _, err := c.Auth.LoginWithToken(t.Context(), ksef.InternalIDContext("5265877635-12345"), "my-ksef-token", &ksef.LoginParams{Wait: fastWait, AllowedIps: ips}); err != nil {
+	if _, err := c.Auth.LoginWithToken(t.Context(), ksef.MustContext(ksef.InternalIDContext("5265877635-12345")), "my-ksef-token", &ksef.LoginParams{Wait: fastWait, AllowedIps: ips}); err != nil {
 		t.Fatal(err)
 	}
 	req := f.gotToken
@@ -242,7 +264,7 @@ func TestLoginRetriesCancelledOnce(t *testing.T) {
 	seal, _ := credentials.NewSealNIP("5265877635", nil)
 	c, mux := clientSetup(t)
 	f := newFakeAuth(t, mux, 550, 200)
-	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext("5265877635"), seal.Certificate, seal.Signer, &ksef.LoginParams{Wait: fastWait}); err != nil {
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext("5265877635")), seal.Certificate, seal.Signer, &ksef.LoginParams{Wait: fastWait}); err != nil {
 		t.Fatal(err)
 	}
 	if f.polls.Load() != 2 || f.redeemed.Load() != 1 {
@@ -250,11 +272,11 @@ func TestLoginRetriesCancelledOnce(t *testing.T) {
 	}
 	c2, mux2 := clientSetup(t)
 	f2 := newFakeAuth(t, mux2, 550)
-	_, err := c2.Auth.LoginWithToken(t.Context(), ksef.NIPContext("5265877635"), "tok", &ksef.LoginParams{Wait: fastWait})
+	_, err := c2.Auth.LoginWithToken(t.Context(), ksef.MustContext(ksef.NIPContext("5265877635")), "tok", &ksef.LoginParams{Wait: fastWait})
 	if !errors.Is(err, ksef.ErrAuthCancelled) || f2.polls.Load() != 2 {
 		t.Errorf("err %v polls %d", err, f2.polls.Load())
 	}
-	if _, err := c.Auth.ListSessions(t.Context(), &ksef.ListSessionsParams{PageSize: 5}); err == nil {
+	if _, err := authed(c).AuthSessions.List(t.Context(), &ksef.ListSessionsParams{PageSize: 5}); err == nil {
 		t.Error("page size 5 accepted")
 	}
 }

@@ -176,10 +176,21 @@ func (m *TokenManager) renewLocked(ctx context.Context) error {
 }
 
 // AuthenticatedClient is a [Client] whose requests carry an access token
-// managed by a [TokenManager]. All services of the embedded Client are
-// available on it.
+// managed by a [TokenManager] (or another [Authenticator]). The services
+// of the embedded Client (Auth, PublicKeys, TestData) are available on it,
+// and so are the services that need an access token, which the
+// unauthenticated *Client does not have at all: calling them without a
+// login is a compile-time error, not a 401 at run time.
+//
+//	c, _ := ksef.NewClient()                       // c.Auth, c.PublicKeys, c.TestData
+//	a, _ := c.Auth.LoginWithCertificate(ctx, ...)  // also a.Tokens, a.AuthSessions
 type AuthenticatedClient struct {
 	*Client
+	// Tokens manages KSeF tokens.
+	Tokens *TokensService
+	// AuthSessions lists and revokes authentication sessions.
+	AuthSessions *AuthSessionsService
+
 	// ReferenceNumber identifies the authentication operation (empty for a
 	// client resumed from stored tokens).
 	ReferenceNumber string
@@ -195,7 +206,7 @@ func (a *AuthenticatedClient) TokenManager() *TokenManager { return a.tm }
 // Logout revokes the current authentication session: the refresh token
 // stops working at once, access tokens at their expiry.
 func (a *AuthenticatedClient) Logout(ctx context.Context) error {
-	return a.Auth.RevokeCurrentSession(ctx)
+	return a.AuthSessions.RevokeCurrent(ctx)
 }
 
 // Resume returns an authenticated client from stored tokens without any
@@ -203,5 +214,22 @@ func (a *AuthenticatedClient) Logout(ctx context.Context) error {
 // first use).
 func (s *AuthService) Resume(access, refresh TokenInfo) *AuthenticatedClient {
 	tm := NewTokenManager(s.c, access, refresh)
-	return &AuthenticatedClient{Client: s.c.withAuth(tm), tm: tm}
+	a := newAuthenticatedClient(s.c.withAuth(tm))
+	a.tm = tm
+	return a
+}
+
+// ResumeWith returns an authenticated client whose requests are authorised
+// by a, e.g. a [StaticToken] or an Authenticator that shares tokens
+// between processes. Its TokenManager method returns nil.
+func (s *AuthService) ResumeWith(a Authenticator) *AuthenticatedClient {
+	return newAuthenticatedClient(s.c.withAuth(a))
+}
+
+func newAuthenticatedClient(c *Client) *AuthenticatedClient {
+	return &AuthenticatedClient{
+		Client:       c,
+		Tokens:       &TokensService{c: c},
+		AuthSessions: &AuthSessionsService{c: c},
+	}
 }

@@ -187,10 +187,11 @@ func TestStaticToken(t *testing.T) {
 	srv := &tokenServer{}
 	srv.install(t, mux)
 	srv.current = "abc"
-	c2, err := ksef.NewClient(ksef.WithBaseURL(c.BaseURL()), ksef.WithAuth(ksef.StaticToken("abc")))
+	c1, err := ksef.NewClient(ksef.WithBaseURL(c.BaseURL()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	c2 := c1.Auth.ResumeWith(ksef.StaticToken("abc"))
 	if _, err := c2.Tokens.Status(t.Context(), ref); err != nil {
 		t.Fatal(err)
 	}

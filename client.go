@@ -84,18 +84,18 @@ func ParseEnvironment(s string) (Environment, error) {
 // DefaultUserAgent is the User-Agent sent unless [WithUserAgent] is used.
 const DefaultUserAgent = "ksef-go/2 (+https://github.com/ksef2/ksef)"
 
-// Client is a KSeF API client. It is safe for concurrent use. Create one
-// with [NewClient]; obtain an authenticated client with one of the login
-// methods of [AuthService] (or [WithAuth]).
+// Client is a KSeF API client for the operations that need no access
+// token. It is safe for concurrent use. Create one with [NewClient]; the
+// login methods of [AuthService] (and [AuthService.Resume],
+// [AuthService.ResumeWith]) return an [AuthenticatedClient], which adds
+// the services that need an access token (Tokens, AuthSessions).
 type Client struct {
 	cfg *config
 
-	// Auth handles authentication and authentication sessions.
+	// Auth handles authentication: challenges, logins, token refresh.
 	Auth *AuthService
 	// PublicKeys fetches and caches the Ministry of Finance encryption keys.
 	PublicKeys *PublicKeysService
-	// Tokens manages KSeF tokens.
-	Tokens *TokensService
 	// TestData sets up data on the TEST environment (and the simulator).
 	TestData *TestDataService
 }
@@ -125,6 +125,8 @@ type config struct {
 	rateLimits     map[RateLimitGroup]RateLimit
 	pacer          *pacer // nil when pacing is off
 	headers        http.Header
+	// bodyIdleTimeout bounds each pause of a response body.
+	bodyIdleTimeout time.Duration
 }
 
 // NewClient returns a client configured by opts. Without options it talks
@@ -137,6 +139,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		retry:      RetryPolicy{MaxAttempts: defaultMaxAttempts, MaxDelay: defaultMaxDelay},
 		userAgent:  DefaultUserAgent,
 		keyTTL:     defaultKeyTTL,
+
+		bodyIdleTimeout: defaultBodyIdleTimeout,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -146,6 +150,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	cfg.httpClient = withoutRedirects(cfg.httpClient)
 	baseURL := cfg.env.BaseURL()
 	if cfg.baseURL != nil { // set by WithBaseURL
 		baseURL = cfg.baseURL.String()
@@ -176,6 +181,19 @@ func defaultHTTPClient() *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// withoutRedirects returns a shallow copy of hc that never follows a
+// redirect (KSeF does not redirect, and following one could send the
+// Authorization header to another server or another port of the same
+// host): the 3xx response is returned as is and becomes an *APIError,
+// so the Authorization header is never sent to the redirect's target.
+func withoutRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}
+	return &cp
+}
+
 func parseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -196,7 +214,6 @@ func newClient(cfg *config) *Client {
 	c := &Client{cfg: cfg}
 	c.Auth = &AuthService{c: c}
 	c.PublicKeys = &PublicKeysService{c: c}
-	c.Tokens = &TokensService{c: c}
 	c.TestData = &TestDataService{c: c}
 	return c
 }

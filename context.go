@@ -14,7 +14,9 @@ import (
 // number) or a Peppol provider. It is the shared identifier shape
 // [ident.Identifier] (and so the same type as the wire type
 // [AuthenticationContextIdentifier]). Build one with [NIPContext],
-// [InternalIDContext], [NipVatUeContext] or [PeppolIDContext].
+// [InternalIDContext], [NipVatUeContext] or [PeppolIDContext], which
+// validate the value; a literal ContextIdentifier is checked by
+// [ValidateContext] before any login.
 type ContextIdentifier = ident.Identifier
 
 // The context identifier types, as aliases of the constants of package
@@ -26,26 +28,51 @@ const (
 	ContextPeppolID   = ident.TypePeppolID
 )
 
-// NIPContext returns the context of the taxpayer with the given NIP.
-func NIPContext(nip string) ContextIdentifier {
-	return ContextIdentifier{Type: ContextNip, Value: nip}
+// NIPContext returns the context of the taxpayer with the given NIP (ten
+// digits, no separators: see [ident.NormalizeNIP] for user input). It
+// fails, with an error matching [ident.ErrInvalidIdentifier], when the NIP
+// is malformed or its check digit is wrong, so that a bad context is
+// caught here rather than at login. Use [MustContext] for constants.
+func NIPContext(nip string) (ContextIdentifier, error) {
+	return newContext(ContextNip, nip)
 }
 
 // InternalIDContext returns the context of an internal identifier
-// ("{nip}-{5 digits}").
-func InternalIDContext(id string) ContextIdentifier {
-	return ContextIdentifier{Type: ContextInternalID, Value: id}
+// ("{nip}-{5 digits}", checked like [ident.ParseInternalID]).
+func InternalIDContext(id string) (ContextIdentifier, error) {
+	return newContext(ContextInternalID, id)
 }
 
 // NipVatUeContext returns the composite context of an EU entity:
-// "{nip}-{EU VAT number}", e.g. "5265877635-ATU12345678".
-func NipVatUeContext(id string) ContextIdentifier {
-	return ContextIdentifier{Type: ContextNipVatUe, Value: id}
+// "{nip}-{EU VAT number}", e.g. "5265877635-ATU12345678" (checked like
+// [ident.ParseNipVatUe]).
+func NipVatUeContext(id string) (ContextIdentifier, error) {
+	return newContext(ContextNipVatUe, id)
 }
 
-// PeppolIDContext returns the context of a Peppol provider, e.g. "PPL123456".
-func PeppolIDContext(id string) ContextIdentifier {
-	return ContextIdentifier{Type: ContextPeppolID, Value: id}
+// PeppolIDContext returns the context of a Peppol provider, e.g.
+// "PPL123456" (checked like [ident.ParsePeppolID]).
+func PeppolIDContext(id string) (ContextIdentifier, error) {
+	return newContext(ContextPeppolID, id)
+}
+
+// MustContext returns c, or panics when err is not nil. It is meant for
+// contexts built from constants:
+//
+//	var office = ksef.MustContext(ksef.NIPContext("5265877635"))
+func MustContext(c ContextIdentifier, err error) ContextIdentifier {
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func newContext(t ident.Type, value string) (ContextIdentifier, error) {
+	c := ContextIdentifier{Type: t, Value: value}
+	if err := ValidateContext(c); err != nil {
+		return ContextIdentifier{}, err
+	}
+	return c, nil
 }
 
 // ValidateContext reports whether c is a context identifier (one of the

@@ -22,13 +22,15 @@
 // KSeF authenticates a subject (a person, a company seal, a certificate
 // fingerprint or a KSeF token) in a context ([ContextIdentifier]: a NIP, an
 // internal identifier, an EU entity or a Peppol provider; see [NIPContext],
-// [InternalIDContext], [NipVatUeContext], [PeppolIDContext]). The login
-// methods run the whole flow (challenge, signed or encrypted request,
-// status polling, token redemption) and return an [AuthenticatedClient]:
+// [InternalIDContext], [NipVatUeContext], [PeppolIDContext], which validate
+// the identifier, and [MustContext] for constants). The login methods run
+// the whole flow (challenge, signed or encrypted request, status polling,
+// token redemption) and return an [AuthenticatedClient]:
 //
-//	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.NIPContext("5265877635"), cert, key, nil)
-//	auth, err := c.Auth.LoginWithToken(ctx, ksef.NIPContext("5265877635"), ksefToken, nil)
-//	auth, err := c.Auth.LoginWithSignFunc(ctx, ksef.NIPContext("5265877635"), hsmSign, nil)
+//	ctxID, err := ksef.NIPContext("5265877635")
+//	auth, err := c.Auth.LoginWithCertificate(ctx, ctxID, cert, key, nil)
+//	auth, err := c.Auth.LoginWithToken(ctx, ctxID, ksefToken, nil)
+//	auth, err := c.Auth.LoginWithSignFunc(ctx, ctxID, hsmSign, nil)
 //
 // LoginWithCertificate signs the AuthTokenRequest document with package
 // xades using any crypto.Signer (RSA or ECDSA P-256); LoginWithSignFunc
@@ -37,11 +39,14 @@
 // and, when KSeF reports the key as withdrawn (code 21470), downloads the
 // keys again and retries once.
 //
-// The authenticated client embeds a [Client] with every service, sends its
-// access token, renews it with the refresh token shortly before it expires
+// The authenticated client embeds a [Client] (Auth, PublicKeys, TestData)
+// and adds the services that need an access token (Tokens, AuthSessions),
+// which an unauthenticated *Client does not have. It sends its access
+// token, renews it with the refresh token shortly before it expires
 // and once after a 401, with a single renewal in flight for any number of
 // goroutines. Its [TokenManager] exposes the tokens, so that a program can
-// store them and later resume without logging in again ([AuthService.Resume]).
+// store them and later resume without logging in again ([AuthService.Resume];
+// [AuthService.ResumeWith] takes any [Authenticator]).
 // Failed authentications are *[StatusError] values matching
 // [ErrAuthNoPermissions], [ErrAuthInvalidToken], [ErrAuthCertificate],
 // [ErrAuthBlocked] and the like.
@@ -49,29 +54,41 @@
 // The lower-level steps are available too: [AuthService.Challenge],
 // [AuthService.InitXades], [AuthService.InitToken], [AuthService.Status],
 // [AuthService.Wait], [AuthService.Redeem], [AuthService.Refresh], and the
-// authentication sessions ([AuthService.ListSessionsAll],
-// [AuthService.RevokeSession], [AuthService.RevokeCurrentSession]).
+// authentication sessions ([AuthSessionsService.ListAll],
+// [AuthSessionsService.Revoke], [AuthSessionsService.RevokeCurrent]).
 // KSeF tokens are generated with [TokensService.Generate] and awaited with
 // [TokensService.WaitActive].
 //
 // # Services
 //
 // Services are pointer fields of the client, grouped by KSeF area:
-// c.Auth, c.PublicKeys, c.Tokens and c.TestData (invoice sessions,
+// c.Auth, c.PublicKeys and c.TestData on every client, a.Tokens and
+// a.AuthSessions on an authenticated one (invoice sessions,
 // invoice downloads, permissions and certificates are not implemented
 // yet). Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params
 // struct (nil for defaults) and return (*T, error). Lists have a page method
 // and an iterator (iter.Seq2) that follows continuation tokens; asynchronous
-// operations have waiters ([WaitOptions]) bounded by the context.
+// operations have waiters ([WaitOptions]) bounded by WaitOptions.Timeout
+// (default [DefaultWaitTimeout], then a *[WaitTimeoutError] naming what was
+// awaited and the last status) and by the context.
 //
 // # Transport, retries and logging
 //
-// The client retries what is safe to retry: 429 and 503 for every method,
+// The client retries what is safe to retry, as the operation table says
+// ([OperationInfo].RetrySafe): 429 for every operation (KSeF's limiter
+// refuses before processing) and a connection that could not be made,
 // after the delay in Retry-After (seconds or an HTTP date) or an
-// exponential backoff with full jitter; 502, 504 and transport errors only
-// for GET, HEAD and DELETE. Rate-limit blocks on KSeF can last an hour;
+// exponential backoff with full jitter; 502, 503, 504, dropped connections
+// and timeouts only for operations safe to repeat (reads, the challenge,
+// the token refresh, the idempotent DELETEs). A state-changing operation
+// is never repeated after such a failure: it returns an
+// *[OutcomeUnknownError] (errors.Is [ErrOutcomeUnknown]) that says what to
+// check. Redirects are never followed, so the Authorization header cannot
+// follow one; a response body that pauses longer than
+// [WithBodyIdleTimeout] (default one minute) fails with
+// [ErrBodyIdleTimeout]. Rate-limit blocks on KSeF can last an hour;
 // when Retry-After exceeds [RetryPolicy].MaxDelay the client does not wait
 // a shorter time but returns the error with APIError.RetryAfter set.
 // Request bodies are replayed on every attempt; sleeps end with the
@@ -88,7 +105,11 @@
 // (method, path template, status, duration, attempt) and a Warn record per
 // X-System-Warning. Tokens, the Authorization header, keys, invoice content
 // and pre-signed URLs are never logged; credentials are [Secret] values
-// that print and log as "REDACTED".
+// that print and log as "REDACTED", and the tokens the client holds are
+// redacted from error bodies ([APIError].Body), error strings and
+// warnings. Server-provided text in Error() strings and log attributes is
+// escaped by [SanitizeText] (control characters, ANSI/OSC sequences,
+// bidirectional overrides).
 //
 // # Errors
 //

@@ -32,7 +32,7 @@ func loginSeal(t *testing.T, sim *ksefsim.Simulator, c *ksef.Client) (*ksefsim.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, &ksef.LoginParams{Wait: fastWait})
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestE2ELoginWithCertificate(t *testing.T) {
 
 	// The session is listed, marked current.
 	var found bool
-	for it, err := range a.Auth.ListSessionsAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
+	for it, err := range a.AuthSessions.ListAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func TestE2ELoginPersonAndFingerprint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(p.NIP), p.Certificate, p.Key, &ksef.LoginParams{Wait: fastWait}); err != nil {
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(p.NIP)), p.Certificate, p.Signer, &ksef.LoginParams{Wait: fastWait}); err != nil {
 		t.Fatalf("person login: %v", err)
 	}
 
@@ -106,7 +106,7 @@ func TestE2ELoginPersonAndFingerprint(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := &ksef.LoginParams{Wait: fastWait, SubjectIdentifierType: ksef.AuthSubjectCertificateFingerprint}
-	_, err = c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(owner.NIP), fp.Certificate, fp.Signer, params)
+	_, err = c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(owner.NIP)), fp.Certificate, fp.Signer, params)
 	if !errors.Is(err, ksef.ErrAuthNoPermissions) {
 		t.Fatalf("fingerprint without permissions: %v", err)
 	}
@@ -118,7 +118,7 @@ func TestE2ELoginPersonAndFingerprint(t *testing.T) {
 	if err := c.TestData.GrantPermissions(t.Context(), grant); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(owner.NIP), fp.Certificate, fp.Signer, params); err != nil {
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(owner.NIP)), fp.Certificate, fp.Signer, params); err != nil {
 		t.Fatalf("fingerprint login: %v", err)
 	}
 	if err := c.TestData.RevokePermissions(t.Context(), &ksef.TestDataPermissionsRevokeRequest{
@@ -126,7 +126,7 @@ func TestE2ELoginPersonAndFingerprint(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(owner.NIP), fp.Certificate, fp.Signer, params); !errors.Is(err, ksef.ErrAuthNoPermissions) {
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(owner.NIP)), fp.Certificate, fp.Signer, params); !errors.Is(err, ksef.ErrAuthNoPermissions) {
 		t.Fatalf("after revoke: %v", err)
 	}
 }
@@ -138,11 +138,11 @@ func TestE2ELoginWithAllowedIps(t *testing.T) {
 		t.Fatal(err)
 	}
 	ips := &ksef.AllowedIps{Ip4Addresses: []string{"127.0.0.1"}, Ip4Masks: []string{"127.0.0.0/8"}}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Auth.ListSessions(t.Context(), nil); err != nil {
+	if _, err := a.AuthSessions.List(t.Context(), nil); err != nil {
 		t.Errorf("allowed address rejected: %v", err)
 	}
 }
@@ -157,7 +157,7 @@ func TestE2EBlockedContext(t *testing.T) {
 	if err := c.TestData.BlockContext(t.Context(), &ksef.BlockContextAuthenticationRequest{ContextIdentifier: ctxID}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, &ksef.LoginParams{Wait: fastWait})
+	_, err = c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait})
 	var se *ksef.StatusError
 	if !errors.Is(err, ksef.ErrAuthBlocked) || !errors.As(err, &se) || se.Code != 480 {
 		t.Fatalf("blocked login: %v", err)
@@ -165,7 +165,7 @@ func TestE2EBlockedContext(t *testing.T) {
 	if err := c.TestData.UnblockContext(t.Context(), &ksef.UnblockContextAuthenticationRequest{ContextIdentifier: ctxID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, &ksef.LoginParams{Wait: fastWait}); err != nil {
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait}); err != nil {
 		t.Fatalf("after unblock: %v", err)
 	}
 }
@@ -187,25 +187,25 @@ func TestE2EKSeFToken(t *testing.T) {
 	if st.Status != ksef.TokenActive || st.Description != "e2e token" {
 		t.Errorf("status %+v", st)
 	}
-	tok, err := c.Auth.LoginWithToken(t.Context(), ksef.NIPContext(id.NIP), gen.Token, &ksef.LoginParams{Wait: fastWait})
+	tok, err := c.Auth.LoginWithToken(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), gen.Token, &ksef.LoginParams{Wait: fastWait})
 	if err != nil {
 		t.Fatalf("token login: %v", err)
 	}
 	// The token-authenticated session can list sessions and revoke the
 	// certificate one.
-	if err := tok.Auth.RevokeSession(t.Context(), a.ReferenceNumber); err != nil {
+	if err := tok.AuthSessions.Revoke(t.Context(), a.ReferenceNumber); err != nil {
 		t.Fatal(err)
 	}
 
 	// Emergency key rotation: the cached key is withdrawn (21470); the
 	// client downloads the keys again and the login succeeds.
 	sim.RotateKeys()
-	if _, err := c.Auth.LoginWithToken(t.Context(), ksef.NIPContext(id.NIP), gen.Token, &ksef.LoginParams{Wait: fastWait}); err != nil {
+	if _, err := c.Auth.LoginWithToken(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), gen.Token, &ksef.LoginParams{Wait: fastWait}); err != nil {
 		t.Fatalf("login after key rotation: %v", err)
 	}
 
 	// A wrong token fails with 450.
-	_, err = c.Auth.LoginWithToken(t.Context(), ksef.NIPContext(id.NIP), "not-a-token", &ksef.LoginParams{Wait: fastWait})
+	_, err = c.Auth.LoginWithToken(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), "not-a-token", &ksef.LoginParams{Wait: fastWait})
 	if !errors.Is(err, ksef.ErrAuthInvalidToken) {
 		t.Errorf("bad token: %v", err)
 	}

@@ -43,10 +43,10 @@ func TestE2ELoginEveryContextType(t *testing.T) {
 		{"fingerprint", fp, ksef.AuthSubjectCertificateFingerprint, ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: credentials.Fingerprint(fp.Certificate)}},
 	}
 	contexts := []ksef.ContextIdentifier{
-		ksef.NIPContext(owner.NIP),
-		ksef.InternalIDContext(owner.NIP + "-00001"),
-		ksef.NipVatUeContext(owner.NIP + "-DE123456789"),
-		ksef.PeppolIDContext("PAB123456"),
+		ksef.MustContext(ksef.NIPContext(owner.NIP)),
+		ksef.MustContext(ksef.InternalIDContext(owner.NIP + "-00001")),
+		ksef.MustContext(ksef.NipVatUeContext(owner.NIP + "-DE123456789")),
+		ksef.MustContext(ksef.PeppolIDContext("PAB123456")),
 	}
 	for _, ctxID := range contexts {
 		for _, cr := range creds {
@@ -68,7 +68,7 @@ func TestE2ELoginEveryContextType(t *testing.T) {
 					t.Errorf("context %v, want %v", a.Context, ctxID)
 				}
 				// The tokens work in that context.
-				page, err := a.Auth.ListSessions(t.Context(), nil)
+				page, err := a.AuthSessions.List(t.Context(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,9 +97,9 @@ func TestE2ELoginEveryContextType(t *testing.T) {
 		ctxID ksef.ContextIdentifier
 		who   ksef.TestDataAuthorizedIdentifier
 	}{
-		{ksef.PeppolIDContext("PAB12345"), creds[0].who},
-		{ksef.NIPContext(owner.NIP), ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: "abc"}},
-		{ksef.NIPContext(owner.NIP), ksef.TestDataAuthorizedIdentifier{Type: "Email", Value: "x"}},
+		{ksef.ContextIdentifier{Type: ksef.ContextPeppolID, Value: "PAB12345"}, creds[0].who},
+		{ksef.MustContext(ksef.NIPContext(owner.NIP)), ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: "abc"}},
+		{ksef.MustContext(ksef.NIPContext(owner.NIP)), ksef.TestDataAuthorizedIdentifier{Type: "Email", Value: "x"}},
 	}
 	for _, b := range bad {
 		if err := sim.GrantPermissions(b.ctxID, b.who, ksef.TestDataPermInvoiceRead); err == nil {
@@ -121,7 +121,7 @@ func TestE2EListSessionsAllPages(t *testing.T) {
 	id, a := loginSeal(t, sim, c)
 	want := map[string]bool{a.ReferenceNumber: true}
 	for range 11 {
-		b, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, &ksef.LoginParams{Wait: fastWait})
+		b, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestE2EListSessionsAllPages(t *testing.T) {
 	const op = "GET /auth/sessions"
 	before := sim.Calls(op)
 	got := map[string]bool{}
-	for s, err := range a.Auth.ListSessionsAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
+	for s, err := range a.AuthSessions.ListAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestE2EListSessionsAllPages(t *testing.T) {
 
 	before = sim.Calls(op)
 	n := 0
-	for _, err := range a.Auth.ListSessionsAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
+	for _, err := range a.AuthSessions.ListAll(t.Context(), &ksef.ListSessionsParams{PageSize: 10}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func TestE2EListSessionsAllPages(t *testing.T) {
 	}
 	sim.Advance(16 * time.Minute) // past the access token's lifetime
 	errs := 0
-	for _, err := range a.Auth.ListSessionsAll(t.Context(), nil) {
+	for _, err := range a.AuthSessions.ListAll(t.Context(), nil) {
 		if err == nil {
 			t.Fatal("listing after logout and expiry succeeded")
 		}
@@ -194,20 +194,20 @@ func TestE2EVerifyCertificateChain(t *testing.T) {
 	params := &ksef.LoginParams{Wait: fastWait, VerifyCertificateChain: true}
 
 	_, c := simClient(t)
-	_, err = c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(nip), seal.Certificate, seal.Signer, params)
+	_, err = c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(nip)), seal.Certificate, seal.Signer, params)
 	var se *ksef.StatusError
 	if !errors.Is(err, ksef.ErrAuthCertificate) || !errors.As(err, &se) || se.Code != 460 {
 		t.Fatalf("untrusted chain: %v", err)
 	}
 	// Without the check the same certificate is accepted.
-	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(nip), seal.Certificate, seal.Signer, &ksef.LoginParams{Wait: fastWait}); err != nil {
+	if _, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(nip)), seal.Certificate, seal.Signer, &ksef.LoginParams{Wait: fastWait}); err != nil {
 		t.Fatalf("without the chain check: %v", err)
 	}
 
 	roots := x509.NewCertPool()
 	roots.AddCert(seal.Certificate)
 	_, trusting := simClient(t, ksefsim.WithTrustedRoots(roots))
-	if _, err := trusting.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(nip), seal.Certificate, seal.Signer, params); err != nil {
+	if _, err := trusting.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(nip)), seal.Certificate, seal.Signer, params); err != nil {
 		t.Fatalf("trusted root: %v", err)
 	}
 }
@@ -222,12 +222,12 @@ func TestE2EAllowedIpsRefusesOtherAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	ips := &ksef.AllowedIps{Ip4Addresses: []string{"10.0.0.1"}, Ip4Ranges: []string{"192.0.2.1-192.0.2.9"}}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
 	if err != nil {
 		t.Fatal(err)
 	}
 	refreshes := sim.Calls("POST /auth/token/refresh")
-	_, err = a.Auth.ListSessions(t.Context(), nil)
+	_, err = a.AuthSessions.List(t.Context(), nil)
 	var ae *ksef.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.ReasonCode != ksef.ReasonIPNotAllowed {
 		t.Fatalf("call from an address outside AllowedIps: %v", err)

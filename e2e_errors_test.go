@@ -15,7 +15,7 @@ func TestE2EErrorFormats(t *testing.T) {
 	_, baseURL := simtest.Start(t)
 	req := &ksef.InitTokenAuthenticationRequest{
 		Challenge:         "20250514-CR-0000000000-0000000000-00",
-		ContextIdentifier: ksef.NIPContext("5265877635"),
+		ContextIdentifier: ksef.MustContext(ksef.NIPContext("5265877635")),
 		EncryptedToken:    base64.StdEncoding.EncodeToString(make([]byte, 256)),
 	}
 	for _, pd := range []bool{false, true} {

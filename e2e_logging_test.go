@@ -57,7 +57,7 @@ func TestE2ENoSecretsInDebugLog(t *testing.T) {
 
 	id, a := loginSeal(t, sim, c)
 	addTokens(a)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(id.Key)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(id.Signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +74,14 @@ func TestE2ENoSecretsInDebugLog(t *testing.T) {
 	}
 	// A transient failure of the token login is retried.
 	sim.Faults().Fail("POST /auth/challenge", 1, ksefsim.Fault{Status: 503})
-	b, err := c.Auth.LoginWithToken(ctx, ksef.NIPContext(id.NIP), gen.Token, &ksef.LoginParams{Wait: fastWait})
+	b, err := c.Auth.LoginWithToken(ctx, ksef.MustContext(ksef.NIPContext(id.NIP)), gen.Token, &ksef.LoginParams{Wait: fastWait})
 	if err != nil {
 		t.Fatal(err)
 	}
 	addTokens(b)
 	// The access token expires on the server: 401, refresh, retry.
 	clock.Advance(16 * time.Minute)
-	if _, err := b.Auth.ListSessions(ctx, nil); err != nil {
+	if _, err := b.AuthSessions.List(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	addTokens(b)
@@ -92,7 +92,7 @@ func TestE2ENoSecretsInDebugLog(t *testing.T) {
 	}
 	secrets = append(secrets, res.AccessToken.Token.Reveal())
 	// Failures: a wrong KSeF token, a revoked refresh token.
-	if _, err := c.Auth.LoginWithToken(ctx, ksef.NIPContext(id.NIP), "not-a-token-but-secret", &ksef.LoginParams{Wait: fastWait}); err == nil {
+	if _, err := c.Auth.LoginWithToken(ctx, ksef.MustContext(ksef.NIPContext(id.NIP)), "not-a-token-but-secret", &ksef.LoginParams{Wait: fastWait}); err == nil {
 		t.Fatal("wrong KSeF token accepted")
 	}
 	secrets = append(secrets, "not-a-token-but-secret")

@@ -17,14 +17,14 @@ func TestE2ERefreshOn401(t *testing.T) {
 	_, a := loginSeal(t, sim, c)
 	before := sim.Calls("POST /auth/token/refresh")
 	clock.Advance(16 * time.Minute)
-	if _, err := a.Auth.ListSessions(t.Context(), nil); err != nil {
+	if _, err := a.AuthSessions.List(t.Context(), nil); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
 	if n := sim.Calls("POST /auth/token/refresh") - before; n != 1 {
 		t.Errorf("%d refreshes, want 1", n)
 	}
 	// The refreshed token works without another refresh.
-	if _, err := a.Auth.ListSessions(t.Context(), nil); err != nil {
+	if _, err := a.AuthSessions.List(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := sim.Calls("POST /auth/token/refresh") - before; n != 1 {
@@ -32,7 +32,7 @@ func TestE2ERefreshOn401(t *testing.T) {
 	}
 	// Once the refresh token has expired too, the client says so.
 	clock.Advance(8 * 24 * time.Hour)
-	_, err := a.Auth.ListSessions(t.Context(), nil)
+	_, err := a.AuthSessions.List(t.Context(), nil)
 	if err == nil {
 		t.Fatal("call with expired refresh token succeeded")
 	}
@@ -48,13 +48,13 @@ func TestE2EProactiveRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key,
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer,
 		&ksef.LoginParams{Wait: fastWait, SigningTime: sim.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := sim.Calls("POST /auth/token/refresh")
-	if _, err := a.Auth.ListSessions(t.Context(), nil); err != nil {
+	if _, err := a.AuthSessions.List(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := sim.Calls("POST /auth/token/refresh") - before; n != 1 {

@@ -61,7 +61,8 @@ type APIError struct {
 	// Method and Path identify the request; Path is the spec's template
 	// (never a filled-in pre-signed URL).
 	Method, Path string
-	// Body is the raw response body (at most 1 MiB).
+	// Body is the raw response body (at most 1 MiB), with every secret
+	// the client holds (tokens) replaced by "REDACTED".
 	Body []byte
 }
 
@@ -69,6 +70,8 @@ type APIError struct {
 var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 
 // Error returns "ksef: METHOD /path: 400 Bad Request: [21405] message".
+// Server-provided text is escaped with [SanitizeText]; the fields keep it
+// as sent (secrets the client holds are redacted from them and from Body).
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("ksef: ")
@@ -83,13 +86,13 @@ func (e *APIError) Error() string {
 		b.WriteString(" [" + strconv.Itoa(int(c)) + "]")
 	}
 	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+		b.WriteString(": " + SanitizeText(e.Message))
 	}
 	if len(e.Details) > 0 {
-		b.WriteString(" (" + strings.Join(e.Details, "; ") + ")")
+		b.WriteString(" (" + SanitizeText(strings.Join(e.Details, "; ")) + ")")
 	}
 	if e.ReasonCode != "" {
-		b.WriteString(" reason=" + string(e.ReasonCode))
+		b.WriteString(" reason=" + SanitizeText(string(e.ReasonCode)))
 	}
 	if e.RetryAfter > 0 {
 		b.WriteString(" retry after " + e.RetryAfter.String())
@@ -305,10 +308,10 @@ func (e *StatusError) Error() string {
 		b.WriteString(" (" + meaning + ")")
 	}
 	if e.Description != "" {
-		b.WriteString(": " + e.Description)
+		b.WriteString(": " + SanitizeText(e.Description))
 	}
 	if len(e.Details) > 0 {
-		b.WriteString(" (" + strings.Join(e.Details, "; ") + ")")
+		b.WriteString(" (" + SanitizeText(strings.Join(e.Details, "; ")) + ")")
 	}
 	return jwtPattern.ReplaceAllString(b.String(), redacted)
 }

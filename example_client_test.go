@@ -47,7 +47,7 @@ func ExampleAuthService_LoginWithCertificate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.NIPContext(id.NIP), id.Certificate, id.Key, nil)
+	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func ExampleAuthService_LoginWithToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	auth, err := c.Auth.LoginWithToken(ctx, ksef.NIPContext("5265877635"), ksef.Secret(os.Getenv("KSEF_TOKEN")), nil)
+	auth, err := c.Auth.LoginWithToken(ctx, ksef.MustContext(ksef.NIPContext("5265877635")), ksef.Secret(os.Getenv("KSEF_TOKEN")), nil)
 	var se *ksef.StatusError
 	switch {
 	case errors.Is(err, ksef.ErrAuthInvalidToken):
@@ -77,7 +77,7 @@ func ExampleAuthService_LoginWithToken() {
 		log.Fatal(err)
 	}
 	defer auth.Logout(ctx)
-	for s, err := range auth.Auth.ListSessionsAll(ctx, nil) {
+	for s, err := range auth.AuthSessions.ListAll(ctx, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func ExampleAuthService_LoginWithCertificate_files() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.InternalIDContext("5265877635-00012"), cred.Certificate, cred.Signer, params)
+	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.MustContext(ksef.InternalIDContext("5265877635-00012")), cred.Certificate, cred.Signer, params)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func ExampleTokensService_Generate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.NIPContext(id.NIP), id.Certificate, id.Key, nil)
+	auth, err := c.Auth.LoginWithCertificate(ctx, ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func ExampleTokensService_Generate() {
 	}
 	fmt.Println("token", gen.Token, "is", st.Status)
 
-	byToken, err := c.Auth.LoginWithToken(ctx, ksef.NIPContext(id.NIP), gen.Token, nil)
+	byToken, err := c.Auth.LoginWithToken(ctx, ksef.MustContext(ksef.NIPContext(id.NIP)), gen.Token, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func ExampleAuthService_Resume() {
 	auth.TokenManager().OnRefresh = func(access ksef.TokenInfo) {
 		saved.Access = access // persist the renewed access token
 	}
-	if _, err := auth.Auth.ListSessions(ctx, nil); errors.Is(err, ksef.ErrRefreshExpired) {
+	if _, err := auth.AuthSessions.List(ctx, nil); errors.Is(err, ksef.ErrRefreshExpired) {
 		log.Fatal("the refresh token expired: log in again")
 	}
 }

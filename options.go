@@ -53,13 +53,32 @@ func WithQRBaseURL(u string) Option {
 
 // WithHTTPClient sets the HTTP client used for all requests (for proxies,
 // TLS settings or tracing RoundTrippers). Retries are done by the KSeF
-// client, not by the HTTP client.
+// client, not by the HTTP client. The KSeF client uses a copy of hc whose
+// CheckRedirect refuses every redirect (the 3xx response becomes an
+// *[APIError]), so that the Authorization header never follows one.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(cfg *config) error {
 		if hc == nil {
 			return errors.New("ksef: WithHTTPClient: nil client")
 		}
 		cfg.httpClient = hc
+		return nil
+	}
+}
+
+// WithBodyIdleTimeout sets how long a response body may pause: when no
+// data arrives for d, the request is cancelled and its read fails with an
+// error matching [ErrBodyIdleTimeout]. The default is one minute; d must be
+// positive (every wait is bounded). It complements the HTTP transport's
+// ResponseHeaderTimeout (two minutes in the default HTTP client), which
+// bounds the wait for the headers. For a streamed download the pause
+// includes the time the caller takes between reads.
+func WithBodyIdleTimeout(d time.Duration) Option {
+	return func(cfg *config) error {
+		if d <= 0 {
+			return errors.New("ksef: WithBodyIdleTimeout: the timeout must be positive")
+		}
+		cfg.bodyIdleTimeout = d
 		return nil
 	}
 }
@@ -149,16 +168,6 @@ func WithSystemWarningHook(hook func(SystemWarning)) Option {
 func WithProblemDetails() Option {
 	return func(cfg *config) error {
 		cfg.problemDetails = true
-		return nil
-	}
-}
-
-// WithAuth makes the client send the access token supplied by a (for
-// example a [StaticToken], or a [TokenManager] restored from a saved
-// refresh token).
-func WithAuth(a Authenticator) Option {
-	return func(cfg *config) error {
-		cfg.auth = a
 		return nil
 	}
 }

@@ -42,13 +42,14 @@ func TestPacingGroupsAreIndependent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"status": "Active"}) })
 		c := handlerClient(t, h, ksef.WithRateLimits(map[ksef.RateLimitGroup]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 1}, ksef.GroupOther: {PerSecond: 1}}))
+		a := authed(c)
 		start := time.Now()
-		_, _ = c.PublicKeys.List(t.Context())                 // anonymous
-		_, _ = c.Tokens.Status(t.Context(), "ref-1234567890") // other
+		_, _ = a.PublicKeys.List(t.Context())                 // anonymous
+		_, _ = a.Tokens.Status(t.Context(), "ref-1234567890") // other
 		if time.Since(start) != 0 {
 			t.Errorf("different groups waited %v", time.Since(start))
 		}
-		_, _ = c.Tokens.Status(t.Context(), "ref-1234567890")
+		_, _ = a.Tokens.Status(t.Context(), "ref-1234567890")
 		if time.Since(start) != time.Second {
 			t.Errorf("same group waited %v", time.Since(start))
 		}

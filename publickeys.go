@@ -85,11 +85,11 @@ func SelectPublicKey(certs []PublicKeyCertificate, usage PublicKeyCertificateUsa
 	}
 	cert, err := x509.ParseCertificate(best.Certificate)
 	if err != nil {
-		return nil, fmt.Errorf("ksef: parse public-key certificate %s: %w", best.PublicKeyID, err)
+		return nil, fmt.Errorf("ksef: parse public-key certificate %s: %w", SanitizeText(best.PublicKeyID), err)
 	}
 	pub, ok := cert.PublicKey.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("ksef: public-key certificate %s: not an RSA key", best.PublicKeyID)
+		return nil, fmt.Errorf("ksef: public-key certificate %s: not an RSA key", SanitizeText(best.PublicKeyID))
 	}
 	return &PublicKey{
 		Certificate: cert,

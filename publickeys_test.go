@@ -110,7 +110,7 @@ func TestTokensWaitActive(t *testing.T) {
 			}
 			writeJSON(w, 200, map[string]any{"status": st, "statusDetails": []string{"why"}})
 		})
-		st, err := c.Tokens.WaitActive(t.Context(), ref, fastWait)
+		st, err := authed(c).Tokens.WaitActive(t.Context(), ref, fastWait)
 		if (err != nil) != wantErr || (wantErr && !errors.Is(err, ksef.ErrTokenNotActive)) {
 			t.Errorf("%s: err = %v", final, err)
 		}
@@ -120,7 +120,7 @@ func TestTokensWaitActive(t *testing.T) {
 	}
 	c, _ := clientSetup(t)
 	for _, req := range []*ksef.GenerateTokenRequest{nil, {Description: "abc", Permissions: []ksef.TokenPermissionType{ksef.TokenPermInvoiceRead}}, {Description: "valid one"}} {
-		if _, err := c.Tokens.Generate(t.Context(), req); err == nil {
+		if _, err := authed(c).Tokens.Generate(t.Context(), req); err == nil {
 			t.Errorf("accepted %+v", req)
 		}
 	}

@@ -47,10 +47,12 @@ func (s *TokensService) Status(ctx context.Context, referenceNumber string) (*To
 
 // WaitActive polls the token until it leaves the Pending state. It returns
 // the status when the token is Active, and an error matching
-// [ErrTokenNotActive] for any other final state.
+// [ErrTokenNotActive] for any other final state. The wait is bounded by
+// opts.Timeout (default [DefaultWaitTimeout], then a *[WaitTimeoutError])
+// and by ctx.
 func (s *TokensService) WaitActive(ctx context.Context, referenceNumber string, opts *WaitOptions) (*TokenStatusResponse, error) {
 	var last *TokenStatusResponse
-	err := poll(ctx, opts, func(ctx context.Context) (bool, string, error) {
+	err := poll(ctx, "KSeF token "+referenceNumber+" to leave Pending", opts, s.c.cfg.retry.MaxDelay, func(ctx context.Context) (bool, string, error) {
 		st, err := s.Status(ctx, referenceNumber)
 		if err != nil {
 			return false, "", err
@@ -66,7 +68,7 @@ func (s *TokensService) WaitActive(ctx context.Context, referenceNumber string, 
 		if len(last.StatusDetails) > 0 {
 			msg += " (" + strings.Join(last.StatusDetails, "; ") + ")"
 		}
-		return last, fmt.Errorf("%w: token %s is %s", ErrTokenNotActive, referenceNumber, msg)
+		return last, fmt.Errorf("%w: token %s is %s", ErrTokenNotActive, SanitizeText(referenceNumber), SanitizeText(msg))
 	}
 	return last, nil
 }

@@ -58,8 +58,8 @@ type request struct {
 	stream bool
 	// absURL, when set, is a full URL (e.g. pre-signed) used instead of
 	// the base URL + path, with method and no authorization; it is never
-	// logged. Such requests are not operations of the table: only GET and
-	// HEAD are repeated.
+	// logged. Such requests are not operations of the table: only GET,
+	// HEAD and PUT are repeated.
 	absURL string
 	method string
 	// accept sets the Accept header (default application/json).
@@ -78,10 +78,11 @@ type response struct {
 
 // info returns the table entry of the request's operation; for a request
 // to an absolute (pre-signed) URL, an entry with its method, no
-// authorization and retry safety for GET and HEAD.
+// authorization and retry safety for GET, HEAD and PUT (a pre-signed PUT
+// writes the same bytes to the same blob).
 func (r *request) info() OperationInfo {
 	if r.absURL != "" {
-		return OperationInfo{Method: r.method, Auth: AuthNone, RetrySafe: r.method == http.MethodGet || r.method == http.MethodHead}
+		return OperationInfo{Method: r.method, Auth: AuthNone, RetrySafe: r.method == http.MethodGet || r.method == http.MethodHead || r.method == http.MethodPut}
 	}
 	return r.op.Info()
 }
@@ -142,6 +143,12 @@ func (c *Client) buildURL(r *request) (string, error) {
 // do performs r with retries (see [RetryPolicy]), returning the 2xx
 // response or an error: *APIError for an HTTP error status, the context's
 // error when ctx ends, or a "ksef:" error for transport failures.
+//
+// What is repeated comes from the operation table: a 429 always (KSeF's
+// limiter refuses before processing), a connection that could not be made
+// always, and a 502/503/504, a dropped connection or a timeout only for
+// operations marked RetrySafe. For the other (state-changing) operations
+// such a failure returns an *[OutcomeUnknownError] instead.
 func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	info := r.info()
 	target, err := c.buildURL(r)
@@ -161,6 +168,13 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	pol := c.cfg.retry
 	refreshed := false
 	var token Secret
+	// unknown wraps a failure of a request that may have been processed.
+	unknown := func(err error) error {
+		if info.RetrySafe || r.absURL != "" {
+			return err
+		}
+		return outcomeUnknown(r.op, err)
+	}
 	for attempt := 1; ; attempt++ {
 		switch info.Auth {
 		case AuthAccessToken:
@@ -178,35 +192,67 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if err := c.pace(ctx, r); err != nil {
 			return nil, err
 		}
-		req, err := c.newHTTPRequest(ctx, r, target, payload, token)
+		actx, cancel := context.WithCancel(ctx)
+		req, err := c.newHTTPRequest(actx, r, target, payload, token)
 		if err != nil {
+			cancel()
 			return nil, err
 		}
 		start := time.Now()
 		resp, err := c.cfg.httpClient.Do(req)
 		dur := time.Since(start)
 		if err != nil {
+			cancel()
+			sent := !notSent(err)
 			err = sanitizeTransportError(err)
 			c.logAttempt(ctx, r, 0, dur, attempt, err)
 			if ctxErr := ctx.Err(); ctxErr != nil {
+				if sent {
+					return nil, unknown(ctxErr)
+				}
 				return nil, ctxErr
 			}
-			if info.RetrySafe && attempt < pol.MaxAttempts {
+			if (info.RetrySafe || !sent) && attempt < pol.MaxAttempts {
 				if err := sleep(ctx, backoff(pol, attempt)); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			return nil, fmt.Errorf("ksef: %s %s: %w", info.Method, r.logPath(), err)
+			err = fmt.Errorf("ksef: %s %s: %w", info.Method, r.logPath(), err)
+			if sent {
+				return nil, unknown(err)
+			}
+			return nil, err
 		}
+		resp.Body = newIdleBody(resp.Body, c.cfg.bodyIdleTimeout, cancel)
+		secrets := c.requestSecrets(ctx, r, token)
 		c.logAttempt(ctx, r, resp.StatusCode, dur, attempt, nil)
-		c.handleWarnings(ctx, r, resp.Header)
+		c.handleWarnings(ctx, r, resp.Header, secrets)
 
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return c.readSuccess(r, resp)
+			out, err := c.readSuccess(r, resp)
+			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					err = ctxErr
+				}
+				// The request was processed; its answer was lost.
+				return nil, unknown(err)
+			}
+			return out, nil
 		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
+		if rerr != nil {
+			if ctx.Err() != nil {
+				rerr = ctx.Err()
+			}
+			err := fmt.Errorf("ksef: %s %s: %d %s: read error body: %w", info.Method, r.logPath(), resp.StatusCode, http.StatusText(resp.StatusCode), sanitizeTransportError(rerr))
+			if ambiguousStatus(resp.StatusCode) {
+				return nil, unknown(err)
+			}
+			return nil, err
+		}
+		body = redactBytes(body, secrets)
 		apiErr := decodeAPIError(resp.StatusCode, resp.Header, body)
 		apiErr.Method = info.Method
 		apiErr.Path = r.logPath()
@@ -228,6 +274,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		delay := apiErr.RetryAfter
 		if resp.StatusCode == http.StatusTooManyRequests && delay > 0 && c.cfg.pacer != nil {
 			c.cfg.pacer.block(info.Group, time.Now().Add(delay))
+		}
+		if resp.StatusCode != http.StatusTooManyRequests && ambiguousStatus(resp.StatusCode) && !info.RetrySafe {
+			return nil, unknown(apiErr)
 		}
 		if !retryableStatus(resp.StatusCode, info.RetrySafe) || attempt >= pol.MaxAttempts {
 			return nil, apiErr
@@ -333,7 +382,7 @@ func (c *Client) logAttempt(ctx context.Context, r *request, status int, dur tim
 		attrs = append(attrs, slog.Any("pathArgs", r.pathArgs))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", SanitizeText(err.Error())))
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, "ksef http", attrs...)
 }
@@ -349,14 +398,13 @@ func sanitizeTransportError(err error) error {
 }
 
 // retryableStatus reports whether status may be retried: 429 always (KSeF
-// refuses before processing), 502 and 504 only for operations the operation
-// table marks safe to repeat. 503 is still retried for every operation;
-// making it follow retrySafe too is the behaviour change of a later issue.
+// refuses before processing), 502, 503 and 504 only for operations the
+// operation table marks safe to repeat.
 func retryableStatus(status int, retrySafe bool) bool {
 	switch status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	case http.StatusTooManyRequests:
 		return true
-	case http.StatusBadGateway, http.StatusGatewayTimeout:
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return retrySafe
 	}
 	return false

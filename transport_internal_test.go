@@ -111,12 +111,13 @@ func TestPresignedUpload(t *testing.T) {
 	}))
 	defer srv.Close()
 	var logs strings.Builder
-	c, err := NewClient(WithBaseURL("http://127.0.0.1:9/v2"), WithAuth(StaticToken("access-secret")),
+	c0, err := NewClient(WithBaseURL("http://127.0.0.1:9/v2"),
 		WithRetry(RetryPolicy{BaseDelay: time.Millisecond}),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := c0.Auth.ResumeWith(StaticToken("access-secret")).Client
 	opens := 0
 	secretURL := srv.URL + "/container/part1?sig=SECRETSAS"
 	r := &request{method: http.MethodPut, absURL: secretURL,
@@ -150,17 +151,45 @@ func TestPollWaitsOutRateLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := 0
 		start := time.Now()
-		err := poll(t.Context(), &WaitOptions{MinDelay: time.Second}, func(ctx context.Context) (bool, string, error) {
+		err := poll(t.Context(), "test", &WaitOptions{MinDelay: time.Second}, time.Minute, func(ctx context.Context) (bool, string, error) {
 			n++
 			if n == 1 {
-				return false, "", &APIError{StatusCode: 429, RetryAfter: 90 * time.Second}
+				return false, "", &APIError{StatusCode: 429, RetryAfter: 50 * time.Second}
 			}
 			return true, "200", nil
 		})
-		if err != nil || n != 2 || time.Since(start) != 90*time.Second {
+		if err != nil || n != 2 || time.Since(start) != 50*time.Second {
 			t.Errorf("err %v n %d elapsed %v", err, n, time.Since(start))
 		}
-		err = poll(t.Context(), nil, func(ctx context.Context) (bool, string, error) {
+		// A Retry-After above the maximum is returned at once.
+		start = time.Now()
+		err = poll(t.Context(), "test", nil, time.Minute, func(ctx context.Context) (bool, string, error) {
+			return false, "", &APIError{StatusCode: 429, RetryAfter: 365 * 24 * time.Hour}
+		})
+		if !errors.Is(err, ErrRateLimited) || time.Since(start) != 0 {
+			t.Errorf("one-year Retry-After: err %v after %v", err, time.Since(start))
+		}
+		// Status 100 forever ends after the timeout, naming what and the
+		// last status.
+		start = time.Now()
+		err = poll(t.Context(), "authentication X", &WaitOptions{Timeout: time.Minute}, time.Minute, func(ctx context.Context) (bool, string, error) {
+			return false, "100", nil
+		})
+		var te *WaitTimeoutError
+		if !errors.As(err, &te) || !errors.Is(err, ErrWaitTimeout) || !errors.Is(err, context.DeadlineExceeded) ||
+			te.LastStatus != "100" || time.Since(start) != time.Minute ||
+			!strings.Contains(err.Error(), "authentication X") || !strings.Contains(err.Error(), "last status 100") {
+			t.Errorf("status 100 forever: %v after %v", err, time.Since(start))
+		}
+		// 429 forever (within the maximum) ends after the default timeout.
+		start = time.Now()
+		err = poll(t.Context(), "test", nil, time.Minute, func(ctx context.Context) (bool, string, error) {
+			return false, "", &APIError{StatusCode: 429, RetryAfter: 30 * time.Second}
+		})
+		if !errors.Is(err, ErrWaitTimeout) || time.Since(start) != DefaultWaitTimeout {
+			t.Errorf("429 forever: %v after %v", err, time.Since(start))
+		}
+		err = poll(t.Context(), "test", nil, time.Minute, func(ctx context.Context) (bool, string, error) {
 			return false, "", &APIError{StatusCode: 500}
 		})
 		if err == nil {

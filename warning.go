@@ -44,16 +44,19 @@ func ParseSystemWarnings(v string) []SystemWarning {
 	return out
 }
 
-func (c *Client) handleWarnings(ctx context.Context, r *request, h http.Header) {
+// handleWarnings logs the X-System-Warning entries of a response and
+// passes them to the hook. The log attributes are sanitised (see
+// [SanitizeText]); secrets the client holds are redacted from both.
+func (c *Client) handleWarnings(ctx context.Context, r *request, h http.Header, secrets []Secret) {
 	vals := h.Values("X-System-Warning")
 	if len(vals) == 0 {
 		return
 	}
 	for _, v := range vals {
-		for _, w := range ParseSystemWarnings(v) {
+		for _, w := range ParseSystemWarnings(redactString(v, secrets)) {
 			w.Method, w.Path = r.info().Method, r.logPath()
 			c.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "ksef system warning",
-				slog.String("code", w.Code), slog.String("message", w.Message),
+				slog.String("code", SanitizeText(w.Code)), slog.String("message", SanitizeText(w.Message)),
 				slog.String("method", w.Method), slog.String("path", w.Path))
 			if c.cfg.warningHook != nil {
 				c.cfg.warningHook(w)

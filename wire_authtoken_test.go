@@ -18,10 +18,10 @@ const testChallenge = "20250625-CR-20F5EE4000-DA48AE4124-46"
 func TestParseAuthTokenRequestSamples(t *testing.T) {
 	dir := filepath.Join(testenv.SpecDir(t), "samples", "auth")
 	want := map[string]ksef.ContextIdentifier{
-		"AuthTokenRequest-context-identifier-internal-id.xml":                  ksef.InternalIDContext("5265877635-12345"),
-		"AuthTokenRequest-context-identifier-nip-vat-ue.xml":                   ksef.NipVatUeContext("5265877635-ATU12345678"),
-		"AuthTokenRequest-context-identifier-nip.xml":                          ksef.NIPContext("5265877635"),
-		"AuthTokenRequest-subject-identifier-type-certificate-fingerprint.xml": ksef.NIPContext("5265877635"),
+		"AuthTokenRequest-context-identifier-internal-id.xml":                  ksef.MustContext(ksef.InternalIDContext("5265877635-12345")),
+		"AuthTokenRequest-context-identifier-nip-vat-ue.xml":                   ksef.MustContext(ksef.NipVatUeContext("5265877635-ATU12345678")),
+		"AuthTokenRequest-context-identifier-nip.xml":                          ksef.MustContext(ksef.NIPContext("5265877635")),
+		"AuthTokenRequest-subject-identifier-type-certificate-fingerprint.xml": ksef.MustContext(ksef.NIPContext("5265877635")),
 	}
 	for name, ctxID := range want {
 		doc, err := os.ReadFile(filepath.Join(dir, name))
@@ -58,12 +58,12 @@ func authTokenCases() map[string]*ksef.AuthTokenRequest {
 		return r
 	}
 	return map[string]*ksef.AuthTokenRequest{
-		"nip":         mk(ksef.NIPContext("5265877635"), ksef.AuthSubjectCertificateSubject, nil),
-		"internal":    mk(ksef.InternalIDContext("5265877635-12345"), ksef.AuthSubjectCertificateSubject, nil),
-		"nipvatue":    mk(ksef.NipVatUeContext("5265877635-ATU12345678"), ksef.AuthSubjectCertificateFingerprint, nil),
-		"peppol":      mk(ksef.PeppolIDContext("PPL123456"), ksef.AuthSubjectCertificateFingerprint, nil),
-		"policy":      mk(ksef.NIPContext("5265877635"), ksef.AuthSubjectCertificateSubject, &ksef.AllowedIps{Ip4Addresses: []string{"192.168.0.1", "10.0.0.2"}, Ip4Ranges: []string{"10.0.0.1-10.0.0.20"}, Ip4Masks: []string{"10.1.0.0/16"}}),
-		"policy-mask": mk(ksef.NIPContext("5265877635"), ksef.AuthSubjectCertificateSubject, &ksef.AllowedIps{Ip4Masks: []string{"10.1.0.0/16"}}),
+		"nip":         mk(ksef.MustContext(ksef.NIPContext("5265877635")), ksef.AuthSubjectCertificateSubject, nil),
+		"internal":    mk(ksef.MustContext(ksef.InternalIDContext("5265877635-12345")), ksef.AuthSubjectCertificateSubject, nil),
+		"nipvatue":    mk(ksef.MustContext(ksef.NipVatUeContext("5265877635-ATU12345678")), ksef.AuthSubjectCertificateFingerprint, nil),
+		"peppol":      mk(ksef.MustContext(ksef.PeppolIDContext("PPL123456")), ksef.AuthSubjectCertificateFingerprint, nil),
+		"policy":      mk(ksef.MustContext(ksef.NIPContext("5265877635")), ksef.AuthSubjectCertificateSubject, &ksef.AllowedIps{Ip4Addresses: []string{"192.168.0.1", "10.0.0.2"}, Ip4Ranges: []string{"10.0.0.1-10.0.0.20"}, Ip4Masks: []string{"10.1.0.0/16"}}),
+		"policy-mask": mk(ksef.MustContext(ksef.NIPContext("5265877635")), ksef.AuthSubjectCertificateSubject, &ksef.AllowedIps{Ip4Masks: []string{"10.1.0.0/16"}}),
 	}
 }
 
@@ -173,7 +173,7 @@ func TestAllowedIpsValidate(t *testing.T) {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("accepted %+v", bad)
 		}
-		if _, err := ksef.NewAuthTokenRequest(testChallenge, ksef.NIPContext("5265877635"), ksef.AuthSubjectCertificateSubject, bad); err == nil {
+		if _, err := ksef.NewAuthTokenRequest(testChallenge, ksef.MustContext(ksef.NIPContext("5265877635")), ksef.AuthSubjectCertificateSubject, bad); err == nil {
 			t.Errorf("AuthTokenRequest accepted %+v", bad)
 		}
 	}

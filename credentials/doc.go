@@ -18,7 +18,7 @@
 //
 //	creds, err := credentials.LoadFile("seal.p12", "", password) // PEM: LoadFile("cert.pem", "key.pem", password)
 //	creds, err := credentials.NewSealNIP("5265877635", nil)       // a TEST company seal
-//	auth, err := client.Auth.LoginWithCertificate(ctx, ksef.NIPContext(nip), creds.Certificate, creds.Signer, nil)
+//	auth, err := client.Auth.LoginWithCertificate(ctx, ksef.MustContext(ksef.NIPContext(nip)), creds.Certificate, creds.Signer, nil)
 //
 // # Test certificates
 //

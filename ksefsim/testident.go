@@ -20,7 +20,13 @@ type TestIdentity struct {
 	PESEL string
 	// Certificate is the signing certificate.
 	Certificate *x509.Certificate
-	// Key is the certificate's private key.
+	// Signer is the certificate's private key (as in
+	// credentials.Credentials, so that a TestIdentity and loaded
+	// credentials are used alike).
+	Signer crypto.Signer
+	// Key is the same private key as Signer.
+	//
+	// Deprecated: use Signer.
 	Key crypto.Signer
 }
 
@@ -48,7 +54,7 @@ func (s *Simulator) NewTestIdentity() (*TestIdentity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ksefsim: %w", err)
 	}
-	return &TestIdentity{NIP: nip, Certificate: c.Certificate, Key: c.Signer}, nil
+	return &TestIdentity{NIP: nip, Certificate: c.Certificate, Signer: c.Signer, Key: c.Signer}, nil
 }
 
 // NewTestPerson creates a random NIP and PESEL, registers them as a test
@@ -68,5 +74,5 @@ func (s *Simulator) NewTestPerson() (*TestIdentity, error) {
 		return nil, fmt.Errorf("ksefsim: test person %s already exists", nip)
 	}
 	s.st.persons[nip] = &testPerson{nip: nip, pesel: pesel, description: "ksefsim test person", created: s.now()}
-	return &TestIdentity{NIP: nip, PESEL: pesel, Certificate: c.Certificate, Key: c.Signer}, nil
+	return &TestIdentity{NIP: nip, PESEL: pesel, Certificate: c.Certificate, Signer: c.Signer, Key: c.Signer}, nil
 }

@@ -87,10 +87,12 @@ func (lf *loginFlags) context() (ksef.ContextIdentifier, error) {
 	var (
 		set   []ksef.ContextIdentifier
 		flags []string
+		errs  []error
 	)
-	add := func(flag, value string, mk func(string) ksef.ContextIdentifier) {
+	add := func(flag, value string, mk func(string) (ksef.ContextIdentifier, error)) {
 		if value != "" {
-			set, flags = append(set, mk(strings.TrimSpace(value))), append(flags, flag)
+			c, err := mk(strings.TrimSpace(value))
+			set, flags, errs = append(set, c), append(flags, flag), append(errs, err)
 		}
 	}
 	add("--nip", lf.nip, ksef.NIPContext)
@@ -101,7 +103,7 @@ func (lf *loginFlags) context() (ksef.ContextIdentifier, error) {
 	case 0:
 		return ksef.ContextIdentifier{}, nil
 	case 1:
-		if err := ksef.ValidateContext(set[0]); err != nil {
+		if err := errs[0]; err != nil {
 			return ksef.ContextIdentifier{}, fmt.Errorf("invalid context %s: %s", flags[0], strings.TrimPrefix(err.Error(), "ksef: "))
 		}
 		return set[0], nil
@@ -172,7 +174,9 @@ func runLogin(ctx context.Context, f *cli.Factory, lf *loginFlags) error {
 			if id.Kind != ident.TypeNip {
 				return errors.New(missingContext + " (the certificate carries no NIP)")
 			}
-			ctxID = ksef.NIPContext(id.Value)
+			if ctxID, err = ksef.NIPContext(id.Value); err != nil {
+				return err
+			}
 		}
 		a, err = c.Auth.LoginWithCertificate(ctx, ctxID, creds.Certificate, creds.Signer,
 			&ksef.LoginParams{SubjectIdentifierType: subject, VerifyCertificateChain: lf.verifyChain})

@@ -141,7 +141,7 @@ func TestLoginKSeFToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := sdk.Auth.LoginWithCertificate(ctx, ksef.NIPContext(id.NIP), id.Certificate, id.Key, nil)
+	a, err := sdk.Auth.LoginWithCertificate(ctx, ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func newSessionsCmd(f *cli.Factory) *cobra.Command {
 				return err
 			}
 			items := []ksef.AuthenticationListItem{}
-			for it, err := range s.Client.Auth.ListSessionsAll(cmd.Context(), nil) {
+			for it, err := range s.Client.AuthSessions.ListAll(cmd.Context(), nil) {
 				if err != nil {
 					return cli.RefreshError(err)
 				}

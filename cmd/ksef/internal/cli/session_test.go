@@ -26,7 +26,7 @@ func loggedInProfile(t *testing.T) (dir, base string, p *profile.Profile) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.NIPContext(id.NIP), id.Certificate, id.Key, nil)
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestSessionStoresRenewedToken(t *testing.T) {
 	if r, err := s.Refreshed(); r || err != nil {
 		t.Errorf("refreshed before use: %v %v", r, err)
 	}
-	for _, err := range s.Client.Auth.ListSessionsAll(t.Context(), nil) {
+	for _, err := range s.Client.AuthSessions.ListAll(t.Context(), nil) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,11 +84,15 @@ func waitRecorder(polls *[]string) *ksef.LoginParams {
 
 func (s *demoState) loginCert(ctx context.Context, c *credentials.Credentials) (*ksef.AuthenticatedClient, facts, error) {
 	var polls []string
-	a, err := s.client.Auth.LoginWithCertificate(ctx, ksef.NIPContext(s.nip), c.Certificate, c.Signer, waitRecorder(&polls))
+	ctxID, err := ksef.NIPContext(s.nip)
 	if err != nil {
 		return nil, nil, err
 	}
-	fs := append(facts{{"context", ksef.NIPContext(s.nip).String()}}, sessionFacts(a, polls)...)
+	a, err := s.client.Auth.LoginWithCertificate(ctx, ctxID, c.Certificate, c.Signer, waitRecorder(&polls))
+	if err != nil {
+		return nil, nil, err
+	}
+	fs := append(facts{{"context", ctxID.String()}}, sessionFacts(a, polls)...)
 	return a, fs, nil
 }
 
@@ -133,7 +137,11 @@ func stepLoginToken(ctx context.Context, s *demoState) (facts, error) {
 		return nil, errors.New("no KSeF token")
 	}
 	var polls []string
-	a, err := s.client.Auth.LoginWithToken(ctx, ksef.NIPContext(s.nip), s.ksefToken, waitRecorder(&polls))
+	ctxID, err := ksef.NIPContext(s.nip)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.client.Auth.LoginWithToken(ctx, ctxID, s.ksefToken, waitRecorder(&polls))
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +171,7 @@ func stepRefresh(ctx context.Context, s *demoState) (facts, error) {
 func stepListSessions(ctx context.Context, s *demoState) (facts, error) {
 	var fs facts
 	n, current := 0, ""
-	for it, err := range s.tokenSess.Auth.ListSessionsAll(ctx, nil) {
+	for it, err := range s.tokenSess.AuthSessions.ListAll(ctx, nil) {
 		if err != nil {
 			return fs, err
 		}
