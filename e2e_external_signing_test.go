@@ -52,7 +52,7 @@ func TestE2EExternalSigning(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			unsigned, err := c.Auth.UnsignedAuthTokenRequest(t.Context(), ksef.NIPContext(nip), nil)
+			unsigned, err := c.Auth.UnsignedAuthTokenRequest(t.Context(), ksef.MustContext(ksef.NIPContext(nip)), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,11 +67,11 @@ func TestE2EExternalSigning(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a.Context != ksef.NIPContext(nip) || a.ReferenceNumber == "" {
+			if a.Context != ksef.MustContext(ksef.NIPContext(nip)) || a.ReferenceNumber == "" {
 				t.Errorf("context %+v, reference %q", a.Context, a.ReferenceNumber)
 			}
 			// The authenticated client works.
-			if _, err := a.Auth.ListSessions(t.Context(), nil); err != nil {
+			if _, err := a.AuthSessions.List(t.Context(), nil); err != nil {
 				t.Fatal(err)
 			}
 			mu.Lock()

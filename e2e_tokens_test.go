@@ -86,7 +86,7 @@ func TestE2ETokensListAndRevoke(t *testing.T) {
 	if len(revoked.Tokens) != 1 || revoked.Tokens[0].ReferenceNumber != last {
 		t.Errorf("revoked filter: %+v", revoked.Tokens)
 	}
-	if _, err := c.Auth.LoginWithToken(ctx, ksef.NIPContext(id.NIP), secret, &ksef.LoginParams{Wait: fastWait}); !errors.Is(err, ksef.ErrAuthInvalidToken) {
+	if _, err := c.Auth.LoginWithToken(ctx, ksef.MustContext(ksef.NIPContext(id.NIP)), secret, &ksef.LoginParams{Wait: fastWait}); !errors.Is(err, ksef.ErrAuthInvalidToken) {
 		t.Errorf("login with a revoked token: %v", err)
 	}
 	// An unknown token cannot be revoked (400/21405).
