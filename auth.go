@@ -204,6 +204,69 @@ func (s *AuthService) loginSigned(ctx context.Context, ctxID ContextIdentifier, 
 	return s.complete(ctx, ctxID, init, p.Wait)
 }
 
+// UnsignedAuthTokenRequest fetches a fresh challenge and returns the
+// unsigned AuthTokenRequest document (namespace 2.1) for ctxID, with
+// params' SubjectIdentifierType and AllowedIps (params may be nil). It is
+// the first half of external signing: sign the document with any XAdES
+// tool (a smart card, Profil Zaufany, xmlsec1) within the challenge's
+// validity of 10 minutes, then pass the signed document to
+// [AuthService.LoginWithSignedRequest]. The challenge comes from
+// [AuthService.Challenge].
+func (s *AuthService) UnsignedAuthTokenRequest(ctx context.Context, ctxID ContextIdentifier, params *LoginParams) ([]byte, error) {
+	if err := ValidateContext(ctxID); err != nil {
+		return nil, err
+	}
+	var p LoginParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubjectIdentifierType == "" {
+		p.SubjectIdentifierType = AuthSubjectCertificateSubject
+	}
+	if err := p.AllowedIps.Validate(); err != nil {
+		return nil, err
+	}
+	ch, err := s.Challenge(ctx)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := NewAuthTokenRequest(ch.Challenge, ctxID, p.SubjectIdentifierType, p.AllowedIps)
+	if err != nil {
+		return nil, err
+	}
+	return doc.Marshal()
+}
+
+// LoginWithSignedRequest completes a login with an AuthTokenRequest that
+// was signed outside this process (see [AuthService.UnsignedAuthTokenRequest]):
+// it reads the document (refusing one the auth schema refuses), sends it,
+// waits for the status, redeems the tokens and returns a client that
+// renews them by itself, exactly as [AuthService.LoginWithCertificate]
+// does after signing. The client's Context is the document's context.
+// Only params' VerifyCertificateChain and Wait are used; params may be
+// nil. Unlike the other logins it cannot retry a login that KSeF cancels
+// (status 550), since the challenge in the document is spent: sign a new
+// document then.
+func (s *AuthService) LoginWithSignedRequest(ctx context.Context, signedXML []byte, params *LoginParams) (*AuthenticatedClient, error) {
+	doc, err := ParseAuthTokenRequest(signedXML)
+	if err != nil {
+		return nil, err
+	}
+	ctxID, err := doc.ContextIdentifier.Context()
+	if err != nil {
+		return nil, err
+	}
+	var p LoginParams
+	if params != nil {
+		p = *params
+	}
+	init, err := s.InitXades(ctx, signedXML, p.VerifyCertificateChain)
+	if err != nil {
+		return nil, err
+	}
+	return s.complete(ctx, ctxID, init, p.Wait)
+}
+
 // LoginWithToken authenticates with a KSeF token: it fetches a challenge,
 // encrypts "token|timestampMs" with the MF key for KsefTokenEncryption
 // (RSA-OAEP SHA-256), sends it with the key's publicKeyId, waits for the

@@ -250,6 +250,20 @@ func faultCases() map[string]faultCase {
 				return err
 			}, noEffect // one call is one token: the driver checks the call count
 		}},
+		"DELETE /tokens/{referenceNumber}": {func(t *testing.T, e *faultEnv) (func(context.Context) error, func(*testing.T)) {
+			_, a := loginSeal(t, e.sim, e.c)
+			gen, err := a.Tokens.Generate(t.Context(), &ksef.GenerateTokenRequest{Description: "fault test", Permissions: []ksef.TokenPermissionType{ksef.TokenPermInvoiceRead}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func(ctx context.Context) error { return a.Tokens.Revoke(ctx, gen.ReferenceNumber) },
+				func(t *testing.T) {
+					st, err := a.Tokens.Status(t.Context(), gen.ReferenceNumber)
+					if err != nil || st.Status != ksef.TokenRevoked {
+						t.Errorf("token not revoked: %+v %v", st, err)
+					}
+				}
+		}},
 		"POST /testdata/subject": {func(t *testing.T, e *faultEnv) (func(context.Context) error, func(*testing.T)) {
 			req := &ksef.SubjectCreateRequest{SubjectNip: string(ident.RandomNIP(nil)), SubjectType: ksef.SubjectVatGroup, Description: "VAT group"}
 			return func(ctx context.Context) error { return e.c.TestData.CreateSubject(ctx, req) },

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+
+	"github.com/ksef2/ksef/internal/authxsd"
 )
 
 // XML namespaces of the AuthTokenRequest document signed for
@@ -171,22 +173,44 @@ func (r *AuthTokenRequest) Marshal() ([]byte, error) {
 }
 
 // ParseAuthTokenRequest parses an AuthTokenRequest document (signed or not)
-// in either the 2.0 or the 2.1 namespace and validates its structure. Any
-// ds:Signature child is ignored; verify it with package xades.
+// in either the 2.0 or the 2.1 namespace and validates it against the
+// official auth schema. The document may be the AuthTokenRequest itself
+// (its enveloped ds:Signature child is left out) or an enveloping
+// ds:Signature holding it in a ds:Object, as XML or base64. It reads the
+// document exactly as the simulator does: child elements or attributes
+// inside Challenge, Nip or SubjectIdentifierType are refused. It does not
+// verify the signature; do that with package xades.
 func ParseAuthTokenRequest(doc []byte) (*AuthTokenRequest, error) {
-	var r AuthTokenRequest
-	if err := xml.Unmarshal(doc, &r); err != nil {
+	d, err := authxsd.Read(doc)
+	if err != nil {
 		return nil, fmt.Errorf("ksef: parse AuthTokenRequest: %w", err)
 	}
-	switch r.XMLName.Space {
-	case AuthTokenNamespace, AuthTokenNamespaceV20:
-	default:
-		return nil, fmt.Errorf("ksef: AuthTokenRequest in unknown namespace %q", r.XMLName.Space)
+	r := &AuthTokenRequest{
+		XMLName:               xml.Name{Space: d.Namespace, Local: "AuthTokenRequest"},
+		Challenge:             d.Challenge,
+		SubjectIdentifierType: AuthSubjectIdentifierType(d.SubjectIdentifierType),
+	}
+	switch d.ContextType {
+	case "Nip":
+		r.ContextIdentifier.Nip = d.ContextValue
+	case "InternalId":
+		r.ContextIdentifier.InternalID = d.ContextValue
+	case "NipVatUe":
+		r.ContextIdentifier.NipVatUe = d.ContextValue
+	case "PeppolId":
+		r.ContextIdentifier.PeppolID = d.ContextValue
+	}
+	if d.HasAuthorizationPolicy {
+		r.AuthorizationPolicy = &AuthTokenAuthorizationPolicy{AllowedIps: AuthTokenAllowedIps{
+			Ip4Address: d.Ip4Addresses,
+			Ip4Range:   d.Ip4Ranges,
+			Ip4Mask:    d.Ip4Masks,
+		}}
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return r, nil
 }
 
 // authTokenRequestOut is AuthTokenRequest with the 2.1 namespace fixed in

@@ -11,13 +11,14 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/credentials"
 	"github.com/ksef2/ksef/ident"
 	"github.com/ksef2/ksef/internal/envelope"
+	"github.com/ksef2/ksef/xades"
 )
 
 const (
@@ -90,6 +91,17 @@ func (s *Simulator) handleChallenge(w http.ResponseWriter, r *http.Request) *api
 // useChallenge consumes a challenge: it must exist, be unused and younger
 // than 10 minutes. Callers hold s.mu.
 func (s *Simulator) useChallenge(value string, now time.Time) (*challenge, *apiError) {
+	c, e := s.lookupChallenge(value, now)
+	if e != nil {
+		return nil, e
+	}
+	c.used = true
+	return c, nil
+}
+
+// lookupChallenge returns a challenge that exists, is unused and younger
+// than 10 minutes, without consuming it. Callers hold s.mu.
+func (s *Simulator) lookupChallenge(value string, now time.Time) (*challenge, *apiError) {
 	c := s.st.challenges[value]
 	switch {
 	case c == nil:
@@ -99,7 +111,6 @@ func (s *Simulator) useChallenge(value string, now time.Time) (*challenge, *apiE
 	case now.Sub(c.issued) > challengeValidity:
 		return nil, badRequest(21111, "Wyzwanie "+value+" wygasło.")
 	}
-	c.used = true
 	return c, nil
 }
 
@@ -108,6 +119,26 @@ type verifiedSignature struct {
 	cert        *x509.Certificate
 	chain       []*x509.Certificate
 	signingTime time.Time
+	// signedXML is the signed AuthTokenRequest (xades.Verified.SignedXML).
+	signedXML []byte
+	// warnings are what KSeF accepts but flags (sent as X-System-Warning).
+	warnings []xades.Warning
+}
+
+// systemWarnings formats verification warnings as KSeF's X-System-Warning
+// header: "[code]: message | [code]: message", ASCII only.
+func systemWarnings(ws []xades.Warning) string {
+	parts := make([]string, 0, len(ws))
+	for _, w := range ws {
+		msg := strings.Map(func(r rune) rune {
+			if r < 0x20 || r > 0x7e || r == '|' {
+				return ' '
+			}
+			return r
+		}, w.Message)
+		parts = append(parts, "["+w.Code+"]: "+msg)
+	}
+	return strings.Join(parts, " | ")
 }
 
 // errCertificateValidity marks a signature that is correct but whose
@@ -135,9 +166,9 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 	if len(body) > maxXMLBody {
 		return badRequest(21001, "Dokument jest za duży.")
 	}
-	if !utf8.Valid(body) {
-		return badRequest(21217, "Dokument nie jest poprawnie zakodowany w UTF-8.")
-	}
+	// Cheap checks first (size above, then well-formedness, the XSD, the
+	// signature count, the context and the challenge), so that a large or
+	// replayed document costs no signature verification.
 	req, xe := parseAuthTokenRequest(body)
 	if xe != nil {
 		return badRequest(xe.code, xe.detail)
@@ -148,16 +179,29 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 	case req.signatures > 1:
 		return badRequest(9103)
 	}
+	if err := checkContext(req.ctx); err != nil {
+		return badRequest(21117, err.Error())
+	}
 	now := s.now()
+	s.mu.Lock()
+	_, e := s.lookupChallenge(req.challenge, now)
+	s.mu.Unlock()
+	if e != nil {
+		return e
+	}
+	s.verifications.Add(1)
 	vs, verr := verifyXAdES(body, now)
 	certValidity := errors.Is(verr, errCertificateValidity)
 	if verr != nil && !certValidity {
 		return badRequest(9105, verr.Error())
 	}
-	// The pattern was checked with the XML; what can still be wrong is a
-	// NIP check digit.
-	if err := checkContext(req.ctx); err != nil {
-		return badRequest(21117, err.Error())
+	if vs != nil {
+		// From here on only what the signature covers counts.
+		signed, xe := parseAuthTokenRequest(vs.signedXML)
+		if xe != nil || !signed.sameContent(req) {
+			return badRequest(9105, "Podpisana treść nie jest dokumentem AuthTokenRequest przesłanym w żądaniu.")
+		}
+		req = signed
 	}
 	policy, _ := parseIPPolicy(req.allowedIps)
 
@@ -205,6 +249,9 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 		result = s.decide(op.ctx, op.subject)
 	}
 	s.startAuth(op, result, now)
+	if vs != nil && len(vs.warnings) > 0 {
+		w.Header().Set("X-System-Warning", systemWarnings(vs.warnings))
+	}
 	return s.writeAuthInit(w, op)
 }
 

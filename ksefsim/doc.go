@@ -80,27 +80,64 @@
 // [AdminPath] (faults, clock, key rotation, test identities) for programs
 // that talk to "ksef sim serve" from other languages.
 //
-// # Where the simulator is more lenient than KSeF
+// # Where the simulator differs from KSeF
 //
-//	Area                      KSeF (PRD/DEMO)                          Simulator
-//	Certificates              qualified (EUTL), Profil Zaufany,         any certificate, self-signed included
-//	                          KSeF certificates; TEST: self-signed      (as on TEST)
-//	Revocation                OCSP/CRL; status 100 while checking       never checked
-//	verifyCertificateChain    chain + OCSP/CRL                          chain to WithTrustedRoots; none: 460
-//	XAdES profiles            BES/EPES/T/LT/…, enveloping, many algs    what package xades verifies (enveloped)
-//	XSD                       full schema validation                    structural checks of the same rules
-//	Subjects                  only registered taxpayers                 any valid NIP owns its context
-//	InternalId contexts       subunit administrators only               also the owner of the NIP part
-//	Rate-limit penalties      Retry-After grows with violations         time until the window frees up
-//	Test-data removal         unknown subject/person: not documented    removing an unknown one succeeds
-//	Retention                 410 after 7 days                          the same, on the injected clock
-//	Persistence               durable                                   in memory, lost on exit
-//	UPO signature             MF qualified certificate                  the simulator's self-signed UPO certificate
-//	UPO receiving entity      "… - środowisko testowe (TE)" on TEST     "Ministerstwo Finansów" (the schema's fixed value)
-//	PEF invoices              UBL/Peppol validation                     well-formedness and root element only
-//	Seller vs context         self-invoicing, representatives, groups  Podmiot1 NIP = context NIP (or EnforcementOperations)
-//	Technical corrections     21166/21167 rules                         hashOfCorrectedInvoice accepted, not checked
-//	NIP checks on invoices    PRD; X-KSeF-Feature on TEST               not done
-//	Invoice size over 3 MB    not documented                            400/21405 when invoiceSize declares it
-//	Maintenance (21184)       during maintenance                        never
+// Each row names the test (in this package unless a path is given) that
+// shows the behaviour.
+//
+// More lenient than KSeF:
+//
+//	Area                   KSeF (PRD/DEMO)                      Simulator                                  Shown by
+//	Certificates           qualified (EUTL), Profil Zaufany,    any certificate, self-signed included      TestXAdESIdentities
+//	                       KSeF certificates; TEST: self-signed (as on TEST)
+//	Revocation             OCSP/CRL; status 100 while checking  never checked                              (by construction: no OCSP/CRL client)
+//	verifyCertificateChain chain + OCSP/CRL                     chain to WithTrustedRoots; none: 460       TestAuthStatusOutcomes
+//	XAdES levels           BES/EPES/T/LT/LTA                    the XAdES-BES core that package xades      TestXAdESFormsLogin
+//	                                                            verifies
+//	Subjects               only registered taxpayers            any valid NIP owns its context             TestXAdESIdentities
+//	InternalId contexts    subunit administrators only          also the owner of the NIP part             TestXAdESIdentities
+//	Rate-limit penalties   Retry-After grows with violations    time until the window frees up             TestRateLimits
+//	Test-data removal      unknown subject/person: undocumented removing an unknown one succeeds           TestTestDataValidation
+//	Token revocation       Revoking, then Revoked               Revoked at once                            TestE2ETokensListAndRevoke (package ksef)
+//	Token visibility       CredentialsRead/Manage, author, or   the same, without the NIP–PESEL link       TestE2ETokensListAndRevoke (package ksef)
+//	                       own token, with the NIP–PESEL link
+//	UPO signature          MF qualified certificate             the simulator's self-signed UPO            TestOnlineUPOOracles
+//	                                                            certificate ([Simulator.UPOCertificate])
+//	UPO receiving entity   "… - środowisko testowe (TE)" on     "Ministerstwo Finansów" (the schema's      TestOnlineUPOOracles
+//	                       TEST                                 fixed value)
+//	PEF invoices           UBL/Peppol validation                well-formedness and root element only      TestOnlineOtherForms
+//	Seller vs context      self-invoicing, representatives,     Podmiot1 NIP = context NIP (or             TestOnlineInvoiceRejections
+//	                       VAT groups                           EnforcementOperations)
+//	Technical corrections  21166/21167 rules                    hashOfCorrectedInvoice format-checked only (by construction: not implemented yet)
+//	NIP checks on invoices PRD; X-KSeF-Feature on TEST          not done                                   (by construction: header ignored)
+//	Maintenance (21184)    during maintenance                   never                                      (by construction)
+//
+// Stricter than KSeF, or where KSeF's behaviour is not documented:
+//
+//	Area                   KSeF (PRD/DEMO)                      Simulator                                  Shown by
+//	Operations             all of the API                       those in [Simulator.Handled]; every other  TestEveryOperationAnswersLikeKSeF
+//	                                                            answers 400 with code 90001 (not a KSeF
+//	                                                            code) in the requested error format
+//	AuthTokenRequest XSD   .NET validation of the 2.1 schema    internal/authxsd: the same schema with our TestAuthXSDRefusals,
+//	                                                            XSD engine (xmllint agrees); DOCTYPE and   internal/authxsd TestReadRefuses
+//	                                                            xml:base on the document refused; 2.0
+//	                                                            read with 2.1's (valid) IPv4 patterns;
+//	                                                            "^"/"$" in the NipVatUe and PeppolId       internal/authxsd TestDotNetAnchors
+//	                                                            patterns read as anchors, as .NET does
+//	Refusal order          not documented                       size, XML, XSD, signature count, context,  TestCheapChecksBeforeVerification
+//	                                                            challenge (21111) before the signature
+//	Signed content         not documented                       read from what the signature covers; a     TestXAdESFormsLogin (tampered copies)
+//	                                                            different unsigned copy is refused (9105)
+//	Connection timeouts    not documented                       header 10 s, body idle 30 s, write 60 s,   TestServeClosesStalledBody
+//	                                                            keep-alive 120 s ([ServerTimeouts])
+//	Retention              410 after 7 days                     the same, on the injected clock            TestAuthStatusOutcomes
+//	Invoice size over 3 MB not documented                       400/21405 when invoiceSize declares it     TestOnlineInvoiceRejections
+//	Persistence            durable                              in memory, lost on exit                    (by construction)
+//
+// The XAdES signature forms KSeF lists (enveloped or enveloping, also
+// base64; XPath, XPath-Filter2 and enveloped-signature transforms; C14N
+// 1.0/1.1 and exclusive, with or without comments; RSA PKCS#1 v1.5,
+// RSA-PSS and ECDSA with SHA-1/2 digests) are all accepted, as by KSeF;
+// SHA-1 with the warning "X-System-Warning: [sig-001]: …"
+// (TestXAdESFormsLogin, one subtest per form, signed by xmlsec1).
 package ksefsim

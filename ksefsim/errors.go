@@ -38,6 +38,8 @@ var exceptionDescriptions = map[int]string{
 	26001: "Nie można nadać tokenowi uprawnień których nie posiadasz.",
 	26002: "Nie można wygenerować tokena dla obecnego typu kontekstu.",
 	30001: "Podmiot lub uprawnienie już istnieje.",
+	// Not a KSeF code: an operation the simulator does not implement.
+	codeNotImplemented: "Operacja nie jest obsługiwana przez symulator.",
 }
 
 // apiError is an error response: a 400 with KSeF exception codes, or a

@@ -2,6 +2,8 @@ package ksefsim
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ksef2/ksef"
@@ -44,8 +46,10 @@ func (s *Simulator) register() {
 	// MF public keys.
 	s.handle(ksef.OpPublicKeyCertificates, s.handlePublicKeys)
 	// KSeF tokens.
+	s.handle(ksef.OpTokensList, s.handleListTokens)
 	s.handle(ksef.OpTokenGenerate, s.handleGenerateToken)
 	s.handle(ksef.OpTokenStatus, s.handleTokenStatus)
+	s.handle(ksef.OpTokenRevoke, s.handleRevokeToken)
 	// Test data.
 	s.handle(ksef.OpTestDataSubjectCreate, s.handleCreateSubject)
 	s.handle(ksef.OpTestDataSubjectRemove, s.handleRemoveSubject)
@@ -68,6 +72,88 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpSessionInvoiceUpo, s.handleInvoiceUPOByRef)
 	s.handle(ksef.OpSessionUpo, s.handleSessionUPO)
 	s.registerStorage()
+
+	// Every other operation of the table answers 400 with
+	// codeNotImplemented; other paths and methods under BasePath answer 404
+	// or 405, all in KSeF's error format.
+	s.registerNotImplemented()
+}
+
+// codeNotImplemented is the exception code of an operation of the KSeF API
+// that the simulator does not implement (KSeF itself has no such code).
+const codeNotImplemented = 90001
+
+// registerNotImplemented installs the not-implemented handler for every
+// operation of the client's operation table without a handler (these do
+// not appear in Handled), and the handler of unknown paths and methods.
+func (s *Simulator) registerNotImplemented() {
+	done := map[ksef.Operation]bool{}
+	for _, rt := range s.routes {
+		done[rt.op] = true
+	}
+	for _, op := range ksef.Operations() {
+		if done[op] {
+			continue
+		}
+		info := op.Info()
+		rt := &route{op: op, group: info.Group, h: s.notImplemented(op)}
+		s.mux.Handle(info.Method+" "+BasePath+info.Path, s.wrap(rt))
+	}
+	s.mux.HandleFunc(BasePath+"/", s.handleUnknown)
+}
+
+// notImplemented answers an operation the simulator does not implement:
+// after the authentication the operation requires (401 without it), a 400
+// with codeNotImplemented in the format the request asks for.
+func (s *Simulator) notImplemented(op ksef.Operation) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) *apiError {
+		if op.Info().Auth == ksef.AuthAccessToken {
+			if _, e := s.requireAccess(r); e != nil {
+				return e
+			}
+		}
+		return badRequest(codeNotImplemented, "Operacja "+op.String()+" nie jest zaimplementowana w symulatorze ksefsim (not implemented in the simulator).")
+	}
+}
+
+// handleUnknown answers a request under BasePath that matches no
+// operation: 405 with an Allow header when the path is an operation's path
+// with another method, 404 otherwise, as RFC 7807 problem details.
+func (s *Simulator) handleUnknown(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, BasePath)
+	var allow []string
+	for _, op := range ksef.Operations() {
+		if info := op.Info(); matchTemplate(info.Path, path) && !slices.Contains(allow, info.Method) {
+			allow = append(allow, info.Method)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.writeError(w, r, &apiError{status: http.StatusMethodNotAllowed, detail: "Metoda " + r.Method + " nie jest obsługiwana dla " + path + "."})
+		return
+	}
+	s.writeError(w, r, &apiError{status: http.StatusNotFound, detail: "Nie znaleziono zasobu " + path + "."})
+}
+
+// matchTemplate reports whether path matches the spec path template tmpl
+// ("{name}" matches one non-empty segment).
+func matchTemplate(tmpl, path string) bool {
+	ts, ps := strings.Split(tmpl, "/"), strings.Split(path, "/")
+	if len(ts) != len(ps) {
+		return false
+	}
+	for i, t := range ts {
+		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+			if ps[i] == "" {
+				return false
+			}
+			continue
+		}
+		if t != ps[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // handle registers one operation of the client's operation table under
@@ -126,7 +212,11 @@ func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 		if w.warning != "" && code >= 200 && code < 300 {
-			w.Header().Set("X-System-Warning", w.warning)
+			v := w.warning
+			if prev := w.Header().Get("X-System-Warning"); prev != "" {
+				v = prev + " | " + v
+			}
+			w.Header().Set("X-System-Warning", v)
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)

@@ -35,6 +35,9 @@ type Simulator struct {
 	handler http.Handler
 	calls   sync.Map     // op -> *atomic.Int64 (see Calls)
 	offset  atomic.Int64 // added to the clock, see Advance
+	// verifications counts full XAdES verifications (tests check that
+	// cheap refusals come first).
+	verifications atomic.Int64
 }
 
 // TokenLifetimes are the lifetimes of the JWTs the simulator issues.
@@ -70,6 +73,7 @@ type config struct {
 	admin           bool
 	signingSkew     time.Duration // < 0: unchecked
 	invoiceLimit    int           // 0: DefaultSessionInvoiceLimit
+	timeouts        ServerTimeouts
 }
 
 // Option configures a [Simulator].
@@ -175,6 +179,7 @@ func New(opts ...Option) *Simulator {
 		rateLimits:  DefaultRateLimits(),
 		logger:      slog.New(slog.DiscardHandler),
 		signingSkew: defaultSigningTimeTolerance,
+		timeouts:    DefaultServerTimeouts(),
 	}
 	for _, o := range opts {
 		o(&cfg)

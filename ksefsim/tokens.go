@@ -136,3 +136,130 @@ func tokenStatusBody(t *ksefToken, now time.Time) ksef.TokenStatusResponse {
 		Status:               t.status(now),
 	}
 }
+
+// tokenVisible reports whether the caller p may see (or, with manage, revoke)
+// token t, following the rules of GET and DELETE /tokens: with
+// CredentialsManage (or, for reading, CredentialsRead) every token of the
+// context; a caller authenticated with a KSeF token only that token; anyone
+// else the tokens they generated. The NIP–PESEL link KSeF also applies is
+// not modelled. Callers hold s.mu.
+func (s *Simulator) tokenVisible(p *principal, t *ksefToken, manage bool) bool {
+	if t.ctx != p.ctx() {
+		return false
+	}
+	if p.hasAny("CredentialsManage") || (!manage && p.hasAny("CredentialsRead")) {
+		return true
+	}
+	if p.op.tokenRef != "" {
+		return t.ref == p.op.tokenRef
+	}
+	return normSubject(t.author) == normSubject(p.op.subject)
+}
+
+// handleListTokens serves GET /tokens: the tokens the caller may see,
+// newest first, filtered by status, description and author, in pages
+// joined by a continuation token.
+func (s *Simulator) handleListTokens(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requireAccess(r)
+	if e != nil {
+		return e
+	}
+	size, e := pageSize(r, 10, 10, 100)
+	if e != nil {
+		return e
+	}
+	offset, e := decodeContinuation(r, "tokens")
+	if e != nil {
+		return e
+	}
+	q := r.URL.Query()
+	var statuses []ksef.AuthenticationTokenStatus
+	for _, v := range q["status"] {
+		switch st := ksef.AuthenticationTokenStatus(v); st {
+		case ksef.TokenPending, ksef.TokenActive, ksef.TokenRevoking, ksef.TokenRevoked, ksef.TokenFailed:
+			statuses = append(statuses, st)
+		default:
+			return validation("status: nieznana wartość %q.", v)
+		}
+	}
+	desc, author, authorType := q.Get("description"), q.Get("authorIdentifier"), q.Get("authorIdentifierType")
+	if q.Has("description") && utf8.RuneCountInString(desc) < 3 {
+		return validation("description: wymagane co najmniej 3 znaki.")
+	}
+	if q.Has("authorIdentifier") && utf8.RuneCountInString(author) < 3 {
+		return validation("authorIdentifier: wymagane co najmniej 3 znaki.")
+	}
+	switch authorType {
+	case "", subjNip, subjPesel, subjFingerprint:
+	default:
+		return validation("authorIdentifierType: nieznana wartość %q.", authorType)
+	}
+	now := s.now()
+	s.mu.Lock()
+	var found []*ksefToken
+	for _, t := range s.st.tokens {
+		switch {
+		case !s.tokenVisible(p, t, false),
+			len(statuses) > 0 && !slices.Contains(statuses, t.status(now)),
+			desc != "" && !strings.Contains(strings.ToLower(t.description), strings.ToLower(desc)),
+			authorType != "" && t.author.Type != authorType,
+			author != "" && !strings.Contains(strings.ToLower(t.author.Value), strings.ToLower(author)):
+			continue
+		}
+		found = append(found, t)
+	}
+	slices.SortFunc(found, func(a, b *ksefToken) int {
+		if c := b.created.Compare(a.created); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ref, a.ref)
+	})
+	out := ksef.QueryTokensResponse{Tokens: []ksef.QueryTokensResponseItem{}}
+	if offset < len(found) {
+		end := min(offset+size, len(found))
+		for _, t := range found[offset:end] {
+			st := tokenStatusBody(t, now)
+			out.Tokens = append(out.Tokens, ksef.QueryTokensResponseItem{
+				ReferenceNumber:      st.ReferenceNumber,
+				AuthorIdentifier:     st.AuthorIdentifier,
+				ContextIdentifier:    st.ContextIdentifier,
+				Description:          st.Description,
+				RequestedPermissions: st.RequestedPermissions,
+				DateCreated:          st.DateCreated,
+				LastUseDate:          st.LastUseDate,
+				Status:               st.Status,
+			})
+		}
+		if end < len(found) {
+			out.ContinuationToken = encodeContinuation("tokens", end)
+		}
+	}
+	s.mu.Unlock()
+	writeOK(w, http.StatusOK, out)
+	return nil
+}
+
+// handleRevokeToken serves DELETE /tokens/{referenceNumber}: the token
+// ends in state Revoked at once (KSeF passes through Revoking) and no
+// longer authenticates.
+func (s *Simulator) handleRevokeToken(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requireAccess(r)
+	if e != nil {
+		return e
+	}
+	ref := r.PathValue("referenceNumber")
+	if e := checkRef(ref); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.st.tokens[ref]
+	if t == nil || !s.tokenVisible(p, t, true) {
+		return validation("Token o numerze referencyjnym %s nie został znaleziony.", ref)
+	}
+	if t.final == "" || t.final == ksef.TokenRevoking {
+		t.final = ksef.TokenRevoked
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -253,14 +253,14 @@ func TestFaultsOverHTTP(t *testing.T) {
 func TestHandled(t *testing.T) {
 	got := New(WithoutRateLimits()).Handled()
 	want := []string{
-		"DELETE /auth/sessions/current", "DELETE /auth/sessions/{referenceNumber}",
+		"DELETE /auth/sessions/current", "DELETE /auth/sessions/{referenceNumber}", "DELETE /tokens/{referenceNumber}",
 		"GET /auth/sessions", "GET /auth/{referenceNumber}", "GET /security/public-key-certificates",
 		"GET /sessions", "GET /sessions/{referenceNumber}", "GET /sessions/{referenceNumber}/invoices",
 		"GET /sessions/{referenceNumber}/invoices/failed", "GET /sessions/{referenceNumber}/invoices/ksef/{ksefNumber}/upo",
 		"GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}",
 		"GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}/upo",
 		"GET /sessions/{referenceNumber}/upo/{upoReferenceNumber}",
-		"GET /tokens/{referenceNumber}", "POST /auth/challenge", "POST /auth/ksef-token",
+		"GET /tokens", "GET /tokens/{referenceNumber}", "POST /auth/challenge", "POST /auth/ksef-token",
 		"POST /auth/token/redeem", "POST /auth/token/refresh", "POST /auth/xades-signature",
 		"POST /sessions/online", "POST /sessions/online/{referenceNumber}/close",
 		"POST /sessions/online/{referenceNumber}/invoices",

@@ -21,5 +21,5 @@ func verifyXAdES(body []byte, now time.Time) (*verifiedSignature, error) {
 		}
 		return nil, err
 	}
-	return &verifiedSignature{cert: v.Certificate, chain: v.Chain, signingTime: v.SigningTime}, nil
+	return &verifiedSignature{cert: v.Certificate, chain: v.Chain, signingTime: v.SigningTime, signedXML: v.SignedXML, warnings: v.Warnings}, nil
 }

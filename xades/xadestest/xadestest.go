@@ -99,8 +99,9 @@ type Form struct {
 	RootAttrs string
 	// SHA1 marks a form KSeF accepts with a sig-001 warning.
 	SHA1 bool
-	// NotAuthTokenRequest marks a form whose document does not satisfy the auth XSD as read
-	// by the simulator (xml:base on the root, base64 content), so it is for xades tests only.
+	// NotAuthTokenRequest marks a form that is not a plain enveloped or enveloping
+	// AuthTokenRequest: xml:base on the root, which the auth XSD refuses (xades tests
+	// only), or base64 content, which the simulator decodes and logs in with.
 	NotAuthTokenRequest bool
 }
 

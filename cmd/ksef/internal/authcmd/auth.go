@@ -26,7 +26,7 @@ func New(f *cli.Factory) *cobra.Command {
 		Use:   "auth",
 		Short: "Log in to KSeF, inspect and end authentication sessions",
 	}
-	cmd.AddCommand(newLoginCmd(f), newStatusCmd(f), newSessionsCmd(f), newLogoutCmd(f), newProfilesCmd(f))
+	cmd.AddCommand(newLoginCmd(f), newChallengeCmd(f), newStatusCmd(f), newSessionsCmd(f), newLogoutCmd(f), newProfilesCmd(f))
 	return cmd
 }
 

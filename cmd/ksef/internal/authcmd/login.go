@@ -21,6 +21,7 @@ import (
 
 type loginFlags struct {
 	cert, key, p12, token, keyPassword  string
+	signed                              string
 	nip, internalID, nipVatUe, peppolID string
 	subject                             string
 	showTokens, verifyChain             bool
@@ -43,6 +44,9 @@ Credentials, one of:
   --token TOKEN              KSeF token; better: set $KSEF_TOKEN (keeps it out of
                              the shell history) and omit --token, or pass
                              --token - to read it from standard input
+  --signed FILE              an AuthTokenRequest signed outside ksef (smart card,
+                             Profil Zaufany, xmlsec1...), written unsigned by
+                             'ksef auth challenge'; its context is the document's
 
 Context, one of --nip, --internal-id, --nip-vat-ue, --peppol-id. With a
 certificate that carries a NIP, the context defaults to that NIP.
@@ -52,7 +56,9 @@ profile uses the server it was logged in to (production must be named
 with --env production every time), and a new profile uses TEST.`,
 		Example: `  ksef auth login --cert cert.pem --key key.pem --nip 5261040828
   KSEF_TOKEN=... ksef auth login --nip 5261040828 --profile token
-  ksef auth login --base-url http://127.0.0.1:8080/v2 --p12 seal.p12`,
+  ksef auth login --base-url http://127.0.0.1:8080/v2 --p12 seal.p12
+  ksef auth challenge --nip 5261040828 --out request.xml   # sign request.xml, then:
+  ksef auth login --signed request-signed.xml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runLogin(cmd.Context(), f, &lf)
@@ -64,6 +70,7 @@ with --env production every time), and a new profile uses TEST.`,
 	fl.StringVar(&lf.p12, "p12", "", "PKCS#12 file with certificate and key")
 	fl.StringVar(&lf.keyPassword, "key-password", "", "password of an encrypted key or PKCS#12 file (prefer $"+envKeyPassword+" or the terminal prompt)")
 	fl.StringVar(&lf.token, "token", "", "KSeF token, or - to read it from stdin (prefer $"+envToken+")")
+	fl.StringVar(&lf.signed, "signed", "", "AuthTokenRequest signed outside ksef (see 'ksef auth challenge')")
 	fl.StringVar(&lf.nip, "nip", "", "context: NIP")
 	fl.StringVar(&lf.internalID, "internal-id", "", "context: internal identifier ({nip}-{5 digits})")
 	fl.StringVar(&lf.nipVatUe, "nip-vat-ue", "", "context: NIP + EU VAT number ({nip}-{vat ue})")
@@ -111,16 +118,17 @@ func runLogin(ctx context.Context, f *cli.Factory, lf *loginFlags) error {
 	if err != nil {
 		return err
 	}
-	var subject ksef.AuthSubjectIdentifierType
-	switch lf.subject {
-	case "subject", "certificateSubject":
-		subject = ksef.AuthSubjectCertificateSubject
-	case "fingerprint", "certificateFingerprint":
-		subject = ksef.AuthSubjectCertificateFingerprint
-	default:
-		return fmt.Errorf("unknown --subject %q (want subject or fingerprint)", lf.subject)
+	subject, err := lf.subjectType()
+	if err != nil {
+		return err
 	}
 	useCert := lf.cert != "" || lf.p12 != ""
+	if lf.signed != "" {
+		if useCert || lf.token != "" {
+			return errors.New("give either --signed or a certificate (--cert/--p12) or --token, not several")
+		}
+		return runLoginSigned(ctx, f, lf, ctxID)
+	}
 	switch {
 	case lf.cert != "" && lf.p12 != "":
 		return errors.New("give either --cert (PEM) or --p12, not both")
@@ -146,34 +154,7 @@ func runLogin(ctx context.Context, f *cli.Factory, lf *loginFlags) error {
 		return errors.New("nothing to log in with: use --cert and --key, --p12, or --token (or set " + envToken + ")")
 	}
 
-	store, err := f.Profiles()
-	if err != nil {
-		return err
-	}
-	env, baseURL := f.Environment(), f.Flags.BaseURL
-	if !f.Flags.EnvChanged && !f.Flags.BaseURLChanged {
-		// Logging in again to a stored profile goes to the server the
-		// profile was logged in to (e.g. the simulator), not to the
-		// default environment; production still has to be named.
-		m, err := store.Load()
-		if err != nil {
-			return err
-		}
-		if old := m[f.Flags.Profile]; old != nil && old.BaseURL != "" {
-			if e, err := ksef.ParseEnvironment(old.Environment); err == nil {
-				if e == ksef.Production {
-					return fmt.Errorf("profile %q was logged in to production: give --env production to log in to it again", f.Flags.Profile)
-				}
-				env = e
-			}
-			baseURL = old.BaseURL
-		}
-	}
-	opts := []ksef.Option{ksef.WithEnvironment(env), ksef.WithLogger(f.Logger())}
-	if baseURL != "" {
-		opts = append(opts, ksef.WithBaseURL(baseURL))
-	}
-	c, err := ksef.NewClient(opts...)
+	store, c, env, err := loginClient(f)
 	if err != nil {
 		return err
 	}
@@ -217,6 +198,11 @@ func runLogin(ctx context.Context, f *cli.Factory, lf *loginFlags) error {
 			return fmt.Errorf("login with KSeF token failed: %w", err)
 		}
 	}
+	return storeLogin(f, store, c, env, ctxID, a, method, lf.showTokens)
+}
+
+// storeLogin stores the tokens of a login in the profile and prints it.
+func storeLogin(f *cli.Factory, store *profile.Store, c *ksef.Client, env ksef.Environment, ctxID ksef.ContextIdentifier, a *ksef.AuthenticatedClient, method string, showTokens bool) error {
 	access, refresh := a.TokenManager().Tokens()
 	p := &profile.Profile{
 		Environment:       env.String(),
@@ -235,11 +221,50 @@ func runLogin(ctx context.Context, f *cli.Factory, lf *loginFlags) error {
 		return fmt.Errorf("logged in, but cannot store the tokens: %w", err)
 	}
 	now := time.Now()
-	v := view(f.Flags.Profile, p, lf.showTokens, now)
+	v := view(f.Flags.Profile, p, showTokens, now)
 	return f.Emit(v, func(w io.Writer) {
 		fmt.Fprintf(w, "Logged in; tokens stored in %s\n", store.Path)
 		v.printText(w, now)
 	})
+}
+
+// loginClient opens the profile store and returns a client for the server
+// of the login: --env or --base-url; without them, the server the profile
+// was logged in to (production must be named), or TEST for a new profile.
+func loginClient(f *cli.Factory) (*profile.Store, *ksef.Client, ksef.Environment, error) {
+	store, err := f.Profiles()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	env, baseURL := f.Environment(), f.Flags.BaseURL
+	if !f.Flags.EnvChanged && !f.Flags.BaseURLChanged {
+		// Logging in again to a stored profile goes to the server the
+		// profile was logged in to (e.g. the simulator), not to the
+		// default environment; production still has to be named.
+		m, err := store.Load()
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if old := m[f.Flags.Profile]; old != nil && old.BaseURL != "" {
+			if e, err := ksef.ParseEnvironment(old.Environment); err == nil {
+				if e == ksef.Production {
+					return nil, nil, 0, fmt.Errorf("profile %q was logged in to production: give --env production to log in to it again", f.Flags.Profile)
+				}
+				env = e
+			}
+			baseURL = old.BaseURL
+		}
+	}
+	opts := []ksef.Option{ksef.WithEnvironment(env), ksef.WithLogger(f.Logger())}
+	if baseURL != "" {
+		opts = append(opts, ksef.WithBaseURL(baseURL))
+	}
+	c, err := ksef.NewClient(opts...)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+
+	return store, c, env, nil
 }
 
 // loadCredentials loads the certificate and key named by the flags, asking

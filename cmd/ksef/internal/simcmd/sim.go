@@ -74,7 +74,7 @@ that logs in with it.`,
 	cmd.Flags().DurationVar(&delay, "processing-delay", 0, "how long asynchronous operations stay in progress (e.g. 2s)")
 	cmd.Flags().BoolVar(&noRateLimits, "no-rate-limits", false, "disable the published KSeF rate limits")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
-	cmd.Flags().StringVar(&identityDir, "identity-dir", "", "directory for the test identity's cert.pem and key.pem (default: a new temporary directory, removed when the simulator stops)")
+	cmd.Flags().StringVar(&identityDir, "identity-dir", "", "directory for the test identity's cert.pem and key.pem, restricted to its owner (0700; key.pem 0600) (default: a new temporary directory, removed when the simulator stops)")
 	return cmd
 }
 
@@ -99,6 +99,9 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 		defer os.RemoveAll(dir)
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("sim: cannot create --identity-dir: %w", err)
+	} else if err := os.Chmod(dir, 0o700); err != nil {
+		// It holds a private key: only its owner may list or enter it.
+		return fmt.Errorf("sim: cannot restrict --identity-dir to its owner: %w", err)
 	}
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
@@ -119,7 +122,7 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 	if err := os.WriteFile(info.Identity.CertFile, id.CertificatePEM(), 0o644); err != nil {
 		return fmt.Errorf("sim: cannot write the test certificate: %w", err)
 	}
-	if err := os.WriteFile(info.Identity.KeyFile, keyPEM, 0o600); err != nil {
+	if err := writePrivate(info.Identity.KeyFile, keyPEM); err != nil {
 		return fmt.Errorf("sim: cannot write the test key: %w", err)
 	}
 	info.Login = strings.Join([]string{"ksef auth login", "--base-url", shellQuote(info.BaseURL),
@@ -139,6 +142,30 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 		return fmt.Errorf("sim: %w", err)
 	}
 	return nil
+}
+
+// writePrivate writes data to path readable by its owner only (0600),
+// also when path exists with another mode: the data goes to a new
+// temporary file in the same directory (created 0600), which then
+// replaces path.
+func writePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // shellQuote quotes s for a POSIX shell when it contains special characters.

@@ -107,3 +107,55 @@ func TestSimServe(t *testing.T) {
 		t.Errorf("bad --addr: %v", err)
 	}
 }
+
+// TestIdentityDirPermissions runs `sim serve --identity-dir` on an
+// existing directory of mode 0755 holding a key.pem of mode 0644: the key
+// is replaced by one of mode 0600 and the directory restricted to 0700.
+func TestIdentityDirPermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "identity")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(keyFile, []byte("old key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &clitest.SyncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.RunTo(ctx, out, &clitest.SyncBuffer{}, "sim", "serve", "--addr", "127.0.0.1:0", "--identity-dir", dir, "-o", "json")
+		done <- err
+	}()
+	var info simInfo
+	for json.Unmarshal([]byte(out.String()), &info) != nil {
+		select {
+		case err := <-done:
+			t.Fatalf("sim serve ended: %v\n%s", err, out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	<-done
+	fi, err := os.Stat(keyFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key.pem: %v %v, want mode 0600", fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(keyFile); !strings.Contains(string(b), "PRIVATE KEY") {
+		t.Errorf("key.pem was not replaced: %q", b)
+	}
+	if di, err := os.Stat(dir); err != nil || di.Mode().Perm() != 0o700 {
+		t.Errorf("identity directory: %v %v, want mode 0700", di.Mode(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".key.pem-*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}

@@ -1,0 +1,41 @@
+package authxsd
+
+import (
+	"strings"
+
+	"github.com/ksef2/ksef/internal/xsd/rt"
+)
+
+// The patterns of TNipVatUE and TPeppolId in schemat_auth_v2-1.xsd end in
+// "$" (and TPeppolId's starts with "^"): .NET regular expressions, with
+// which KSeF validates, read them as anchors, while an XSD regular
+// expression reads them as literal characters, so that a strict validator
+// (libxml2, and internal/xsd as generated) refuses every NipVatUe and
+// PeppolId context, including the official samples. Since KSeF accepts
+// these contexts, the patterns are read here as KSeF reads them: a leading
+// "^" and a trailing "$" are anchors (patterns are anchored anyway).
+func init() {
+	for _, st := range []*rt.SimpleType{stTnsTNipVatUE, stTnsTPeppolId} {
+		for _, alts := range st.Patterns {
+			for i, p := range alts {
+				alts[i] = dotNetAnchors(p)
+			}
+		}
+	}
+}
+
+// dotNetAnchors returns p with a leading "^" and a trailing "$" of its
+// source read as anchors instead of literal characters.
+func dotNetAnchors(p *rt.Pattern) *rt.Pattern {
+	re := p.RE
+	if strings.HasPrefix(p.Source, "^") && strings.HasPrefix(re, `^(?:\^`) {
+		re = "^(?:" + strings.TrimPrefix(re, `^(?:\^`)
+	}
+	if strings.HasSuffix(p.Source, "$") && !strings.HasSuffix(p.Source, `\$`) && strings.HasSuffix(re, `\$)$`) {
+		re = strings.TrimSuffix(re, `\$)$`) + ")$"
+	}
+	if re == p.RE {
+		return p
+	}
+	return rt.NewPattern(p.Source, re)
+}
