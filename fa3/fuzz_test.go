@@ -47,6 +47,7 @@ func FuzzValidate(f *testing.F) {
 // a sample and a mutation seed; the mutant must be judged the same way by
 // our validator and by xmllint, and a valid mutant must round-trip.
 func FuzzMutants(f *testing.F) {
+	testenv.SkipShort(f, "one xmllint run per mutant seed")
 	samples := fa3Samples(f)
 	for i := range 16 {
 		f.Add(uint8(i), uint64(i*7919))

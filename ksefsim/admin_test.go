@@ -12,7 +12,7 @@ import (
 )
 
 func TestAdminAPI(t *testing.T) {
-	srv := NewServer(t, WithAdminAPI(), WithoutRateLimits())
+	srv := newServer(t, WithAdminAPI(), WithoutRateLimits())
 	root := strings.TrimSuffix(srv.URL, BasePath) + AdminPath
 	call := func(method, path, body string, want int, out any) {
 		t.Helper()
@@ -88,7 +88,7 @@ func TestAdminAPI(t *testing.T) {
 	call("POST", "/identities", `{"kind":"robot"}`, 400, nil)
 
 	// Without the option there is no control API.
-	plain := NewServer(t)
+	plain := newServer(t)
 	r2, err := plain.Client().Get(strings.TrimSuffix(plain.URL, BasePath) + AdminPath)
 	if err != nil {
 		t.Fatal(err)

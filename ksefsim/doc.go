@@ -2,10 +2,11 @@
 // API (API 2.8.1), for tests, demos and offline development.
 //
 // A [Simulator] is an [net/http.Handler] serving the API under "/v2", as
-// KSeF does. [NewServer] starts one on an httptest server for tests; the
-// command "ksef sim serve" runs one with [Simulator.ListenAndServe].
+// KSeF does. Package [github.com/ksef2/ksef/ksefsim/ksefsimtest] starts one
+// on an httptest server for tests; the command "ksef sim serve" runs one
+// with [Simulator.ListenAndServe].
 //
-//	srv := ksefsim.NewServer(t)                     // srv.URL ends in "/v2"
+//	srv := ksefsimtest.NewServer(t)                 // srv.URL ends in "/v2"
 //	id, _ := srv.NewTestIdentity()                  // NIP + seal certificate
 //	c, _ := ksef.NewClient(ksef.WithBaseURL(srv.URL))
 //

@@ -2,7 +2,6 @@ package ksefsim
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"time"
 )
@@ -115,7 +114,7 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, f Fault, 
 	}
 	if f.AfterProcessing {
 		// Process the request, discard its response.
-		next.ServeHTTP(httptest.NewRecorder(), r)
+		next.ServeHTTP(discardWriter{header: http.Header{}}, r)
 	} else if f.Status == 0 && !f.Drop {
 		next.ServeHTTP(w, r)
 		return
@@ -143,6 +142,14 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, f Fault, 
 	}
 	s.writeError(w, r, e)
 }
+
+// discardWriter is an http.ResponseWriter that drops the response: the
+// handler runs for its side effects only.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header       { return d.header }
+func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (discardWriter) WriteHeader(int)             {}
 
 // dropConnection closes the client connection without writing a response.
 func dropConnection(w http.ResponseWriter) {

@@ -36,6 +36,28 @@ func newHarness(t testing.TB, opts ...Option) *harness {
 	return &harness{t: t, s: New(opts...), clk: clk}
 }
 
+// testServer is a simulator on a loopback httptest server. Package
+// ksefsimtest offers the same to other packages; these internal tests cannot
+// import it (it imports ksefsim).
+type testServer struct {
+	*Simulator
+	URL  string // API base URL, ending in "/v2"
+	http *httptest.Server
+}
+
+// newServer starts a simulator configured with opts on an httptest server
+// and closes it when the test ends.
+func newServer(t testing.TB, opts ...Option) *testServer {
+	t.Helper()
+	sim := New(opts...)
+	hs := httptest.NewServer(sim)
+	t.Cleanup(hs.Close)
+	return &testServer{Simulator: sim, URL: hs.URL + BasePath, http: hs}
+}
+
+// Client returns an HTTP client for the server.
+func (s *testServer) Client() *http.Client { return s.http.Client() }
+
 // req describes a request to the simulator.
 type req struct {
 	method, path string

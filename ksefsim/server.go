@@ -5,36 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"testing"
 	"time"
 )
-
-// Server is a simulator running on an httptest server on 127.0.0.1, for
-// tests; see [NewServer].
-type Server struct {
-	// Simulator is the running simulator (for fault injection, key
-	// rotation, test identities and inspection).
-	*Simulator
-	// URL is the API base URL, ending in "/v2", e.g.
-	// "http://127.0.0.1:41234/v2".
-	URL string
-	// HTTP is the underlying test server.
-	HTTP *httptest.Server
-}
-
-// NewServer starts a simulator configured with opts on an httptest server
-// listening on 127.0.0.1 and closes it when the test ends.
-func NewServer(t testing.TB, opts ...Option) *Server {
-	t.Helper()
-	sim := New(opts...)
-	hs := httptest.NewServer(sim)
-	t.Cleanup(hs.Close)
-	return &Server{Simulator: sim, URL: hs.URL + BasePath, HTTP: hs}
-}
-
-// Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.HTTP.Client() }
 
 // BaseURL returns the API base URL ("http://host:port/v2") of a simulator
 // listening on addr.

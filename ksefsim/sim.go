@@ -20,7 +20,8 @@ const BasePath = "/v2"
 
 // Simulator is a stateful KSeF 2.0 server. It implements [http.Handler];
 // every operation lives under [BasePath]. A Simulator is safe for concurrent
-// use. Create one with [New] (or [NewServer] in tests).
+// use. Create one with [New] (or
+// [github.com/ksef2/ksef/ksefsim/ksefsimtest.NewServer] in tests).
 type Simulator struct {
 	cfg     config
 	mu      sync.Mutex // guards st, keys and the token secret

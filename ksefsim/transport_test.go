@@ -206,7 +206,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestFaultsOverHTTP(t *testing.T) {
-	srv := NewServer(t, WithoutRateLimits())
+	srv := newServer(t, WithoutRateLimits())
 	if !strings.HasSuffix(srv.URL, "/v2") || !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
 		t.Fatalf("URL %q", srv.URL)
 	}

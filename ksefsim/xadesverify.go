@@ -11,9 +11,10 @@ import (
 // package xades: references, signature value, the binding of
 // SigningCertificate to KeyInfo, and the certificate's validity at now (a
 // validity failure is reported as errCertificateValidity, which ends the
-// authentication with status 460 instead of a 400).
+// authentication with status 460 instead of a 400). The size bound is the
+// request body limit.
 func verifyXAdES(body []byte, now time.Time) (*verifiedSignature, error) {
-	v, err := xades.Verify(body, &xades.VerifyOptions{Now: now})
+	v, err := xades.Verify(body, &xades.VerifyOptions{Now: now, MaxBytes: maxXMLBody})
 	if err != nil {
 		if errors.Is(err, xades.ErrCertificateValidity) {
 			return nil, errCertificateValidity

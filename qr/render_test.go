@@ -48,6 +48,7 @@ func samples(t testing.TB) []sample {
 // TestZbarimgReadsCodes renders every kind of code to PNG and reads it back
 // with zbarimg, an independent decoder.
 func TestZbarimgReadsCodes(t *testing.T) {
+	testenv.SkipShort(t, "zbarimg over every sample code at two module sizes")
 	t.Parallel()
 	testenv.RequireTool(t, "zbarimg")
 	dir := t.TempDir()

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. Installs the Debian packages the tests use as
-# oracles when they are missing (needs root or sudo), then checks formatting,
-# vets and tests every package.
+# Runs the whole test suite with the race detector. Installs the Debian
+# packages the tests use as oracles when they are missing (needs root or
+# sudo), then checks formatting, vets and tests every package. Extra
+# arguments go to go test (e.g. -run). The race detector needs cgo and a C
+# compiler; KSEF_TEST_RACE=0 runs without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# program:package pairs for the independent oracles used by the tests.
+# program:package pairs for the independent oracles used by the tests, and
+# the C compiler the race detector needs.
 oracles=(xmlsec1:xmlsec1 xmllint:libxml2-utils openssl:openssl zbarimg:zbar-tools
-         pdftotext:poppler-utils pdftoppm:poppler-utils)
+         pdftotext:poppler-utils pdftoppm:poppler-utils gcc:gcc)
 missing=()
 for pair in "${oracles[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
@@ -31,8 +34,10 @@ go vet ./...
 # log of any failing package.
 log=$(mktemp "${TMPDIR:-/tmp}/ksef-test.XXXXXX")
 trap 'rm -f "$log"' EXIT
+race=(-race)
+if [ "${KSEF_TEST_RACE:-1}" = 0 ]; then race=(); fi
 rc=0
-go test -count=1 -timeout 30m -v "$@" ./... >"$log" 2>&1 || rc=$?
+go test "${race[@]}" -count=1 -timeout 60m -v "$@" ./... >"$log" 2>&1 || rc=$?
 # A package's output ends with its "ok"/"FAIL" line: name each figure by it.
 awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:/ {
        sub(/^[ \t]+/, ""); buf[n++] = $0; next }

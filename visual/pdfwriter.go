@@ -544,3 +544,24 @@ func (w *pdfWriter) finish(footerLeft string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// headerMeta writes the key/value column of a document header at x,
+// starting at w.y, then the thick rule that closes the header under the
+// lower of the column and the left side (which ends at leftBottom), and
+// leaves w.y gap points below the rule.
+func (w *pdfWriter) headerMeta(meta []KeyValue, x, leftBottom, gap float64) {
+	for _, kv := range meta {
+		w.font(false, 8)
+		w.color(colMuted)
+		w.text(x, w.y+1, kv.Key)
+		w.font(true, 9)
+		w.color(colText)
+		w.textRight(marginL+contentW, w.y, kv.Value)
+		w.y += 13
+	}
+	w.y = max(w.y, leftBottom) + 4
+	w.pdf.SetStrokeColor(colText.r, colText.g, colText.b)
+	w.pdf.SetLineWidth(1.5)
+	w.pdf.Line(marginL, w.y, marginL+contentW, w.y)
+	w.y += gap
+}

@@ -235,6 +235,7 @@ func renderPDF(t *testing.T, inv *visual.Invoice) []byte {
 }
 
 func TestInvoicePDFText(t *testing.T) {
+	testenv.SkipShort(t, "pdftotext over every rendered invoice")
 	cases := ownInvoices(t)
 	if testenv.InCI() || exists(testenv.SpecDirPath()) {
 		cases = append(cases, specInvoices(t)...)
@@ -587,6 +588,7 @@ func TestInvoicePDFLongWordsAndMissingGlyphs(t *testing.T) {
 // TestInvoiceQRCodesReadable decodes the QR codes of the rendered PDF with
 // zbarimg, an independent decoder.
 func TestInvoiceQRCodesReadable(t *testing.T) {
+	testenv.SkipShort(t, "pdftoppm + zbarimg over the rendered invoice")
 	testenv.RequireTool(t, "zbarimg")
 	pdftoppm := testenv.RequireTool(t, "pdftoppm")
 	inv := ownInvoice(t)

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 
 	"github.com/beevik/etree"
@@ -111,19 +112,63 @@ func detachInclusive(el *etree.Element, c14n10 bool) (*etree.Element, error) {
 		}
 		cp.CreateAttr("xmlns:"+prefix, uri)
 	}
+	var bases []string // xml:base values of the omitted ancestors, innermost first
 	for p := el.Parent(); p != nil && p.Tag != ""; p = p.Parent() {
 		for _, a := range p.Attr {
-			if a.Space != "xml" || own["xml:"+a.Key] {
+			if a.Space != "xml" {
 				continue
 			}
-			if !c14n10 && a.Key != "lang" && a.Key != "space" {
+			if !c14n10 && a.Key == "base" {
+				bases = append(bases, a.Value)
+				continue
+			}
+			if own["xml:"+a.Key] || (!c14n10 && a.Key != "lang" && a.Key != "space") {
 				continue
 			}
 			own["xml:"+a.Key] = true
 			cp.CreateAttr("xml:"+a.Key, a.Value)
 		}
 	}
+	if len(bases) > 0 {
+		if err := fixupXMLBase(cp, bases); err != nil {
+			return nil, err
+		}
+	}
 	return cp, nil
+}
+
+// fixupXMLBase performs the xml:base fixup of Canonical XML 1.1 (section 2.4) on cp, the apex
+// of a document subset whose ancestors are omitted: the xml:base values of those ancestors
+// (bases, innermost first) and cp's own xml:base are joined into one value written on cp.
+// The join is RFC 3986 reference resolution, which is what C14N 1.1 prescribes when the
+// outermost base is an absolute URI; documents whose outermost omitted xml:base is relative
+// (where C14N 1.1 modifies the dot-segment rules) are refused rather than canonicalised
+// differently from other implementations.
+func fixupXMLBase(cp *etree.Element, bases []string) error {
+	outer := bases[len(bases)-1]
+	base, err := url.Parse(outer)
+	if err != nil || !base.IsAbs() {
+		return fmt.Errorf("%w: C14N 1.1 xml:base fixup of the relative base %q", ErrUnsupportedAlgorithm, outer)
+	}
+	for i := len(bases) - 2; i >= 0; i-- {
+		ref, err := url.Parse(bases[i])
+		if err != nil {
+			return fmt.Errorf("%w: C14N 1.1 xml:base %q", ErrUnsupportedAlgorithm, bases[i])
+		}
+		base = base.ResolveReference(ref)
+	}
+	for i, a := range cp.Attr {
+		if a.Space == "xml" && a.Key == "base" {
+			ref, err := url.Parse(a.Value)
+			if err != nil {
+				return fmt.Errorf("%w: C14N 1.1 xml:base %q", ErrUnsupportedAlgorithm, a.Value)
+			}
+			cp.Attr[i].Value = base.ResolveReference(ref).String()
+			return nil
+		}
+	}
+	cp.CreateAttr("xml:base", base.String())
+	return nil
 }
 
 // canonicalizeDocument canonicalises the whole document with root standing in for the

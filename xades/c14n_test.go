@@ -31,6 +31,7 @@ var c14nDocs = map[string]string{
 // TestCanonicalizeXmllint compares canonicalizeDocument with xmllint (libxml2, the library
 // behind xmlsec1) for the three canonicalisation families.
 func TestCanonicalizeXmllint(t *testing.T) {
+	testenv.SkipShort(t, "xmllint canonicalisation differential")
 	xmllint := testenv.RequireTool(t, "xmllint")
 	docs := map[string]string{}
 	for k, v := range c14nDocs {

@@ -3,7 +3,6 @@ package xades
 import (
 	"bytes"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
@@ -15,6 +14,7 @@ import (
 type nameAttr struct {
 	oid   string
 	value string
+	der   []byte // the DER encoding of the value when written as #hex
 }
 
 var errBadDN = errors.New("xades: malformed distinguished name")
@@ -52,7 +52,7 @@ func parseDN(s string) ([][]nameAttr, error) {
 		}
 		skipSpaces()
 		// Attribute value.
-		var val []byte
+		var val, hexDER []byte
 		switch {
 		case i < len(s) && s[i] == '#':
 			j := i + 1
@@ -68,6 +68,10 @@ func parseDN(s string) ([][]nameAttr, error) {
 				return nil, errBadDN
 			}
 			val = rv.Bytes
+			if s, ok := derString(der); ok {
+				val = []byte(s)
+			}
+			hexDER = der
 			i = j
 		case i < len(s) && s[i] == '"':
 			i++
@@ -119,7 +123,7 @@ func parseDN(s string) ([][]nameAttr, error) {
 			}
 			val = val[:keep]
 		}
-		cur = append(cur, nameAttr{oid: oid, value: string(val)})
+		cur = append(cur, nameAttr{oid: oid, value: string(val), der: hexDER})
 		skipSpaces()
 		if i >= len(s) {
 			return append(rdns, cur), nil
@@ -183,41 +187,60 @@ func normalizeValue(v string) string {
 	return strings.ToLower(strings.Join(strings.Fields(v), " "))
 }
 
+// rawATV is an attribute of an X.509 name with its value kept as DER.
+type rawATV struct {
+	Type  asn1.ObjectIdentifier
+	Value asn1.RawValue
+}
+
+// rawRDNSET is a relative distinguished name (the SET suffix makes encoding/asn1 read a SET).
+type rawRDNSET []rawATV
+
+// derString decodes a DER directory string (PrintableString, UTF8String, IA5String,
+// T61String, NumericString, BMPString); ok is false for other types.
+func derString(der []byte) (string, bool) {
+	var s string
+	rest, err := asn1.Unmarshal(der, &s)
+	return s, err == nil && len(rest) == 0
+}
+
 // issuerNameMatches reports whether the X509IssuerName text names the issuer whose DER encoding
-// is rawIssuer. Both RFC 4514 order (most specific first) and X.500 order are accepted; values
-// are compared ignoring case and repeated white space.
+// is rawIssuer. What is compared:
+//
+//   - the text is parsed as a distinguished name (RFC 4514, RFC 2253 and .NET spellings: ","
+//     or ";" between RDNs, "+" inside multi-valued RDNs, spaces around separators, quoted
+//     values, backslash escapes of characters and of hex bytes, attribute types as short names
+//     such as CN, O, S/ST, E/EMAILADDRESS, SERIALNUMBER, as "OID.2.5.4.97" or "2.5.4.97");
+//   - it must have as many RDNs as the issuer, in RFC 4514 order (most specific first) or in
+//     the certificate's order, and each RDN must hold the same attributes, in any order;
+//   - attributes are equal when their types (OIDs) are equal and their values are: string
+//     values after collapsing runs of white space, trimming, and folding case (the
+//     caseIgnoreMatch of the usual directory string attributes); a "#hex" value (DER) equals
+//     the certificate's value when the DER encodings are identical or both are strings equal
+//     as above (crypto/x509 refuses certificates whose names hold non-string values, so
+//     those never get here).
 func issuerNameMatches(text string, rawIssuer []byte) bool {
 	parsed, err := parseDN(text)
 	if err != nil {
 		return false
 	}
-	var seq pkix.RDNSequence
+	var seq []rawRDNSET
 	if rest, err := asn1.Unmarshal(rawIssuer, &seq); err != nil || len(rest) != 0 {
 		return false
 	}
 	if len(parsed) != len(seq) {
 		return false
 	}
-	want := make([][]nameAttr, len(seq))
-	for i, rdn := range seq {
-		for _, a := range rdn {
-			s, ok := a.Value.(string)
-			if !ok {
-				return false
-			}
-			want[i] = append(want[i], nameAttr{a.Type.String(), s})
-		}
-	}
 	forward, backward := true, true
-	for i := range want {
-		forward = forward && rdnEqual(parsed[i], want[i])
-		backward = backward && rdnEqual(parsed[len(parsed)-1-i], want[i])
+	for i := range seq {
+		forward = forward && rdnEqual(parsed[i], seq[i])
+		backward = backward && rdnEqual(parsed[len(parsed)-1-i], seq[i])
 	}
 	return forward || backward
 }
 
-// rdnEqual compares two RDNs as multisets of attributes.
-func rdnEqual(a, b []nameAttr) bool {
+// rdnEqual compares a parsed RDN with a certificate RDN as multisets of attributes.
+func rdnEqual(a []nameAttr, b rawRDNSET) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -225,7 +248,7 @@ func rdnEqual(a, b []nameAttr) bool {
 outer:
 	for _, x := range a {
 		for j, y := range b {
-			if !used[j] && x.oid == y.oid && normalizeValue(x.value) == normalizeValue(y.value) {
+			if !used[j] && attrEqual(x, y) {
 				used[j] = true
 				continue outer
 			}
@@ -233,6 +256,18 @@ outer:
 		return false
 	}
 	return true
+}
+
+// attrEqual compares one attribute of the text with one of the certificate.
+func attrEqual(x nameAttr, y rawATV) bool {
+	if x.oid != y.Type.String() {
+		return false
+	}
+	if x.der != nil && bytes.Equal(x.der, y.Value.FullBytes) {
+		return true
+	}
+	s, ok := derString(y.Value.FullBytes)
+	return ok && normalizeValue(x.value) == normalizeValue(s)
 }
 
 // issuerSerialV2Matches reports whether der, a DER IssuerSerial (RFC 5035) from

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/xml"
 	"fmt"
 	"log"
 	"math/big"
@@ -57,7 +58,14 @@ func ExampleSign() {
 		log.Fatal(err)
 	}
 	fmt.Println("signed by", v.Certificate.Subject.CommonName, "at", v.SigningTime.Format(time.RFC3339))
-	fmt.Println("challenge:", v.Root.SelectElement("Challenge").Text())
+	// Read the signed content from v.SignedXML: it holds exactly what the signature covers.
+	var content struct {
+		Challenge string
+	}
+	if err := xml.Unmarshal(v.SignedXML, &content); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("challenge:", content.Challenge)
 	// Output:
 	// signed by Example Seal at 2026-06-01T09:30:00Z
 	// challenge: 20250604-CR-461EA5B000-537A6BA15D-D7

@@ -49,6 +49,7 @@ func xmlsec1Verify(t *testing.T, xmlsec string, s testSigner, signed []byte) (st
 var refOK = regexp.MustCompile(`= REFERENCE VERIFICATION CONTEXT\s+== Status: succeeded\s+(?:== Id: "[^"]*"\s+)?== URI: "([^"]*)"`)
 
 func TestSignXmlsec1(t *testing.T) {
+	testenv.SkipShort(t, "xmlsec1 verification of our signatures")
 	xmlsec := testenv.RequireTool(t, "xmlsec1")
 	docs := sampleDocs(t)
 	for _, kind := range []string{"RSA", "ECDSA"} {

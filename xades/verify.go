@@ -4,8 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
@@ -17,65 +15,44 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Further algorithm identifiers recognised by [Verify].
-const (
-	// AlgSHA384 is the SHA-384 digest method.
-	AlgSHA384 = "http://www.w3.org/2001/04/xmldsig-more#sha384"
-	// AlgSHA512 is the SHA-512 digest method.
-	AlgSHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
-	// AlgRSASHA384 is RSASSA-PKCS1-v1_5 with SHA-384.
-	AlgRSASHA384 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"
-	// AlgRSASHA512 is RSASSA-PKCS1-v1_5 with SHA-512.
-	AlgRSASHA512 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
-	// AlgECDSASHA384 is ECDSA with SHA-384.
-	AlgECDSASHA384 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384"
-	// AlgECDSASHA512 is ECDSA with SHA-512.
-	AlgECDSASHA512 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512"
-)
-
-// digestMethods are the accepted DigestMethod algorithms (SHA-1 is not among them).
-var digestMethods = map[string]crypto.Hash{
-	AlgSHA256: crypto.SHA256,
-	AlgSHA384: crypto.SHA384,
-	AlgSHA512: crypto.SHA512,
-}
-
-type signatureMethod struct {
-	ecdsa bool
-	hash  crypto.Hash
-}
-
-// signatureMethods are the accepted SignatureMethod algorithms.
-var signatureMethods = map[string]signatureMethod{
-	AlgRSASHA256:   {false, crypto.SHA256},
-	AlgRSASHA384:   {false, crypto.SHA384},
-	AlgRSASHA512:   {false, crypto.SHA512},
-	AlgECDSASHA256: {true, crypto.SHA256},
-	AlgECDSASHA384: {true, crypto.SHA384},
-	AlgECDSASHA512: {true, crypto.SHA512},
-}
-
 // reference is a parsed ds:Reference.
 type reference struct {
 	el         *etree.Element
 	uri        string
-	c14n       string // canonicalisation transform; empty means none (C14N 1.0 is implied)
-	prefixList string
-	enveloped  bool
+	transforms []transform
 	digest     crypto.Hash
 	value      []byte
+}
+
+// last returns the final transform, which converts the node-set to octets when it is a
+// canonicalisation or base64; ok is false when the chain ends with a node-set (C14N 1.0 is
+// then implied).
+func (r *reference) last() (transform, bool) {
+	if n := len(r.transforms); n > 0 && !r.transforms[n-1].removes() {
+		return r.transforms[n-1], true
+	}
+	return transform{}, false
+}
+
+// removals reports whether the reference has node-set filters.
+func (r *reference) removals() bool {
+	return len(r.transforms) > 0 && r.transforms[0].removes()
 }
 
 // signature is a parsed ds:Signature with the elements that Verify checks.
 type signature struct {
 	el          *etree.Element
+	enveloping  bool
 	signedInfo  *etree.Element
 	c14n        string
 	prefixList  string
 	method      string
+	sm          signatureMethod
+	pss         *pssParams
 	value       []byte
 	docRef      *reference
 	propsRef    *reference
+	content     *etree.Element // enveloping: the ds:Object the document reference points at
 	certs       []*x509.Certificate
 	signedProps *etree.Element
 	signingTime time.Time
@@ -92,12 +69,16 @@ type certRef struct {
 	issuerSerial []byte // IssuerSerialV2: DER IssuerSerial
 }
 
-// Verify checks an enveloped XAdES-BES signature produced by [Sign] or by another KSeF client
-// and returns the signing certificate and time. opts may be nil. The package documentation lists
-// what is checked; every failure wraps one of the package's sentinel errors.
+// Verify checks an enveloped or enveloping XAdES signature produced by [Sign] or by another
+// KSeF client and returns the signing certificate, the signing time and the signed content.
+// opts may be nil. The package documentation lists what is checked; every failure wraps one
+// of the package's sentinel errors.
 func Verify(signed []byte, opts *VerifyOptions) (*Verified, error) {
 	if opts == nil {
 		opts = &VerifyOptions{}
+	}
+	if limit := opts.maxBytes(); limit > 0 && len(signed) > limit {
+		return nil, fmt.Errorf("%w: document of %d bytes exceeds the limit of %d bytes", ErrTooLarge, len(signed), limit)
 	}
 	now := opts.Now
 	if now.IsZero() {
@@ -112,24 +93,24 @@ func Verify(signed []byte, opts *VerifyOptions) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
+	var warnings []Warning
+	warn := func(format string, args ...any) {
+		warnings = append(warnings, Warning{Code: WarningNonConforming, Message: fmt.Sprintf(format, args...)})
+	}
 
 	// Algorithms and keys.
-	sm, ok := signatureMethods[s.method]
-	if !ok {
-		return nil, fmt.Errorf("%w: SignatureMethod %q", ErrUnsupportedAlgorithm, s.method)
-	}
 	cert := s.certs[0]
 	ecSize := 0
 	switch pub := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
-		if sm.ecdsa {
+		if s.sm.kind == kindECDSA {
 			return nil, fmt.Errorf("%w: SignatureMethod %q does not fit an RSA key", ErrUnsupportedAlgorithm, s.method)
 		}
 		if pub.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("%w: RSA key of %d bits, at least 2048 required", ErrUnsupportedAlgorithm, pub.N.BitLen())
 		}
 	case *ecdsa.PublicKey:
-		if !sm.ecdsa {
+		if s.sm.kind != kindECDSA {
 			return nil, fmt.Errorf("%w: SignatureMethod %q does not fit an EC key", ErrUnsupportedAlgorithm, s.method)
 		}
 		if ecSize, err = ecCurveSize(pub); err != nil {
@@ -138,29 +119,30 @@ func Verify(signed []byte, opts *VerifyOptions) (*Verified, error) {
 	default:
 		return nil, fmt.Errorf("%w: certificate key type %T", ErrUnsupportedAlgorithm, cert.PublicKey)
 	}
+	if isSHA1(s.sm.hash) {
+		warn("SignatureMethod %s uses SHA-1, which KSeF accepts but flags as non-conforming (use SHA-256 or stronger)", s.method)
+	}
 
 	// The KeyInfo certificate must be the one named by SigningCertificate.
-	if err := checkSigningCertificate(s.certRefs, cert); err != nil {
+	certDigest, err := checkSigningCertificate(s.certRefs, cert)
+	if err != nil {
 		return nil, err
+	}
+	if isSHA1(certDigest) {
+		warn("CertDigest uses SHA-1, which KSeF accepts but flags as non-conforming (use SHA-256 or stronger)")
 	}
 
 	// References.
+	content, err := s.digestDocument(doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.digestProperties(); err != nil {
+		return nil, err
+	}
 	for _, ref := range []*reference{s.docRef, s.propsRef} {
-		var data []byte
-		if ref == s.docRef {
-			cp := root.Copy()
-			cp.RemoveChildAt(s.el.Index())
-			data, err = canonicalizeDocument(doc, cp, orC14N10(ref.c14n), ref.prefixList)
-		} else {
-			data, err = canonicalize(s.signedProps, orC14N10(ref.c14n), ref.prefixList, false)
-		}
-		if err != nil {
-			return nil, err
-		}
-		h := ref.digest.New()
-		h.Write(data)
-		if subtle.ConstantTimeCompare(h.Sum(nil), ref.value) != 1 {
-			return nil, fmt.Errorf("%w: reference URI=%q", ErrDigestMismatch, ref.uri)
+		if isSHA1(ref.digest) {
+			warn("the DigestMethod of reference URI=%q is SHA-1, which KSeF accepts but flags as non-conforming (use SHA-256 or stronger)", ref.uri)
 		}
 	}
 
@@ -169,12 +151,16 @@ func Verify(signed []byte, opts *VerifyOptions) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := sm.hash.New()
+	h := s.sm.hash.New()
 	h.Write(siC14N)
 	hashed := h.Sum(nil)
 	switch pub := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
-		if err := rsa.VerifyPKCS1v15(pub, sm.hash, hashed, s.value); err != nil {
+		if s.sm.kind == kindPSS {
+			if err := rsa.VerifyPSS(pub, s.sm.hash, hashed, s.value, &rsa.PSSOptions{SaltLength: s.pss.saltLength, Hash: s.sm.hash}); err != nil {
+				return nil, fmt.Errorf("%w: RSASSA-PSS: %v", ErrBadSignature, err)
+			}
+		} else if err := rsa.VerifyPKCS1v15(pub, s.sm.hash, hashed, s.value); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
 		}
 	case *ecdsa.PublicKey:
@@ -206,22 +192,120 @@ func Verify(signed []byte, opts *VerifyOptions) (*Verified, error) {
 		}
 	}
 
+	signedXML, err := canonicalize(content, AlgExcC14N, "", false)
+	if err != nil {
+		return nil, err
+	}
 	return &Verified{
 		Certificate:     cert,
 		Chain:           s.certs[1:],
 		SigningTime:     s.signingTime,
 		SignatureMethod: s.method,
-		Document:        doc,
-		Root:            root,
+		Enveloping:      s.enveloping,
+		SignedXML:       signedXML,
+		Warnings:        warnings,
 	}, nil
 }
 
-// orC14N10 returns alg, or C14N 1.0 (the implied conversion of a node set to octets) when empty.
-func orC14N10(alg string) string {
-	if alg == "" {
-		return AlgC14N10
+// digestDocument checks the digest of the document reference and returns the signed element
+// without the signature: for an enveloped signature a copy of the document element with the
+// ds:Signature filtered out, for an enveloping one the element inside the referenced ds:Object
+// (or the document decoded by a base64 transform).
+func (s *signature) digestDocument(doc *etree.Document) (*etree.Element, error) {
+	ref := s.docRef
+	last, converted := ref.last()
+	var data []byte
+	var content *etree.Element
+	var err error
+	if !s.enveloping {
+		root := doc.Root()
+		cp := root.Copy()
+		applyRemovals(ref.transforms, root, cp, s.el)
+		if len(findAll(cp, NamespaceDSig, "Signature", nil)) != 0 {
+			return nil, fmt.Errorf("%w: the URI=\"\" reference does not filter out the signature (enveloped-signature, XPath or XPath Filter 2.0 transform required)", ErrUnsupportedAlgorithm)
+		}
+		if converted && last.kind == trBase64 {
+			return nil, fmt.Errorf("%w: base64 transform on the URI=\"\" reference would sign only the document's text", ErrUnsupportedAlgorithm)
+		}
+		alg, prefixes := AlgC14N10, ""
+		if converted {
+			alg, prefixes = last.alg, last.prefixList
+		}
+		if data, err = canonicalizeDocument(doc, cp, alg, prefixes); err != nil {
+			return nil, err
+		}
+		content = cp
+	} else {
+		obj := s.content
+		if ref.removals() {
+			return nil, fmt.Errorf("%w: transform %q on a reference to content inside the signature would remove all of it", ErrUnsupportedAlgorithm, ref.transforms[0].alg)
+		}
+		elems := obj.ChildElements()
+		switch {
+		case converted && last.kind == trBase64:
+			if len(elems) != 0 {
+				return nil, structErr("base64-encoded ds:Object %q holds elements", ref.uri)
+			}
+			if data, err = decodeBase64(textContent(obj)); err != nil {
+				return nil, structErr("ds:Object %q is not base64", ref.uri)
+			}
+			if err := ref.check(data); err != nil {
+				return nil, err
+			}
+			inner, err := parseDocument(data)
+			if err != nil {
+				return nil, err
+			}
+			content = inner.Root()
+		default:
+			if len(elems) != 1 || strings.TrimSpace(textContent(obj)) != strings.TrimSpace(textContent(elems[0])) {
+				return nil, structErr("the signed ds:Object %q must hold exactly one element", ref.uri)
+			}
+			alg, prefixes := AlgC14N10, ""
+			if converted {
+				alg, prefixes = last.alg, last.prefixList
+			}
+			if data, err = canonicalize(obj, alg, prefixes, false); err != nil {
+				return nil, err
+			}
+			content = elems[0]
+		}
 	}
-	return alg
+	if err := ref.check(data); err != nil {
+		return nil, err
+	}
+	return content, nil
+}
+
+// digestProperties checks the digest of the SignedProperties reference.
+func (s *signature) digestProperties() error {
+	ref := s.propsRef
+	if ref.removals() {
+		return fmt.Errorf("%w: transform %q on the SignedProperties reference", ErrUnsupportedAlgorithm, ref.transforms[0].alg)
+	}
+	last, converted := ref.last()
+	alg, prefixes := AlgC14N10, ""
+	if converted {
+		if last.kind == trBase64 {
+			return fmt.Errorf("%w: base64 transform on the SignedProperties reference", ErrUnsupportedAlgorithm)
+		}
+		alg, prefixes = last.alg, last.prefixList
+	}
+	data, err := canonicalize(s.signedProps, alg, prefixes, false)
+	if err != nil {
+		return err
+	}
+	return ref.check(data)
+}
+
+// check compares the digest of data with the reference's DigestValue.
+func (r *reference) check(data []byte) error {
+	h := r.digest.New()
+	h.Write(data)
+	if subtle.ConstantTimeCompare(h.Sum(nil), r.value) != 1 {
+		return fmt.Errorf("%w: reference URI=%q", ErrDigestMismatch, r.uri)
+	}
+	return nil
 }
 
 // structErr returns an ErrStructure error.
@@ -287,18 +371,26 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(s)
 }
 
+// inclusivePrefixes returns the PrefixList of an ec:InclusiveNamespaces child of el.
+func inclusivePrefixes(el *etree.Element) string {
+	for _, ch := range el.ChildElements() {
+		if ch.Tag == "InclusiveNamespaces" && ch.NamespaceURI() == AlgExcC14N {
+			v, _ := attr(ch, "PrefixList")
+			return v
+		}
+	}
+	return ""
+}
+
 // parseSignature locates the only ds:Signature of the document and parses its structure.
 func parseSignature(root *etree.Element) (*signature, error) {
 	sigs := findAll(root, NamespaceDSig, "Signature", nil)
 	if len(sigs) != 1 {
 		return nil, structErr("want exactly one ds:Signature, found %d", len(sigs))
 	}
-	s := &signature{el: sigs[0]}
-	if s.el == root {
-		return nil, structErr("enveloping signatures are not accepted")
-	}
-	if s.el.Parent() != root {
-		return nil, structErr("ds:Signature must be a child of the document element")
+	s := &signature{el: sigs[0], enveloping: sigs[0] == root}
+	if !s.enveloping && s.el.Parent() != root {
+		return nil, structErr("ds:Signature must be the document element (enveloping) or a child of it (enveloped)")
 	}
 
 	// ds:Signature children: SignedInfo, SignatureValue, KeyInfo, Object+.
@@ -331,7 +423,43 @@ func parseSignature(root *etree.Element) (*signature, error) {
 	if err := s.parseQualifyingProperties(root, sigID, kids[3:]); err != nil {
 		return nil, err
 	}
+	if s.enveloping {
+		if err := s.bindContent(root, kids[3:]); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// bindContent resolves the document reference of an enveloping signature: it must name, by a
+// unique identifier, the one ds:Object of this signature that does not hold the qualifying
+// properties. No other ds:Object may exist, so that no unsigned content sits beside it.
+func (s *signature) bindContent(root *etree.Element, objects []*etree.Element) error {
+	if s.docRef.uri == "" {
+		return structErr("an enveloping signature must reference its ds:Object by #id, not URI=\"\"")
+	}
+	id := s.docRef.uri[1:]
+	if n := countIDs(root, id); n != 1 {
+		return structErr("identifier %q is carried by %d elements", id, n)
+	}
+	if len(objects) != 2 {
+		return structErr("an enveloping signature must hold two ds:Object elements (content and qualifying properties), found %d", len(objects))
+	}
+	for _, o := range objects {
+		if len(children(o, NamespaceXAdES, "QualifyingProperties")) != 0 {
+			if len(o.ChildElements()) != 1 {
+				return structErr("the ds:Object of an enveloping signature's qualifying properties holds other elements")
+			}
+			continue
+		}
+		if v, _ := attr(o, "Id"); v == id {
+			s.content = o
+		}
+	}
+	if s.content == nil {
+		return structErr("reference %q does not point at this signature's content ds:Object", s.docRef.uri)
+	}
+	return nil
 }
 
 // parseSignedInfo reads CanonicalizationMethod, SignatureMethod and the two references.
@@ -346,8 +474,9 @@ func (s *signature) parseSignedInfo() error {
 	}
 	s.prefixList = inclusivePrefixes(kids[0])
 	s.method, _ = attr(kids[1], "Algorithm")
-	if len(kids[1].ChildElements()) != 0 {
-		return fmt.Errorf("%w: SignatureMethod parameters", ErrUnsupportedAlgorithm)
+	var err error
+	if s.sm, s.pss, err = parseSignatureMethod(kids[1]); err != nil {
+		return err
 	}
 	refs := kids[2:]
 	for _, r := range refs {
@@ -356,54 +485,43 @@ func (s *signature) parseSignedInfo() error {
 		}
 	}
 	if len(refs) != 2 {
-		return structErr("want exactly two references (URI=\"\" and SignedProperties), found %d", len(refs))
+		return structErr("want exactly two references (the document and SignedProperties), found %d", len(refs))
 	}
 	for _, el := range refs {
 		ref, err := parseReference(el)
 		if err != nil {
 			return err
 		}
+		typ, _ := attr(el, "Type")
 		switch {
-		case ref.uri == "":
-			if s.docRef != nil {
-				return structErr("more than one URI=\"\" reference")
-			}
-			if !ref.enveloped {
-				return fmt.Errorf("%w: the URI=\"\" reference lacks the enveloped-signature transform", ErrUnsupportedAlgorithm)
-			}
-			s.docRef = ref
-		default:
+		case typ == SignedPropertiesType:
 			if s.propsRef != nil {
 				return structErr("more than one SignedProperties reference")
 			}
-			if typ, _ := attr(el, "Type"); typ != SignedPropertiesType {
-				return structErr("reference %q is not of type %s", ref.uri, SignedPropertiesType)
-			}
-			if ref.enveloped {
-				return fmt.Errorf("%w: enveloped-signature transform on the SignedProperties reference", ErrUnsupportedAlgorithm)
+			if ref.uri == "" {
+				return structErr("the SignedProperties reference has URI=\"\"")
 			}
 			s.propsRef = ref
+		case s.enveloping == (ref.uri != ""):
+			if s.docRef != nil {
+				return structErr("more than one document reference")
+			}
+			s.docRef = ref
+		case ref.uri == "":
+			return structErr("URI=\"\" reference in an enveloping signature")
+		default:
+			return structErr("reference %q is not of type %s", ref.uri, SignedPropertiesType)
 		}
 	}
 	if s.docRef == nil || s.propsRef == nil {
-		return structErr("want one URI=\"\" reference and one SignedProperties reference")
+		return structErr("want one document reference and one SignedProperties reference")
 	}
 	return nil
 }
 
-// inclusivePrefixes returns the PrefixList of an ec:InclusiveNamespaces child of el.
-func inclusivePrefixes(el *etree.Element) string {
-	for _, ch := range el.ChildElements() {
-		if ch.Tag == "InclusiveNamespaces" && ch.NamespaceURI() == AlgExcC14N {
-			v, _ := attr(ch, "PrefixList")
-			return v
-		}
-	}
-	return ""
-}
-
-// parseReference reads one ds:Reference. Accepted transform chains are: enveloped-signature
-// then at most one canonicalisation (URI=""), or at most one canonicalisation (#id).
+// parseReference reads one ds:Reference: a same-document URI ("" or "#id"), its transform
+// chain (node-set filters, then at most one canonicalisation or base64 as the last step) and
+// the digest.
 func parseReference(el *etree.Element) (*reference, error) {
 	ref := &reference{el: el}
 	uri, ok := attr(el, "URI")
@@ -417,21 +535,18 @@ func parseReference(el *etree.Element) (*reference, error) {
 	kids := el.ChildElements()
 	i := 0
 	if i < len(kids) && is(kids[i], NamespaceDSig, "Transforms") {
-		trs := kids[i].ChildElements()
-		for j, tr := range trs {
+		for _, tr := range kids[i].ChildElements() {
 			if !is(tr, NamespaceDSig, "Transform") {
 				return nil, structErr("unexpected element %s in Transforms", tr.FullTag())
 			}
-			alg, _ := attr(tr, "Algorithm")
-			switch {
-			case alg == AlgEnvelopedSignature && j == 0 && uri == "":
-				ref.enveloped = true
-			case isC14N(alg) && ref.c14n == "":
-				ref.c14n = alg
-				ref.prefixList = inclusivePrefixes(tr)
-			default:
-				return nil, fmt.Errorf("%w: transform %q in reference URI=%q", ErrUnsupportedAlgorithm, alg, uri)
+			ts, err := parseTransform(tr)
+			if err != nil {
+				return nil, err
 			}
+			ref.transforms = append(ref.transforms, ts...)
+		}
+		if err := checkChain(ref.transforms, uri); err != nil {
+			return nil, err
 		}
 		i++
 	}
@@ -609,36 +724,26 @@ func parseCertRef(c *etree.Element, v2 bool) (certRef, error) {
 }
 
 // checkSigningCertificate requires cert to be named by one of refs, by digest and (when
-// present) issuer and serial number.
-func checkSigningCertificate(refs []certRef, cert *x509.Certificate) error {
+// present) issuer and serial number. It returns the digest algorithm of the matching entry.
+func checkSigningCertificate(refs []certRef, cert *x509.Certificate) (crypto.Hash, error) {
 	for _, ref := range refs {
-		var sum []byte
-		switch ref.digest {
-		case crypto.SHA256:
-			s := sha256.Sum256(cert.Raw)
-			sum = s[:]
-		case crypto.SHA384:
-			s := sha512.Sum384(cert.Raw)
-			sum = s[:]
-		case crypto.SHA512:
-			s := sha512.Sum512(cert.Raw)
-			sum = s[:]
-		}
-		if subtle.ConstantTimeCompare(sum, ref.value) != 1 {
+		h := ref.digest.New()
+		h.Write(cert.Raw)
+		if subtle.ConstantTimeCompare(h.Sum(nil), ref.value) != 1 {
 			continue
 		}
 		if ref.hasIssuer {
 			if ref.serial.Cmp(cert.SerialNumber) != 0 {
-				return fmt.Errorf("%w: X509SerialNumber %s, certificate has %s", ErrCertificateMismatch, ref.serial, cert.SerialNumber)
+				return 0, fmt.Errorf("%w: X509SerialNumber %s, certificate has %s", ErrCertificateMismatch, ref.serial, cert.SerialNumber)
 			}
 			if !issuerNameMatches(ref.issuerName, cert.RawIssuer) {
-				return fmt.Errorf("%w: X509IssuerName %q does not name the certificate's issuer", ErrCertificateMismatch, ref.issuerName)
+				return 0, fmt.Errorf("%w: X509IssuerName %q does not name the certificate's issuer", ErrCertificateMismatch, ref.issuerName)
 			}
 		}
 		if ref.issuerSerial != nil && !issuerSerialV2Matches(ref.issuerSerial, cert) {
-			return fmt.Errorf("%w: IssuerSerialV2 does not name the certificate", ErrCertificateMismatch)
+			return 0, fmt.Errorf("%w: IssuerSerialV2 does not name the certificate", ErrCertificateMismatch)
 		}
-		return nil
+		return ref.digest, nil
 	}
-	return fmt.Errorf("%w: no CertDigest matches the KeyInfo certificate", ErrCertificateMismatch)
+	return 0, fmt.Errorf("%w: no CertDigest matches the KeyInfo certificate", ErrCertificateMismatch)
 }

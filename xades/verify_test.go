@@ -53,8 +53,15 @@ func TestVerifyRoundTrip(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if v.Root == nil || v.Root.Tag != orig.Root().Tag || v.Root != v.Document.Root() {
-						t.Errorf("Root = %v, want the document element %s", v.Root, orig.Root().Tag)
+					want, err := canonicalize(orig.Root(), AlgExcC14N, "", false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(v.SignedXML, want) {
+						t.Errorf("SignedXML =\n%s\nwant the unsigned document\n%s", v.SignedXML, want)
+					}
+					if v.Enveloping || v.Warnings != nil {
+						t.Errorf("Enveloping = %v, Warnings = %v", v.Enveloping, v.Warnings)
 					}
 				})
 			}
@@ -72,6 +79,16 @@ func resign(t testing.TB, doc *etree.Document, key crypto.Signer) []byte {
 	si := sig.SelectElement("SignedInfo")
 	hashOf := func(alg string) crypto.Hash {
 		switch {
+		case strings.Contains(alg, "sha3-256"):
+			return crypto.SHA3_256
+		case strings.Contains(alg, "sha3-384"):
+			return crypto.SHA3_384
+		case strings.Contains(alg, "sha3-512"):
+			return crypto.SHA3_512
+		case strings.Contains(alg, "sha384-rsa-MGF1"):
+			return crypto.SHA384
+		case strings.HasSuffix(alg, "sha224"):
+			return crypto.SHA224
 		case strings.HasSuffix(alg, "sha1"):
 			return crypto.SHA1
 		case strings.HasSuffix(alg, "sha384"):
@@ -119,7 +136,11 @@ func resign(t testing.TB, doc *etree.Document, key crypto.Signer) []byte {
 	hash := hashOf(method)
 	h := hash.New()
 	h.Write(c14n)
-	raw, err := key.Sign(rand.Reader, h.Sum(nil), hash)
+	var opts crypto.SignerOpts = hash
+	if strings.HasSuffix(method, "-rsa-MGF1") {
+		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash}
+	}
+	raw, err := key.Sign(rand.Reader, h.Sum(nil), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,15 +384,15 @@ func TestVerifyRejects(t *testing.T) {
 		// Algorithms.
 		{"rsa-sha1", mutate(signedRSA, rsaS.key, func(d *etree.Document) {
 			setAlg(t, d, ".//SignatureMethod", "http://www.w3.org/2000/09/xmldsig#rsa-sha1")
-		}), testNow, ErrUnsupportedAlgorithm},
+		}), testNow, nil}, // accepted with a sig-001 warning
 		{"sha1 document digest", mutate(signedRSA, rsaS.key, func(d *etree.Document) {
 			setAlg(t, d, ".//Reference/DigestMethod", "http://www.w3.org/2000/09/xmldsig#sha1")
-		}), testNow, ErrUnsupportedAlgorithm},
+		}), testNow, nil}, // accepted with a sig-001 warning
 		{"sha1 CertDigest", mutate(signedRSA, rsaS.key, func(d *etree.Document) {
 			setAlg(t, d, ".//CertDigest/DigestMethod", "http://www.w3.org/2000/09/xmldsig#sha1")
 			sum := sha1.Sum(rsaS.cert.Raw)
 			find(d, ".//CertDigest/DigestValue").SetText(base64.StdEncoding.EncodeToString(sum[:]))
-		}), testNow, ErrUnsupportedAlgorithm},
+		}), testNow, nil}, // accepted with a sig-001 warning
 		{"ecdsa method with RSA key", mutate(signedRSA, rsaS.key, func(d *etree.Document) {
 			setAlg(t, d, ".//SignatureMethod", AlgECDSASHA256)
 		}), testNow, ErrUnsupportedAlgorithm},
@@ -383,7 +404,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"unknown canonicalization", mutate(signedEC, nil, func(d *etree.Document) {
 			setAlg(t, d, ".//CanonicalizationMethod", "http://example.com/c14n")
 		}), testNow, ErrUnsupportedAlgorithm},
-		{"XPath transform", mutate(signedEC, ecS.key, func(d *etree.Document) {
+		{"XPath transform after the canonicalization", mutate(signedEC, ecS.key, func(d *etree.Document) {
 			tr := find(d, ".//Reference/Transforms").CreateElement("ds:Transform")
 			tr.CreateAttr("Algorithm", "http://www.w3.org/TR/1999/REC-xpath-19991116")
 			tr.CreateElement("ds:XPath").SetText("not(ancestor-or-self::ds:Signature)")
@@ -399,6 +420,47 @@ func TestVerifyRejects(t *testing.T) {
 		{"two canonicalization transforms", mutate(signedEC, ecS.key, func(d *etree.Document) {
 			find(d, ".//Reference/Transforms").CreateElement("ds:Transform").CreateAttr("Algorithm", AlgC14N10)
 		}), testNow, ErrUnsupportedAlgorithm},
+
+		{"XPath expression other than not(ancestor-or-self::ds:Signature)", mutate(signedEC, ecS.key, func(d *etree.Document) {
+			tr := find(d, ".//Reference/Transforms/Transform")
+			tr.CreateAttr("Algorithm", AlgXPath)
+			tr.CreateElement("ds:XPath").SetText("not(ancestor-or-self::ds:Object)")
+		}), testNow, ErrUnsupportedAlgorithm},
+		{"XPath prefix bound to another namespace", mutate(signedEC, ecS.key, func(d *etree.Document) {
+			tr := find(d, ".//Reference/Transforms/Transform")
+			tr.CreateAttr("Algorithm", AlgXPath)
+			x := tr.CreateElement("ds:XPath")
+			x.CreateAttr("xmlns:dsx", "urn:other")
+			x.SetText("not(ancestor-or-self::dsx:Signature)")
+		}), testNow, ErrUnsupportedAlgorithm},
+		{"XPath Filter 2.0 intersect", mutate(signedEC, ecS.key, func(d *etree.Document) {
+			tr := find(d, ".//Reference/Transforms/Transform")
+			tr.CreateAttr("Algorithm", AlgXPathFilter2)
+			x := tr.CreateElement("xf:XPath")
+			x.CreateAttr("xmlns:xf", AlgXPathFilter2)
+			x.CreateAttr("Filter", "intersect")
+			x.SetText("//ds:Signature")
+		}), testNow, ErrUnsupportedAlgorithm},
+		{"XPath Filter 2.0 subtract of something else", mutate(signedEC, ecS.key, func(d *etree.Document) {
+			tr := find(d, ".//Reference/Transforms/Transform")
+			tr.CreateAttr("Algorithm", AlgXPathFilter2)
+			x := tr.CreateElement("xf:XPath")
+			x.CreateAttr("xmlns:xf", AlgXPathFilter2)
+			x.CreateAttr("Filter", "subtract")
+			x.SetText("//ds:Object")
+		}), testNow, ErrUnsupportedAlgorithm},
+		{"base64 transform on the document", mutate(signedEC, ecS.key, func(d *etree.Document) {
+			find(d, ".//Reference/Transforms").SelectElements("Transform")[1].CreateAttr("Algorithm", AlgBase64)
+		}), testNow, ErrUnsupportedAlgorithm},
+		{"RSA-PSS with a foreign MGF digest", mutate(signedRSA, nil, func(d *etree.Document) {
+			sm := find(d, ".//SignatureMethod")
+			sm.CreateAttr("Algorithm", AlgRSAPSS)
+			p := sm.CreateElement("pss:RSAPSSParams")
+			p.CreateAttr("xmlns:pss", "http://www.w3.org/2007/05/xmldsig-more#")
+			p.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", AlgSHA256)
+			p.CreateElement("pss:MaskGenerationFunction").CreateElement("ds:DigestMethod").CreateAttr("Algorithm", AlgSHA512)
+		}), testNow, ErrUnsupportedAlgorithm},
+		{"document over the size limit", append(bytes.Repeat([]byte(" "), DefaultMaxBytes), signedEC...), testNow, ErrTooLarge},
 
 		// ECDSA value encoding.
 		{"ECDSA value in DER", mutate(signedEC, nil, func(d *etree.Document) {
@@ -424,8 +486,17 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Verify(c.input, &VerifyOptions{Now: c.now})
+			v, err := Verify(c.input, &VerifyOptions{Now: c.now})
 			t.Log(err)
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if len(v.Warnings) != 1 || v.Warnings[0].Code != WarningNonConforming || !strings.Contains(v.Warnings[0].Message, "SHA-1") {
+					t.Fatalf("Warnings = %v, want one sig-001 about SHA-1", v.Warnings)
+				}
+				return
+			}
 			if !errors.Is(err, c.want) {
 				t.Fatalf("Verify: got %v, want %v\n%s", err, c.want, c.input)
 			}

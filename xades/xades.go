@@ -4,8 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"time"
-
-	"github.com/beevik/etree"
 )
 
 // XML namespaces and algorithm identifiers used in signatures.
@@ -64,7 +62,35 @@ var (
 	// ErrCertificateValidity reports a signing certificate that is expired or not yet valid at
 	// [VerifyOptions.Now], or that does not chain to [VerifyOptions.Roots] when roots are given.
 	ErrCertificateValidity = errors.New("xades: certificate not valid")
+	// ErrTooLarge reports a document larger than [VerifyOptions.MaxBytes]; it is returned
+	// before the document is parsed.
+	ErrTooLarge = errors.New("xades: document too large")
 )
+
+// DefaultMaxBytes is the size limit [Verify] applies when [VerifyOptions.MaxBytes] is zero:
+// 1 MiB. An AuthTokenRequest signed with a certificate chain is a few kilobytes (about 10 KB
+// with three certificates), and the simulator accepts request bodies up to the same 1 MiB, so
+// the limit leaves two orders of magnitude of room while keeping the cost of a hostile
+// document bounded (parsing and canonicalising 1 MiB takes in the order of a second of CPU).
+// Callers verifying larger signed documents (a UPO of a big batch session, for example) raise
+// it.
+const DefaultMaxBytes = 1 << 20
+
+// WarningNonConforming is the code of a [Warning] about a signature that KSeF accepts but flags
+// as not conforming to its XAdES profile; KSeF reports it in an X-System-Warning header as
+// "[sig-001] …".
+const WarningNonConforming = "sig-001"
+
+// Warning is a finding of [Verify] that does not make the signature invalid.
+type Warning struct {
+	// Code is a stable identifier such as [WarningNonConforming].
+	Code string
+	// Message explains the finding in English.
+	Message string
+}
+
+// String formats the warning as KSeF's X-System-Warning does: "[code] message".
+func (w Warning) String() string { return "[" + w.Code + "] " + w.Message }
 
 // SignOptions tunes [Sign]. The zero value (or nil) is ready to use.
 type SignOptions struct {
@@ -83,6 +109,20 @@ type VerifyOptions struct {
 	// Roots, when non-nil, requires the signing certificate to chain to one of these roots
 	// (KeyInfo certificates other than the signing one are used as intermediates).
 	Roots *x509.CertPool
+	// MaxBytes is the largest document accepted, checked before parsing. Zero means
+	// [DefaultMaxBytes]; a negative value disables the limit.
+	MaxBytes int
+}
+
+// maxBytes returns the effective size limit; 0 means none.
+func (o *VerifyOptions) maxBytes() int {
+	switch {
+	case o.MaxBytes == 0:
+		return DefaultMaxBytes
+	case o.MaxBytes < 0:
+		return 0
+	}
+	return o.MaxBytes
 }
 
 // Verified describes a signature accepted by [Verify].
@@ -95,9 +135,15 @@ type Verified struct {
 	SigningTime time.Time
 	// SignatureMethod is the SignatureMethod algorithm URI.
 	SignatureMethod string
-	// Document is the parsed signed document. All of it except the ds:Signature element is
-	// covered by the URI="" reference, so callers read the signed content from Root.
-	Document *etree.Document
-	// Root is the root element of Document (it still contains the ds:Signature element).
-	Root *etree.Element
+	// Enveloping reports an enveloping signature (the document element is ds:Signature and the
+	// signed content sits in a ds:Object); false means enveloped.
+	Enveloping bool
+	// SignedXML is the signed element — the document element without the ds:Signature
+	// (enveloped), or the element inside the signed ds:Object (enveloping) — as a standalone
+	// XML document in Exclusive C14N form without comments. Everything in it is covered by the
+	// signature; read the signed content from here rather than from the submitted bytes.
+	SignedXML []byte
+	// Warnings lists what KSeF accepts but flags as non-conforming (SHA-1 digests or
+	// signature method), in the order found; nil when there is nothing to report.
+	Warnings []Warning
 }

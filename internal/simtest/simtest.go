@@ -1,7 +1,7 @@
 // Package simtest starts the KSeF simulator for tests with every exchange
 // validated against the OpenAPI spec by internal/contract.
 //
-// SDK tests against the simulator use it instead of ksefsim.NewServer:
+// SDK tests against the simulator use it instead of ksefsimtest.NewServer:
 //
 //	sim, baseURL := simtest.Start(t)
 //	c, err := ksef.NewClient(ksef.WithBaseURL(baseURL))
@@ -20,10 +20,11 @@ import (
 
 	"github.com/ksef2/ksef/internal/contract"
 	"github.com/ksef2/ksef/ksefsim"
+	"github.com/ksef2/ksef/ksefsim/ksefsimtest"
 )
 
 // Start starts a simulator configured with opts on an httptest server
-// listening on 127.0.0.1 (ksefsim.NewServer), wrapped outermost by
+// listening on 127.0.0.1 (ksefsimtest.NewServer), wrapped outermost by
 // [contract.Middleware] so that every exchange is validated against the
 // spec. It returns the simulator, for fault injection and inspection, and
 // the API base URL, which ends in "/v2". The server is closed when the
@@ -36,9 +37,9 @@ func Start(t testing.TB, opts ...ksefsim.Option) (*ksefsim.Simulator, string) {
 	return srv.Simulator, srv.URL
 }
 
-// StartServer is [Start] returning the whole ksefsim.Server (simulator,
+// StartServer is [Start] returning the whole ksefsimtest.Server (simulator,
 // base URL and the underlying httptest server).
-func StartServer(t testing.TB, opts ...ksefsim.Option) *ksefsim.Server {
+func StartServer(t testing.TB, opts ...ksefsim.Option) *ksefsimtest.Server {
 	t.Helper()
 	contract.Default(t) // skip or fail before anything starts
 	mw := ksefsim.WithMiddleware(func(h http.Handler) http.Handler {
@@ -46,5 +47,5 @@ func StartServer(t testing.TB, opts ...ksefsim.Option) *ksefsim.Server {
 	})
 	// The first middleware is the outermost: the contract sees the traffic
 	// as it is on the wire, whatever other middleware a test adds.
-	return ksefsim.NewServer(t, append([]ksefsim.Option{mw}, opts...)...)
+	return ksefsimtest.NewServer(t, append([]ksefsim.Option{mw}, opts...)...)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/internal/xsd"
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 )
@@ -39,6 +40,7 @@ func expandModel(m string) string {
 // to four elements over {a..e} against each content model with both
 // validators.
 func TestContentModelsAgreeWithXmllint(t *testing.T) {
+	testenv.SkipShort(t, "xmllint differential over the content-model oracle")
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString(`<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:cm" elementFormDefault="qualified"><xsd:element name="r"><xsd:complexType><xsd:choice>`)

@@ -49,6 +49,7 @@ func valuesFor(t *rt.SimpleType) []string {
 // FA(2) and FA_RR(1) (and the MF base types they use) on the probe values
 // and on values derived from its facets, with both validators.
 func TestFATypesAgreeWithXmllint(t *testing.T) {
+	testenv.SkipShort(t, "xmllint differential over every named simple type of FA(3), FA(2), FA_RR(1) and their facet boundaries")
 	spec := testenv.SpecDir(t)
 	for _, main := range []string{"xsd/FA/schemat_FA(3)_v1-0E.xsd", "xsd/FA/schemat_FA(2)_v1-0E.xsd", "xsd/RR/schemat_FA_RR(1)_v1-1E.xsd"} {
 		t.Run(filepath.Base(main), func(t *testing.T) {

@@ -1,6 +1,8 @@
 // Package gen turns a compiled schema set (package xsd) into Go source:
 // the validation tables (rt.SimpleType, rt.ComplexType, rt.Element values)
-// and typed structs with XML tags for documents of the schema.
+// typed structs with XML tags for documents of the schema, and the
+// package's API over them (Validate, ValidateBytes, Parse, Marshal, the
+// namespace and the KSeF size limits).
 package gen
 
 import (
@@ -24,14 +26,25 @@ type Config struct {
 	Catalog string
 	// Package is the Go package name of the output.
 	Package string
-	// Root is the Go name of the root element struct ("Faktura").
+	// Root is the Go name of the root element struct ("Faktura"), also the
+	// local name of the root element.
 	Root string
+	// Form is the form's name in doc comments ("FA(3)"); empty means
+	// derived from the schema file name (see [Config.FormName]).
+	Form string
+	// Attachment is the local name of the element that marks an invoice
+	// with attachments ("Zalacznik"), which raises the size limit from
+	// 1 MB to 3 MB; empty when the form has no attachments.
+	Attachment string
 }
 
 // Output file names written by [Generate].
 const (
 	TablesFile = "schema_gen.go"
 	ModelFile  = "model_gen.go"
+	// FormFile holds the package's API over the tables and the model
+	// (Namespace, MaxSize, Validate, ValidateBytes, Parse, Marshal).
+	FormFile = "form_gen.go"
 )
 
 // Generate compiles the schema and returns the generated files by name.
@@ -48,7 +61,11 @@ func Generate(cfg Config) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{TablesFile: tables, ModelFile: model}, nil
+	form, err := genForm(cfg, c)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{TablesFile: tables, ModelFile: model, FormFile: form}, nil
 }
 
 func header(cfg Config, c *xsd.Compiled) string {

@@ -1,9 +1,13 @@
-// Command xsdgen generates the validation tables and typed structs of a
-// KSeF document package (fa3, fa2, farr) from the official XSD schemas.
+// Command xsdgen generates the validation tables, typed structs and the
+// Validate/Parse/Marshal API of a KSeF document package (fa3, fa2, farr)
+// from the official XSD schemas.
 //
 // Usage (from go:generate in the target package):
 //
-//	go run ../internal/xsd/cmd/xsdgen -spec ../../shared/spec -schema 'xsd/FA/schemat_FA(3)_v1-0E.xsd' -pkg fa3 -root Faktura
+//	go run ../internal/xsd/cmd/xsdgen -spec ../../shared/spec -schema 'xsd/FA/schemat_FA(3)_v1-0E.xsd' -pkg fa3 -root Faktura -attachment Zalacznik
+//
+// It writes schema_gen.go (tables), model_gen.go (structs) and form_gen.go
+// (API) into the output directory.
 package main
 
 import (
@@ -20,10 +24,7 @@ import (
 func main() {
 	var cfg gen.Config
 	flag.StringVar(&cfg.SpecDir, "spec", testenv.SpecDirPath(), "KSeF spec directory (default $KSEF_SPEC_DIR or ../shared/spec)")
-	flag.StringVar(&cfg.Schema, "schema", "", "main schema, relative to the spec directory")
-	flag.StringVar(&cfg.Catalog, "catalog", "xsd/catalog.xml", "XML catalog, relative to the spec directory")
-	flag.StringVar(&cfg.Package, "pkg", "", "Go package name")
-	flag.StringVar(&cfg.Root, "root", "Faktura", "Go name of the root struct")
+	gen.Flags(flag.CommandLine, &cfg)
 	out := flag.String("out", ".", "output directory")
 	flag.Parse()
 	if cfg.Schema == "" || cfg.Package == "" {
