@@ -161,7 +161,7 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 	}
 	policy, _ := parseIPPolicy(req.allowedIps)
 
-	op := &authOp{ctx: req.ctx, policy: policy}
+	op := &authOp{ctx: req.ctx, policy: policy, docHash: envelope.SHA256Base64(body)}
 	var result ksef.StatusInfo
 	switch {
 	case certValidity:

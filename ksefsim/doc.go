@@ -39,6 +39,30 @@
 // (publicKeyId = Base64(SHA-256(SPKI))) and rotates them on demand
 // ([Simulator.RotateKeys]; old ids get 21470).
 //
+// Online sessions (POST /sessions/online, …/invoices, …/close) accept the
+// form codes of API 2.8.1 (FA (3), FA (2), FA_RR (1), PEF (3), PEF_KOR (3)),
+// unwrap the session key with the simulator's SymmetricKeyEncryption key
+// (unknown publicKeyId: 21470; a key that does not unwrap: session status
+// 415), live 12 hours and take up to 10,000 invoices
+// ([WithSessionInvoiceLimit]; 21155 beyond). Each invoice is decrypted and
+// its sizes and hashes checked (21402/21403), then verified asynchronously
+// (status 100/150, then the final status after [WithProcessingDelay]): 435
+// when it does not decrypt; 430 for a BOM, another encoding, a processing
+// instruction, malformed XML or a schema error of the session's form
+// (packages fa3, fa2, farr; for PEF only well-formedness and the UBL root
+// element); 415 for attachments; 410 when Podmiot1's NIP is not the
+// context's; 450 when P_1 lies after the day of acceptance; 440 for a
+// duplicate (seller NIP, RodzajFaktury, P_2) across sessions, with
+// extensions originalKsefNumber and originalSessionReferenceNumber;
+// otherwise 200 with a KSeF number (CRC-8, Polish calendar day). A closed
+// session shows 170, then 200 with UPO pages (440 without invoices, 445
+// without valid ones). UPOs (v4-3, per invoice and per session page of
+// 10,000) are built with package upo and signed (enveloped XAdES) with the
+// simulator's own key ([Simulator.UPOCertificate]); the pre-signed
+// download URLs are served by the simulator itself under "/storage/upo/",
+// without Authorization, and expire after 72 hours (403 then). GET /sessions
+// supports every filter of the spec and continuation tokens.
+//
 // Errors come in both KSeF formats: the legacy ExceptionResponse, or
 // application/problem+json when the request carries
 // "X-Error-Format: problem-details" (401, 403 and 410 are always problem
@@ -71,4 +95,12 @@
 //	Test-data removal         unknown subject/person: not documented    removing an unknown one succeeds
 //	Retention                 410 after 7 days                          the same, on the injected clock
 //	Persistence               durable                                   in memory, lost on exit
+//	UPO signature             MF qualified certificate                  the simulator's self-signed UPO certificate
+//	UPO receiving entity      "… - środowisko testowe (TE)" on TEST     "Ministerstwo Finansów" (the schema's fixed value)
+//	PEF invoices              UBL/Peppol validation                     well-formedness and root element only
+//	Seller vs context         self-invoicing, representatives, groups  Podmiot1 NIP = context NIP (or EnforcementOperations)
+//	Technical corrections     21166/21167 rules                         hashOfCorrectedInvoice accepted, not checked
+//	NIP checks on invoices    PRD; X-KSeF-Feature on TEST               not done
+//	Invoice size over 3 MB    not documented                            400/21405 when invoiceSize declares it
+//	Maintenance (21184)       during maintenance                        never
 package ksefsim

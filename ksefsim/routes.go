@@ -55,6 +55,19 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpTestDataPermissionsRevoke, s.handleRevokeTestPermissions)
 	s.handle(ksef.OpTestDataContextBlock, s.handleBlockContext)
 	s.handle(ksef.OpTestDataContextUnblock, s.handleUnblockContext)
+	// Online sessions, session status and UPO.
+	s.handle(ksef.OpOnlineSessionOpen, s.handleOpenOnline)
+	s.handle(ksef.OpOnlineSessionSendInvoice, s.handleSendInvoice)
+	s.handle(ksef.OpOnlineSessionClose, s.handleCloseOnline)
+	s.handle(ksef.OpSessionsList, s.handleListSessions)
+	s.handle(ksef.OpSessionStatus, s.handleSessionStatus)
+	s.handle(ksef.OpSessionInvoices, s.handleSessionInvoices)
+	s.handle(ksef.OpSessionInvoicesFailed, s.handleSessionFailedInvoices)
+	s.handle(ksef.OpSessionInvoiceStatus, s.handleSessionInvoice)
+	s.handle(ksef.OpSessionInvoiceUpoByKSeFNumber, s.handleInvoiceUPOByKSeF)
+	s.handle(ksef.OpSessionInvoiceUpo, s.handleInvoiceUPOByRef)
+	s.handle(ksef.OpSessionUpo, s.handleSessionUPO)
+	s.registerStorage()
 }
 
 // handle registers one operation of the client's operation table under

@@ -69,6 +69,7 @@ type config struct {
 	roots           *x509.CertPool
 	admin           bool
 	signingSkew     time.Duration // < 0: unchecked
+	invoiceLimit    int           // 0: DefaultSessionInvoiceLimit
 }
 
 // Option configures a [Simulator].

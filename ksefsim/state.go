@@ -51,6 +51,7 @@ type authOp struct {
 	methodInfo ksef.AuthenticationMethodInfo
 	result     ksef.StatusInfo
 	tokenRef   string // the KSeF token used, for token authentication
+	docHash    string // Base64 SHA-256 of the signed AuthTokenRequest (XAdES)
 	policy     *ipPolicy
 
 	redeemed          bool
@@ -128,6 +129,7 @@ type state struct {
 	persons        map[string]*testPerson  // by NIP
 	grants         map[ctxID]map[subjectID][]string
 	blocked        map[ctxID]bool
+	onlineSt       *onlineStore // see online()
 }
 
 func newState() *state {
