@@ -297,7 +297,8 @@ const maxSendAttempts = 3
 //     than the retry policy waits; send again later.
 //   - *[OutcomeUnknownError] (errors.Is [ErrOutcomeUnknown]): the answer
 //     was lost AND the session's invoice list could not be read to settle
-//     it (or ctx ended). Do not send blindly: list the session's invoices
+//     it (or ctx ended), or all three attempts were lost and the list read
+//     after the last of them did not hold the invoice. Do not send blindly: list the session's invoices
 //     ([SessionsService.InvoicesAll]) and look for the invoice's SHA-256;
 //     a send that did reach KSeF appears there. Sending again is safe in
 //     the sense that KSeF answers a repeated invoice with status 440 and

@@ -328,17 +328,31 @@ func (r *run) one(data []byte) Outcome {
 		sent *ksef.SentInvoice
 		err  error
 	)
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; attempt < 6; attempt++ {
 		sl, err = r.acquire()
 		if err != nil {
 			return Outcome{Kind: Failed, Err: err}
 		}
 		sent, err = sl.s.SendInvoice(r.ctx, data, nil)
 		sl.inflight.Done()
-		if err == nil || !sessionGone(err) {
+		if err == nil || r.ctx.Err() != nil {
 			break
 		}
-		r.retire(sl)
+		if sessionGone(err) {
+			r.retire(sl)
+			continue
+		}
+		// SendInvoice returns ErrOutcomeUnknown only after its own
+		// attempts were all lost and the session's list, read after the
+		// last of them, did not hold the invoice: sending it again is
+		// safe (and KSeF would answer a repeat with 440 and the original).
+		if !errors.Is(err, ksef.ErrOutcomeUnknown) {
+			break
+		}
+		select {
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		case <-r.ctx.Done():
+		}
 	}
 	if err != nil {
 		return Outcome{Kind: Failed, Err: err, SessionReferenceNumber: sl.s.ReferenceNumber()}
