@@ -26,7 +26,12 @@ func New(f *cli.Factory) *cobra.Command {
 		Use:   "auth",
 		Short: "Log in to KSeF, inspect and end authentication sessions",
 	}
-	cmd.AddCommand(newLoginCmd(f), newStatusCmd(f), newSessionsCmd(f), newLogoutCmd(f), newProfilesCmd(f))
+	// Login waits for KSeF to verify the credentials: cli.DefaultTimeout.
+	cmd.AddCommand(newLoginCmd(f),
+		cli.SetTimeout(newStatusCmd(f), cli.StatusTimeout),
+		cli.SetTimeout(newSessionsCmd(f), cli.StatusTimeout),
+		cli.SetTimeout(newLogoutCmd(f), cli.StatusTimeout),
+		cli.SetTimeout(newProfilesCmd(f), cli.NoTimeout))
 	return cmd
 }
 
