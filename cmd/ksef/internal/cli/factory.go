@@ -72,6 +72,7 @@ type Factory struct {
 
 	session *Session
 	timeout *timeoutRun
+	http    *httpState
 }
 
 // NewFactory returns the Factory of the real command: the process's
@@ -108,12 +109,18 @@ func (f *Factory) defaults() {
 	}
 }
 
-// Logger returns the logger for --verbose, or a discarding one.
+// Logger returns the logger to give the SDK clients of a command: it
+// writes to Stderr under --verbose, and remembers the last HTTP exchange
+// either way (a command stopped by --timeout names it).
 func (f *Factory) Logger() *slog.Logger {
-	if !f.Flags.Verbose {
-		return slog.New(slog.DiscardHandler)
+	if f.http == nil {
+		f.http = &httpState{}
 	}
-	return slog.New(slog.NewTextHandler(f.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := &httpRecorder{state: f.http}
+	if f.Flags.Verbose {
+		h.next = slog.NewTextHandler(f.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+	}
+	return slog.New(h)
 }
 
 // Environment returns the environment selected by --env.

@@ -62,6 +62,9 @@ type TimeoutError struct {
 	// Explicit reports whether --timeout was given (otherwise the limit is
 	// the command's default).
 	Explicit bool
+	// LastRequest describes the last HTTP exchange before the limit (method,
+	// path template and status), "" when the command made none.
+	LastRequest string
 	// Err is the command's error.
 	Err error
 }
@@ -72,6 +75,9 @@ func (e *TimeoutError) Error() string {
 		how = "--timeout"
 	}
 	msg := fmt.Sprintf("%s gave up after %s (%s; give a longer --timeout, or --timeout 0 to wait without limit)", e.Command, e.Timeout, how)
+	if e.LastRequest != "" {
+		msg += "; " + e.LastRequest
+	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
@@ -82,7 +88,7 @@ func (e *TimeoutError) Error() string {
 func (e *TimeoutError) Unwrap() []error { return []error{e.Err, context.DeadlineExceeded} }
 
 // errTimeoutCause is the cause of the contexts --timeout cancels.
-var errTimeoutCause = errors.New("--timeout reached")
+var errTimeoutCause = errors.New("timed out (--timeout)")
 
 // startTimeout bounds cmd's context by its --timeout; Execute calls
 // f.stopTimeout afterwards.
@@ -121,5 +127,9 @@ func (f *Factory) stopTimeout(err error) error {
 	if err == nil || !reached {
 		return err
 	}
-	return &TimeoutError{Command: t.cmd, Timeout: t.d, Explicit: t.explicit, Err: err}
+	te := &TimeoutError{Command: t.cmd, Timeout: t.d, Explicit: t.explicit, Err: err}
+	if f.http != nil {
+		te.LastRequest = f.http.lastExchange()
+	}
+	return te
 }
