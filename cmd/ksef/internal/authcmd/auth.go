@@ -59,8 +59,13 @@ type View struct {
 	ReferenceNumber string       `json:"referenceNumber,omitempty"`
 	LoggedIn        bool         `json:"loggedIn"`
 	Refreshed       bool         `json:"refreshed,omitempty"`
-	AccessToken     *TokenView   `json:"accessToken,omitempty"`
-	RefreshToken    *TokenView   `json:"refreshToken,omitempty"`
+	// Checked reports that KSeF accepted the tokens just now (auth status
+	// without --local).
+	Checked bool `json:"checked,omitempty"`
+	// Note explains the status, e.g. why the profile is not logged in.
+	Note         string     `json:"note,omitempty"`
+	AccessToken  *TokenView `json:"accessToken,omitempty"`
+	RefreshToken *TokenView `json:"refreshToken,omitempty"`
 }
 
 // view describes profile p stored under name.
@@ -104,13 +109,19 @@ func (v *View) printText(w io.Writer, now time.Time) {
 	if v.ReferenceNumber != "" {
 		fmt.Fprintf(w, "Reference:      %s\n", v.ReferenceNumber)
 	}
-	if !v.LoggedIn {
-		fmt.Fprintln(w, "Status:         not logged in")
-	} else if v.Refreshed {
-		fmt.Fprintln(w, "Status:         logged in (access token refreshed)")
-	} else {
-		fmt.Fprintln(w, "Status:         logged in")
+	status := "logged in"
+	switch {
+	case !v.LoggedIn:
+		status = "not logged in"
+	case v.Refreshed:
+		status = "logged in (checked with KSeF; access token refreshed)"
+	case v.Checked:
+		status = "logged in (checked with KSeF)"
 	}
+	if v.Note != "" {
+		status += "; " + v.Note
+	}
+	fmt.Fprintf(w, "Status:         %s\n", status)
 	for _, t := range []struct {
 		name string
 		v    *TokenView
