@@ -49,7 +49,7 @@ type invoiceData struct {
 	Inv        *Invoice
 	SaleLabel  string
 	Currency   string
-	Words      string
+	Total      grandTotal
 	Lines      *linesData
 	OrderLines *linesData
 	HasVATPLN  bool
@@ -132,7 +132,7 @@ func newLinesData(lines []Line) *linesData {
 // the invoice is HTML-escaped. The output depends only on inv.
 func RenderInvoiceHTML(w io.Writer, inv *Invoice) error {
 	d := invoiceData{Inv: inv, Currency: inv.currency(), SaleLabel: inv.saleDateLabel()}
-	d.Words = amountInWords(inv.Totals.Gross, d.Currency)
+	d.Total = newGrandTotal(inv.Totals.Gross, d.Currency)
 	d.Lines = newLinesData(inv.Lines)
 	if inv.Order != nil {
 		d.OrderLines = newLinesData(inv.Order.Lines)
