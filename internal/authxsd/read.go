@@ -158,7 +158,7 @@ func Read(doc []byte) (*Document, error) {
 	if err != nil {
 		return nil, fail(KindMalformed, "%v", err)
 	}
-	if err := schema.Validate(bytes.NewReader(out)); err != nil {
+	if err := anchoredSchema().Validate(bytes.NewReader(out)); err != nil {
 		return nil, fail(KindSchema, "%v", err)
 	}
 	read(norm.Root(), d)

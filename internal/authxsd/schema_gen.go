@@ -5,28 +5,36 @@
 
 package authxsd
 
-import "github.com/ksef2/ksef/internal/xsd/rt"
+import (
+	"sync"
+
+	"github.com/ksef2/ksef/internal/xsd/rt"
+)
 
 // targetNamespace is the namespace of the authxsd schema.
 const targetNamespace = "http://ksef.mf.gov.pl/auth/token/2.1"
 
-// Named simple types.
-var (
-	stTnsSubjectIdentifierTypeEnum = &rt.SimpleType{Name: "tns:SubjectIdentifierTypeEnum", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+// schemaRoots returns the global element declarations, built on first use.
+var schemaRoots = sync.OnceValue(func() []*rt.Element {
+	// Named simple types.
+	stTnsSubjectIdentifierTypeEnum := new(rt.SimpleType)
+	stTnsTIID := new(rt.SimpleType)
+	stTnsTNIP := new(rt.SimpleType)
+	stTnsTNipVatUE := new(rt.SimpleType)
+	stTnsTPeppolId := new(rt.SimpleType)
+	// Named complex types.
+	ctTnsTContextIdentifier := new(rt.ComplexType)
+	*stTnsSubjectIdentifierTypeEnum = rt.SimpleType{Name: "tns:SubjectIdentifierTypeEnum", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"certificateSubject", "certificateFingerprint"}}
-	stTnsTIID = &rt.SimpleType{Name: "tns:TIID", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTIID = rt.SimpleType{Name: "tns:TIID", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("[1-9]((\\d[1-9])|([1-9]\\d))\\d{7}-\\d{5}", "^(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7}-\\p{Nd}{5})$")}}}
-	stTnsTNIP = &rt.SimpleType{Name: "tns:TNIP", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNIP = rt.SimpleType{Name: "tns:TNIP", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("[1-9]((\\d[1-9])|([1-9]\\d))\\d{7}", "^(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7})$")}}}
-	stTnsTNipVatUE = &rt.SimpleType{Name: "tns:TNipVatUE", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNipVatUE = rt.SimpleType{Name: "tns:TNipVatUE", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("([1-9]((\\d[1-9])|([1-9]\\d))\\d{7}-((AT)(U\\d{8})|(BE)([01]{1}\\d{9})|(BG)(\\d{9,10})|(CY)(\\d{8}[A-Z])|(CZ)(\\d{8,10})|(DE)(\\d{9})|(DK)(\\d{8})|(EE)(\\d{9})|(EL)(\\d{9})|(ES)([A-Z]\\d{8}|\\d{8}[A-Z]|[A-Z]\\d{7}[A-Z])|(FI)(\\d{8})|(FR)[A-Z0-9]{2}\\d{9}|(HR)(\\d{11})|(HU)(\\d{8})|(IE)(\\d{7}[A-Z]{2}|\\d[A-Z0-9+*]\\d{5}[A-Z])|(IT)(\\d{11})|(LT)(\\d{9}|\\d{12})|(LU)(\\d{8})|(LV)(\\d{11})|(MT)(\\d{8})|(NL)([A-Z0-9+*]{12})|(PT)(\\d{9})|(RO)(\\d{2,10})|(SE)(\\d{12})|(SI)(\\d{8})|(SK)(\\d{10})|(XI)((\\d{9}|(\\d{12}))|(GD|HA)(\\d{3}))))$", "^(?:(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7}-(?:(?:AT)(?:U\\p{Nd}{8})|(?:BE)(?:[01]{1}\\p{Nd}{9})|(?:BG)(?:\\p{Nd}{9,10})|(?:CY)(?:\\p{Nd}{8}[A-Z])|(?:CZ)(?:\\p{Nd}{8,10})|(?:DE)(?:\\p{Nd}{9})|(?:DK)(?:\\p{Nd}{8})|(?:EE)(?:\\p{Nd}{9})|(?:EL)(?:\\p{Nd}{9})|(?:ES)(?:[A-Z]\\p{Nd}{8}|\\p{Nd}{8}[A-Z]|[A-Z]\\p{Nd}{7}[A-Z])|(?:FI)(?:\\p{Nd}{8})|(?:FR)[A-Z0-9]{2}\\p{Nd}{9}|(?:HR)(?:\\p{Nd}{11})|(?:HU)(?:\\p{Nd}{8})|(?:IE)(?:\\p{Nd}{7}[A-Z]{2}|\\p{Nd}[A-Z0-9\\+\\*]\\p{Nd}{5}[A-Z])|(?:IT)(?:\\p{Nd}{11})|(?:LT)(?:\\p{Nd}{9}|\\p{Nd}{12})|(?:LU)(?:\\p{Nd}{8})|(?:LV)(?:\\p{Nd}{11})|(?:MT)(?:\\p{Nd}{8})|(?:NL)(?:[A-Z0-9\\+\\*]{12})|(?:PT)(?:\\p{Nd}{9})|(?:RO)(?:\\p{Nd}{2,10})|(?:SE)(?:\\p{Nd}{12})|(?:SI)(?:\\p{Nd}{8})|(?:SK)(?:\\p{Nd}{10})|(?:XI)(?:(?:\\p{Nd}{9}|(?:\\p{Nd}{12}))|(?:GD|HA)(?:\\p{Nd}{3}))))\\$)$")}}}
-	stTnsTPeppolId = &rt.SimpleType{Name: "tns:TPeppolId", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTPeppolId = rt.SimpleType{Name: "tns:TPeppolId", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("^P[A-Z]{2}[0-9]{6}$", "^(?:\\^P[A-Z]{2}[0-9]{6}\\$)$")}}}
-)
-
-// Named complex types.
-var (
-	ctTnsTContextIdentifier = &rt.ComplexType{Name: "tns:TContextIdentifier",
+	*ctTnsTContextIdentifier = rt.ComplexType{Name: "tns:TContextIdentifier",
 		Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
@@ -38,38 +46,36 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
 					Element: &rt.Element{Name: "PeppolId", Namespace: targetNamespace, Simple: stTnsTPeppolId}},
 			}}}
-)
-
-// schemaRoots are the global element declarations.
-var schemaRoots = []*rt.Element{
-	&rt.Element{Name: "AuthTokenRequest", Namespace: targetNamespace, Complex: &rt.ComplexType{
-		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-			Children: []*rt.Particle{
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "Challenge", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: 36, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
-						Patterns: [][]*rt.Pattern{{rt.NewPattern("\\d{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2}", "^(?:\\p{Nd}{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2})$")}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "ContextIdentifier", Namespace: targetNamespace, Complex: ctTnsTContextIdentifier}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "SubjectIdentifierType", Namespace: targetNamespace, Simple: stTnsSubjectIdentifierTypeEnum}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-					Element: &rt.Element{Name: "AuthorizationPolicy", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "AllowedIps", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10,
-													Element: &rt.Element{Name: "Ip4Address", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
-														Patterns: [][]*rt.Pattern{{rt.NewPattern("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])", "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9]))$")}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10,
-													Element: &rt.Element{Name: "Ip4Range", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
-														Patterns: [][]*rt.Pattern{{rt.NewPattern("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])-((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])", "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])-(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9]))$")}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10,
-													Element: &rt.Element{Name: "Ip4Mask", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
-														Patterns: [][]*rt.Pattern{{rt.NewPattern("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])/(0|[1-9]|[12][0-9]|3[0-2])", "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])/(?:0|[1-9]|[12][0-9]|3[0-2]))$")}}}}},
-											}}}}},
-							}}}}},
-			}}}},
-}
+	return []*rt.Element{
+		&rt.Element{Name: "AuthTokenRequest", Namespace: targetNamespace, Complex: &rt.ComplexType{
+			Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+				Children: []*rt.Particle{
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "Challenge", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: 36, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+							Patterns: [][]*rt.Pattern{{rt.NewPattern("\\d{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2}", "^(?:\\p{Nd}{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2})$")}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "ContextIdentifier", Namespace: targetNamespace, Complex: ctTnsTContextIdentifier}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "SubjectIdentifierType", Namespace: targetNamespace, Simple: stTnsSubjectIdentifierTypeEnum}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+						Element: &rt.Element{Name: "AuthorizationPolicy", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "AllowedIps", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10,
+														Element: &rt.Element{Name: "Ip4Address", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+															Patterns: [][]*rt.Pattern{{rt.NewPattern("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])", "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9]))$")}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10,
+														Element: &rt.Element{Name: "Ip4Range", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+															Patterns: [][]*rt.Pattern{{rt.NewPattern("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])-((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])", "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])-(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9]))$")}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10,
+														Element: &rt.Element{Name: "Ip4Mask", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+															Patterns: [][]*rt.Pattern{{rt.NewPattern("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])/(0|[1-9]|[12][0-9]|3[0-2])", "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])/(?:0|[1-9]|[12][0-9]|3[0-2]))$")}}}}},
+												}}}}},
+								}}}}},
+				}}}},
+	}
+})
