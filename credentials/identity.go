@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"regexp"
+	"sync"
 
 	"github.com/ksef2/ksef/ident"
 )
@@ -42,9 +43,9 @@ type SubjectIdentity struct {
 // Patterns from the KSeF documentation (auth/podpis-xades.md), unanchored and
 // case-sensitive as published.
 var (
-	rePESEL = regexp.MustCompile(`(PNOPL|PESEL).*?(\d{11})`)
-	reNIP   = regexp.MustCompile(`(TINPL|NIP).*?(\d{10})`)
-	reVATPL = regexp.MustCompile(`(VATPL).*?(\d{10})`)
+	rePESEL = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(PNOPL|PESEL).*?(\d{11})`) })
+	reNIP   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(TINPL|NIP).*?(\d{10})`) })
+	reVATPL = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(VATPL).*?(\d{10})`) })
 )
 
 // IsSeal reports whether cert is an organisation (seal) certificate as KSeF
@@ -83,19 +84,19 @@ func IsSeal(cert *x509.Certificate) bool {
 func Identity(cert *x509.Certificate) SubjectIdentity {
 	if IsSeal(cert) {
 		for _, v := range subjectStrings(cert, OIDOrganizationIdentifier) {
-			if m := reVATPL.FindStringSubmatch(v); m != nil {
+			if m := reVATPL().FindStringSubmatch(v); m != nil {
 				return SubjectIdentity{Kind: ident.TypeNip, Value: m[2], Seal: true}
 			}
 		}
 	} else {
 		serials := subjectStrings(cert, OIDSerialNumber)
 		for _, v := range serials {
-			if m := rePESEL.FindStringSubmatch(v); m != nil {
+			if m := rePESEL().FindStringSubmatch(v); m != nil {
 				return SubjectIdentity{Kind: ident.TypePesel, Value: m[2]}
 			}
 		}
 		for _, v := range serials {
-			if m := reNIP.FindStringSubmatch(v); m != nil {
+			if m := reNIP().FindStringSubmatch(v); m != nil {
 				return SubjectIdentity{Kind: ident.TypeNip, Value: m[2]}
 			}
 		}

@@ -21,7 +21,7 @@ var form = xsdtest.Form{
 		}
 		return f.Marshal()
 	},
-	Roots: schemaRoots,
+	Roots: schemaRoots(),
 }
 
 func TestGeneratedCodeIsUpToDate(t *testing.T) { form.TestGenerated(t) }

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/ksef2/ksef/internal/xsd/rt"
 )
@@ -28,15 +29,19 @@ type Violation = rt.Violation
 // errors.As to get it from the error returned by [Validate].
 type ValidationError = rt.ValidationError
 
-var schema = &rt.Schema{
-	Package: "fa3",
-	Roots:   schemaRoots,
-	Limits: rt.Limits{
-		MaxBytes:               MaxSize,
-		MaxBytesWithAttachment: MaxSizeWithAttachment,
-		AttachmentElement:      "Zalacznik",
-	},
-}
+// schema is the FA(3) schema, built on first use so that programs
+// which never validate pay nothing for it at start-up.
+var schema = sync.OnceValue(func() *rt.Schema {
+	return &rt.Schema{
+		Package: "fa3",
+		Roots:   schemaRoots(),
+		Limits: rt.Limits{
+			MaxBytes:               MaxSize,
+			MaxBytesWithAttachment: MaxSizeWithAttachment,
+			AttachmentElement:      "Zalacznik",
+		},
+	}
+})
 
 // Validate reads an FA(3) invoice from r in one streaming pass and checks
 // it against the FA(3) schema and the checks KSeF makes before the schema:
@@ -45,12 +50,12 @@ var schema = &rt.Schema{
 // limits. It returns nil for a valid invoice, a *[ValidationError] listing
 // every violation, or the read error.
 func Validate(r io.Reader) error {
-	return schema.Validate(r)
+	return schema().Validate(r)
 }
 
 // ValidateBytes is [Validate] on a byte slice.
 func ValidateBytes(doc []byte) error {
-	return schema.Validate(bytes.NewReader(doc))
+	return schema().Validate(bytes.NewReader(doc))
 }
 
 // Parse decodes an FA(3) invoice into the typed model. It checks only

@@ -6,7 +6,7 @@ import (
 	"github.com/ksef2/ksef/internal/xsd/xsdtest"
 )
 
-var elementOnly = xsdtest.ElementOnlyPaths(schemaRoots)
+var elementOnly = xsdtest.ElementOnlyPaths(schemaRoots())
 
 func TestRoundTripSamples(t *testing.T) { form.TestRoundTripSamples(t) }
 

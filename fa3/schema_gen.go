@@ -8,16 +8,76 @@
 
 package fa3
 
-import "github.com/ksef2/ksef/internal/xsd/rt"
+import (
+	"sync"
+
+	"github.com/ksef2/ksef/internal/xsd/rt"
+)
 
 // targetNamespace is the namespace of the fa3 schema.
 const targetNamespace = "http://crd.gov.pl/wzor/2025/06/25/13775/"
 
-// Named simple types.
-var (
-	stEtdTAdresEmail = &rt.SimpleType{Name: "etd:TAdresEmail", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 3, MaxLength: 255, TotalDigits: -1, FractionDigits: -1,
+// schemaRoots returns the global element declarations, built on first use.
+var schemaRoots = sync.OnceValue(func() []*rt.Element {
+	// Named simple types.
+	stEtdTAdresEmail := new(rt.SimpleType)
+	stEtdTKodKraju := new(rt.SimpleType)
+	stEtdTNrKRS := new(rt.SimpleType)
+	stEtdTNrNIP := new(rt.SimpleType)
+	stEtdTNrREGON := new(rt.SimpleType)
+	stEtdTTekstowy := new(rt.SimpleType)
+	stEtdTWybor1 := new(rt.SimpleType)
+	stEtdTWybor1_2 := new(rt.SimpleType)
+	stTnsSWIFT_Type := new(rt.SimpleType)
+	stTnsTData := new(rt.SimpleType)
+	stTnsTDataCzas := new(rt.SimpleType)
+	stTnsTDataT := new(rt.SimpleType)
+	stTnsTDataU := new(rt.SimpleType)
+	stTnsTFormaPlatnosci := new(rt.SimpleType)
+	stTnsTGLN := new(rt.SimpleType)
+	stTnsTGTU := new(rt.SimpleType)
+	stTnsTIlosci := new(rt.SimpleType)
+	stTnsTKodFormularza := new(rt.SimpleType)
+	stTnsTKodWaluty := new(rt.SimpleType)
+	stTnsTKodyKrajowUE := new(rt.SimpleType)
+	stTnsTKwotowy := new(rt.SimpleType)
+	stTnsTKwotowy2 := new(rt.SimpleType)
+	stTnsTLadunek := new(rt.SimpleType)
+	stTnsTNIPIdWew := new(rt.SimpleType)
+	stTnsTNaturalny := new(rt.SimpleType)
+	stTnsTNrRB := new(rt.SimpleType)
+	stTnsTNrVatUE := new(rt.SimpleType)
+	stTnsTNumerKSeF := new(rt.SimpleType)
+	stTnsTNumerTelefonu := new(rt.SimpleType)
+	stTnsTOznaczenieProcedury := new(rt.SimpleType)
+	stTnsTOznaczenieProceduryZ := new(rt.SimpleType)
+	stTnsTProcentowy := new(rt.SimpleType)
+	stTnsTRachunekWlasnyBanku := new(rt.SimpleType)
+	stTnsTRodzajFaktury := new(rt.SimpleType)
+	stTnsTRodzajTransportu := new(rt.SimpleType)
+	stTnsTRolaPodmiotu3 := new(rt.SimpleType)
+	stTnsTRolaPodmiotuUpowaznionego := new(rt.SimpleType)
+	stTnsTStatusInfoPodatnika := new(rt.SimpleType)
+	stTnsTStawkaPodatku := new(rt.SimpleType)
+	stTnsTTypKorekty := new(rt.SimpleType)
+	stTnsTZnakowy := new(rt.SimpleType)
+	stTnsTZnakowy2 := new(rt.SimpleType)
+	stTnsTZnakowy20 := new(rt.SimpleType)
+	stTnsTZnakowy50 := new(rt.SimpleType)
+	stTnsTZnakowy512 := new(rt.SimpleType)
+	stXsdInteger := new(rt.SimpleType)
+	stXsdString := new(rt.SimpleType)
+	// Named complex types.
+	ctTnsTAdres := new(rt.ComplexType)
+	ctTnsTKluczWartosc := new(rt.ComplexType)
+	ctTnsTNaglowek := new(rt.ComplexType)
+	ctTnsTPodmiot1 := new(rt.ComplexType)
+	ctTnsTPodmiot2 := new(rt.ComplexType)
+	ctTnsTPodmiot3 := new(rt.ComplexType)
+	ctTnsTRachunekBankowy := new(rt.ComplexType)
+	*stEtdTAdresEmail = rt.SimpleType{Name: "etd:TAdresEmail", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 3, MaxLength: 255, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("(.)+@(.)+", "^(?:(?:[^\\n\\r])+@(?:[^\\n\\r])+)$")}}}
-	stEtdTKodKraju = &rt.SimpleType{Name: "etd:TKodKraju", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stEtdTKodKraju = rt.SimpleType{Name: "etd:TKodKraju", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"AF", "AX", "AL", "DZ", "AD", "AO", "AI", "AQ",
 			"AG", "AN", "SA", "AR", "AM", "AW", "AU", "AT",
 			"AZ", "BS", "BH", "BD", "BB", "BE", "BZ", "BJ",
@@ -50,45 +110,45 @@ var (
 			"IT", "TL", "CI", "BV", "CX", "IM", "SX", "CK",
 			"VI", "VG", "HM", "CC", "MH", "FO", "SB", "ST",
 			"TC", "ZM", "CV", "ZW", "AE", "XI"}}
-	stEtdTNrKRS = &rt.SimpleType{Name: "etd:TNrKRS", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stEtdTNrKRS = rt.SimpleType{Name: "etd:TNrKRS", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("\\d{10}", "^(?:\\p{Nd}{10})$")}}}
-	stEtdTNrNIP = &rt.SimpleType{Name: "etd:TNrNIP", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stEtdTNrNIP = rt.SimpleType{Name: "etd:TNrNIP", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("[1-9]((\\d[1-9])|([1-9]\\d))\\d{7}", "^(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7})$")}}}
-	stEtdTNrREGON = &rt.SimpleType{Name: "etd:TNrREGON", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stEtdTNrREGON = rt.SimpleType{Name: "etd:TNrREGON", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Union: []*rt.SimpleType{&rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 			Patterns: [][]*rt.Pattern{{rt.NewPattern("\\d{9}", "^(?:\\p{Nd}{9})$")}}}, &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 			Patterns: [][]*rt.Pattern{{rt.NewPattern("\\d{14}", "^(?:\\p{Nd}{14})$")}}}}}
-	stEtdTTekstowy = &rt.SimpleType{Name: "etd:TTekstowy", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: 1, MaxLength: 3500, TotalDigits: -1, FractionDigits: -1}
-	stEtdTWybor1   = &rt.SimpleType{Name: "etd:TWybor1", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1, FixedSize: true,
+	*stEtdTTekstowy = rt.SimpleType{Name: "etd:TTekstowy", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: 1, MaxLength: 3500, TotalDigits: -1, FractionDigits: -1}
+	*stEtdTWybor1 = rt.SimpleType{Name: "etd:TWybor1", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1, FixedSize: true,
 		Enumeration: []string{"1"},
 		Bounds:      []rt.Bound{{Op: rt.MinInclusive, Value: "-128"}, {Op: rt.MaxInclusive, Value: "127"}}}
-	stEtdTWybor1_2 = &rt.SimpleType{Name: "etd:TWybor1_2", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1, FixedSize: true,
+	*stEtdTWybor1_2 = rt.SimpleType{Name: "etd:TWybor1_2", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1, FixedSize: true,
 		Enumeration: []string{"1", "2"},
 		Bounds:      []rt.Bound{{Op: rt.MinInclusive, Value: "-128"}, {Op: rt.MaxInclusive, Value: "127"}}}
-	stTnsSWIFT_Type = &rt.SimpleType{Name: "tns:SWIFT_Type", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsSWIFT_Type = rt.SimpleType{Name: "tns:SWIFT_Type", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3}){0,1}", "^(?:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3}){0,1})$")}}}
-	stTnsTData = &rt.SimpleType{Name: "tns:TData", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTData = rt.SimpleType{Name: "tns:TData", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("((\\d{4})-(\\d{2})-(\\d{2}))", "^(?:(?:(?:\\p{Nd}{4})-(?:\\p{Nd}{2})-(?:\\p{Nd}{2})))$")}},
 		Bounds:   []rt.Bound{{Op: rt.MinInclusive, Value: "1900-01-01"}, {Op: rt.MaxInclusive, Value: "2050-12-31"}, {Op: rt.MinInclusive, Value: "2016-07-01"}, {Op: rt.MaxInclusive, Value: "2050-01-01"}}}
-	stTnsTDataCzas = &rt.SimpleType{Name: "tns:TDataCzas", Kind: rt.KindDateTime, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTDataCzas = rt.SimpleType{Name: "tns:TDataCzas", Kind: rt.KindDateTime, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Bounds: []rt.Bound{{Op: rt.MinInclusive, Value: "2021-10-01T00:00:00Z"}, {Op: rt.MaxInclusive, Value: "2050-01-01T23:59:59Z"}}}
-	stTnsTDataT = &rt.SimpleType{Name: "tns:TDataT", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTDataT = rt.SimpleType{Name: "tns:TDataT", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("((\\d{4})-(\\d{2})-(\\d{2}))", "^(?:(?:(?:\\p{Nd}{4})-(?:\\p{Nd}{2})-(?:\\p{Nd}{2})))$")}},
 		Bounds:   []rt.Bound{{Op: rt.MinInclusive, Value: "1900-01-01"}, {Op: rt.MaxInclusive, Value: "2050-12-31"}, {Op: rt.MinInclusive, Value: "2006-01-01"}, {Op: rt.MaxInclusive, Value: "2050-01-01"}}}
-	stTnsTDataU = &rt.SimpleType{Name: "tns:TDataU", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTDataU = rt.SimpleType{Name: "tns:TDataU", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("((\\d{4})-(\\d{2})-(\\d{2}))", "^(?:(?:(?:\\p{Nd}{4})-(?:\\p{Nd}{2})-(?:\\p{Nd}{2})))$")}},
 		Bounds:   []rt.Bound{{Op: rt.MinInclusive, Value: "1900-01-01"}, {Op: rt.MaxInclusive, Value: "2050-12-31"}, {Op: rt.MinInclusive, Value: "1990-01-01"}, {Op: rt.MaxInclusive, Value: "2050-01-01"}}}
-	stTnsTFormaPlatnosci = &rt.SimpleType{Name: "tns:TFormaPlatnosci", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTFormaPlatnosci = rt.SimpleType{Name: "tns:TFormaPlatnosci", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3", "4", "5", "6", "7"}}
-	stTnsTGLN = &rt.SimpleType{Name: "tns:TGLN", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 13, TotalDigits: -1, FractionDigits: -1}
-	stTnsTGTU = &rt.SimpleType{Name: "tns:TGTU", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTGLN = rt.SimpleType{Name: "tns:TGLN", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 13, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTGTU = rt.SimpleType{Name: "tns:TGTU", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"GTU_01", "GTU_02", "GTU_03", "GTU_04", "GTU_05", "GTU_06", "GTU_07", "GTU_08",
 			"GTU_09", "GTU_10", "GTU_11", "GTU_12", "GTU_13"}}
-	stTnsTIlosci = &rt.SimpleType{Name: "tns:TIlosci", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 22, FractionDigits: 6,
+	*stTnsTIlosci = rt.SimpleType{Name: "tns:TIlosci", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 22, FractionDigits: 6,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("-?([1-9]\\d{0,15}|0)(\\.\\d{1,6})?", "^(?:-?(?:[1-9]\\p{Nd}{0,15}|0)(?:\\.\\p{Nd}{1,6})?)$")}}}
-	stTnsTKodFormularza = &rt.SimpleType{Name: "tns:TKodFormularza", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTKodFormularza = rt.SimpleType{Name: "tns:TKodFormularza", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"FA"}}
-	stTnsTKodWaluty = &rt.SimpleType{Name: "tns:TKodWaluty", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTKodWaluty = rt.SimpleType{Name: "tns:TKodWaluty", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD",
 			"AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
 			"BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP",
@@ -112,65 +172,61 @@ var (
 			"WST", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD",
 			"XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU",
 			"XUA", "XXX", "YER", "ZAR", "ZMW", "ZWL"}}
-	stTnsTKodyKrajowUE = &rt.SimpleType{Name: "tns:TKodyKrajowUE", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTKodyKrajowUE = rt.SimpleType{Name: "tns:TKodyKrajowUE", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"AT", "BE", "BG", "CY", "CZ", "DK", "EE", "FI",
 			"FR", "DE", "EL", "HR", "HU", "IE", "IT", "LV",
 			"LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK",
 			"SI", "ES", "SE", "XI"}}
-	stTnsTKwotowy = &rt.SimpleType{Name: "tns:TKwotowy", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 18, FractionDigits: 2,
+	*stTnsTKwotowy = rt.SimpleType{Name: "tns:TKwotowy", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 18, FractionDigits: 2,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("-?([1-9]\\d{0,15}|0)(\\.\\d{1,2})?", "^(?:-?(?:[1-9]\\p{Nd}{0,15}|0)(?:\\.\\p{Nd}{1,2})?)$")}}}
-	stTnsTKwotowy2 = &rt.SimpleType{Name: "tns:TKwotowy2", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 22, FractionDigits: 8,
+	*stTnsTKwotowy2 = rt.SimpleType{Name: "tns:TKwotowy2", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 22, FractionDigits: 8,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("-?([1-9]\\d{0,13}|0)(\\.\\d{1,8})?", "^(?:-?(?:[1-9]\\p{Nd}{0,13}|0)(?:\\.\\p{Nd}{1,8})?)$")}}}
-	stTnsTLadunek = &rt.SimpleType{Name: "tns:TLadunek", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTLadunek = rt.SimpleType{Name: "tns:TLadunek", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3", "4", "5", "6", "7", "8",
 			"9", "10", "11", "12", "13", "14", "15", "16",
 			"17", "18", "19", "20"}}
-	stTnsTNIPIdWew = &rt.SimpleType{Name: "tns:TNIPIdWew", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 20, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNIPIdWew = rt.SimpleType{Name: "tns:TNIPIdWew", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 20, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("[1-9]((\\d[1-9])|([1-9]\\d))\\d{7}-\\d{5}", "^(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7}-\\p{Nd}{5})$")}}}
-	stTnsTNaturalny = &rt.SimpleType{Name: "tns:TNaturalny", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 14, FractionDigits: -1,
+	*stTnsTNaturalny = rt.SimpleType{Name: "tns:TNaturalny", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 14, FractionDigits: -1,
 		Bounds: []rt.Bound{{Op: rt.MinInclusive, Value: "0"}, {Op: rt.MinExclusive, Value: "0"}}}
-	stTnsTNrRB    = &rt.SimpleType{Name: "tns:TNrRB", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: 10, MaxLength: 34, TotalDigits: -1, FractionDigits: -1}
-	stTnsTNrVatUE = &rt.SimpleType{Name: "tns:TNrVatUE", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNrRB = rt.SimpleType{Name: "tns:TNrRB", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: 10, MaxLength: 34, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTNrVatUE = rt.SimpleType{Name: "tns:TNrVatUE", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("(\\d|[A-Z]|\\+|\\*){1,12}", "^(?:(?:\\p{Nd}|[A-Z]|\\+|\\*){1,12})$")}}}
-	stTnsTNumerKSeF = &rt.SimpleType{Name: "tns:TNumerKSeF", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNumerKSeF = rt.SimpleType{Name: "tns:TNumerKSeF", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("([1-9]((\\d[1-9])|([1-9]\\d))\\d{7}|M\\d{9}|[A-Z]{3}\\d{7})-(20[2-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})(0[1-9]|1[0-2])(0[1-9]|[1-2][0-9]|3[0-1])-([0-9A-F]{6})-?([0-9A-F]{6})-([0-9A-F]{2})", "^(?:(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7}|M\\p{Nd}{9}|[A-Z]{3}\\p{Nd}{7})-(?:20[2-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})(?:0[1-9]|1[0-2])(?:0[1-9]|[1-2][0-9]|3[0-1])-(?:[0-9A-F]{6})-?(?:[0-9A-F]{6})-(?:[0-9A-F]{2}))$")}}}
-	stTnsTNumerTelefonu       = &rt.SimpleType{Name: "tns:TNumerTelefonu", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 16, TotalDigits: -1, FractionDigits: -1}
-	stTnsTOznaczenieProcedury = &rt.SimpleType{Name: "tns:TOznaczenieProcedury", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNumerTelefonu = rt.SimpleType{Name: "tns:TNumerTelefonu", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 16, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTOznaczenieProcedury = rt.SimpleType{Name: "tns:TOznaczenieProcedury", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"WSTO_EE", "IED", "TT_D", "I_42", "I_63", "B_SPV", "B_SPV_DOSTAWA", "B_MPV_PROWIZJA"}}
-	stTnsTOznaczenieProceduryZ = &rt.SimpleType{Name: "tns:TOznaczenieProceduryZ", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTOznaczenieProceduryZ = rt.SimpleType{Name: "tns:TOznaczenieProceduryZ", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"WSTO_EE", "IED", "TT_D", "B_SPV", "B_SPV_DOSTAWA", "B_MPV_PROWIZJA"}}
-	stTnsTProcentowy = &rt.SimpleType{Name: "tns:TProcentowy", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 9, FractionDigits: 6,
+	*stTnsTProcentowy = rt.SimpleType{Name: "tns:TProcentowy", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 9, FractionDigits: 6,
 		Bounds: []rt.Bound{{Op: rt.MinInclusive, Value: "0"}, {Op: rt.MaxInclusive, Value: "100"}}}
-	stTnsTRachunekWlasnyBanku = &rt.SimpleType{Name: "tns:TRachunekWlasnyBanku", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTRachunekWlasnyBanku = rt.SimpleType{Name: "tns:TRachunekWlasnyBanku", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3"}}
-	stTnsTRodzajFaktury = &rt.SimpleType{Name: "tns:TRodzajFaktury", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTRodzajFaktury = rt.SimpleType{Name: "tns:TRodzajFaktury", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"VAT", "KOR", "ZAL", "ROZ", "UPR", "KOR_ZAL", "KOR_ROZ"}}
-	stTnsTRodzajTransportu = &rt.SimpleType{Name: "tns:TRodzajTransportu", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTRodzajTransportu = rt.SimpleType{Name: "tns:TRodzajTransportu", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3", "4", "5", "7", "8"}}
-	stTnsTRolaPodmiotu3 = &rt.SimpleType{Name: "tns:TRolaPodmiotu3", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTRolaPodmiotu3 = rt.SimpleType{Name: "tns:TRolaPodmiotu3", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3", "4", "5", "6", "7", "8",
 			"9", "10", "11"}}
-	stTnsTRolaPodmiotuUpowaznionego = &rt.SimpleType{Name: "tns:TRolaPodmiotuUpowaznionego", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTRolaPodmiotuUpowaznionego = rt.SimpleType{Name: "tns:TRolaPodmiotuUpowaznionego", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3"}}
-	stTnsTStatusInfoPodatnika = &rt.SimpleType{Name: "tns:TStatusInfoPodatnika", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTStatusInfoPodatnika = rt.SimpleType{Name: "tns:TStatusInfoPodatnika", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3", "4"}}
-	stTnsTStawkaPodatku = &rt.SimpleType{Name: "tns:TStawkaPodatku", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTStawkaPodatku = rt.SimpleType{Name: "tns:TStawkaPodatku", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"23", "22", "8", "7", "5", "4", "3", "0 KR",
 			"0 WDT", "0 EX", "zw", "oo", "np I", "np II"}}
-	stTnsTTypKorekty = &rt.SimpleType{Name: "tns:TTypKorekty", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTTypKorekty = rt.SimpleType{Name: "tns:TTypKorekty", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3"}}
-	stTnsTZnakowy    = &rt.SimpleType{Name: "tns:TZnakowy", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1}
-	stTnsTZnakowy2   = &rt.SimpleType{Name: "tns:TZnakowy2", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 0, MaxLength: 256, TotalDigits: -1, FractionDigits: -1}
-	stTnsTZnakowy20  = &rt.SimpleType{Name: "tns:TZnakowy20", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 20, TotalDigits: -1, FractionDigits: -1}
-	stTnsTZnakowy50  = &rt.SimpleType{Name: "tns:TZnakowy50", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 50, TotalDigits: -1, FractionDigits: -1}
-	stTnsTZnakowy512 = &rt.SimpleType{Name: "tns:TZnakowy512", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 512, TotalDigits: -1, FractionDigits: -1}
-	stXsdInteger     = &rt.SimpleType{Name: "xsd:integer", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1}
-	stXsdString      = &rt.SimpleType{Name: "xsd:string", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1}
-)
-
-// Named complex types.
-var (
-	ctTnsTAdres = &rt.ComplexType{Name: "tns:TAdres",
+	*stTnsTZnakowy = rt.SimpleType{Name: "tns:TZnakowy", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTZnakowy2 = rt.SimpleType{Name: "tns:TZnakowy2", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 0, MaxLength: 256, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTZnakowy20 = rt.SimpleType{Name: "tns:TZnakowy20", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 20, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTZnakowy50 = rt.SimpleType{Name: "tns:TZnakowy50", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 50, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTZnakowy512 = rt.SimpleType{Name: "tns:TZnakowy512", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 512, TotalDigits: -1, FractionDigits: -1}
+	*stXsdInteger = rt.SimpleType{Name: "xsd:integer", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1}
+	*stXsdString = rt.SimpleType{Name: "xsd:string", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1}
+	*ctTnsTAdres = rt.ComplexType{Name: "tns:TAdres",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
@@ -182,7 +238,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
 					Element: &rt.Element{Name: "GLN", Namespace: targetNamespace, Simple: stTnsTGLN}},
 			}}}
-	ctTnsTKluczWartosc = &rt.ComplexType{Name: "tns:TKluczWartosc",
+	*ctTnsTKluczWartosc = rt.ComplexType{Name: "tns:TKluczWartosc",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
@@ -192,7 +248,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
 					Element: &rt.Element{Name: "Wartosc", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
 			}}}
-	ctTnsTNaglowek = &rt.ComplexType{Name: "tns:TNaglowek",
+	*ctTnsTNaglowek = rt.ComplexType{Name: "tns:TNaglowek",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
@@ -209,7 +265,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
 					Element: &rt.Element{Name: "SystemInfo", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
 			}}}
-	ctTnsTPodmiot1 = &rt.ComplexType{Name: "tns:TPodmiot1",
+	*ctTnsTPodmiot1 = rt.ComplexType{Name: "tns:TPodmiot1",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
@@ -217,7 +273,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
 					Element: &rt.Element{Name: "Nazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
 			}}}
-	ctTnsTPodmiot2 = &rt.ComplexType{Name: "tns:TPodmiot2",
+	*ctTnsTPodmiot2 = rt.ComplexType{Name: "tns:TPodmiot2",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
@@ -247,7 +303,7 @@ var (
 							Element: &rt.Element{Name: "Nazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
 					}},
 			}}}
-	ctTnsTPodmiot3 = &rt.ComplexType{Name: "tns:TPodmiot3",
+	*ctTnsTPodmiot3 = rt.ComplexType{Name: "tns:TPodmiot3",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
@@ -279,7 +335,7 @@ var (
 							Element: &rt.Element{Name: "Nazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
 					}},
 			}}}
-	ctTnsTRachunekBankowy = &rt.ComplexType{Name: "tns:TRachunekBankowy",
+	*ctTnsTRachunekBankowy = rt.ComplexType{Name: "tns:TRachunekBankowy",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
@@ -296,888 +352,886 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
 					Element: &rt.Element{Name: "OpisRachunku", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
 			}}}
-)
-
-// schemaRoots are the global element declarations.
-var schemaRoots = []*rt.Element{
-	&rt.Element{Name: "Faktura", Namespace: targetNamespace, Complex: &rt.ComplexType{
-		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-			Children: []*rt.Particle{
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "Naglowek", Namespace: targetNamespace, Complex: ctTnsTNaglowek}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "Podmiot1", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "PrefiksPodatnika", Namespace: targetNamespace, Simple: stTnsTKodyKrajowUE, Fixed: "PL", HasFixed: true}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "NrEORI", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "KodKraju", Namespace: targetNamespace, Simple: stEtdTKodKraju}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "AdresL1", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "AdresL2", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "GLN", Namespace: targetNamespace, Simple: stTnsTGLN}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "StatusInfoPodatnika", Namespace: targetNamespace, Simple: stTnsTStatusInfoPodatnika}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "Podmiot2", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "NrEORI", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot2}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "NrKlienta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "IDNabywcy", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 32, TotalDigits: -1, FractionDigits: -1}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "JST", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
-										Enumeration: []string{"1", "2"}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "GV", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
-										Enumeration: []string{"1", "2"}}}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-					Element: &rt.Element{Name: "Podmiot3", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "IDNabywcy", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 32, TotalDigits: -1, FractionDigits: -1}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "NrEORI", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot3}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "Rola", Namespace: targetNamespace, Simple: stTnsTRolaPodmiotu3}},
-										&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "RolaInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "OpisRoli", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-											}},
-									}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Udzial", Namespace: targetNamespace, Simple: stTnsTProcentowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "NrKlienta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-					Element: &rt.Element{Name: "PodmiotUpowazniony", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "NrEORI", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "EmailPU", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "TelefonPU", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "RolaPU", Namespace: targetNamespace, Simple: stTnsTRolaPodmiotuUpowaznionego}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "Fa", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "KodWaluty", Namespace: targetNamespace, Simple: stTnsTKodWaluty}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "P_1", Namespace: targetNamespace, Simple: stTnsTDataT}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_1M", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "P_2", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1000,
-									Element: &rt.Element{Name: "WZ", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_6", Namespace: targetNamespace, Simple: stTnsTDataT}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "OkresFa", Namespace: targetNamespace, Complex: &rt.ComplexType{
-												Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "P_6_Od", Namespace: targetNamespace, Simple: stTnsTDataT}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "P_6_Do", Namespace: targetNamespace, Simple: stTnsTDataT}},
-													}}}}},
-									}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_13_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_14_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "P_14_1W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-									}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_13_2", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_14_2", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "P_14_2W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-									}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_13_3", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_14_3", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "P_14_3W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-									}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_13_4", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_14_4", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "P_14_4W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-									}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_13_5", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "P_14_5", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-									}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_13_6_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_13_6_2", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_13_6_3", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_13_7", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_13_8", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_13_9", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_13_10", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_13_11", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "P_15", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "KursWalutyZ", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "Adnotacje", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_16", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_17", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_18", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_18A", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "Zwolnienie", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "P_19", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																		&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-																			Children: []*rt.Particle{
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "P_19A", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "P_19B", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "P_19C", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																			}},
-																	}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "P_19N", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "NoweSrodkiTransportu", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "P_22", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "P_42_5", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 10000,
-																			Element: &rt.Element{Name: "NowySrodekTransportu", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																				Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																					Children: []*rt.Particle{
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																							Element: &rt.Element{Name: "P_22A", Namespace: targetNamespace, Simple: stTnsTDataT}},
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																							Element: &rt.Element{Name: "P_NrWierszaNST", Namespace: targetNamespace, Simple: stTnsTNaturalny}},
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																							Element: &rt.Element{Name: "P_22BMK", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																							Element: &rt.Element{Name: "P_22BMD", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																							Element: &rt.Element{Name: "P_22BK", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																							Element: &rt.Element{Name: "P_22BNR", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																							Element: &rt.Element{Name: "P_22BRP", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																						&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-																							Children: []*rt.Particle{
-																								&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																									Children: []*rt.Particle{
-																										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																											Element: &rt.Element{Name: "P_22B", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																										&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
-																											Children: []*rt.Particle{
-																												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																													Element: &rt.Element{Name: "P_22B1", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																													Element: &rt.Element{Name: "P_22B2", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																													Element: &rt.Element{Name: "P_22B3", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																													Element: &rt.Element{Name: "P_22B4", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																											}},
-																										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																											Element: &rt.Element{Name: "P_22BT", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																									}},
-																								&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																									Children: []*rt.Particle{
-																										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																											Element: &rt.Element{Name: "P_22C", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																											Element: &rt.Element{Name: "P_22C1", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																									}},
-																								&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																									Children: []*rt.Particle{
-																										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																											Element: &rt.Element{Name: "P_22D", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																											Element: &rt.Element{Name: "P_22D1", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																									}},
-																							}},
-																					}}}}},
-																	}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "P_22N", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_23", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "PMarzy", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "P_PMarzy", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																		&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-																			Children: []*rt.Particle{
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "P_PMarzy_2", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "P_PMarzy_3_1", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "P_PMarzy_3_2", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "P_PMarzy_3_3", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																			}},
-																	}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "P_PMarzyN", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-															}}}}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "RodzajFaktury", Namespace: targetNamespace, Simple: stTnsTRodzajFaktury}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "PrzyczynaKorekty", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "TypKorekty", Namespace: targetNamespace, Simple: stTnsTTypKorekty}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 50000,
-											Element: &rt.Element{Name: "DaneFaKorygowanej", Namespace: targetNamespace, Complex: &rt.ComplexType{
-												Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DataWystFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTDataT}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "NrFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-														&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "NrKSeF", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "NrKSeFFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTNumerKSeF}},
-																	}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "NrKSeFN", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-															}},
-													}}}}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "OkresFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "NrFaKorygowany", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "Podmiot1K", Namespace: targetNamespace, Complex: &rt.ComplexType{
-												Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-															Element: &rt.Element{Name: "PrefiksPodatnika", Namespace: targetNamespace, Simple: stTnsTKodyKrajowUE}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-													}}}}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 101,
-											Element: &rt.Element{Name: "Podmiot2K", Namespace: targetNamespace, Complex: &rt.ComplexType{
-												Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot2}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-															Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-															Element: &rt.Element{Name: "IDNabywcy", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 32, TotalDigits: -1, FractionDigits: -1}}},
-													}}}}},
-										&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_15ZK", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "KursWalutyZK", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-											}},
-									}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 31,
-									Element: &rt.Element{Name: "ZaliczkaCzesciowa", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_6Z", Namespace: targetNamespace, Simple: stTnsTDataT}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_15Z", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "KursWalutyZW", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "FP", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "TP", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10000,
-									Element: &rt.Element{Name: "DodatkowyOpis", Namespace: targetNamespace, Complex: ctTnsTKluczWartosc}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-									Element: &rt.Element{Name: "FakturaZaliczkowa", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "NrKSeFZN", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "NrFaZaliczkowej", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-													}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "NrKSeFFaZaliczkowej", Namespace: targetNamespace, Simple: stTnsTNumerKSeF}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "ZwrotAkcyzy", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10000,
-									Element: &rt.Element{Name: "FaWiersz", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "NrWierszaFa", Namespace: targetNamespace, Simple: stTnsTNaturalny}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "UU_ID", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_6A", Namespace: targetNamespace, Simple: stTnsTDataT}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_7", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Indeks", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "GTIN", Namespace: targetNamespace, Simple: stTnsTZnakowy20}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "PKWiU", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "CN", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "PKOB", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_8A", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_8B", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_9A", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_9B", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_10", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_11", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_11A", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_11Vat", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_12", Namespace: targetNamespace, Simple: stTnsTStawkaPodatku}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_12_XII", Namespace: targetNamespace, Simple: stTnsTProcentowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_12_Zal_15", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "KwotaAkcyzy", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "GTU", Namespace: targetNamespace, Simple: stTnsTGTU}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Procedura", Namespace: targetNamespace, Simple: stTnsTOznaczenieProcedury}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "KursWaluty", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "StanPrzed", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Rozliczenie", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-													Element: &rt.Element{Name: "Obciazenia", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Kwota", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Powod", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "SumaObciazen", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-													Element: &rt.Element{Name: "Odliczenia", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Kwota", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Powod", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "SumaOdliczen", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DoZaplaty", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DoRozliczenia", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-													}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Platnosc", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Zaplacono", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "DataZaplaty", Namespace: targetNamespace, Simple: stTnsTData}},
-															}},
-														&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "ZnacznikZaplatyCzesciowej", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 100,
-																	Element: &rt.Element{Name: "ZaplataCzesciowa", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																			Children: []*rt.Particle{
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "KwotaZaplatyCzesciowej", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "DataZaplatyCzesciowej", Namespace: targetNamespace, Simple: stTnsTData}},
-																				&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
-																					Children: []*rt.Particle{
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																							Element: &rt.Element{Name: "FormaPlatnosci", Namespace: targetNamespace, Simple: stTnsTFormaPlatnosci}},
-																						&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																							Children: []*rt.Particle{
-																								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																									Element: &rt.Element{Name: "PlatnoscInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																									Element: &rt.Element{Name: "OpisPlatnosci", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																							}},
-																					}},
-																			}}}}},
-															}},
-													}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-													Element: &rt.Element{Name: "TerminPlatnosci", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "Termin", Namespace: targetNamespace, Simple: stTnsTData}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "TerminOpis", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																			Children: []*rt.Particle{
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "Ilosc", Namespace: targetNamespace, Simple: stXsdInteger}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "Jednostka", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "ZdarzeniePoczatkowe", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																			}}}}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "FormaPlatnosci", Namespace: targetNamespace, Simple: stTnsTFormaPlatnosci}},
-														&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "PlatnoscInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "OpisPlatnosci", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}},
-													}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-													Element: &rt.Element{Name: "RachunekBankowy", Namespace: targetNamespace, Complex: ctTnsTRachunekBankowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 20,
-													Element: &rt.Element{Name: "RachunekBankowyFaktora", Namespace: targetNamespace, Complex: ctTnsTRachunekBankowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Skonto", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "WarunkiSkonta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "WysokoscSkonta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "LinkDoPlatnosci", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 512, TotalDigits: -1, FractionDigits: -1,
-														Patterns: [][]*rt.Pattern{{rt.NewPattern("(https?)://([a-zA-Z0-9][a-zA-Z0-9-]*\\.)+[a-zA-Z]{2,}(:[0-9]{1,5})?(/[^\\s?#]*)?\\?([^#\\s]*&)?IPKSeF=[0-9]{3}[a-zA-Z0-9]{10}(&[^#\\s]*)?(#.*)?", "^(?:(?:https?)://(?:[a-zA-Z0-9][a-zA-Z0-9\\-]*\\.)+[a-zA-Z]{2,}(?::[0-9]{1,5})?(?:/[^\\x20\\t\\n\\r\\?#]*)?\\?(?:[^#\\x20\\t\\n\\r]*&)?IPKSeF=[0-9]{3}[a-zA-Z0-9]{10}(?:&[^#\\x20\\t\\n\\r]*)?(?:#[^\\n\\r]*)?)$")}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "IPKSeF", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 13, TotalDigits: -1, FractionDigits: -1,
-														Patterns: [][]*rt.Pattern{{rt.NewPattern("[0-9]{3}[a-zA-Z0-9]{10}", "^(?:[0-9]{3}[a-zA-Z0-9]{10})$")}}}}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "WarunkiTransakcji", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-													Element: &rt.Element{Name: "Umowy", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "DataUmowy", Namespace: targetNamespace, Simple: stTnsTDataU}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "NrUmowy", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-													Element: &rt.Element{Name: "Zamowienia", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "DataZamowienia", Namespace: targetNamespace, Simple: stTnsTDataU}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "NrZamowienia", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1000,
-													Element: &rt.Element{Name: "NrPartiiTowaru", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "WarunkiDostawy", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "KursUmowny", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "WalutaUmowna", Namespace: targetNamespace, Simple: stTnsTKodWaluty}},
-													}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 20,
-													Element: &rt.Element{Name: "Transport", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "RodzajTransportu", Namespace: targetNamespace, Simple: stTnsTRodzajTransportu}},
-																		&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																			Children: []*rt.Particle{
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "TransportInny", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "OpisInnegoTransportu", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-																			}},
-																	}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "Przewoznik", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																			Children: []*rt.Particle{
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot2}},
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "AdresPrzewoznika", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-																			}}}}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "NrZleceniaTransportu", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-																			Children: []*rt.Particle{
-																				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																					Element: &rt.Element{Name: "OpisLadunku", Namespace: targetNamespace, Simple: stTnsTLadunek}},
-																				&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																					Children: []*rt.Particle{
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																							Element: &rt.Element{Name: "LadunekInny", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																							Element: &rt.Element{Name: "OpisInnegoLadunku", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-																					}},
-																			}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																			Element: &rt.Element{Name: "JednostkaOpakowania", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																	}},
-																&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																			Element: &rt.Element{Name: "DataGodzRozpTransportu", Namespace: targetNamespace, Simple: stTnsTDataCzas}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																			Element: &rt.Element{Name: "DataGodzZakTransportu", Namespace: targetNamespace, Simple: stTnsTDataCzas}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																			Element: &rt.Element{Name: "WysylkaZ", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 20,
-																			Element: &rt.Element{Name: "WysylkaPrzez", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																			Element: &rt.Element{Name: "WysylkaDo", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-																	}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "PodmiotPosredniczacy", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Zamowienie", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "WartoscZamowienia", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 10000,
-													Element: &rt.Element{Name: "ZamowienieWiersz", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "NrWierszaZam", Namespace: targetNamespace, Simple: stTnsTNaturalny}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "UU_IDZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_7Z", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "IndeksZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "GTINZ", Namespace: targetNamespace, Simple: stTnsTZnakowy20}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "PKWiUZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "CNZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "PKOBZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_8AZ", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_8BZ", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_9AZ", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_11NettoZ", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_11VatZ", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_12Z", Namespace: targetNamespace, Simple: stTnsTStawkaPodatku}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_12Z_XII", Namespace: targetNamespace, Simple: stTnsTProcentowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "P_12Z_Zal_15", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "GTUZ", Namespace: targetNamespace, Simple: stTnsTGTU}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "ProceduraZ", Namespace: targetNamespace, Simple: stTnsTOznaczenieProceduryZ}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "KwotaAkcyzyZ", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																	Element: &rt.Element{Name: "StanPrzedZ", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-															}}}}},
-											}}}}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-					Element: &rt.Element{Name: "Stopka", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "Informacje", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "StopkaFaktury", Namespace: targetNamespace, Simple: stEtdTTekstowy}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-									Element: &rt.Element{Name: "Rejestry", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "PelnaNazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "KRS", Namespace: targetNamespace, Simple: stEtdTNrKRS}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "REGON", Namespace: targetNamespace, Simple: stEtdTNrREGON}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "BDO", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 9, TotalDigits: -1, FractionDigits: -1}}},
-											}}}}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-					Element: &rt.Element{Name: "Zalacznik", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1000,
-									Element: &rt.Element{Name: "BlokDanych", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "ZNaglowek", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1000,
-													Element: &rt.Element{Name: "MetaDane", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "ZKlucz", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "ZWartosc", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Tekst", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 10,
-																	Element: &rt.Element{Name: "Akapit", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1000,
-															Element: &rt.Element{Name: "Tabela", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1000,
-																			Element: &rt.Element{Name: "TMetaDane", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																				Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																					Children: []*rt.Particle{
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																							Element: &rt.Element{Name: "TKlucz", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																							Element: &rt.Element{Name: "TWartosc", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-																					}}}}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																			Element: &rt.Element{Name: "Opis", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "TNaglowek", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																				Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																					Children: []*rt.Particle{
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 20,
-																							Element: &rt.Element{Name: "Kol", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																								Attributes: []*rt.Attribute{{Name: "Typ", Type: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
-																									Enumeration: []string{"date", "datetime", "dec", "int", "time", "txt"}}, Required: true}},
-																								Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																									Children: []*rt.Particle{
-																										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																											Element: &rt.Element{Name: "NKom", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																												Simple: stTnsTZnakowy2}}},
-																									}}}}},
-																					}}}}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1000,
-																			Element: &rt.Element{Name: "Wiersz", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																				Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																					Children: []*rt.Particle{
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 20,
-																							Element: &rt.Element{Name: "WKom", Namespace: targetNamespace, Simple: stTnsTZnakowy2}},
-																					}}}}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-																			Element: &rt.Element{Name: "Suma", Namespace: targetNamespace, Complex: &rt.ComplexType{
-																				Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																					Children: []*rt.Particle{
-																						&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 20,
-																							Element: &rt.Element{Name: "SKom", Namespace: targetNamespace, Simple: stTnsTZnakowy2}},
-																					}}}}},
-																	}}}}},
-													}},
-											}}}}},
-							}}}}},
-			}}}},
-}
+	return []*rt.Element{
+		&rt.Element{Name: "Faktura", Namespace: targetNamespace, Complex: &rt.ComplexType{
+			Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+				Children: []*rt.Particle{
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "Naglowek", Namespace: targetNamespace, Complex: ctTnsTNaglowek}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "Podmiot1", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "PrefiksPodatnika", Namespace: targetNamespace, Simple: stTnsTKodyKrajowUE, Fixed: "PL", HasFixed: true}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "NrEORI", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "KodKraju", Namespace: targetNamespace, Simple: stEtdTKodKraju}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "AdresL1", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "AdresL2", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "GLN", Namespace: targetNamespace, Simple: stTnsTGLN}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "StatusInfoPodatnika", Namespace: targetNamespace, Simple: stTnsTStatusInfoPodatnika}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "Podmiot2", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "NrEORI", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot2}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "NrKlienta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "IDNabywcy", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 32, TotalDigits: -1, FractionDigits: -1}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "JST", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+											Enumeration: []string{"1", "2"}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "GV", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+											Enumeration: []string{"1", "2"}}}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+						Element: &rt.Element{Name: "Podmiot3", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "IDNabywcy", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 32, TotalDigits: -1, FractionDigits: -1}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "NrEORI", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot3}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "Rola", Namespace: targetNamespace, Simple: stTnsTRolaPodmiotu3}},
+											&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "RolaInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "OpisRoli", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+												}},
+										}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Udzial", Namespace: targetNamespace, Simple: stTnsTProcentowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "NrKlienta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+						Element: &rt.Element{Name: "PodmiotUpowazniony", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "NrEORI", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "EmailPU", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "TelefonPU", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "RolaPU", Namespace: targetNamespace, Simple: stTnsTRolaPodmiotuUpowaznionego}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "Fa", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "KodWaluty", Namespace: targetNamespace, Simple: stTnsTKodWaluty}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "P_1", Namespace: targetNamespace, Simple: stTnsTDataT}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_1M", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "P_2", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1000,
+										Element: &rt.Element{Name: "WZ", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_6", Namespace: targetNamespace, Simple: stTnsTDataT}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "OkresFa", Namespace: targetNamespace, Complex: &rt.ComplexType{
+													Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "P_6_Od", Namespace: targetNamespace, Simple: stTnsTDataT}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "P_6_Do", Namespace: targetNamespace, Simple: stTnsTDataT}},
+														}}}}},
+										}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_13_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_14_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "P_14_1W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+										}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_13_2", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_14_2", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "P_14_2W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+										}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_13_3", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_14_3", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "P_14_3W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+										}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_13_4", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_14_4", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "P_14_4W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+										}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_13_5", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "P_14_5", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+										}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_13_6_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_13_6_2", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_13_6_3", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_13_7", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_13_8", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_13_9", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_13_10", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_13_11", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "P_15", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "KursWalutyZ", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "Adnotacje", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_16", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_17", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_18", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_18A", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "Zwolnienie", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "P_19", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																			&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																				Children: []*rt.Particle{
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "P_19A", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "P_19B", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "P_19C", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																				}},
+																		}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "P_19N", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "NoweSrodkiTransportu", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "P_22", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "P_42_5", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 10000,
+																				Element: &rt.Element{Name: "NowySrodekTransportu", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																					Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																						Children: []*rt.Particle{
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																								Element: &rt.Element{Name: "P_22A", Namespace: targetNamespace, Simple: stTnsTDataT}},
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																								Element: &rt.Element{Name: "P_NrWierszaNST", Namespace: targetNamespace, Simple: stTnsTNaturalny}},
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																								Element: &rt.Element{Name: "P_22BMK", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																								Element: &rt.Element{Name: "P_22BMD", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																								Element: &rt.Element{Name: "P_22BK", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																								Element: &rt.Element{Name: "P_22BNR", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																								Element: &rt.Element{Name: "P_22BRP", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																							&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																								Children: []*rt.Particle{
+																									&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																										Children: []*rt.Particle{
+																											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																												Element: &rt.Element{Name: "P_22B", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																											&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
+																												Children: []*rt.Particle{
+																													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																														Element: &rt.Element{Name: "P_22B1", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																														Element: &rt.Element{Name: "P_22B2", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																														Element: &rt.Element{Name: "P_22B3", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																														Element: &rt.Element{Name: "P_22B4", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																												}},
+																											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																												Element: &rt.Element{Name: "P_22BT", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																										}},
+																									&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																										Children: []*rt.Particle{
+																											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																												Element: &rt.Element{Name: "P_22C", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																												Element: &rt.Element{Name: "P_22C1", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																										}},
+																									&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																										Children: []*rt.Particle{
+																											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																												Element: &rt.Element{Name: "P_22D", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																												Element: &rt.Element{Name: "P_22D1", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																										}},
+																								}},
+																						}}}}},
+																		}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "P_22N", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_23", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "PMarzy", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "P_PMarzy", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																			&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																				Children: []*rt.Particle{
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "P_PMarzy_2", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "P_PMarzy_3_1", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "P_PMarzy_3_2", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "P_PMarzy_3_3", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																				}},
+																		}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "P_PMarzyN", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																}}}}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "RodzajFaktury", Namespace: targetNamespace, Simple: stTnsTRodzajFaktury}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "PrzyczynaKorekty", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "TypKorekty", Namespace: targetNamespace, Simple: stTnsTTypKorekty}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 50000,
+												Element: &rt.Element{Name: "DaneFaKorygowanej", Namespace: targetNamespace, Complex: &rt.ComplexType{
+													Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DataWystFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTDataT}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "NrFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+															&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "NrKSeF", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "NrKSeFFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTNumerKSeF}},
+																		}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "NrKSeFN", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																}},
+														}}}}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "OkresFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "NrFaKorygowany", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "Podmiot1K", Namespace: targetNamespace, Complex: &rt.ComplexType{
+													Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																Element: &rt.Element{Name: "PrefiksPodatnika", Namespace: targetNamespace, Simple: stTnsTKodyKrajowUE}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+														}}}}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 101,
+												Element: &rt.Element{Name: "Podmiot2K", Namespace: targetNamespace, Complex: &rt.ComplexType{
+													Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot2}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																Element: &rt.Element{Name: "IDNabywcy", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 32, TotalDigits: -1, FractionDigits: -1}}},
+														}}}}},
+											&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_15ZK", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "KursWalutyZK", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+												}},
+										}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 31,
+										Element: &rt.Element{Name: "ZaliczkaCzesciowa", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_6Z", Namespace: targetNamespace, Simple: stTnsTDataT}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_15Z", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "KursWalutyZW", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "FP", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "TP", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10000,
+										Element: &rt.Element{Name: "DodatkowyOpis", Namespace: targetNamespace, Complex: ctTnsTKluczWartosc}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+										Element: &rt.Element{Name: "FakturaZaliczkowa", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "NrKSeFZN", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "NrFaZaliczkowej", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+														}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "NrKSeFFaZaliczkowej", Namespace: targetNamespace, Simple: stTnsTNumerKSeF}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "ZwrotAkcyzy", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10000,
+										Element: &rt.Element{Name: "FaWiersz", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "NrWierszaFa", Namespace: targetNamespace, Simple: stTnsTNaturalny}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "UU_ID", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_6A", Namespace: targetNamespace, Simple: stTnsTDataT}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_7", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Indeks", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "GTIN", Namespace: targetNamespace, Simple: stTnsTZnakowy20}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "PKWiU", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "CN", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "PKOB", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_8A", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_8B", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_9A", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_9B", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_10", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_11", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_11A", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_11Vat", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_12", Namespace: targetNamespace, Simple: stTnsTStawkaPodatku}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_12_XII", Namespace: targetNamespace, Simple: stTnsTProcentowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_12_Zal_15", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "KwotaAkcyzy", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "GTU", Namespace: targetNamespace, Simple: stTnsTGTU}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Procedura", Namespace: targetNamespace, Simple: stTnsTOznaczenieProcedury}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "KursWaluty", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "StanPrzed", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Rozliczenie", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+														Element: &rt.Element{Name: "Obciazenia", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Kwota", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Powod", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "SumaObciazen", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+														Element: &rt.Element{Name: "Odliczenia", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Kwota", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Powod", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "SumaOdliczen", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DoZaplaty", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DoRozliczenia", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+														}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Platnosc", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Zaplacono", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "DataZaplaty", Namespace: targetNamespace, Simple: stTnsTData}},
+																}},
+															&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "ZnacznikZaplatyCzesciowej", Namespace: targetNamespace, Simple: stEtdTWybor1_2}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 100,
+																		Element: &rt.Element{Name: "ZaplataCzesciowa", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																			Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																				Children: []*rt.Particle{
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "KwotaZaplatyCzesciowej", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "DataZaplatyCzesciowej", Namespace: targetNamespace, Simple: stTnsTData}},
+																					&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
+																						Children: []*rt.Particle{
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																								Element: &rt.Element{Name: "FormaPlatnosci", Namespace: targetNamespace, Simple: stTnsTFormaPlatnosci}},
+																							&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																								Children: []*rt.Particle{
+																									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																										Element: &rt.Element{Name: "PlatnoscInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																										Element: &rt.Element{Name: "OpisPlatnosci", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																								}},
+																						}},
+																				}}}}},
+																}},
+														}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+														Element: &rt.Element{Name: "TerminPlatnosci", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "Termin", Namespace: targetNamespace, Simple: stTnsTData}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "TerminOpis", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																			Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																				Children: []*rt.Particle{
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "Ilosc", Namespace: targetNamespace, Simple: stXsdInteger}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "Jednostka", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "ZdarzeniePoczatkowe", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																				}}}}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "FormaPlatnosci", Namespace: targetNamespace, Simple: stTnsTFormaPlatnosci}},
+															&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "PlatnoscInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "OpisPlatnosci", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}},
+														}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+														Element: &rt.Element{Name: "RachunekBankowy", Namespace: targetNamespace, Complex: ctTnsTRachunekBankowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 20,
+														Element: &rt.Element{Name: "RachunekBankowyFaktora", Namespace: targetNamespace, Complex: ctTnsTRachunekBankowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Skonto", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "WarunkiSkonta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "WysokoscSkonta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "LinkDoPlatnosci", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 512, TotalDigits: -1, FractionDigits: -1,
+															Patterns: [][]*rt.Pattern{{rt.NewPattern("(https?)://([a-zA-Z0-9][a-zA-Z0-9-]*\\.)+[a-zA-Z]{2,}(:[0-9]{1,5})?(/[^\\s?#]*)?\\?([^#\\s]*&)?IPKSeF=[0-9]{3}[a-zA-Z0-9]{10}(&[^#\\s]*)?(#.*)?", "^(?:(?:https?)://(?:[a-zA-Z0-9][a-zA-Z0-9\\-]*\\.)+[a-zA-Z]{2,}(?::[0-9]{1,5})?(?:/[^\\x20\\t\\n\\r\\?#]*)?\\?(?:[^#\\x20\\t\\n\\r]*&)?IPKSeF=[0-9]{3}[a-zA-Z0-9]{10}(?:&[^#\\x20\\t\\n\\r]*)?(?:#[^\\n\\r]*)?)$")}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "IPKSeF", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 13, TotalDigits: -1, FractionDigits: -1,
+															Patterns: [][]*rt.Pattern{{rt.NewPattern("[0-9]{3}[a-zA-Z0-9]{10}", "^(?:[0-9]{3}[a-zA-Z0-9]{10})$")}}}}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "WarunkiTransakcji", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+														Element: &rt.Element{Name: "Umowy", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "DataUmowy", Namespace: targetNamespace, Simple: stTnsTDataU}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "NrUmowy", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+														Element: &rt.Element{Name: "Zamowienia", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "DataZamowienia", Namespace: targetNamespace, Simple: stTnsTDataU}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "NrZamowienia", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1000,
+														Element: &rt.Element{Name: "NrPartiiTowaru", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "WarunkiDostawy", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "KursUmowny", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "WalutaUmowna", Namespace: targetNamespace, Simple: stTnsTKodWaluty}},
+														}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 20,
+														Element: &rt.Element{Name: "Transport", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "RodzajTransportu", Namespace: targetNamespace, Simple: stTnsTRodzajTransportu}},
+																			&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																				Children: []*rt.Particle{
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "TransportInny", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "OpisInnegoTransportu", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+																				}},
+																		}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "Przewoznik", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																			Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																				Children: []*rt.Particle{
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot2}},
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "AdresPrzewoznika", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+																				}}}}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "NrZleceniaTransportu", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																	&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																				Children: []*rt.Particle{
+																					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																						Element: &rt.Element{Name: "OpisLadunku", Namespace: targetNamespace, Simple: stTnsTLadunek}},
+																					&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																						Children: []*rt.Particle{
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																								Element: &rt.Element{Name: "LadunekInny", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																								Element: &rt.Element{Name: "OpisInnegoLadunku", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+																						}},
+																				}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																				Element: &rt.Element{Name: "JednostkaOpakowania", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																		}},
+																	&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																				Element: &rt.Element{Name: "DataGodzRozpTransportu", Namespace: targetNamespace, Simple: stTnsTDataCzas}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																				Element: &rt.Element{Name: "DataGodzZakTransportu", Namespace: targetNamespace, Simple: stTnsTDataCzas}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																				Element: &rt.Element{Name: "WysylkaZ", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 20,
+																				Element: &rt.Element{Name: "WysylkaPrzez", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																				Element: &rt.Element{Name: "WysylkaDo", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+																		}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "PodmiotPosredniczacy", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Zamowienie", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "WartoscZamowienia", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 10000,
+														Element: &rt.Element{Name: "ZamowienieWiersz", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "NrWierszaZam", Namespace: targetNamespace, Simple: stTnsTNaturalny}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "UU_IDZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_7Z", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "IndeksZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "GTINZ", Namespace: targetNamespace, Simple: stTnsTZnakowy20}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "PKWiUZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "CNZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "PKOBZ", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_8AZ", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_8BZ", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_9AZ", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_11NettoZ", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_11VatZ", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_12Z", Namespace: targetNamespace, Simple: stTnsTStawkaPodatku}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_12Z_XII", Namespace: targetNamespace, Simple: stTnsTProcentowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "P_12Z_Zal_15", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "GTUZ", Namespace: targetNamespace, Simple: stTnsTGTU}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "ProceduraZ", Namespace: targetNamespace, Simple: stTnsTOznaczenieProceduryZ}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "KwotaAkcyzyZ", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																		Element: &rt.Element{Name: "StanPrzedZ", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																}}}}},
+												}}}}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+						Element: &rt.Element{Name: "Stopka", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "Informacje", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "StopkaFaktury", Namespace: targetNamespace, Simple: stEtdTTekstowy}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+										Element: &rt.Element{Name: "Rejestry", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "PelnaNazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "KRS", Namespace: targetNamespace, Simple: stEtdTNrKRS}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "REGON", Namespace: targetNamespace, Simple: stEtdTNrREGON}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "BDO", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 9, TotalDigits: -1, FractionDigits: -1}}},
+												}}}}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+						Element: &rt.Element{Name: "Zalacznik", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1000,
+										Element: &rt.Element{Name: "BlokDanych", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "ZNaglowek", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1000,
+														Element: &rt.Element{Name: "MetaDane", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "ZKlucz", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "ZWartosc", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Tekst", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 10,
+																		Element: &rt.Element{Name: "Akapit", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1000,
+																Element: &rt.Element{Name: "Tabela", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																	Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1000,
+																				Element: &rt.Element{Name: "TMetaDane", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																					Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																						Children: []*rt.Particle{
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																								Element: &rt.Element{Name: "TKlucz", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																								Element: &rt.Element{Name: "TWartosc", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																						}}}}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																				Element: &rt.Element{Name: "Opis", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "TNaglowek", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																					Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																						Children: []*rt.Particle{
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 20,
+																								Element: &rt.Element{Name: "Kol", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																									Attributes: []*rt.Attribute{{Name: "Typ", Type: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+																										Enumeration: []string{"date", "datetime", "dec", "int", "time", "txt"}}, Required: true}},
+																									Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																										Children: []*rt.Particle{
+																											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																												Element: &rt.Element{Name: "NKom", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																													Simple: stTnsTZnakowy2}}},
+																										}}}}},
+																						}}}}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1000,
+																				Element: &rt.Element{Name: "Wiersz", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																					Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																						Children: []*rt.Particle{
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 20,
+																								Element: &rt.Element{Name: "WKom", Namespace: targetNamespace, Simple: stTnsTZnakowy2}},
+																						}}}}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+																				Element: &rt.Element{Name: "Suma", Namespace: targetNamespace, Complex: &rt.ComplexType{
+																					Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																						Children: []*rt.Particle{
+																							&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 20,
+																								Element: &rt.Element{Name: "SKom", Namespace: targetNamespace, Simple: stTnsTZnakowy2}},
+																						}}}}},
+																		}}}}},
+														}},
+												}}}}},
+								}}}}},
+				}}}},
+	}
+})

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ksef2/ksef/ident"
@@ -28,7 +29,7 @@ type Template struct {
 }
 
 // placeholderRE matches #name# placeholders.
-var placeholderRE = regexp.MustCompile(`#([A-Za-z_][A-Za-z0-9_]*)#`)
+var placeholderRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`#([A-Za-z_][A-Za-z0-9_]*)#`) })
 
 // TemplateError reports placeholders of a template without a value and
 // values for placeholders the template does not have.
@@ -79,7 +80,7 @@ func ParseTemplate(tmpl []byte) (*Template, error) {
 		}
 	}
 	t := &Template{src: tmpl}
-	for _, m := range placeholderRE.FindAllSubmatch(tmpl, -1) {
+	for _, m := range placeholderRE().FindAllSubmatch(tmpl, -1) {
 		if n := string(m[1]); !slices.Contains(t.names, n) {
 			t.names = append(t.names, n)
 		}
@@ -112,7 +113,7 @@ func (t *Template) Fill(values map[string]string) ([]byte, error) {
 		slices.Sort(te.Unknown)
 		return nil, te
 	}
-	out := placeholderRE.ReplaceAllFunc(t.src, func(m []byte) []byte {
+	out := placeholderRE().ReplaceAllFunc(t.src, func(m []byte) []byte {
 		var b bytes.Buffer
 		_ = xml.EscapeText(&b, []byte(values[string(m[1:len(m)-1])]))
 		return b.Bytes()

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Money is an amount in grosze (hundredths of the currency unit). Totals
@@ -81,13 +82,13 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 
 // decimalRE is a plain decimal: optional minus, digits, optional fraction
 // (".5" is accepted for "0.5").
-var decimalRE = regexp.MustCompile(`^-?([0-9]+(\.[0-9]+)?|\.[0-9]+)$`)
+var decimalRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-?([0-9]+(\.[0-9]+)?|\.[0-9]+)$`) })
 
 // parseDecimal parses a plain decimal with at most maxFrac fraction digits
 // into an exact rational. Exponents, fractions "a/b", signs "+" and spaces
 // are rejected.
 func parseDecimal(s string, maxFrac int) (*big.Rat, error) {
-	if !decimalRE.MatchString(s) {
+	if !decimalRE().MatchString(s) {
 		return nil, fmt.Errorf("fa3: %q is not a decimal number", s)
 	}
 	if _, frac, ok := strings.Cut(s, "."); ok && len(frac) > maxFrac {

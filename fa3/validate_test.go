@@ -26,7 +26,7 @@ var form = xsdtest.Form{
 		}
 		return f.Marshal()
 	},
-	Roots: schemaRoots,
+	Roots: schemaRoots(),
 }
 
 // fa3Samples are the FA(3) sample invoices (templates filled).

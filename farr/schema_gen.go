@@ -8,16 +8,60 @@
 
 package farr
 
-import "github.com/ksef2/ksef/internal/xsd/rt"
+import (
+	"sync"
+
+	"github.com/ksef2/ksef/internal/xsd/rt"
+)
 
 // targetNamespace is the namespace of the farr schema.
 const targetNamespace = "http://crd.gov.pl/wzor/2026/03/06/14189/"
 
-// Named simple types.
-var (
-	stEtdTAdresEmail = &rt.SimpleType{Name: "etd:TAdresEmail", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 3, MaxLength: 255, TotalDigits: -1, FractionDigits: -1,
+// schemaRoots returns the global element declarations, built on first use.
+var schemaRoots = sync.OnceValue(func() []*rt.Element {
+	// Named simple types.
+	stEtdTAdresEmail := new(rt.SimpleType)
+	stEtdTKodKraju := new(rt.SimpleType)
+	stEtdTNrKRS := new(rt.SimpleType)
+	stEtdTNrNIP := new(rt.SimpleType)
+	stEtdTNrREGON := new(rt.SimpleType)
+	stEtdTTekstowy := new(rt.SimpleType)
+	stEtdTWybor1 := new(rt.SimpleType)
+	stTnsSWIFT_Type := new(rt.SimpleType)
+	stTnsTData := new(rt.SimpleType)
+	stTnsTDataT := new(rt.SimpleType)
+	stTnsTFormaPlatnosci := new(rt.SimpleType)
+	stTnsTGLN := new(rt.SimpleType)
+	stTnsTIlosci := new(rt.SimpleType)
+	stTnsTKodFormularza := new(rt.SimpleType)
+	stTnsTKodWaluty := new(rt.SimpleType)
+	stTnsTKwotowy := new(rt.SimpleType)
+	stTnsTKwotowy2 := new(rt.SimpleType)
+	stTnsTNIPIdWew := new(rt.SimpleType)
+	stTnsTNaturalny := new(rt.SimpleType)
+	stTnsTNrRB := new(rt.SimpleType)
+	stTnsTNumerKSeF := new(rt.SimpleType)
+	stTnsTNumerTelefonu := new(rt.SimpleType)
+	stTnsTRodzajFaktury := new(rt.SimpleType)
+	stTnsTRolaPodmiotu3 := new(rt.SimpleType)
+	stTnsTStatusInfoPodatnika := new(rt.SimpleType)
+	stTnsTStawkaPodatku := new(rt.SimpleType)
+	stTnsTTypKorekty := new(rt.SimpleType)
+	stTnsTZnakowy := new(rt.SimpleType)
+	stTnsTZnakowy20 := new(rt.SimpleType)
+	stTnsTZnakowy50 := new(rt.SimpleType)
+	stTnsTZnakowy512 := new(rt.SimpleType)
+	stXsdString := new(rt.SimpleType)
+	// Named complex types.
+	ctTnsTAdres := new(rt.ComplexType)
+	ctTnsTKluczWartosc := new(rt.ComplexType)
+	ctTnsTNaglowek := new(rt.ComplexType)
+	ctTnsTPodmiot1 := new(rt.ComplexType)
+	ctTnsTPodmiot3 := new(rt.ComplexType)
+	ctTnsTRachunekBankowy := new(rt.ComplexType)
+	*stEtdTAdresEmail = rt.SimpleType{Name: "etd:TAdresEmail", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 3, MaxLength: 255, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("(.)+@(.)+", "^(?:(?:[^\\n\\r])+@(?:[^\\n\\r])+)$")}}}
-	stEtdTKodKraju = &rt.SimpleType{Name: "etd:TKodKraju", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stEtdTKodKraju = rt.SimpleType{Name: "etd:TKodKraju", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"AF", "AX", "AL", "DZ", "AD", "AO", "AI", "AQ",
 			"AG", "AN", "SA", "AR", "AM", "AW", "AU", "AT",
 			"AZ", "BS", "BH", "BD", "BB", "BE", "BZ", "BJ",
@@ -50,34 +94,34 @@ var (
 			"IT", "TL", "CI", "BV", "CX", "IM", "SX", "CK",
 			"VI", "VG", "HM", "CC", "MH", "FO", "SB", "ST",
 			"TC", "ZM", "CV", "ZW", "AE", "XI"}}
-	stEtdTNrKRS = &rt.SimpleType{Name: "etd:TNrKRS", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stEtdTNrKRS = rt.SimpleType{Name: "etd:TNrKRS", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("\\d{10}", "^(?:\\p{Nd}{10})$")}}}
-	stEtdTNrNIP = &rt.SimpleType{Name: "etd:TNrNIP", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stEtdTNrNIP = rt.SimpleType{Name: "etd:TNrNIP", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("[1-9]((\\d[1-9])|([1-9]\\d))\\d{7}", "^(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7})$")}}}
-	stEtdTNrREGON = &rt.SimpleType{Name: "etd:TNrREGON", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stEtdTNrREGON = rt.SimpleType{Name: "etd:TNrREGON", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Union: []*rt.SimpleType{&rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 			Patterns: [][]*rt.Pattern{{rt.NewPattern("\\d{9}", "^(?:\\p{Nd}{9})$")}}}, &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 			Patterns: [][]*rt.Pattern{{rt.NewPattern("\\d{14}", "^(?:\\p{Nd}{14})$")}}}}}
-	stEtdTTekstowy = &rt.SimpleType{Name: "etd:TTekstowy", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: 1, MaxLength: 3500, TotalDigits: -1, FractionDigits: -1}
-	stEtdTWybor1   = &rt.SimpleType{Name: "etd:TWybor1", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1, FixedSize: true,
+	*stEtdTTekstowy = rt.SimpleType{Name: "etd:TTekstowy", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: 1, MaxLength: 3500, TotalDigits: -1, FractionDigits: -1}
+	*stEtdTWybor1 = rt.SimpleType{Name: "etd:TWybor1", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1, FixedSize: true,
 		Enumeration: []string{"1"},
 		Bounds:      []rt.Bound{{Op: rt.MinInclusive, Value: "-128"}, {Op: rt.MaxInclusive, Value: "127"}}}
-	stTnsSWIFT_Type = &rt.SimpleType{Name: "tns:SWIFT_Type", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsSWIFT_Type = rt.SimpleType{Name: "tns:SWIFT_Type", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3}){0,1}", "^(?:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3}){0,1})$")}}}
-	stTnsTData = &rt.SimpleType{Name: "tns:TData", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTData = rt.SimpleType{Name: "tns:TData", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("((\\d{4})-(\\d{2})-(\\d{2}))", "^(?:(?:(?:\\p{Nd}{4})-(?:\\p{Nd}{2})-(?:\\p{Nd}{2})))$")}},
 		Bounds:   []rt.Bound{{Op: rt.MinInclusive, Value: "1900-01-01"}, {Op: rt.MaxInclusive, Value: "2050-12-31"}, {Op: rt.MinInclusive, Value: "2016-07-01"}, {Op: rt.MaxInclusive, Value: "2050-01-01"}}}
-	stTnsTDataT = &rt.SimpleType{Name: "tns:TDataT", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTDataT = rt.SimpleType{Name: "tns:TDataT", Kind: rt.KindDate, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("((\\d{4})-(\\d{2})-(\\d{2}))", "^(?:(?:(?:\\p{Nd}{4})-(?:\\p{Nd}{2})-(?:\\p{Nd}{2})))$")}},
 		Bounds:   []rt.Bound{{Op: rt.MinInclusive, Value: "1900-01-01"}, {Op: rt.MaxInclusive, Value: "2050-12-31"}, {Op: rt.MinInclusive, Value: "2006-01-01"}, {Op: rt.MaxInclusive, Value: "2050-01-01"}}}
-	stTnsTFormaPlatnosci = &rt.SimpleType{Name: "tns:TFormaPlatnosci", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTFormaPlatnosci = rt.SimpleType{Name: "tns:TFormaPlatnosci", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1"}}
-	stTnsTGLN    = &rt.SimpleType{Name: "tns:TGLN", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 13, TotalDigits: -1, FractionDigits: -1}
-	stTnsTIlosci = &rt.SimpleType{Name: "tns:TIlosci", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 22, FractionDigits: 6,
+	*stTnsTGLN = rt.SimpleType{Name: "tns:TGLN", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 13, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTIlosci = rt.SimpleType{Name: "tns:TIlosci", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 22, FractionDigits: 6,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("-?([1-9]\\d{0,15}|0)(\\.\\d{1,6})?", "^(?:-?(?:[1-9]\\p{Nd}{0,15}|0)(?:\\.\\p{Nd}{1,6})?)$")}}}
-	stTnsTKodFormularza = &rt.SimpleType{Name: "tns:TKodFormularza", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTKodFormularza = rt.SimpleType{Name: "tns:TKodFormularza", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"FA_RR"}}
-	stTnsTKodWaluty = &rt.SimpleType{Name: "tns:TKodWaluty", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTKodWaluty = rt.SimpleType{Name: "tns:TKodWaluty", Kind: rt.KindString, WhiteSpace: rt.Replace, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD",
 			"AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
 			"BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP",
@@ -101,40 +145,36 @@ var (
 			"WST", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD",
 			"XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU",
 			"XUA", "XXX", "YER", "ZAR", "ZMW", "ZWL"}}
-	stTnsTKwotowy = &rt.SimpleType{Name: "tns:TKwotowy", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 18, FractionDigits: 2,
+	*stTnsTKwotowy = rt.SimpleType{Name: "tns:TKwotowy", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 18, FractionDigits: 2,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("-?([1-9]\\d{0,15}|0)(\\.\\d{1,2})?", "^(?:-?(?:[1-9]\\p{Nd}{0,15}|0)(?:\\.\\p{Nd}{1,2})?)$")}}}
-	stTnsTKwotowy2 = &rt.SimpleType{Name: "tns:TKwotowy2", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 22, FractionDigits: 8,
+	*stTnsTKwotowy2 = rt.SimpleType{Name: "tns:TKwotowy2", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 22, FractionDigits: 8,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("-?([1-9]\\d{0,13}|0)(\\.\\d{1,8})?", "^(?:-?(?:[1-9]\\p{Nd}{0,13}|0)(?:\\.\\p{Nd}{1,8})?)$")}}}
-	stTnsTNIPIdWew = &rt.SimpleType{Name: "tns:TNIPIdWew", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 20, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNIPIdWew = rt.SimpleType{Name: "tns:TNIPIdWew", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 20, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("[1-9]((\\d[1-9])|([1-9]\\d))\\d{7}-\\d{5}", "^(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7}-\\p{Nd}{5})$")}}}
-	stTnsTNaturalny = &rt.SimpleType{Name: "tns:TNaturalny", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 14, FractionDigits: -1,
+	*stTnsTNaturalny = rt.SimpleType{Name: "tns:TNaturalny", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 14, FractionDigits: -1,
 		Bounds: []rt.Bound{{Op: rt.MinInclusive, Value: "0"}, {Op: rt.MinExclusive, Value: "0"}}}
-	stTnsTNrRB      = &rt.SimpleType{Name: "tns:TNrRB", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: 10, MaxLength: 34, TotalDigits: -1, FractionDigits: -1}
-	stTnsTNumerKSeF = &rt.SimpleType{Name: "tns:TNumerKSeF", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNrRB = rt.SimpleType{Name: "tns:TNrRB", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: 10, MaxLength: 34, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTNumerKSeF = rt.SimpleType{Name: "tns:TNumerKSeF", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Patterns: [][]*rt.Pattern{{rt.NewPattern("([1-9]((\\d[1-9])|([1-9]\\d))\\d{7}|M\\d{9}|[A-Z]{3}\\d{7})-(20[2-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})(0[1-9]|1[0-2])(0[1-9]|[1-2][0-9]|3[0-1])-([0-9A-F]{6})-?([0-9A-F]{6})-([0-9A-F]{2})", "^(?:(?:[1-9](?:(?:\\p{Nd}[1-9])|(?:[1-9]\\p{Nd}))\\p{Nd}{7}|M\\p{Nd}{9}|[A-Z]{3}\\p{Nd}{7})-(?:20[2-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})(?:0[1-9]|1[0-2])(?:0[1-9]|[1-2][0-9]|3[0-1])-(?:[0-9A-F]{6})-?(?:[0-9A-F]{6})-(?:[0-9A-F]{2}))$")}}}
-	stTnsTNumerTelefonu = &rt.SimpleType{Name: "tns:TNumerTelefonu", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 16, TotalDigits: -1, FractionDigits: -1}
-	stTnsTRodzajFaktury = &rt.SimpleType{Name: "tns:TRodzajFaktury", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTNumerTelefonu = rt.SimpleType{Name: "tns:TNumerTelefonu", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 16, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTRodzajFaktury = rt.SimpleType{Name: "tns:TRodzajFaktury", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"VAT_RR", "KOR_VAT_RR"}}
-	stTnsTRolaPodmiotu3 = &rt.SimpleType{Name: "tns:TRolaPodmiotu3", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTRolaPodmiotu3 = rt.SimpleType{Name: "tns:TRolaPodmiotu3", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3", "5", "6", "7", "8", "9",
 			"10", "11"}}
-	stTnsTStatusInfoPodatnika = &rt.SimpleType{Name: "tns:TStatusInfoPodatnika", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTStatusInfoPodatnika = rt.SimpleType{Name: "tns:TStatusInfoPodatnika", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3", "4"}}
-	stTnsTStawkaPodatku = &rt.SimpleType{Name: "tns:TStawkaPodatku", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 5, FractionDigits: 2,
+	*stTnsTStawkaPodatku = rt.SimpleType{Name: "tns:TStawkaPodatku", Kind: rt.KindDecimal, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: 5, FractionDigits: 2,
 		Enumeration: []string{"6.5", "7"},
 		Bounds:      []rt.Bound{{Op: rt.MinInclusive, Value: "0"}, {Op: rt.MaxInclusive, Value: "100"}}}
-	stTnsTTypKorekty = &rt.SimpleType{Name: "tns:TTypKorekty", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
+	*stTnsTTypKorekty = rt.SimpleType{Name: "tns:TTypKorekty", Kind: rt.KindInteger, WhiteSpace: rt.Collapse, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1,
 		Enumeration: []string{"1", "2", "3", "4"}}
-	stTnsTZnakowy    = &rt.SimpleType{Name: "tns:TZnakowy", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1}
-	stTnsTZnakowy20  = &rt.SimpleType{Name: "tns:TZnakowy20", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 20, TotalDigits: -1, FractionDigits: -1}
-	stTnsTZnakowy50  = &rt.SimpleType{Name: "tns:TZnakowy50", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 50, TotalDigits: -1, FractionDigits: -1}
-	stTnsTZnakowy512 = &rt.SimpleType{Name: "tns:TZnakowy512", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 512, TotalDigits: -1, FractionDigits: -1}
-	stXsdString      = &rt.SimpleType{Name: "xsd:string", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1}
-)
-
-// Named complex types.
-var (
-	ctTnsTAdres = &rt.ComplexType{Name: "tns:TAdres",
+	*stTnsTZnakowy = rt.SimpleType{Name: "tns:TZnakowy", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 256, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTZnakowy20 = rt.SimpleType{Name: "tns:TZnakowy20", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 20, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTZnakowy50 = rt.SimpleType{Name: "tns:TZnakowy50", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 50, TotalDigits: -1, FractionDigits: -1}
+	*stTnsTZnakowy512 = rt.SimpleType{Name: "tns:TZnakowy512", Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 512, TotalDigits: -1, FractionDigits: -1}
+	*stXsdString = rt.SimpleType{Name: "xsd:string", Kind: rt.KindString, WhiteSpace: rt.Preserve, Length: -1, MinLength: -1, MaxLength: -1, TotalDigits: -1, FractionDigits: -1}
+	*ctTnsTAdres = rt.ComplexType{Name: "tns:TAdres",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
@@ -146,7 +186,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
 					Element: &rt.Element{Name: "GLN", Namespace: targetNamespace, Simple: stTnsTGLN}},
 			}}}
-	ctTnsTKluczWartosc = &rt.ComplexType{Name: "tns:TKluczWartosc",
+	*ctTnsTKluczWartosc = rt.ComplexType{Name: "tns:TKluczWartosc",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
@@ -156,7 +196,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
 					Element: &rt.Element{Name: "Wartosc", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
 			}}}
-	ctTnsTNaglowek = &rt.ComplexType{Name: "tns:TNaglowek",
+	*ctTnsTNaglowek = rt.ComplexType{Name: "tns:TNaglowek",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
@@ -173,7 +213,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
 					Element: &rt.Element{Name: "SystemInfo", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
 			}}}
-	ctTnsTPodmiot1 = &rt.ComplexType{Name: "tns:TPodmiot1",
+	*ctTnsTPodmiot1 = rt.ComplexType{Name: "tns:TPodmiot1",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
@@ -181,7 +221,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
 					Element: &rt.Element{Name: "Nazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
 			}}}
-	ctTnsTPodmiot3 = &rt.ComplexType{Name: "tns:TPodmiot3",
+	*ctTnsTPodmiot3 = rt.ComplexType{Name: "tns:TPodmiot3",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
@@ -196,7 +236,7 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
 					Element: &rt.Element{Name: "Nazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy512}},
 			}}}
-	ctTnsTRachunekBankowy = &rt.ComplexType{Name: "tns:TRachunekBankowy",
+	*ctTnsTRachunekBankowy = rt.ComplexType{Name: "tns:TRachunekBankowy",
 		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
 			Children: []*rt.Particle{
 				&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
@@ -211,311 +251,309 @@ var (
 				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
 					Element: &rt.Element{Name: "OpisRachunku", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
 			}}}
-)
-
-// schemaRoots are the global element declarations.
-var schemaRoots = []*rt.Element{
-	&rt.Element{Name: "Faktura", Namespace: targetNamespace, Complex: &rt.ComplexType{
-		Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-			Children: []*rt.Particle{
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "Naglowek", Namespace: targetNamespace, Complex: ctTnsTNaglowek}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "Podmiot1", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "NrKontrahenta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "Podmiot2", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "StatusInfoPodatnika", Namespace: targetNamespace, Simple: stTnsTStatusInfoPodatnika}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-					Element: &rt.Element{Name: "Podmiot3", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot3}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "Rola", Namespace: targetNamespace, Simple: stTnsTRolaPodmiotu3}},
-										&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "RolaInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "OpisRoli", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-											}},
-									}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-					Element: &rt.Element{Name: "FakturaRR", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "KodWaluty", Namespace: targetNamespace, Simple: stTnsTKodWaluty}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_1M", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "P_4A", Namespace: targetNamespace, Simple: stTnsTDataT}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "P_4B", Namespace: targetNamespace, Simple: stTnsTDataT}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "P_4C", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_11_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "P_11_1W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_11_2", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "P_11_2W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-									}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_12_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "P_12_1W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-											Element: &rt.Element{Name: "P_12_2", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-									}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-									Element: &rt.Element{Name: "RodzajFaktury", Namespace: targetNamespace, Simple: stTnsTRodzajFaktury}},
-								&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-									Children: []*rt.Particle{
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "PrzyczynaKorekty", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "TypKorekty", Namespace: targetNamespace, Simple: stTnsTTypKorekty}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 50000,
-											Element: &rt.Element{Name: "DaneFaKorygowanej", Namespace: targetNamespace, Complex: &rt.ComplexType{
-												Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DataWystFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTDataT}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "NrFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-														&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-																	Children: []*rt.Particle{
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "NrKSeF", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																		&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																			Element: &rt.Element{Name: "NrKSeFFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTNumerKSeF}},
-																	}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "NrKSeFN", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-															}},
-													}}}}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "NrFaKorygowany", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "Podmiot1K", Namespace: targetNamespace, Complex: &rt.ComplexType{
-												Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-													}}}}},
-										&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-											Element: &rt.Element{Name: "Podmiot2K", Namespace: targetNamespace, Complex: &rt.ComplexType{
-												Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
-													}}}}},
-									}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 50,
-									Element: &rt.Element{Name: "DokumentZaplaty", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "NrDokumentu", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "DataDokumentu", Namespace: targetNamespace, Simple: stTnsTData}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10000,
-									Element: &rt.Element{Name: "DodatkowyOpis", Namespace: targetNamespace, Complex: ctTnsTKluczWartosc}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10000,
-									Element: &rt.Element{Name: "FakturaRRWiersz", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "NrWierszaFa", Namespace: targetNamespace, Simple: stTnsTNaturalny}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "UU_ID", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "P_4AA", Namespace: targetNamespace, Simple: stTnsTDataT}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_5", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "GTIN", Namespace: targetNamespace, Simple: stTnsTZnakowy20}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "PKWiU", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "CN", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_6A", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_6B", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_6C", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_7", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_8", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_9", Namespace: targetNamespace, Simple: stTnsTStawkaPodatku}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_10", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-													Element: &rt.Element{Name: "P_11", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "StanPrzed", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "KursWaluty", Namespace: targetNamespace, Simple: stTnsTIlosci}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Rozliczenie", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-													Element: &rt.Element{Name: "Obciazenia", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Kwota", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Powod", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "SumaObciazen", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-													Element: &rt.Element{Name: "Odliczenia", Namespace: targetNamespace, Complex: &rt.ComplexType{
-														Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Kwota", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "Powod", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "SumaOdliczen", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-												&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DoZaplaty", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "DoRozliczenia", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
-													}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-									Element: &rt.Element{Name: "Platnosc", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
-													Children: []*rt.Particle{
-														&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-															Element: &rt.Element{Name: "FormaPlatnosci", Namespace: targetNamespace, Simple: stTnsTFormaPlatnosci}},
-														&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
-															Children: []*rt.Particle{
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "PlatnoscInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
-																&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
-																	Element: &rt.Element{Name: "OpisPlatnosci", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-															}},
-													}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-													Element: &rt.Element{Name: "RachunekBankowy1", Namespace: targetNamespace, Complex: ctTnsTRachunekBankowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-													Element: &rt.Element{Name: "RachunekBankowy2", Namespace: targetNamespace, Complex: ctTnsTRachunekBankowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "IPKSeF", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 13, TotalDigits: -1, FractionDigits: -1,
-														Patterns: [][]*rt.Pattern{{rt.NewPattern("[0-9]{3}[a-zA-Z0-9]{10}", "^(?:[0-9]{3}[a-zA-Z0-9]{10})$")}}}}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "LinkDoPlatnosci", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 512, TotalDigits: -1, FractionDigits: -1,
-														Patterns: [][]*rt.Pattern{{rt.NewPattern("(https?)://([a-zA-Z0-9][a-zA-Z0-9-]*\\.)+[a-zA-Z]{2,}(:[0-9]{1,5})?(/[^\\s?#]*)?\\?([^#\\s]*&)?IPKSeF=[0-9]{3}[a-zA-Z0-9]{10}(&[^#\\s]*)?(#.*)?", "^(?:(?:https?)://(?:[a-zA-Z0-9][a-zA-Z0-9\\-]*\\.)+[a-zA-Z]{2,}(?::[0-9]{1,5})?(?:/[^\\x20\\t\\n\\r\\?#]*)?\\?(?:[^#\\x20\\t\\n\\r]*&)?IPKSeF=[0-9]{3}[a-zA-Z0-9]{10}(?:&[^#\\x20\\t\\n\\r]*)?(?:#[^\\n\\r]*)?)$")}}}}},
-											}}}}},
-							}}}}},
-				&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-					Element: &rt.Element{Name: "Stopka", Namespace: targetNamespace, Complex: &rt.ComplexType{
-						Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-							Children: []*rt.Particle{
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
-									Element: &rt.Element{Name: "Informacje", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "StopkaFaktury", Namespace: targetNamespace, Simple: stEtdTTekstowy}},
-											}}}}},
-								&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
-									Element: &rt.Element{Name: "Rejestry", Namespace: targetNamespace, Complex: &rt.ComplexType{
-										Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
-											Children: []*rt.Particle{
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "PelnaNazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "KRS", Namespace: targetNamespace, Simple: stEtdTNrKRS}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "REGON", Namespace: targetNamespace, Simple: stEtdTNrREGON}},
-												&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
-													Element: &rt.Element{Name: "BDO", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 9, TotalDigits: -1, FractionDigits: -1}}},
-											}}}}},
-							}}}}},
-			}}}},
-}
+	return []*rt.Element{
+		&rt.Element{Name: "Faktura", Namespace: targetNamespace, Complex: &rt.ComplexType{
+			Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+				Children: []*rt.Particle{
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "Naglowek", Namespace: targetNamespace, Complex: ctTnsTNaglowek}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "Podmiot1", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "NrKontrahenta", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "Podmiot2", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "StatusInfoPodatnika", Namespace: targetNamespace, Simple: stTnsTStatusInfoPodatnika}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+						Element: &rt.Element{Name: "Podmiot3", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot3}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "AdresKoresp", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "DaneKontaktowe", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Email", Namespace: targetNamespace, Simple: stEtdTAdresEmail}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "Telefon", Namespace: targetNamespace, Simple: stTnsTNumerTelefonu}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "Rola", Namespace: targetNamespace, Simple: stTnsTRolaPodmiotu3}},
+											&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "RolaInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "OpisRoli", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+												}},
+										}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+						Element: &rt.Element{Name: "FakturaRR", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "KodWaluty", Namespace: targetNamespace, Simple: stTnsTKodWaluty}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_1M", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "P_4A", Namespace: targetNamespace, Simple: stTnsTDataT}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "P_4B", Namespace: targetNamespace, Simple: stTnsTDataT}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "P_4C", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_11_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "P_11_1W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_11_2", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "P_11_2W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+										}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_12_1", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "P_12_1W", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+												Element: &rt.Element{Name: "P_12_2", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+										}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+										Element: &rt.Element{Name: "RodzajFaktury", Namespace: targetNamespace, Simple: stTnsTRodzajFaktury}},
+									&rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+										Children: []*rt.Particle{
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "PrzyczynaKorekty", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "TypKorekty", Namespace: targetNamespace, Simple: stTnsTTypKorekty}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 50000,
+												Element: &rt.Element{Name: "DaneFaKorygowanej", Namespace: targetNamespace, Complex: &rt.ComplexType{
+													Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DataWystFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTDataT}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "NrFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+															&rt.Particle{Kind: rt.ParticleChoice, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																		Children: []*rt.Particle{
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "NrKSeF", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																			&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																				Element: &rt.Element{Name: "NrKSeFFaKorygowanej", Namespace: targetNamespace, Simple: stTnsTNumerKSeF}},
+																		}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "NrKSeFN", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																}},
+														}}}}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "NrFaKorygowany", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "Podmiot1K", Namespace: targetNamespace, Complex: &rt.ComplexType{
+													Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+														}}}}},
+											&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+												Element: &rt.Element{Name: "Podmiot2K", Namespace: targetNamespace, Complex: &rt.ComplexType{
+													Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DaneIdentyfikacyjne", Namespace: targetNamespace, Complex: ctTnsTPodmiot1}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "Adres", Namespace: targetNamespace, Complex: ctTnsTAdres}},
+														}}}}},
+										}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 50,
+										Element: &rt.Element{Name: "DokumentZaplaty", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "NrDokumentu", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "DataDokumentu", Namespace: targetNamespace, Simple: stTnsTData}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10000,
+										Element: &rt.Element{Name: "DodatkowyOpis", Namespace: targetNamespace, Complex: ctTnsTKluczWartosc}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 10000,
+										Element: &rt.Element{Name: "FakturaRRWiersz", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "NrWierszaFa", Namespace: targetNamespace, Simple: stTnsTNaturalny}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "UU_ID", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "P_4AA", Namespace: targetNamespace, Simple: stTnsTDataT}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_5", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "GTIN", Namespace: targetNamespace, Simple: stTnsTZnakowy20}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "PKWiU", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "CN", Namespace: targetNamespace, Simple: stTnsTZnakowy50}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_6A", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_6B", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_6C", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_7", Namespace: targetNamespace, Simple: stTnsTKwotowy2}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_8", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_9", Namespace: targetNamespace, Simple: stTnsTStawkaPodatku}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_10", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+														Element: &rt.Element{Name: "P_11", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "StanPrzed", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "KursWaluty", Namespace: targetNamespace, Simple: stTnsTIlosci}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Rozliczenie", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+														Element: &rt.Element{Name: "Obciazenia", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Kwota", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Powod", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "SumaObciazen", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+														Element: &rt.Element{Name: "Odliczenia", Namespace: targetNamespace, Complex: &rt.ComplexType{
+															Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Kwota", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "Powod", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "SumaOdliczen", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+													&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DoZaplaty", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "DoRozliczenia", Namespace: targetNamespace, Simple: stTnsTKwotowy}},
+														}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+										Element: &rt.Element{Name: "Platnosc", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleChoice, Min: 0, Max: 1,
+														Children: []*rt.Particle{
+															&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																Element: &rt.Element{Name: "FormaPlatnosci", Namespace: targetNamespace, Simple: stTnsTFormaPlatnosci}},
+															&rt.Particle{Kind: rt.ParticleSequence, Min: 1, Max: 1,
+																Children: []*rt.Particle{
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "PlatnoscInna", Namespace: targetNamespace, Simple: stEtdTWybor1}},
+																	&rt.Particle{Kind: rt.ParticleElement, Min: 1, Max: 1,
+																		Element: &rt.Element{Name: "OpisPlatnosci", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+																}},
+														}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+														Element: &rt.Element{Name: "RachunekBankowy1", Namespace: targetNamespace, Complex: ctTnsTRachunekBankowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+														Element: &rt.Element{Name: "RachunekBankowy2", Namespace: targetNamespace, Complex: ctTnsTRachunekBankowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "IPKSeF", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 13, TotalDigits: -1, FractionDigits: -1,
+															Patterns: [][]*rt.Pattern{{rt.NewPattern("[0-9]{3}[a-zA-Z0-9]{10}", "^(?:[0-9]{3}[a-zA-Z0-9]{10})$")}}}}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "LinkDoPlatnosci", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 512, TotalDigits: -1, FractionDigits: -1,
+															Patterns: [][]*rt.Pattern{{rt.NewPattern("(https?)://([a-zA-Z0-9][a-zA-Z0-9-]*\\.)+[a-zA-Z]{2,}(:[0-9]{1,5})?(/[^\\s?#]*)?\\?([^#\\s]*&)?IPKSeF=[0-9]{3}[a-zA-Z0-9]{10}(&[^#\\s]*)?(#.*)?", "^(?:(?:https?)://(?:[a-zA-Z0-9][a-zA-Z0-9\\-]*\\.)+[a-zA-Z]{2,}(?::[0-9]{1,5})?(?:/[^\\x20\\t\\n\\r\\?#]*)?\\?(?:[^#\\x20\\t\\n\\r]*&)?IPKSeF=[0-9]{3}[a-zA-Z0-9]{10}(?:&[^#\\x20\\t\\n\\r]*)?(?:#[^\\n\\r]*)?)$")}}}}},
+												}}}}},
+								}}}}},
+					&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+						Element: &rt.Element{Name: "Stopka", Namespace: targetNamespace, Complex: &rt.ComplexType{
+							Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+								Children: []*rt.Particle{
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 3,
+										Element: &rt.Element{Name: "Informacje", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "StopkaFaktury", Namespace: targetNamespace, Simple: stEtdTTekstowy}},
+												}}}}},
+									&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 100,
+										Element: &rt.Element{Name: "Rejestry", Namespace: targetNamespace, Complex: &rt.ComplexType{
+											Content: &rt.Particle{Kind: rt.ParticleSequence, Min: 0, Max: 1,
+												Children: []*rt.Particle{
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "PelnaNazwa", Namespace: targetNamespace, Simple: stTnsTZnakowy}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "KRS", Namespace: targetNamespace, Simple: stEtdTNrKRS}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "REGON", Namespace: targetNamespace, Simple: stEtdTNrREGON}},
+													&rt.Particle{Kind: rt.ParticleElement, Min: 0, Max: 1,
+														Element: &rt.Element{Name: "BDO", Namespace: targetNamespace, Simple: &rt.SimpleType{Kind: rt.KindString, WhiteSpace: rt.Collapse, Length: -1, MinLength: 1, MaxLength: 9, TotalDigits: -1, FractionDigits: -1}}},
+												}}}}},
+								}}}}},
+				}}}},
+	}
+})

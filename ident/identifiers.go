@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ksef2/ksef/internal/checksum"
@@ -327,8 +328,11 @@ func RandomInternalID(r *rand.Rand) InternalID {
 type NipVatUe string
 
 // vatUePattern is the EU VAT number part of the pattern of the KSeF API
-// schema NipVatUe (API 2.8.1).
-var vatUePattern = regexp.MustCompile(`^(ATU\d{8}|BE[01]{1}\d{9}|BG\d{9,10}|CY\d{8}[A-Z]|CZ\d{8,10}|DE\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES([A-Z]\d{8}|\d{8}[A-Z]|[A-Z]\d{7}[A-Z])|FI\d{8}|FR[A-Z0-9]{2}\d{9}|HR\d{11}|HU\d{8}|IE(\d{7}[A-Z]{2}|\d[A-Z0-9+*]\d{5}[A-Z])|IT\d{11}|LT(\d{9}|\d{12})|LU\d{8}|LV\d{11}|MT\d{8}|NL[A-Z0-9+*]{12}|PT\d{9}|RO\d{2,10}|SE\d{12}|SI\d{8}|SK\d{10}|XI((\d{9}|\d{12})|(GD|HA)\d{3}))$`)
+// schema NipVatUe (API 2.8.1), compiled on first use (start-up time of
+// programs that never parse one).
+var vatUePattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(ATU\d{8}|BE[01]{1}\d{9}|BG\d{9,10}|CY\d{8}[A-Z]|CZ\d{8,10}|DE\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES([A-Z]\d{8}|\d{8}[A-Z]|[A-Z]\d{7}[A-Z])|FI\d{8}|FR[A-Z0-9]{2}\d{9}|HR\d{11}|HU\d{8}|IE(\d{7}[A-Z]{2}|\d[A-Z0-9+*]\d{5}[A-Z])|IT\d{11}|LT(\d{9}|\d{12})|LU\d{8}|LV\d{11}|MT\d{8}|NL[A-Z0-9+*]{12}|PT\d{9}|RO\d{2,10}|SE\d{12}|SI\d{8}|SK\d{10}|XI((\d{9}|\d{12})|(GD|HA)\d{3}))$`)
+})
 
 // ParseNipVatUe parses "{NIP}-{EU VAT number}". The NIP part must be a valid
 // NIP (pattern and checksum); the VAT number must match the per-country
@@ -341,7 +345,7 @@ func ParseNipVatUe(s string) (NipVatUe, error) {
 	if _, err := ParseNIP(s[:10]); err != nil {
 		return "", idError(KindNipVatUe, s, "NIP part: "+err.(*IdentifierError).Reason)
 	}
-	if !vatUePattern.MatchString(s[11:]) {
+	if !vatUePattern().MatchString(s[11:]) {
 		return "", idError(KindNipVatUe, s, "EU VAT number does not match the format of its country")
 	}
 	return NipVatUe(s), nil

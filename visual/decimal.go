@@ -270,3 +270,32 @@ func amountInWords(amount, currency string) string {
 	}
 	return words + " " + unit + " " + c + "/100"
 }
+
+// grandTotal is how the invoice total (P_15) is printed: "Razem do
+// zapłaty" and the amount, or, when the total is negative (a correction
+// that gives money back), "Do zwrotu" and the amount without its minus, as
+// Polish documents print it. Words is the amount in words, likewise
+// without "minus" ("" when it cannot be written).
+type grandTotal struct {
+	Refund bool
+	Amount string // the absolute amount as a decimal ("307.50")
+	Words  string
+}
+
+// newGrandTotal describes the total gross of an invoice in currency.
+func newGrandTotal(gross, currency string) grandTotal {
+	t := grandTotal{Amount: strings.TrimSpace(gross)}
+	if n, _, ok := parseDecimal(t.Amount); ok && n.Sign() < 0 {
+		t.Refund, t.Amount = true, strings.TrimPrefix(t.Amount, "-")
+	}
+	t.Words = amountInWords(t.Amount, currency)
+	return t
+}
+
+// Label is the label of the total: "Razem do zapłaty" or "Do zwrotu".
+func (t grandTotal) Label() string {
+	if t.Refund {
+		return "Do zwrotu"
+	}
+	return "Razem do zapłaty"
+}

@@ -95,3 +95,21 @@ func TestFormatAccount(t *testing.T) {
 		}
 	}
 }
+
+func TestGrandTotal(t *testing.T) {
+	for _, tc := range []struct {
+		gross, currency string
+		want            grandTotal
+		label           string
+	}{
+		{"1230.00", "PLN", grandTotal{Amount: "1230.00", Words: "tysiąc dwieście trzydzieści złotych 00/100"}, "Razem do zapłaty"},
+		{"-307.50", "PLN", grandTotal{Refund: true, Amount: "307.50", Words: "trzysta siedem złotych 50/100"}, "Do zwrotu"},
+		{"-0.00", "PLN", grandTotal{Amount: "-0.00", Words: "zero złotych 00/100"}, "Razem do zapłaty"},
+		{"-123", "EUR", grandTotal{Refund: true, Amount: "123", Words: "sto dwadzieścia trzy EUR 00/100"}, "Do zwrotu"},
+	} {
+		got := newGrandTotal(tc.gross, tc.currency)
+		if got != tc.want || got.Label() != tc.label {
+			t.Errorf("newGrandTotal(%s) = %+v %q, want %+v %q", tc.gross, got, got.Label(), tc.want, tc.label)
+		}
+	}
+}

@@ -18,7 +18,8 @@
 // its number and the KSeF number, issue and sale dates, Sprzedawca and
 // Nabywca (and any third parties), the table of lines (Lp., Nazwa towaru
 // lub usługi, Ilość, J.m., Cena jedn. netto, Wartość netto, Stawka VAT), a
-// summary per VAT rate, "Razem do zapłaty" with the amount in words,
+// summary per VAT rate, "Razem do zapłaty" (or "Do zwrotu" for a negative
+// total, printed without its minus) with the amount in words,
 // payment terms and bank accounts, the annotations the law requires (e.g.
 // "mechanizm podzielonej płatności"), the footer, and the QR codes: KOD I
 // labelled with the KSeF number (or "OFFLINE" before the invoice has one)

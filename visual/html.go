@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/ksef2/ksef/ident"
@@ -15,17 +16,21 @@ import (
 //go:embed templates/*.gohtml
 var templateFS embed.FS
 
-var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"amount":    formatAmount,
-	"qty":       formatQuantity,
-	"account":   formatAccount,
-	"inc":       func(i int) int { return i + 1 },
-	"date":      func(t time.Time) string { return t.Format(time.DateOnly) },
-	"timestamp": formatTimestamp,
-	"party": func(title string, p Party) partyData {
-		return partyData{Title: title, P: p}
-	},
-}).ParseFS(templateFS, "templates/*.gohtml"))
+// templates are the parsed HTML templates, parsed on first use so that a
+// program importing visual does not parse them at start-up.
+var templates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"amount":    formatAmount,
+		"qty":       formatQuantity,
+		"account":   formatAccount,
+		"inc":       func(i int) int { return i + 1 },
+		"date":      func(t time.Time) string { return t.Format(time.DateOnly) },
+		"timestamp": formatTimestamp,
+		"party": func(title string, p Party) partyData {
+			return partyData{Title: title, P: p}
+		},
+	}).ParseFS(templateFS, "templates/*.gohtml"))
+})
 
 type partyData struct {
 	Title string
@@ -44,7 +49,7 @@ type invoiceData struct {
 	Inv        *Invoice
 	SaleLabel  string
 	Currency   string
-	Words      string
+	Total      grandTotal
 	Lines      *linesData
 	OrderLines *linesData
 	HasVATPLN  bool
@@ -127,7 +132,7 @@ func newLinesData(lines []Line) *linesData {
 // the invoice is HTML-escaped. The output depends only on inv.
 func RenderInvoiceHTML(w io.Writer, inv *Invoice) error {
 	d := invoiceData{Inv: inv, Currency: inv.currency(), SaleLabel: inv.saleDateLabel()}
-	d.Words = amountInWords(inv.Totals.Gross, d.Currency)
+	d.Total = newGrandTotal(inv.Totals.Gross, d.Currency)
 	d.Lines = newLinesData(inv.Lines)
 	if inv.Order != nil {
 		d.OrderLines = newLinesData(inv.Order.Lines)
@@ -142,7 +147,7 @@ func RenderInvoiceHTML(w io.Writer, inv *Invoice) error {
 		}
 		d.QR = append(d.QR, qrView{SVG: template.HTML(svg), Label: c.label, Link: c.link})
 	}
-	if err := templates.ExecuteTemplate(w, "invoice.gohtml", d); err != nil {
+	if err := templates().ExecuteTemplate(w, "invoice.gohtml", d); err != nil {
 		return fmt.Errorf("visual: render invoice HTML: %w", err)
 	}
 	return nil
@@ -158,7 +163,7 @@ type upoData struct {
 // self-contained HTML page.
 func RenderUPOHTML(w io.Writer, u *upo.UPO) error {
 	d := upoData{U: u, ContextLabel: contextLabel(u.Authentication.Context.Type)}
-	if err := templates.ExecuteTemplate(w, "upo.gohtml", d); err != nil {
+	if err := templates().ExecuteTemplate(w, "upo.gohtml", d); err != nil {
 		return fmt.Errorf("visual: render UPO HTML: %w", err)
 	}
 	return nil

@@ -164,7 +164,8 @@ func InvoicePDF(inv *Invoice) ([]byte, error) {
 	}
 	boxX := marginL + vatW + 14
 	boxW := marginL + contentW - boxX
-	words := amountInWords(inv.Totals.Gross, cur)
+	total := newGrandTotal(inv.Totals.Gross, cur)
+	words := total.Words
 	w.font(false, 7.5)
 	wordLines := w.wrap("Słownie: "+words, boxW-16)
 	if words == "" {
@@ -184,10 +185,10 @@ func InvoicePDF(inv *Invoice) ([]byte, error) {
 	w.strokeRect(boxX, boxY, boxW, boxH, colText, 1.5)
 	w.font(true, 8)
 	w.color(colMuted)
-	w.text(boxX+8, boxY+7, "RAZEM DO ZAPŁATY")
+	w.text(boxX+8, boxY+7, strings.ToUpper(total.Label()))
 	w.font(true, 17)
 	w.color(colText)
-	w.textRight(boxX+boxW-8, boxY+20, formatAmount(inv.Totals.Gross)+" "+cur)
+	w.textRight(boxX+boxW-8, boxY+20, formatAmount(total.Amount)+" "+cur)
 	w.font(false, 7.5)
 	w.color(colMuted)
 	for i, l := range wordLines {

@@ -180,7 +180,9 @@ func pdfText(t *testing.T, pdf []byte) string {
 	return strings.Join(pages, "\f")
 }
 
-var totalRE = regexp.MustCompile(`RAZEM DO ZAPŁATY (-?\d{1,3}(?: \d{3})*,\d{2}) ([A-Z]{3})`)
+// totalRE matches the total: "RAZEM DO ZAPŁATY", or "DO ZWROTU" with the
+// amount without its minus when the total is negative.
+var totalRE = regexp.MustCompile(`(RAZEM DO ZAPŁATY|DO ZWROTU) (-?\d{1,3}(?: \d{3})*,\d{2}) ([A-Z]{3})`)
 
 // checkInvoicePDF asserts the facts the issue requires on a rendered invoice.
 func checkInvoicePDF(t *testing.T, pdf []byte, e expectation) {
@@ -206,12 +208,15 @@ func checkInvoicePDF(t *testing.T, pdf []byte, e expectation) {
 	if m == nil {
 		t.Fatalf("PDF text has no amount due:\n%s", text)
 	}
-	got := strings.ReplaceAll(strings.ReplaceAll(m[1], " ", ""), ",", ".")
-	if want := twoDecimals(e.gross); got != want {
-		t.Errorf("amount due printed as %q (%s), want P_15 = %s", m[1], got, want)
+	got := strings.ReplaceAll(strings.ReplaceAll(m[2], " ", ""), ",", ".")
+	if m[1] == "DO ZWROTU" {
+		got = "-" + got
 	}
-	if e.currency != "" && m[2] != e.currency {
-		t.Errorf("currency printed as %q, want %q", m[2], e.currency)
+	if want := twoDecimals(e.gross); got != want || strings.HasPrefix(m[2], "-") {
+		t.Errorf("total printed as %q %q (%s), want P_15 = %s", m[1], m[2], got, want)
+	}
+	if e.currency != "" && m[3] != e.currency {
+		t.Errorf("currency printed as %q, want %q", m[3], e.currency)
 	}
 }
 
@@ -727,12 +732,33 @@ func TestCorrectionInvoice(t *testing.T) {
 	for _, want := range []string{
 		"Faktura korygująca", "KOR/2026/03/001", "Obniżenie stawki godzinowej zgodnie z aneksem nr 2 do umowy",
 		"FV/2026/02/044 z dnia 2026-02-27, numer KSeF: 6771234561-20260227-010000ABCDEF-1A",
-		"stan przed korektą", "RAZEM DO ZAPŁATY -123,00 EUR", "minus sto dwadzieścia trzy EUR 00/100",
+		"stan przed korektą", "DO ZWROTU 123,00 EUR", "Słownie: sto dwadzieścia trzy EUR 00/100",
 		"Kwota VAT w PLN", "-98,12", "NIP VAT UE: DE123456789", "Müller & Söhne GmbH", "Niemcy", "Udział: 50%",
 		"14 dni od doręczenia faktury", "PL61 1090 1014 0000 0712 1981 2874, SWIFT: WBKPPLPP", "NIP UE: PL6771234561",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF text lacks %q", want)
+		}
+	}
+	// A negative total is money given back: "Do zwrotu", no minus.
+	for _, bad := range []string{"RAZEM DO ZAPŁATY", "minus", "-123,00 EUR"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("PDF text of a negative total has %q", bad)
+		}
+	}
+	var html bytes.Buffer
+	if err := visual.RenderInvoiceHTML(&html, inv); err != nil {
+		t.Fatal(err)
+	}
+	h := html.String()
+	for _, want := range []string{`<div class="label">Do zwrotu</div>`, `<div class="value">123,00 EUR</div>`, "Słownie: sto dwadzieścia trzy EUR 00/100"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"Razem do zapłaty", "minus"} {
+		if strings.Contains(h, bad) {
+			t.Errorf("HTML of a negative total has %q", bad)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
 )
@@ -32,16 +33,20 @@ type transform struct {
 // removes reports whether the transform filters ds:Signature subtrees out of a node-set.
 func (t transform) removes() bool { return t.kind <= trFilter2HereSig }
 
-// xpathNotSignature matches the one XPath 1.0 filter expression accepted: the node is neither
+// transformRegexps are the XPath expressions accepted, compiled on first use
+// (start-up time of programs that never verify a signature).
+//
+// notSignature matches the one XPath 1.0 filter expression accepted: the node is neither
 // a ds:Signature element nor inside one. Group 1 is the prefix, resolved at the XPath element.
-var xpathNotSignature = regexp.MustCompile(`^not\(\s*ancestor-or-self::([A-Za-z_][\w.-]*):Signature\s*\)$`)
-
-// Filter 2.0 expressions accepted: every ds:Signature of the document, or the signature that
-// contains the transform. Group 1 is the prefix.
-var (
-	filter2AllSigs = regexp.MustCompile(`^(?:/descendant::|//)([A-Za-z_][\w.-]*):Signature$`)
-	filter2HereSig = regexp.MustCompile(`^here\(\s*\)/ancestor::([A-Za-z_][\w.-]*):Signature\[1\]$`)
-)
+//
+// Filter 2.0 expressions accepted: every ds:Signature of the document (allSigs), or the
+// signature that contains the transform (hereSig). Group 1 is the prefix.
+var transformRegexps = sync.OnceValue(func() (r struct{ notSignature, allSigs, hereSig *regexp.Regexp }) {
+	r.notSignature = regexp.MustCompile(`^not\(\s*ancestor-or-self::([A-Za-z_][\w.-]*):Signature\s*\)$`)
+	r.allSigs = regexp.MustCompile(`^(?:/descendant::|//)([A-Za-z_][\w.-]*):Signature$`)
+	r.hereSig = regexp.MustCompile(`^here\(\s*\)/ancestor::([A-Za-z_][\w.-]*):Signature\[1\]$`)
+	return r
+})
 
 // parseTransform reads one ds:Transform. XPath expressions are recognised by their exact form
 // (white space around them ignored), and the prefix they use must be bound to the XML-DSig
@@ -66,7 +71,7 @@ func parseTransform(tr *etree.Element) ([]transform, error) {
 			return nil, structErr("the XPath transform must hold one ds:XPath element")
 		}
 		expr := strings.TrimSpace(xs[0].Text())
-		m := xpathNotSignature.FindStringSubmatch(expr)
+		m := transformRegexps().notSignature.FindStringSubmatch(expr)
 		if m == nil {
 			return nil, fmt.Errorf("%w: XPath expression %q (only not(ancestor-or-self::ds:Signature) is accepted)", ErrUnsupportedAlgorithm, expr)
 		}
@@ -88,9 +93,9 @@ func parseTransform(tr *etree.Element) ([]transform, error) {
 				return nil, fmt.Errorf("%w: XPath Filter 2.0 filter %q (only subtract of the signature is accepted)", ErrUnsupportedAlgorithm, f)
 			}
 			expr := strings.TrimSpace(x.Text())
-			kind, m := trFilter2AllSigs, filter2AllSigs.FindStringSubmatch(expr)
+			kind, m := trFilter2AllSigs, transformRegexps().allSigs.FindStringSubmatch(expr)
 			if m == nil {
-				kind, m = trFilter2HereSig, filter2HereSig.FindStringSubmatch(expr)
+				kind, m = trFilter2HereSig, transformRegexps().hereSig.FindStringSubmatch(expr)
 			}
 			if m == nil {
 				return nil, fmt.Errorf("%w: XPath Filter 2.0 expression %q (accepted: /descendant::ds:Signature, //ds:Signature, here()/ancestor::ds:Signature[1])", ErrUnsupportedAlgorithm, expr)

@@ -9,7 +9,8 @@
 //	ksef auth login --cert c.pem --key k.pem --nip 5261040828
 //	ksef auth login --p12 seal.p12    # password from $KSEF_KEY_PASSWORD or the terminal
 //	KSEF_TOKEN=... ksef auth login --nip 5261040828
-//	ksef auth status -o json
+//	ksef auth status -o json          # asks KSeF; exit status 1 when not logged in
+//	ksef auth status || ksef auth login --p12 seal.p12
 //	ksef auth sessions
 //	ksef auth logout
 //	ksef invoice render faktura.xml --out faktura.pdf
@@ -20,7 +21,13 @@
 // test; --base-url overrides it), the named profile (--profile) holding the
 // tokens in a file readable only by its owner, and debug logging
 // (--verbose). Tokens are never printed unless --show-tokens is given.
-// Errors are printed as "ksef: <message>" with exit status 1.
+// Errors are printed as "ksef: <message>" with exit status 1; text that
+// came from a server has its control characters escaped.
+//
+// --timeout bounds a command (0: no limit). Defaults: 2m for auth login
+// and other commands talking to KSeF, 30s for auth status, sessions and
+// logout, none for sim serve, demo and the offline commands (invoice, qr,
+// number). A command stopped by it names the last request it made.
 //
 // The commands live in packages under internal/, one per area; see
 // internal/app for the list and internal/cli for what they share.

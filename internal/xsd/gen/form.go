@@ -49,6 +49,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/ksef2/ksef/internal/xsd/rt"
 )
@@ -73,19 +74,23 @@ type Violation = rt.Violation
 // errors.As to get it from the error returned by [Validate].
 type ValidationError = rt.ValidationError
 
-var schema = &rt.Schema{
-	Package: "{{.Package}}",
-	Roots:   schemaRoots,
+// schema is the {{.Form}} schema, built on first use so that programs
+// which never validate pay nothing for it at start-up.
+var schema = sync.OnceValue(func() *rt.Schema {
+	return &rt.Schema{
+		Package: "{{.Package}}",
+		Roots:   schemaRoots(),
 {{- if .Attachment}}
-	Limits: rt.Limits{
-		MaxBytes:               MaxSize,
-		MaxBytesWithAttachment: MaxSizeWithAttachment,
-		AttachmentElement:      "{{.Attachment}}",
-	},
+		Limits: rt.Limits{
+			MaxBytes:               MaxSize,
+			MaxBytesWithAttachment: MaxSizeWithAttachment,
+			AttachmentElement:      "{{.Attachment}}",
+		},
 {{- else}}
-	Limits:  rt.Limits{MaxBytes: MaxSize},
+		Limits:  rt.Limits{MaxBytes: MaxSize},
 {{- end}}
-}
+	}
+})
 
 // Validate reads an {{.Form}} invoice from r in one streaming pass and checks
 // it against the {{.Form}} schema and the checks KSeF makes before the schema:
@@ -94,12 +99,12 @@ var schema = &rt.Schema{
 // {{.LimitWord}}. It returns nil for a valid invoice, a *[ValidationError] listing
 // every violation, or the read error.
 func Validate(r io.Reader) error {
-	return schema.Validate(r)
+	return schema().Validate(r)
 }
 
 // ValidateBytes is [Validate] on a byte slice.
 func ValidateBytes(doc []byte) error {
-	return schema.Validate(bytes.NewReader(doc))
+	return schema().Validate(bytes.NewReader(doc))
 }
 
 // Parse decodes an {{.Form}} invoice into the typed model. It checks only

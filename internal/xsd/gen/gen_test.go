@@ -62,10 +62,15 @@ func TestGenerateSmallSchema(t *testing.T) {
 		t.Error("constant generated for a value without an identifier")
 	}
 	tables := string(files[TablesFile])
-	for _, want := range []string{`Enumeration: []string{"A-1", "1", "ą"}`, `const targetNamespace = "urn:t"`, "Max: 2"} {
+	for _, want := range []string{`Enumeration: []string{"A-1", "1", "ą"}`, `const targetNamespace = "urn:t"`, "Max: 2",
+		// Built on first use, not at package initialisation (start-up time).
+		"var schemaRoots = sync.OnceValue(func() []*rt.Element {", "stTTKod := new(rt.SimpleType)", "*stTTKod = rt.SimpleType{"} {
 		if !strings.Contains(tables, want) {
-			t.Errorf("tables lack %q", want)
+			t.Errorf("tables lack %q:\n%s", want, tables)
 		}
+	}
+	if strings.Contains(tables, "\nvar (") {
+		t.Errorf("tables declare package-level variables:\n%s", tables)
 	}
 }
 

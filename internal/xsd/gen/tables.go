@@ -186,32 +186,64 @@ func genTables(cfg Config, c *xsd.Compiled) ([]byte, error) {
 
 	b := &g.b
 	b.WriteString(header(cfg, c))
-	b.WriteString("import \"github.com/ksef2/ksef/internal/xsd/rt\"\n\n")
+	b.WriteString("import (\n\"sync\"\n\n\"github.com/ksef2/ksef/internal/xsd/rt\"\n)\n\n")
 	fmt.Fprintf(b, "// targetNamespace is the namespace of the %s schema.\n", cfg.Package)
 	fmt.Fprintf(b, "const targetNamespace = %q\n\n", c.TargetNamespace)
-	b.WriteString("// Named simple types.\nvar (\n")
+	// The tables are built on first use, not at package initialisation:
+	// they hold thousands of values and compiled patterns, and a program
+	// that imports the package without validating (a CLI printing its
+	// version) should not pay for them at start-up. Named types are
+	// allocated first and filled in afterwards, so that they may refer to
+	// each other in any order.
+	b.WriteString("// schemaRoots returns the global element declarations, built on first use.\n")
+	b.WriteString("var schemaRoots = sync.OnceValue(func() []*rt.Element {\n")
+	if len(simples) > 0 {
+		b.WriteString("// Named simple types.\n")
+		for _, t := range simples {
+			fmt.Fprintf(b, "%s := new(rt.SimpleType)\n", g.simple[t])
+		}
+	}
+	if len(complexes) > 0 {
+		b.WriteString("// Named complex types.\n")
+		for _, t := range complexes {
+			fmt.Fprintf(b, "%s := new(rt.ComplexType)\n", g.complex[t])
+		}
+	}
 	for _, t := range simples {
-		fmt.Fprintf(b, "%s = ", g.simple[t])
-		g.simpleLit(t)
+		fmt.Fprintf(b, "*%s = ", g.simple[t])
+		g.literalValue(func() { g.simpleLit(t) })
 		b.WriteString("\n")
 	}
-	b.WriteString(")\n\n// Named complex types.\nvar (\n")
 	for _, t := range complexes {
-		fmt.Fprintf(b, "%s = ", g.complex[t])
-		g.complexLit(t)
+		fmt.Fprintf(b, "*%s = ", g.complex[t])
+		g.literalValue(func() { g.complexLit(t) })
 		b.WriteString("\n")
 	}
-	b.WriteString(")\n\n// schemaRoots are the global element declarations.\nvar schemaRoots = []*rt.Element{\n")
+	b.WriteString("return []*rt.Element{\n")
 	for _, r := range c.Schema.Roots {
 		g.elementLit(r)
 		b.WriteString(",\n")
 	}
-	b.WriteString("}\n")
+	b.WriteString("}\n})\n")
 	out, err := format.Source([]byte(b.String()))
 	if err != nil {
 		return nil, fmt.Errorf("gen: formatting tables: %w", err)
 	}
 	return out, nil
+}
+
+// literalValue writes the composite literal that lit writes, without its
+// leading "&" (the value a named type's pointer is set to).
+func (g *tableGen) literalValue(lit func()) {
+	start := g.b.Len()
+	lit()
+	s := g.b.String()
+	if strings.HasPrefix(s[start:], "&") {
+		rest := s[start+1:]
+		g.b.Reset()
+		g.b.WriteString(s[:start])
+		g.b.WriteString(rest)
+	}
 }
 
 func (g *tableGen) simpleRef(t *rt.SimpleType) {

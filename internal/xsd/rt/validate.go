@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -152,12 +153,14 @@ func (s *Schema) Validate(r io.Reader) error {
 	return nil
 }
 
-var (
-	encodingRE = regexp.MustCompile(`encoding\s*=\s*["']([^"']*)["']`)
-	xmlDeclRE  = regexp.MustCompile(`^[ \t\r\n]*version[ \t\r\n]*=[ \t\r\n]*("1\.[0-9]+"|'1\.[0-9]+')` +
-		`([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?` +
-		`([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*("(yes|no)"|'(yes|no)'))?[ \t\r\n]*$`)
-)
+// declRegexps are the patterns of the XML declaration, compiled on first
+// use (start-up time of programs that never validate).
+var declRegexps = sync.OnceValues(func() (encodingRE, xmlDeclRE *regexp.Regexp) {
+	return regexp.MustCompile(`encoding\s*=\s*["']([^"']*)["']`),
+		regexp.MustCompile(`^[ \t\r\n]*version[ \t\r\n]*=[ \t\r\n]*("1\.[0-9]+"|'1\.[0-9]+')` +
+			`([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?` +
+			`([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*("(yes|no)"|'(yes|no)'))?[ \t\r\n]*$`)
+})
 
 func (v *validator) run() error {
 	for {
@@ -205,6 +208,7 @@ func (v *validator) run() error {
 			v.chars(t.text, line, col)
 		case tokPI:
 			if t.local == "xml" && v.tokens == 1 {
+				encodingRE, xmlDeclRE := declRegexps()
 				if m := xmlDeclRE.FindSubmatch(t.text); m == nil {
 					v.add(line, col, "", "document is not well-formed XML: malformed XML declaration")
 				} else if string(m[1][1:len(m[1])-1]) != "1.0" {

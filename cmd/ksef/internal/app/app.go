@@ -19,14 +19,24 @@ import (
 
 // Areas are the command areas of ksef, in the order of the help text. A
 // new area is one package under cmd/ksef/internal and one line here.
+//
+// The default --timeout of an area's commands is [cli.DefaultTimeout]
+// unless the area sets its own; the areas that work offline or run until
+// stopped (the simulator, the demo against the embedded simulator) have
+// none.
 var Areas = []cli.Area{
-	cli.NewVersionCmd,
+	untimed(cli.NewVersionCmd),
 	authcmd.New,
-	simcmd.New,
-	democmd.New,
-	invoicecmd.New,
-	qrcmd.New,
-	numbercmd.New,
+	untimed(simcmd.New),
+	untimed(democmd.New),
+	untimed(invoicecmd.New),
+	untimed(qrcmd.New),
+	untimed(numbercmd.New),
+}
+
+// untimed gives the commands of area no default --timeout.
+func untimed(area cli.Area) cli.Area {
+	return func(f *cli.Factory) *cobra.Command { return cli.SetTimeout(area(f), cli.NoTimeout) }
 }
 
 // NewRoot builds the ksef command with every area around f.

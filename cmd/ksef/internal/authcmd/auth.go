@@ -26,7 +26,13 @@ func New(f *cli.Factory) *cobra.Command {
 		Use:   "auth",
 		Short: "Log in to KSeF, inspect and end authentication sessions",
 	}
-	cmd.AddCommand(newLoginCmd(f), newChallengeCmd(f), newStatusCmd(f), newSessionsCmd(f), newLogoutCmd(f), newProfilesCmd(f))
+	// Login waits for KSeF to verify the credentials: cli.DefaultTimeout.
+	cmd.AddCommand(newLoginCmd(f),
+		cli.SetTimeout(newChallengeCmd(f), cli.StatusTimeout),
+		cli.SetTimeout(newStatusCmd(f), cli.StatusTimeout),
+		cli.SetTimeout(newSessionsCmd(f), cli.StatusTimeout),
+		cli.SetTimeout(newLogoutCmd(f), cli.StatusTimeout),
+		cli.SetTimeout(newProfilesCmd(f), cli.NoTimeout))
 	return cmd
 }
 
@@ -54,8 +60,13 @@ type View struct {
 	ReferenceNumber string       `json:"referenceNumber,omitempty"`
 	LoggedIn        bool         `json:"loggedIn"`
 	Refreshed       bool         `json:"refreshed,omitempty"`
-	AccessToken     *TokenView   `json:"accessToken,omitempty"`
-	RefreshToken    *TokenView   `json:"refreshToken,omitempty"`
+	// Checked reports that KSeF accepted the tokens just now (auth status
+	// without --local).
+	Checked bool `json:"checked,omitempty"`
+	// Note explains the status, e.g. why the profile is not logged in.
+	Note         string     `json:"note,omitempty"`
+	AccessToken  *TokenView `json:"accessToken,omitempty"`
+	RefreshToken *TokenView `json:"refreshToken,omitempty"`
 }
 
 // view describes profile p stored under name.
@@ -99,13 +110,19 @@ func (v *View) printText(w io.Writer, now time.Time) {
 	if v.ReferenceNumber != "" {
 		fmt.Fprintf(w, "Reference:      %s\n", v.ReferenceNumber)
 	}
-	if !v.LoggedIn {
-		fmt.Fprintln(w, "Status:         not logged in")
-	} else if v.Refreshed {
-		fmt.Fprintln(w, "Status:         logged in (access token refreshed)")
-	} else {
-		fmt.Fprintln(w, "Status:         logged in")
+	status := "logged in"
+	switch {
+	case !v.LoggedIn:
+		status = "not logged in"
+	case v.Refreshed:
+		status = "logged in (checked with KSeF; access token refreshed)"
+	case v.Checked:
+		status = "logged in (checked with KSeF)"
 	}
+	if v.Note != "" {
+		status += "; " + v.Note
+	}
+	fmt.Fprintf(w, "Status:         %s\n", status)
 	for _, t := range []struct {
 		name string
 		v    *TokenView

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,8 +37,8 @@ func newLoginCmd(f *cli.Factory) *cobra.Command {
 (a file readable only by you). Tokens are never printed unless --show-tokens.
 
 Credentials, one of:
-  --cert FILE [--key FILE]   certificate and private key in PEM (the key may be in
-                             the certificate file); an encrypted key's password
+  --cert FILE [--key FILE]   certificate (PEM or DER) and private key (PEM; it may
+                             be in the certificate file); an encrypted key's password
                              is read from --key-password, $KSEF_KEY_PASSWORD or
                              asked for on the terminal
   --p12 FILE                 PKCS#12 file; password as above
@@ -65,7 +66,7 @@ with --env production every time), and a new profile uses TEST.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&lf.cert, "cert", "", "certificate file (PEM; may also hold the key)")
+	fl.StringVar(&lf.cert, "cert", "", "certificate file (PEM, which may also hold the key, or DER)")
 	fl.StringVar(&lf.key, "key", "", "private key file (PEM)")
 	fl.StringVar(&lf.p12, "p12", "", "PKCS#12 file with certificate and key")
 	fl.StringVar(&lf.keyPassword, "key-password", "", "password of an encrypted key or PKCS#12 file (prefer $"+envKeyPassword+" or the terminal prompt)")
@@ -271,25 +272,50 @@ func loginClient(f *cli.Factory) (*profile.Store, *ksef.Client, ksef.Environment
 // for a password when the key is encrypted. It returns a description of the
 // login method.
 func loadCredentials(f *cli.Factory, lf *loginFlags) (*credentials.Credentials, string, error) {
-	files := []struct{ flag, path string }{{"--cert", lf.cert}, {"--key", lf.key}, {"--p12", lf.p12}}
-	for _, fl := range files {
-		if fl.path == "" {
-			continue
+	read := func(flag, path string) ([]byte, error) {
+		if path == "" {
+			return nil, nil
 		}
-		fh, err := os.Open(fl.path)
+		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, "", fmt.Errorf("cannot read %s file: %w", fl.flag, err)
+			return nil, fmt.Errorf("cannot read %s file: %w", flag, err)
 		}
-		fh.Close()
+		return b, nil
+	}
+	certData, err := read("--cert", lf.cert)
+	if err != nil {
+		return nil, "", err
+	}
+	keyData, err := read("--key", lf.key)
+	if err != nil {
+		return nil, "", err
+	}
+	p12Data, err := read("--p12", lf.p12)
+	if err != nil {
+		return nil, "", err
 	}
 	file, method := lf.cert, "XAdES (PEM certificate)"
-	load := func(pw string) (*credentials.Credentials, error) {
-		return credentials.LoadFile(lf.cert, lf.key, pw)
-	}
+	var load func(pw string) (*credentials.Credentials, error)
 	if lf.p12 != "" {
+		switch pf := inspectCredFile(p12Data); pf.kind {
+		case "pem", "der-cert":
+			return nil, "", fmt.Errorf("--p12 %s is a certificate in PEM or DER, not a PKCS#12 file: pass it with --cert %s (and the key with --key FILE)", lf.p12, lf.p12)
+		case "other":
+			return nil, "", fmt.Errorf("--p12 %s is not a PKCS#12 file: it is %s", lf.p12, pf.looksLike)
+		}
 		file, method = lf.p12, "XAdES (PKCS#12 certificate)"
-		load = func(pw string) (*credentials.Credentials, error) {
-			return credentials.LoadPKCS12File(lf.p12, pw)
+		load = func(pw string) (*credentials.Credentials, error) { return credentials.LoadPKCS12(p12Data, pw) }
+	} else {
+		if err := checkCredFiles(lf.cert, certData, lf.key, keyData); err != nil {
+			return nil, "", err
+		}
+		if inspectCredFile(certData).kind == "pkcs12" {
+			method = "XAdES (PKCS#12 certificate)"
+			load = func(pw string) (*credentials.Credentials, error) { return credentials.LoadPKCS12(certData, pw) }
+		} else {
+			load = func(pw string) (*credentials.Credentials, error) {
+				return credentials.LoadPEM(certPEM(certData), keyData, pw)
+			}
 		}
 	}
 	pw, source := lf.keyPassword, "--key-password"
@@ -311,7 +337,12 @@ func loadCredentials(f *cli.Factory, lf *loginFlags) (*credentials.Credentials, 
 			return nil, "", fmt.Errorf("wrong password for %s", file)
 		}
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, credentials.ErrKeyMismatch) && lf.key != "":
+		return nil, "", fmt.Errorf("the private key in %s does not belong to the certificate in %s: %w", lf.key, lf.cert, err)
+	case errors.Is(err, credentials.ErrNoPrivateKey):
+		return nil, "", fmt.Errorf("no private key in %s; pass --key FILE (PEM) or use --p12 FILE: %w", filepath.Base(file), err)
+	case err != nil:
 		return nil, "", fmt.Errorf("cannot load the certificate from %s: %w", file, err)
 	}
 	return creds, method, nil

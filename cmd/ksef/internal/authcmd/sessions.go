@@ -1,6 +1,8 @@
 package authcmd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,47 +14,111 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/profile"
 )
 
 func newStatusCmd(f *cli.Factory) *cobra.Command {
-	var showTokens, force bool
+	var showTokens, force, local bool
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show the profile's environment, context and token validity (refreshing the access token if needed)",
-		Args:  cobra.NoArgs,
+		Short: "Check with KSeF that the profile is logged in; show its environment, context and token validity",
+		Long: `Check that the profile is logged in: ask KSeF with a cheap authenticated
+call (the first page of the authentication sessions, refreshing the access
+token if it expired) and show the profile's environment, context and token
+validity. The exit status is non-zero when the profile is not logged in
+(no tokens, expired tokens, or tokens KSeF refuses: a revoked session), so
+
+  ksef auth status >/dev/null || ksef auth login ...
+
+logs in only when needed. With --local only the stored profile is read
+(no network): it says whether the stored refresh token is still valid, not
+whether KSeF still accepts it.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			store, p, err := f.CurrentProfile()
 			if err != nil {
 				return err
 			}
-			refreshed := false
-			if p.RefreshToken != "" && time.Now().Before(p.RefreshValidUntil) {
+			name := f.Flags.Profile
+			refreshed, checked := false, false
+			var refused error
+			if !local && p.RefreshToken != "" && time.Now().Before(p.RefreshValidUntil) {
 				s, err := f.Resume(store, p)
 				if err != nil {
 					return err
 				}
-				tm := s.Client.TokenManager()
 				if force {
-					_, err = tm.Refresh(cmd.Context(), ksef.Secret(p.AccessToken))
-				} else {
-					_, err = tm.AccessToken(cmd.Context())
+					_, err = s.Client.TokenManager().Refresh(cmd.Context(), ksef.Secret(p.AccessToken))
 				}
-				if err != nil {
-					return cli.RefreshError(err)
+				if err == nil {
+					err = checkSession(cmd.Context(), s.Client)
+				}
+				switch {
+				case err == nil:
+					checked = true
+				case cli.SessionGone(err) || errors.Is(err, errSessionNotListed):
+					refused = err
+				default:
+					return fmt.Errorf("cannot check the session of profile %q with KSeF: %w", name, err)
 				}
 				if refreshed, err = s.Refreshed(); err != nil {
 					return err
 				}
 			}
 			now := time.Now()
-			v := view(f.Flags.Profile, p, showTokens, now)
+			v := view(name, p, showTokens, now)
 			v.Refreshed = refreshed
-			return f.Emit(v, func(w io.Writer) { v.printText(w, now) })
+			v.Checked = checked
+			if refused != nil {
+				v.LoggedIn = false
+				v.Note = "KSeF says the session has expired or was revoked"
+			} else if local && v.LoggedIn {
+				v.Note = "not checked with KSeF (--local)"
+			}
+			if err := f.Emit(v, func(w io.Writer) { v.printText(w, now) }); err != nil {
+				return err
+			}
+			switch {
+			case refused != nil:
+				return fmt.Errorf("profile %q is not logged in: KSeF says its session has expired or was revoked; log in again with %s: %w",
+					name, profile.LoginHint(name), refused)
+			case !v.LoggedIn:
+				why := "it holds no tokens"
+				if p.RefreshToken != "" {
+					why = "its refresh token expired " + p.RefreshValidUntil.UTC().Format(time.RFC3339)
+				}
+				return fmt.Errorf("profile %q is not logged in (%s): log in with %s", name, why, profile.LoginHint(name))
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&showTokens, "show-tokens", false, "print the access and refresh tokens")
 	cmd.Flags().BoolVar(&force, "refresh", false, "refresh the access token even if it is still valid")
+	cmd.Flags().BoolVar(&local, "local", false, "only read the stored profile, without asking KSeF")
+	cmd.MarkFlagsMutuallyExclusive("local", "refresh")
 	return cmd
+}
+
+// errSessionNotListed: KSeF accepts the access token but does not list its
+// session among the active ones: the session was revoked (KSeF keeps the
+// access tokens of a revoked session valid until they expire, but refuses
+// to refresh them).
+var errSessionNotListed = errors.New("KSeF does not list the session among the active ones (revoked)")
+
+// checkSession asks KSeF whether the session of c is active: the list of
+// active authentication sessions, 10 a page (cheap, needs no permission),
+// must contain the current one. The client refreshes an expired access
+// token by itself.
+func checkSession(ctx context.Context, c *ksef.AuthenticatedClient) error {
+	for it, err := range c.AuthSessions.ListAll(ctx, &ksef.ListSessionsParams{PageSize: 10}) {
+		if err != nil {
+			return err
+		}
+		if it.IsCurrent {
+			return nil
+		}
+	}
+	return errSessionNotListed
 }
 
 func newSessionsCmd(f *cli.Factory) *cobra.Command {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/cmd/ksef/internal/clitest"
+	"github.com/ksef2/ksef/cmd/ksef/internal/profile"
 	"github.com/ksef2/ksef/internal/simtest"
 )
 
@@ -110,8 +111,8 @@ func TestLoginPEMStatusSessionsLogout(t *testing.T) {
 	if _, err := sdk.Auth.Refresh(t.Context(), ksef.Secret(p.RefreshToken)); err == nil {
 		t.Error("the refresh token still works after logout")
 	}
-	if out := c.MustRun("auth", "status"); !strings.Contains(out, "not logged in") {
-		t.Errorf("status after logout:\n%s", out)
+	if out, _, err := c.Run("auth", "status"); err == nil || !strings.Contains(out, "not logged in") || !strings.Contains(err.Error(), "holds no tokens") {
+		t.Errorf("status after logout: %v\n%s", err, out)
 	}
 	if _, _, err := c.Run("auth", "sessions"); err == nil || !strings.Contains(err.Error(), "not logged in") ||
 		!strings.Contains(err.Error(), "`ksef auth login --cert FILE") {
@@ -212,6 +213,72 @@ func TestStatusRefreshesExpiredAccessToken(t *testing.T) {
 	lo := clitest.DecodeJSON[map[string]any](t, c.MustRun("auth", "logout", "--profile", "p1", "-o", "json"))
 	if lo["revoked"] != false || lo["tokensDeleted"] != true || lo["note"] == nil {
 		t.Errorf("logout of a revoked session: %v", lo)
+	}
+}
+
+// TestStatusAsksServer: auth status exits non-zero unless KSeF accepts the
+// stored tokens (garbage, expired, revoked); --local reads only the
+// profile, and fails only for absent or expired tokens.
+func TestStatusAsksServer(t *testing.T) {
+	sim, base := simtest.Start(t)
+	nip, certFile, keyFile := clitest.WriteIdentity(t, sim)
+	c := newCLI(t)
+	c.MustRun("auth", "login", "--base-url", base, "--cert", certFile, "--key", keyFile, "--nip", nip)
+	good := c.Profile("default")
+	store := c.Store()
+	put := func(name string, edit func(p *profile.Profile)) {
+		t.Helper()
+		q := *good
+		edit(&q)
+		if err := store.Put(name, &q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status := func(args ...string) (View, error) {
+		t.Helper()
+		out, _, err := c.Run(append([]string{"auth", "status", "-o", "json"}, args...)...)
+		return clitest.DecodeJSON[View](t, out), err
+	}
+
+	// Valid: checked with the server, exit 0.
+	if v, err := status(); err != nil || !v.LoggedIn || !v.Checked {
+		t.Errorf("valid tokens: %+v, %v", v, err)
+	}
+	if out := c.MustRun("auth", "status"); !strings.Contains(out, "logged in (checked with KSeF)") {
+		t.Errorf("status text:\n%s", out)
+	}
+	// Garbage tokens that look valid locally: refused by the server.
+	put("garbage", func(p *profile.Profile) { p.AccessToken, p.RefreshToken = "garbage", "garbage" })
+	if v, err := status("--profile", "garbage"); err == nil || v.LoggedIn || !strings.Contains(err.Error(), "KSeF says its session has expired or was revoked") {
+		t.Errorf("garbage tokens: %+v, %v", v, err)
+	}
+	if v, err := status("--profile", "garbage", "--local"); err != nil || !v.LoggedIn || v.Checked || !strings.Contains(v.Note, "--local") {
+		t.Errorf("garbage tokens --local: %+v, %v", v, err)
+	}
+	// Expired refresh token: not logged in, locally or not, without asking.
+	put("expired", func(p *profile.Profile) {
+		p.AccessValidUntil, p.RefreshValidUntil = time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour)
+	})
+	for _, local := range []bool{false, true} {
+		args := []string{"--profile", "expired"}
+		if local {
+			args = append(args, "--local")
+		}
+		if v, err := status(args...); err == nil || v.LoggedIn || !strings.Contains(err.Error(), "refresh token expired") {
+			t.Errorf("expired tokens (local %v): %+v, %v", local, v, err)
+		}
+	}
+	// Revoked on the server: the access token is refused, and so is the
+	// refresh.
+	put("revoked", func(p *profile.Profile) {})
+	c.MustRun("auth", "logout", "--profile", "default")
+	if v, err := status("--profile", "revoked"); err == nil || v.LoggedIn || !strings.Contains(err.Error(), "log in again") ||
+		!strings.Contains(err.Error(), "revoked") {
+		t.Errorf("revoked session: %+v, %v", v, err)
+	}
+	// Absent tokens (after logout).
+	if _, err := status("--local"); err == nil || !strings.Contains(err.Error(), "holds no tokens") {
+		t.Errorf("no tokens --local: %v", err)
 	}
 }
 

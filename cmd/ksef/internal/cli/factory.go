@@ -9,12 +9,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -38,6 +40,9 @@ type GlobalFlags struct {
 	BaseURL string
 	// Verbose logs the HTTP exchanges to Stderr, --verbose.
 	Verbose bool
+	// Timeout is --timeout; the command's default (see [TimeoutOf]) applies
+	// unless the flag was given.
+	Timeout time.Duration
 	// EnvChanged and BaseURLChanged report whether --env and --base-url
 	// were given on the command line.
 	EnvChanged, BaseURLChanged bool
@@ -66,6 +71,8 @@ type Factory struct {
 	Flags GlobalFlags
 
 	session *Session
+	timeout *timeoutRun
+	http    *httpState
 }
 
 // NewFactory returns the Factory of the real command: the process's
@@ -102,12 +109,18 @@ func (f *Factory) defaults() {
 	}
 }
 
-// Logger returns the logger for --verbose, or a discarding one.
+// Logger returns the logger to give the SDK clients of a command: it
+// writes to Stderr under --verbose, and remembers the last HTTP exchange
+// either way (a command stopped by --timeout names it).
 func (f *Factory) Logger() *slog.Logger {
-	if !f.Flags.Verbose {
-		return slog.New(slog.DiscardHandler)
+	if f.http == nil {
+		f.http = &httpState{}
 	}
-	return slog.New(slog.NewTextHandler(f.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := &httpRecorder{state: f.http}
+	if f.Flags.Verbose {
+		h.next = slog.NewTextHandler(f.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+	}
+	return slog.New(h)
 }
 
 // Environment returns the environment selected by --env.
@@ -122,16 +135,23 @@ func (f *Factory) Environment() ksef.Environment {
 // JSON reports whether the output format is JSON (-o json).
 func (f *Factory) JSON() bool { return f.Flags.Output == "json" }
 
-// Emit prints v as indented JSON under -o json, or calls text with Stdout
-// otherwise.
+// Emit prints v as indented JSON under -o json, or calls text with a
+// buffer printed to Stdout otherwise. Either way what may have come from a
+// server is escaped (see [Sanitize]) before it reaches a terminal.
 func (f *Factory) Emit(v any, text func(w io.Writer)) error {
+	var buf bytes.Buffer
 	if f.JSON() {
-		enc := json.NewEncoder(f.Stdout)
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := f.Stdout.Write(sanitizeJSON(buf.Bytes()))
+		return err
 	}
-	text(f.Stdout)
-	return nil
+	text(&buf)
+	_, err := io.WriteString(f.Stdout, Sanitize(buf.String()))
+	return err
 }
 
 // Profiles opens the profile store of --config-dir.

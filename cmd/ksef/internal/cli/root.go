@@ -34,6 +34,10 @@ func NewRoot(f *Factory, areas ...Area) *cobra.Command {
 			}
 			f.Flags.EnvChanged = cmd.Flags().Changed("env")
 			f.Flags.BaseURLChanged = cmd.Flags().Changed("base-url")
+			if f.Flags.Timeout < 0 {
+				return fmt.Errorf("--timeout %s: must not be negative (0 waits without limit)", f.Flags.Timeout)
+			}
+			f.startTimeout(cmd)
 			return nil
 		},
 	}
@@ -46,6 +50,8 @@ func NewRoot(f *Factory, areas ...Area) *cobra.Command {
 	pf.StringVar(&f.Flags.Env, "env", "test", "KSeF environment: test, demo or production (production only when given explicitly)")
 	pf.StringVar(&f.Flags.BaseURL, "base-url", "", "API base URL overriding --env, e.g. the simulator's http://127.0.0.1:8080/v2")
 	pf.BoolVar(&f.Flags.Verbose, "verbose", false, "log HTTP exchanges (debug level) to stderr; tokens are redacted")
+	pf.DurationVar(&f.Flags.Timeout, "timeout", 0, "give up after this long, e.g. 30s or 5m; 0 waits without limit (default per command: "+
+		DefaultTimeout.String()+" for auth login and other commands talking to KSeF, "+StatusTimeout.String()+" for auth status, sessions and logout, none for sim serve, demo and offline commands)")
 
 	for _, a := range areas {
 		root.AddCommand(a(f))
@@ -71,7 +77,7 @@ func checkOutput(cmd *cobra.Command, output string) error {
 // [ErrorMessage].
 func Execute(ctx context.Context, f *Factory, root *cobra.Command, args []string) error {
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := f.stopTimeout(root.ExecuteContext(ctx))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -96,10 +102,11 @@ func withUsageOnArgErrors(cmd *cobra.Command) {
 }
 
 // ErrorMessage formats err for the "ksef: <message>" line without doubling
-// the prefix of SDK errors.
+// the prefix of SDK errors. Control characters that a server may have put
+// into the message are escaped (see [Sanitize]).
 func ErrorMessage(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "ksef: ")
-	return "ksef: " + strings.ReplaceAll(msg, ": ksef: ", ": ")
+	return Sanitize("ksef: " + strings.ReplaceAll(msg, ": ksef: ", ": "))
 }
 
 // NewVersionCmd is the area of `ksef version`.

@@ -8,8 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ksef2/ksef"
-	"github.com/ksef2/ksef/internal/checksum"
+	"github.com/ksef2/ksef/ident"
 )
 
 // Result is the verdict on one identifier.
@@ -49,21 +48,21 @@ func Check(in string) (Result, error) {
 	s := strings.TrimSpace(in)
 	r := Result{Input: in, Kind: Kind(s)}
 	var err error
-	var sellerNIP ksef.NIP
+	var sellerNIP ident.NIP
 	switch r.Kind {
 	case "collective identifier":
-		var c ksef.CollectiveIdentifier
-		if c, err = ksef.ParseCollectiveIdentifier(s); err == nil {
+		var c ident.CollectiveIdentifier
+		if c, err = ident.ParseCollectiveIdentifier(s); err == nil {
 			sellerNIP = c.SellerNIP()
 			r.SellerNIP, r.Date, r.Technical = string(sellerNIP), c.Created().Format("2006-01"), c.Technical()
 		}
 	case "NIP":
-		if _, err = ksef.ParseNIP(s); err == nil {
+		if _, err = ident.ParseNIP(s); err == nil {
 			r.SellerNIP = s
 		}
 	default:
-		var k ksef.KSeFNumber
-		if k, err = ksef.ParseKSeFNumber(s); err == nil {
+		var k ident.KSeFNumber
+		if k, err = ident.ParseKSeFNumber(s); err == nil {
 			sellerNIP = k.SellerNIP()
 			r.SellerNIP, r.Date, r.Technical = string(sellerNIP), k.Date().Format("2006-01-02"), k.Technical()
 			r.Legacy = k.IsLegacy()
@@ -73,13 +72,13 @@ func Check(in string) (Result, error) {
 		}
 	}
 	if err != nil {
-		var ie *ksef.IdentifierError
+		var ie *ident.IdentifierError
 		if errors.As(err, &ie) {
 			r.Problem = ie.Reason
 		} else {
 			r.Problem = err.Error()
 		}
-		r.Hint = numberHint(s, r.Kind)
+		r.Hint = numberHint(s, r.Kind, r.Problem)
 		msg := fmt.Sprintf("invalid %s %q: %s", r.Kind, in, r.Problem)
 		if r.Hint != "" {
 			msg += " (" + r.Hint + ")"
@@ -88,7 +87,7 @@ func Check(in string) (Result, error) {
 	}
 	r.Valid = true
 	if sellerNIP != "" {
-		if _, err := ksef.ParseNIP(string(sellerNIP)); err != nil {
+		if _, err := ident.ParseNIP(string(sellerNIP)); err != nil {
 			r.Warning = "the seller NIP " + string(sellerNIP) + " has a wrong checksum"
 		}
 	}
@@ -107,23 +106,29 @@ func KSeFNumberFlag(s string) error {
 	return nil
 }
 
-// numberHint explains a rejected identifier further where it can: the
-// expected checksum, or a likely typing mistake.
-func numberHint(s, kind string) string {
+// numberHint explains an identifier rejected for reason further where it
+// can: the expected checksum or check digit (computed by package ident),
+// or a likely typing mistake.
+func numberHint(s, kind, reason string) string {
 	if s != strings.ToUpper(s) {
 		if _, err := Check(strings.ToUpper(s)); err == nil {
 			return "letters must be uppercase: " + strings.ToUpper(s)
 		}
 	}
+	if reason != ident.ReasonChecksum {
+		return ""
+	}
 	if len(s) == 35 && kind != "NIP" {
-		if want := checksum.CRC8Hex(s[:32]); want != s[33:] {
+		if want := ident.ExpectedChecksum(s); want != s[33:] {
 			return fmt.Sprintf("the checksum is %s, but the CRC-8 of the first 32 characters is %s", s[33:], want)
 		}
 	}
 	if kind == "NIP" && len(s) == 10 {
-		if c := checksum.NIPCheckDigit(s); c < 0 {
+		switch c, err := ident.NIPCheckDigit(s[:9]); {
+		case err != nil:
+		case c < 0:
 			return "no NIP starts with these 9 digits: their check digit would be 10"
-		} else if int(s[9]-'0') != c {
+		case int(s[9]-'0') != c:
 			return fmt.Sprintf("the last digit should be %d", c)
 		}
 	}

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+)
+
+// httpRecorder is the slog.Handler of the SDK clients the commands make:
+// it remembers the last HTTP exchange the SDK logged (method, path
+// template, status), so that a command stopped by --timeout can say what
+// it was waiting for, and passes records on to next (--verbose) if any.
+// The SDK logs path templates, never tokens or pre-signed URLs.
+type httpRecorder struct {
+	next  slog.Handler // nil without --verbose
+	state *httpState
+	attrs []slog.Attr
+}
+
+type httpState struct {
+	mu       sync.Mutex
+	requests int
+	last     string
+}
+
+func (h *httpRecorder) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelDebug
+}
+
+func (h *httpRecorder) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "ksef http" {
+		var method, path string
+		var status int64
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "method":
+				method = a.Value.String()
+			case "path":
+				path = a.Value.String()
+			case "status":
+				status = a.Value.Int64()
+			}
+			return true
+		})
+		last := fmt.Sprintf("%s %s", method, path)
+		if status > 0 {
+			last += fmt.Sprintf(" (HTTP %d)", status)
+		} else {
+			last += " (no response)"
+		}
+		h.state.mu.Lock()
+		h.state.requests++
+		h.state.last = last
+		h.state.mu.Unlock()
+	}
+	if h.next != nil && h.next.Enabled(ctx, r.Level) {
+		return h.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h *httpRecorder) WithAttrs(attrs []slog.Attr) slog.Handler {
+	c := *h
+	if h.next != nil {
+		c.next = h.next.WithAttrs(attrs)
+	}
+	return &c
+}
+
+func (h *httpRecorder) WithGroup(name string) slog.Handler {
+	c := *h
+	if h.next != nil {
+		c.next = h.next.WithGroup(name)
+	}
+	return &c
+}
+
+// lastExchange describes the last HTTP exchange logged, or "" when none.
+func (s *httpState) lastExchange() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.requests == 0 {
+		return ""
+	}
+	return fmt.Sprintf("last request %s, %d request(s) in all", s.last, s.requests)
+}
