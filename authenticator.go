@@ -190,6 +190,9 @@ type AuthenticatedClient struct {
 	Tokens *TokensService
 	// AuthSessions lists and revokes authentication sessions.
 	AuthSessions *AuthSessionsService
+	// Sessions opens online sessions, sends invoices, and reads session
+	// and invoice statuses and UPOs.
+	Sessions *SessionsService
 
 	// ReferenceNumber identifies the authentication operation (empty for a
 	// client resumed from stored tokens).
@@ -231,5 +234,6 @@ func newAuthenticatedClient(c *Client) *AuthenticatedClient {
 		Client:       c,
 		Tokens:       &TokensService{c: c},
 		AuthSessions: &AuthSessionsService{c: c},
+		Sessions:     &SessionsService{c: c},
 	}
 }

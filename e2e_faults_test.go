@@ -3,6 +3,7 @@ package ksef_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"testing"
@@ -89,6 +90,13 @@ func TestAfterProcessingFaults(t *testing.T) {
 				calls := sim.Calls(op.String()) - before
 				info := op.Info()
 				switch {
+				case resolvedFaultOps[op.String()]:
+					if err != nil {
+						t.Fatalf("err = %v, want the ambiguity settled by the SDK", err)
+					}
+					if calls != 1 {
+						t.Errorf("%d calls, want exactly 1 (processed once, settled by asking KSeF)", calls)
+					}
 				case !info.RetrySafe:
 					var ou *ksef.OutcomeUnknownError
 					if !errors.Is(err, ksef.ErrOutcomeUnknown) || !errors.As(err, &ou) || ou.Operation != op || ou.Advice == "" {
@@ -128,7 +136,7 @@ func TestAfterProcessingFaults(t *testing.T) {
 
 func faultCases() map[string]faultCase {
 	noEffect := func(t *testing.T) {}
-	return map[string]faultCase{
+	cases := map[string]faultCase{
 		"POST /auth/challenge": {func(t *testing.T, e *faultEnv) (func(context.Context) error, func(*testing.T)) {
 			return func(ctx context.Context) error { _, err := e.c.Auth.Challenge(ctx); return err }, noEffect
 		}},
@@ -359,6 +367,8 @@ func faultCases() map[string]faultCase {
 				}
 		}},
 	}
+	maps.Copy(cases, onlineFaultCases())
+	return cases
 }
 
 func newIdentity(t *testing.T, sim *ksefsim.Simulator) *ksefsim.TestIdentity {

@@ -291,6 +291,12 @@ type StatusError struct {
 	Description string
 	// Details are the status details.
 	Details []string
+	// Extensions are the status extensions KSeF sends with some invoice
+	// statuses (e.g. originalKsefNumber of a duplicate); nil otherwise.
+	Extensions map[string]any
+	// Duplicate is set for a duplicate invoice (invoice status 440): the
+	// invoice already in KSeF. See [AsDuplicate].
+	Duplicate *DuplicateInvoice
 }
 
 // Error returns "ksef: auth 2025…: status 450 (meaning): description

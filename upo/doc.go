@@ -24,9 +24,12 @@
 // # What Parse does not check
 //
 //   - The XAdES signature that KSeF places on real UPOs is neither required
-//     nor verified: [UPO.Signed] only reports whether a ds:Signature element
-//     is present. Verifying it against the Ministry of Finance certificate
-//     is the job of package xades and is not done here.
+//     nor verified by Parse: [UPO.Signed] only reports whether a
+//     ds:Signature element is present. [Verify] checks the signature (with
+//     package xades, up to [MaxSignedBytes], enough for a session UPO page
+//     of 10,000 documents), returns the signing certificate and parses
+//     only the signed content. The official samples in the KSeF
+//     documentation are unsigned.
 //   - NazwaPodmiotuPrzyjmujacego is read as is. The schema fixes it to
 //     "Ministerstwo Finansów", but UPOs from the TEST environment carry
 //     "Ministerstwo Finansów - środowisko testowe (TE)", so any non-empty

@@ -1,0 +1,390 @@
+// Package ksefsend sends a stream of invoices to KSeF through online
+// sessions and reports one final outcome per invoice.
+//
+// A [Sender] validates each invoice locally with the schema validator of
+// the session's form (a clear local error, no round trip), opens online
+// sessions and rotates them before the 10,000-invoice and 12-hour limits,
+// sends concurrently (the client's pacer keeps the requests within the
+// published rate limits), waits for each invoice's status and closes the
+// sessions. Every invoice ends in exactly one [Outcome]: registered with a
+// KSeF number, a duplicate of an invoice already in KSeF (with the
+// original KSeF number, which a program treats as success), rejected by
+// KSeF with a status, or failed locally or in transport.
+package ksefsend
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/fa2"
+	"github.com/ksef2/ksef/fa3"
+	"github.com/ksef2/ksef/farr"
+)
+
+// Input is one invoice to send: its XML, or the error met reading it.
+type Input struct {
+	// Name identifies the invoice in its outcome (a file name, say).
+	Name string
+	// Data is the invoice XML.
+	Data []byte
+	// Err, when set, is reported as the invoice's local error.
+	Err error
+}
+
+// Files returns the inputs read from the given files, in order.
+func Files(paths ...string) iter.Seq[Input] {
+	return func(yield func(Input) bool) {
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if !yield(Input{Name: filepath.Clean(p), Data: b, Err: err}) {
+				return
+			}
+		}
+	}
+}
+
+// Bytes returns inputs named "1", "2", ... for the given documents.
+func Bytes(docs ...[]byte) iter.Seq[Input] {
+	return func(yield func(Input) bool) {
+		for i, d := range docs {
+			if !yield(Input{Name: fmt.Sprint(i + 1), Data: d}) {
+				return
+			}
+		}
+	}
+}
+
+// Kind classifies an [Outcome].
+type Kind int
+
+// The kinds of outcome.
+const (
+	// Registered: KSeF registered the invoice; KSeFNumber is set.
+	Registered Kind = iota + 1
+	// Duplicate: the invoice was already in KSeF (status 440); KSeFNumber
+	// is the original's, Duplicate says where it was sent. Treat as success.
+	Duplicate
+	// Rejected: KSeF rejected the invoice; Err is a *ksef.StatusError.
+	Rejected
+	// Invalid: the invoice failed local validation; nothing was sent.
+	Invalid
+	// Failed: the invoice could not be sent or its status not obtained
+	// (Err says why; a ksef.ErrOutcomeUnknown error means: look the
+	// invoice up in the session named by SessionReferenceNumber).
+	Failed
+)
+
+// String returns "registered", "duplicate", "rejected", "invalid" or
+// "failed".
+func (k Kind) String() string {
+	switch k {
+	case Registered:
+		return "registered"
+	case Duplicate:
+		return "duplicate"
+	case Rejected:
+		return "rejected"
+	case Invalid:
+		return "invalid"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Outcome is the final result of one invoice.
+type Outcome struct {
+	// Index is the invoice's position in the input (from 0).
+	Index int
+	// Name is the input's name.
+	Name string
+	// Kind classifies the outcome.
+	Kind Kind
+	// KSeFNumber is the KSeF number (Registered) or the original's
+	// (Duplicate).
+	KSeFNumber string
+	// Duplicate is set for a duplicate.
+	Duplicate *ksef.DuplicateInvoice
+	// SessionReferenceNumber and InvoiceReferenceNumber locate the
+	// invoice at KSeF (empty when it was not sent).
+	SessionReferenceNumber, InvoiceReferenceNumber string
+	// Err is the reason of a Rejected, Invalid or Failed outcome.
+	Err error
+}
+
+// OK reports whether the invoice is in KSeF (registered or duplicate).
+func (o Outcome) OK() bool { return o.Kind == Registered || o.Kind == Duplicate }
+
+// Sender sends invoices through online sessions. Set Sessions and Form;
+// the other fields have defaults. A Sender may be reused, but not by two
+// Send calls at once.
+type Sender struct {
+	// Sessions is the session service of an authenticated client.
+	Sessions *ksef.SessionsService
+	// Form is the form of every invoice.
+	Form ksef.Form
+	// Concurrency is the number of invoices in flight (default 8).
+	Concurrency int
+	// Validate checks an invoice before it is sent (default:
+	// [DefaultValidator] of Form).
+	Validate func([]byte) error
+	// MaxPerSession is the number of invoices sent per session (default
+	// and maximum ksef.MaxSessionInvoices).
+	MaxPerSession int
+	// MaxSessionAge is how long a session is used before a new one is
+	// opened (default 11 hours, an hour under ksef.SessionLifetime).
+	MaxSessionAge time.Duration
+	// Wait controls the wait for each invoice's status.
+	Wait *ksef.WaitOptions
+	// OnOutcome, when set, is called once per invoice as its outcome is
+	// known (from several goroutines, one call at a time).
+	OnOutcome func(Outcome)
+	// Now returns the current time (default time.Now), for the session
+	// age.
+	Now func() time.Time
+}
+
+// DefaultValidator returns the local validator of form: the generated
+// schema validator for FA (3), FA (2) and FA_RR (1), a well-formedness
+// check for the PEF forms.
+func DefaultValidator(form ksef.Form) func([]byte) error {
+	switch form {
+	case ksef.FormFA3:
+		return fa3.ValidateBytes
+	case ksef.FormFA2:
+		return fa2.ValidateBytes
+	case ksef.FormFARR:
+		return farr.ValidateBytes
+	}
+	return wellFormed
+}
+
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not well-formed XML: %w", err)
+		}
+	}
+}
+
+// slot is a session in use by the sender.
+type slot struct {
+	s        *ksef.OnlineSession
+	assigned int
+	retired  bool
+	inflight sync.WaitGroup
+}
+
+type run struct {
+	snd  *Sender
+	ctx  context.Context
+	mu   sync.Mutex
+	cur  *slot
+	all  []*slot
+	omu  sync.Mutex
+	outs []Outcome
+}
+
+// Send sends every input and returns one outcome per input, in input
+// order. The error is non-nil only when the sender is misconfigured or
+// ctx ended (the outcomes then hold what was known). Sessions it opened
+// are closed before it returns.
+func (snd *Sender) Send(ctx context.Context, in iter.Seq[Input]) ([]Outcome, error) {
+	if snd.Sessions == nil {
+		return nil, errors.New("ksefsend: Sender.Sessions is nil")
+	}
+	if _, err := snd.Form.Code(); err != nil {
+		return nil, err
+	}
+	r := &run{snd: snd, ctx: ctx}
+	validate := snd.Validate
+	if validate == nil {
+		validate = DefaultValidator(snd.Form)
+	}
+	conc := snd.Concurrency
+	if conc <= 0 {
+		conc = 8
+	}
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	i := 0
+	for inp := range in {
+		idx := i
+		i++
+		r.omu.Lock()
+		r.outs = append(r.outs, Outcome{Index: idx, Name: inp.Name})
+		r.omu.Unlock()
+		if inp.Err != nil {
+			r.report(idx, Outcome{Kind: Invalid, Err: inp.Err})
+			continue
+		}
+		if err := validate(inp.Data); err != nil {
+			r.report(idx, Outcome{Kind: Invalid, Err: fmt.Errorf("ksefsend: %s: %w", inp.Name, err)})
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			r.report(idx, Outcome{Kind: Failed, Err: ctx.Err()})
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r.report(idx, r.one(inp.Data))
+		})
+	}
+	wg.Wait()
+	r.closeAll()
+	return r.outs, ctx.Err()
+}
+
+func (r *run) report(idx int, o Outcome) {
+	r.omu.Lock()
+	o.Index, o.Name = idx, r.outs[idx].Name
+	r.outs[idx] = o
+	r.omu.Unlock()
+	if r.snd.OnOutcome != nil {
+		r.omu.Lock() // one call at a time
+		defer r.omu.Unlock()
+		r.snd.OnOutcome(o)
+	}
+}
+
+func (r *run) now() time.Time {
+	if r.snd.Now != nil {
+		return r.snd.Now()
+	}
+	return time.Now()
+}
+
+// acquire returns the session to send the next invoice in, opening a new
+// one when the current is full, too old or retired.
+func (r *run) acquire() (*slot, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	maxN := r.snd.MaxPerSession
+	if maxN <= 0 || maxN > ksef.MaxSessionInvoices {
+		maxN = ksef.MaxSessionInvoices
+	}
+	age := r.snd.MaxSessionAge
+	if age <= 0 {
+		age = ksef.SessionLifetime - time.Hour
+	}
+	if c := r.cur; c != nil && (c.retired || c.assigned >= maxN || r.now().Sub(c.s.OpenedAt()) >= age) {
+		r.retireLocked(c)
+	}
+	if r.cur == nil {
+		s, err := r.snd.Sessions.OpenOnline(r.ctx, r.snd.Form, nil)
+		if err != nil {
+			return nil, err
+		}
+		r.cur = &slot{s: s}
+		r.all = append(r.all, r.cur)
+	}
+	r.cur.assigned++
+	r.cur.inflight.Add(1)
+	return r.cur, nil
+}
+
+func (r *run) retireLocked(c *slot) {
+	c.retired = true
+	if r.cur == c {
+		r.cur = nil
+	}
+}
+
+// retire stops using c for new invoices (KSeF refused a send to it).
+func (r *run) retire(c *slot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.retireLocked(c)
+}
+
+// sessionGone reports KSeF errors after which the invoice goes to a new
+// session.
+func sessionGone(err error) bool {
+	return ksef.IsCode(err, ksef.CodeSessionInvoiceLimit) || ksef.IsCode(err, ksef.CodeSessionStatusForbids) ||
+		ksef.IsCode(err, ksef.CodeSessionTemporarilyUnavailable)
+}
+
+func (r *run) one(data []byte) Outcome {
+	var (
+		sl   *slot
+		sent *ksef.SentInvoice
+		err  error
+	)
+	for attempt := 0; attempt < 6; attempt++ {
+		sl, err = r.acquire()
+		if err != nil {
+			return Outcome{Kind: Failed, Err: err}
+		}
+		sent, err = sl.s.SendInvoice(r.ctx, data, nil)
+		sl.inflight.Done()
+		if err == nil || r.ctx.Err() != nil {
+			break
+		}
+		if sessionGone(err) {
+			r.retire(sl)
+			continue
+		}
+		// SendInvoice returns ErrOutcomeUnknown only after its own
+		// attempts were all lost and the session's list, read after the
+		// last of them, did not hold the invoice: sending it again is
+		// safe (and KSeF would answer a repeat with 440 and the original).
+		if !errors.Is(err, ksef.ErrOutcomeUnknown) {
+			break
+		}
+		select {
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		case <-r.ctx.Done():
+		}
+	}
+	if err != nil {
+		return Outcome{Kind: Failed, Err: err, SessionReferenceNumber: sl.s.ReferenceNumber()}
+	}
+	o := Outcome{SessionReferenceNumber: sl.s.ReferenceNumber(), InvoiceReferenceNumber: sent.ReferenceNumber}
+	st, err := sl.s.WaitInvoice(r.ctx, sent.ReferenceNumber, r.snd.Wait)
+	var se *ksef.StatusError
+	switch {
+	case err == nil:
+		o.Kind, o.KSeFNumber = Registered, st.KSeFNumber
+	case errors.As(err, &se) && se.Duplicate != nil:
+		o.Kind, o.KSeFNumber, o.Duplicate, o.Err = Duplicate, se.Duplicate.OriginalKSeFNumber, se.Duplicate, err
+	case errors.As(err, &se):
+		o.Kind, o.Err = Rejected, err
+	default:
+		o.Kind, o.Err = Failed, err
+	}
+	return o
+}
+
+// closeAll closes every session the run opened (after its sends ended).
+func (r *run) closeAll() {
+	r.mu.Lock()
+	all := r.all
+	r.all, r.cur = nil, nil
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, sl := range all {
+		wg.Go(func() {
+			sl.inflight.Wait()
+			_ = sl.s.Close(context.WithoutCancel(r.ctx))
+		})
+	}
+	wg.Wait()
+}
