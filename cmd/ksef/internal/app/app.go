@@ -14,6 +14,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/simcmd"
 )
 
@@ -27,6 +28,7 @@ import (
 var Areas = []cli.Area{
 	untimed(cli.NewVersionCmd),
 	authcmd.New,
+	sendcmd.New,
 	untimed(simcmd.New),
 	untimed(democmd.New),
 	untimed(invoicecmd.New),
