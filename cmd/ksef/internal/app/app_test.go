@@ -43,7 +43,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"auth", "login"}, "nothing to log in with"},
 		{[]string{"auth", "login", "--cert", missing, "--nip", nip}, "cannot read --cert file"},
 		{[]string{"auth", "login", "--cert", garbage, "--key", missing, "--nip", nip}, "cannot read --key file"},
-		{[]string{"auth", "login", "--cert", garbage, "--nip", nip}, "cannot load the certificate"},
+		{[]string{"auth", "login", "--cert", garbage, "--nip", nip}, "is not a certificate: it is neither PEM nor DER"},
 		{[]string{"auth", "login", "--key", garbage, "--nip", nip}, "--key needs --cert"},
 		{[]string{"auth", "login", "--cert", garbage, "--p12", garbage}, "not both"},
 		{[]string{"auth", "login", "--cert", garbage, "--token", "x"}, "not both"},

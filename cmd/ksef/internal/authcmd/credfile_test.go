@@ -42,6 +42,7 @@ func TestLoginExplainsCredentialFiles(t *testing.T) {
 	p12File := write("seal.p12", p12)
 	both := write("both.pem", append(append([]byte{}, certData...), keyData...))
 	other := write("other-key.pem", otherKey)
+	huge := write("huge.pem", make([]byte, 2<<20))
 
 	c := newCLI(t)
 	for _, tc := range []struct {
@@ -59,6 +60,7 @@ func TestLoginExplainsCredentialFiles(t *testing.T) {
 		{[]string{"--cert", certFile, "--key", other}, []string{"the private key in " + other + " does not belong to the certificate in " + certFile}},
 		{[]string{"--p12", certFile}, []string{"--p12 " + certFile + " is a certificate in PEM or DER, not a PKCS#12 file", "--cert " + certFile}},
 		{[]string{"--p12", invoice}, []string{"--p12 " + invoice + " is not a PKCS#12 file: it is XML"}},
+		{[]string{"--cert", huge, "--key", keyFile}, []string{"--cert " + huge + " is larger than 1 MB"}},
 	} {
 		_, _, err := c.Run(append([]string{"auth", "login", "--base-url", base, "--nip", nip}, tc.args...)...)
 		for _, want := range tc.want {

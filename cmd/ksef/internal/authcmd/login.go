@@ -272,13 +272,24 @@ func loginClient(f *cli.Factory) (*profile.Store, *ksef.Client, ksef.Environment
 // for a password when the key is encrypted. It returns a description of the
 // login method.
 func loadCredentials(f *cli.Factory, lf *loginFlags) (*credentials.Credentials, string, error) {
+	// Certificates and keys are a few kilobytes; a larger file is the
+	// wrong one (and is not read whole).
+	const maxCredFile = 1 << 20
 	read := func(flag, path string) ([]byte, error) {
 		if path == "" {
 			return nil, nil
 		}
-		b, err := os.ReadFile(path)
+		fh, err := os.Open(path)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read %s file: %w", flag, err)
+		}
+		defer fh.Close()
+		b, err := io.ReadAll(io.LimitReader(fh, maxCredFile+1))
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s file: %w", flag, err)
+		}
+		if len(b) > maxCredFile {
+			return nil, fmt.Errorf("%s %s is larger than 1 MB: not a certificate or key file", flag, path)
 		}
 		return b, nil
 	}

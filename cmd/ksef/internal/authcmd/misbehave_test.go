@@ -21,15 +21,25 @@ import (
 // limit; a hang fails the test instead of blocking it.
 func runBounded(t *testing.T, c *clitest.CLI, limit time.Duration, args ...string) (time.Duration, error) {
 	t.Helper()
+	took, _, err := runBoundedStderr(t, c, limit, args...)
+	return took, err
+}
+
+// runBoundedStderr is runBounded returning the command's stderr too.
+func runBoundedStderr(t *testing.T, c *clitest.CLI, limit time.Duration, args ...string) (time.Duration, string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), limit+10*time.Second)
 	defer cancel()
-	type result struct{ err error }
+	type result struct {
+		stderr string
+		err    error
+	}
 	done := make(chan result, 1)
 	start := time.Now()
 	go func() {
 		var out, errb clitest.SyncBuffer
-		_, _, err := c.RunTo(ctx, &out, &errb, args...)
-		done <- result{err}
+		_, stderr, err := c.RunTo(ctx, &out, &errb, args...)
+		done <- result{stderr, err}
 	}()
 	select {
 	case r := <-done:
@@ -37,10 +47,10 @@ func runBounded(t *testing.T, c *clitest.CLI, limit time.Duration, args ...strin
 		if took > limit {
 			t.Errorf("ksef %s took %s, more than %s", strings.Join(args, " "), took, limit)
 		}
-		return took, r.err
+		return took, r.stderr, r.err
 	case <-time.After(limit + 5*time.Second):
 		t.Fatalf("ksef %s still running after %s", strings.Join(args, " "), limit+5*time.Second)
-		return 0, nil
+		return 0, "", nil
 	}
 }
 
@@ -93,6 +103,9 @@ func TestLoginAgainstMisbehavingServers(t *testing.T) {
 		evil := "\x1b]0;evil\x07\x1b[2J login OK"
 		base := misbehaving(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			// Header values cannot carry C0 controls; C1 and bidi controls
+			// (UTF-8) they can.
+			w.Header().Set("X-System-Warning", "[evil-1]: fake \u202eKO nigol\u009b2J")
 			w.WriteHeader(http.StatusBadRequest)
 			json.NewEncoder(w).Encode(map[string]any{"exception": map[string]any{
 				"exceptionDetailList": []map[string]any{{"exceptionCode": 21405, "exceptionDescription": evil, "details": []string{evil}}},
@@ -100,9 +113,13 @@ func TestLoginAgainstMisbehavingServers(t *testing.T) {
 			}})
 		})
 		c := newCLI(t)
-		_, err := runBounded(t, c, 10*time.Second, append(login, "--base-url", base)...)
+		_, stderr, err := runBoundedStderr(t, c, 10*time.Second, append(login, "--base-url", base)...)
 		if err == nil {
 			t.Fatal("login succeeded")
+		}
+		// The warning KSeF sent in X-System-Warning is printed, escaped.
+		if strings.ContainsAny(stderr, "\u202e\u009b") || !strings.Contains(stderr, `ksef: warning from KSeF (GET /security/public-key-certificates): [evil-1] fake \u202eKO nigol\u009b2J`) {
+			t.Errorf("stderr: %q", stderr)
 		}
 		msg := cli.ErrorMessage(err)
 		if strings.ContainsAny(msg, "\x1b\x07") || !strings.Contains(msg, `\x1b]0;evil\x07\x1b[2J login OK`) {

@@ -110,13 +110,14 @@ func (f *Factory) defaults() {
 }
 
 // Logger returns the logger to give the SDK clients of a command: it
-// writes to Stderr under --verbose, and remembers the last HTTP exchange
-// either way (a command stopped by --timeout names it).
+// writes to Stderr under --verbose (otherwise only KSeF's X-System-Warning
+// messages), and remembers the last HTTP exchange either way (a command
+// stopped by --timeout names it).
 func (f *Factory) Logger() *slog.Logger {
 	if f.http == nil {
 		f.http = &httpState{}
 	}
-	h := &httpRecorder{state: f.http}
+	h := &httpRecorder{state: f.http, warn: f.Stderr}
 	if f.Flags.Verbose {
 		h.next = slog.NewTextHandler(f.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 )
@@ -12,10 +13,13 @@ import (
 // template, status), so that a command stopped by --timeout can say what
 // it was waiting for, and passes records on to next (--verbose) if any.
 // The SDK logs path templates, never tokens or pre-signed URLs.
+//
+// Without --verbose it also prints KSeF's X-System-Warning messages, which
+// the SDK logs at Warn level, to warn (escaped, see [Sanitize]).
 type httpRecorder struct {
 	next  slog.Handler // nil without --verbose
+	warn  io.Writer    // where warnings go without --verbose
 	state *httpState
-	attrs []slog.Attr
 }
 
 type httpState struct {
@@ -54,8 +58,23 @@ func (h *httpRecorder) Handle(ctx context.Context, r slog.Record) error {
 		h.state.last = last
 		h.state.mu.Unlock()
 	}
-	if h.next != nil && h.next.Enabled(ctx, r.Level) {
-		return h.next.Handle(ctx, r)
+	if h.next != nil {
+		if h.next.Enabled(ctx, r.Level) {
+			return h.next.Handle(ctx, r)
+		}
+		return nil
+	}
+	if r.Message == "ksef system warning" && h.warn != nil {
+		a := map[string]string{}
+		r.Attrs(func(at slog.Attr) bool {
+			a[at.Key] = at.Value.String()
+			return true
+		})
+		msg := a["message"]
+		if a["code"] != "" {
+			msg = "[" + a["code"] + "] " + msg
+		}
+		fmt.Fprintln(h.warn, Sanitize(fmt.Sprintf("ksef: warning from KSeF (%s %s): %s", a["method"], a["path"], msg)))
 	}
 	return nil
 }
