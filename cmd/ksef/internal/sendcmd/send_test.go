@@ -177,3 +177,20 @@ func TestParseForm(t *testing.T) {
 		t.Error(`ParseForm("fa") is ambiguous but passed`)
 	}
 }
+
+// TestSendStoppedByTimeout: a run stopped by --timeout still writes its
+// receipt, with the files that have no outcome marked failed.
+func TestSendStoppedByTimeout(t *testing.T) {
+	sim, base := simtest.Start(t)
+	c := clitest.New(t, New)
+	nip, _ := c.LogIn(sim, base, "default")
+	f := clitest.WriteTempDoc(t, t.TempDir(), "a.xml", clitest.FA3Invoice(t, nip, "FV/T/1"))
+	receipt := filepath.Join(t.TempDir(), "r.json")
+	if _, _, err := c.Run("send", f, "--receipt", receipt, "--timeout", "1ms"); err == nil || !strings.Contains(err.Error(), "--timeout") {
+		t.Fatalf("send --timeout 1ms: %v", err)
+	}
+	r := readReceipt(t, receipt)
+	if len(r.Invoices) != 1 || r.Invoices[0].Status != "failed" || r.Invoices[0].OK || r.Invoices[0].Error == "" || r.Summary.Failed != 1 {
+		t.Errorf("receipt of a stopped run: %+v", r)
+	}
+}
