@@ -176,7 +176,7 @@ func TestLoginAgainstMisbehavingServers(t *testing.T) {
 			t.Fatalf("login stuck at status 100 after %s: %v", took, err)
 		}
 		msg := cli.ErrorMessage(err)
-		if !strings.Contains(msg, "ksef auth login gave up after 3s (--timeout") || !strings.Contains(msg, "last request GET /auth/{referenceNumber} (HTTP 200)") {
+		if !strings.Contains(msg, "ksef: auth login: gave up after 3s (--timeout") || !strings.Contains(msg, "last request GET /auth/{referenceNumber} (HTTP 200)") {
 			t.Errorf("timeout message: %s", msg)
 		}
 		t.Logf("status 100 forever: %s", msg)

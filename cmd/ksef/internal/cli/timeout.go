@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,7 +56,7 @@ func TimeoutOf(cmd *cobra.Command) time.Duration {
 // the error the command returned, which says what the command was waiting
 // for (and wraps context.DeadlineExceeded).
 type TimeoutError struct {
-	// Command is the command path, e.g. "ksef auth login".
+	// Command is the command without the program name, e.g. "auth login".
 	Command string
 	// Timeout is the limit that was reached.
 	Timeout time.Duration
@@ -74,7 +75,7 @@ func (e *TimeoutError) Error() string {
 	if e.Explicit {
 		how = "--timeout"
 	}
-	msg := fmt.Sprintf("%s gave up after %s (%s; give a longer --timeout, or --timeout 0 to wait without limit)", e.Command, e.Timeout, how)
+	msg := fmt.Sprintf("%s: gave up after %s (%s; give a longer --timeout, or --timeout 0 to wait without limit)", e.Command, e.Timeout, how)
 	if e.LastRequest != "" {
 		msg += "; " + e.LastRequest
 	}
@@ -103,7 +104,7 @@ func (f *Factory) startTimeout(cmd *cobra.Command) {
 	}
 	ctx, cancel := context.WithTimeoutCause(cmd.Context(), d, errTimeoutCause)
 	cmd.SetContext(ctx)
-	f.timeout = &timeoutRun{ctx: ctx, cancel: cancel, cmd: cmd.CommandPath(), d: d, explicit: explicit}
+	f.timeout = &timeoutRun{ctx: ctx, cancel: cancel, cmd: strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), d: d, explicit: explicit}
 }
 
 type timeoutRun struct {
