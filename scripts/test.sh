@@ -39,7 +39,7 @@ if [ "${KSEF_TEST_RACE:-1}" = 0 ]; then race=(); fi
 rc=0
 go test "${race[@]}" -count=1 -timeout 60m -v "$@" ./... >"$log" 2>&1 || rc=$?
 # A package's output ends with its "ok"/"FAIL" line: name each figure by it.
-awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:/ {
+awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:|^TestE2ESendWithFaults:|send rate:/ {
        sub(/^[ \t]+/, ""); buf[n++] = $0; next }
      /^(ok|FAIL)[ \t]/ { for (i = 0; i < n; i++) print $2 ": " buf[i]; n = 0 }' "$log"
 if [ "$rc" -ne 0 ]; then
