@@ -14,7 +14,10 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/sessioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/simcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/upocmd"
 )
 
 // Areas are the command areas of ksef, in the order of the help text. A
@@ -27,6 +30,9 @@ import (
 var Areas = []cli.Area{
 	untimed(cli.NewVersionCmd),
 	authcmd.New,
+	sendcmd.New,
+	sessioncmd.New,
+	upocmd.New,
 	untimed(simcmd.New),
 	untimed(democmd.New),
 	untimed(invoicecmd.New),

@@ -33,9 +33,14 @@ refresh the access token and list the authentication sessions. Then, offline,
 build an FA(3) VAT invoice for the demo's NIP (two lines at different VAT
 rates, a random buyer NIP), validate it against the FA(3) schema, compute its
 KOD I verification link (with the QR host of the KSeF TEST environment: the
-simulator has none) and render it to PDF and HTML. The files (faktura.xml,
-faktura.pdf, faktura.html) go to --out-dir, by default a new temporary
-directory whose path is printed.
+simulator has none) and render it to PDF and HTML. Then, online again, send
+the invoice and a second one in an online session (with the KSeF token's
+session) and print their KSeF numbers, download the session's UPO, verify
+its XAdES signature, render it to PDF and HTML, and send the first invoice
+again to show that KSeF answers with its original KSeF number. The files
+(faktura.xml, faktura-2.xml, faktura.pdf, faktura.html, upo.xml, upo.pdf,
+upo.html) go to --out-dir, by default a new temporary directory whose path
+is printed.
 
 Every step is printed with what happened (reference numbers, statuses,
 validity times, totals, file paths; never token text). The exit status is
@@ -152,6 +157,7 @@ type demoState struct {
 
 	outDir string // --out-dir
 	inv    demoInvoice
+	online demoOnline
 
 	cleanup []func()
 }
@@ -189,6 +195,10 @@ func demoSteps() []demoStep {
 		{"Validate the invoice against the FA(3) schema", stepValidateInvoice},
 		{"Compute KOD I, the verification link", stepInvoiceLink},
 		{"Render the invoice to PDF and HTML", stepRenderInvoice},
+		{"Send the invoice and a second one online", stepSendOnline},
+		{"Download the session UPO and verify its signature", stepUPO},
+		{"Render the UPO to PDF and HTML", stepRenderUPO},
+		{"Send the invoice again: KSeF answers with the original KSeF number", stepResend},
 	}
 }
 

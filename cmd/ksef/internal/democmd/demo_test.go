@@ -30,7 +30,7 @@ func TestDemo(t *testing.T) {
 	t.Setenv("TMPDIR", tmp) // the default --out-dir
 	outDir := filepath.Join(t.TempDir(), "new", "dir")
 	out := c.MustRun("demo", "--out-dir", outDir)
-	if n := len(demoSteps()); n != 12 || !strings.Contains(out, "Demo succeeded: 12 of 12 steps passed") {
+	if n := len(demoSteps()); n != 16 || !strings.Contains(out, "Demo succeeded: 16 of 16 steps passed") {
 		t.Errorf("demo output:\n%s", out)
 	}
 	for i, st := range demoSteps() {
@@ -40,7 +40,9 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{"-AU-", "-EC-", "(current)", "valid until", "Active",
 		"invoice number:  FV/DEMO/", "VAT 23% and 8%", "gross:", "KOD I:", qr.TestHost + "/invoice/",
-		"output directory:  " + outDir, filepath.Join(outDir, "faktura.pdf") + " ("} {
+		"output directory:  " + outDir, filepath.Join(outDir, "faktura.pdf") + " (",
+		"invoice 1 KSeF number:", "invoice 2 KSeF number:", "valid (XAdES), signed by", filepath.Join(outDir, "upo.pdf") + " (",
+		"outcome:               duplicate"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -64,6 +66,7 @@ func TestDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(jsonOut), &raw); err != nil || raw.Steps[2].Details["referenceNumber"] == "" {
 		t.Errorf("step details in JSON: %v %v", err, raw.Steps)
 	}
+	checkDemoOnline(t, jsonOut, tmp)
 	checkDemoInvoice(t, jsonOut, tmp)
 
 	// --verbose logs the SDK's and the simulator's work to stderr.
@@ -153,8 +156,9 @@ func TestDemoFailingStep(t *testing.T) {
 		t.Errorf("report: %+v", rep)
 	}
 	out, _, _ = c.Run("demo")
-	if !strings.Contains(out, "Demo FAILED: 5 of 12") || !strings.Contains(out, "7. Refresh the access token: skipped") ||
-		!strings.Contains(out, "12. Render the invoice to PDF and HTML: skipped") {
+	if !strings.Contains(out, "Demo FAILED: 5 of 16") || !strings.Contains(out, "7. Refresh the access token: skipped") ||
+		!strings.Contains(out, "12. Render the invoice to PDF and HTML: skipped") ||
+		!strings.Contains(out, "16. Send the invoice again: KSeF answers with the original KSeF number: skipped") {
 		t.Errorf("text report:\n%s", out)
 	}
 	// The invoice steps were skipped: no output directory was created.
