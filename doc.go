@@ -40,7 +40,8 @@
 // keys again and retries once.
 //
 // The authenticated client embeds a [Client] (Auth, PublicKeys, TestData)
-// and adds the services that need an access token (Tokens, AuthSessions),
+// and adds the services that need an access token (Tokens, AuthSessions,
+// Sessions),
 // which an unauthenticated *Client does not have. It sends its access
 // token, renews it with the refresh token shortly before it expires
 // and once after a 401, with a single renewal in flight for any number of
@@ -59,13 +60,29 @@
 // KSeF tokens are generated with [TokensService.Generate] and awaited with
 // [TokensService.WaitActive].
 //
+// # Sending invoices
+//
+// [SessionsService.OpenOnline] opens an online session for a [Form] with a
+// fresh AES-256 key; [OnlineSession.SendInvoice] encrypts and sends one
+// invoice and documents every outcome: a lost answer (5xx, dropped
+// connection, timeout) is resolved by listing the session's invoices and
+// matching the invoice hash, never by sending blindly again; a duplicate
+// (status 440) is reported by [AsDuplicate] with the original KSeF number.
+// [OnlineSession.WaitInvoice] and [OnlineSession.Wait] wait for the KSeF
+// number and for the session's UPO pages; [OnlineSession.State] and
+// [SessionsService.ResumeOnline] carry a session to another process (the key
+// is a [Secret]). UPOs are downloaded with [SessionsService.InvoiceUPO],
+// [SessionsService.UPO] and [SessionsService.UPOPage] and verified with
+// package upo. Package ksefsend sends a stream of invoices with one outcome
+// per invoice.
+//
 // # Services
 //
 // Services are pointer fields of the client, grouped by KSeF area:
-// c.Auth, c.PublicKeys and c.TestData on every client, a.Tokens and
-// a.AuthSessions on an authenticated one (invoice sessions,
-// invoice downloads, permissions and certificates are not implemented
-// yet). Every method that calls an API
+// c.Auth, c.PublicKeys and c.TestData on every client, a.Tokens,
+// a.AuthSessions and a.Sessions on an authenticated one (batch sessions,
+// invoice downloads and exports, permissions, certificates, limits, Peppol
+// and collective identifiers are not implemented yet). Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params
 // struct (nil for defaults) and return (*T, error). Lists have a page method
