@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -92,15 +93,35 @@ func (e *PacingError) Is(target error) bool { return target == ErrRateLimited }
 
 // pacer is a sliding-window limiter per rate-limit group. It is shared by
 // the requests of one context (one authenticated client).
+//
+// KSeF counts a request when it arrives, which the client cannot observe:
+// the time it was sent is a lower bound, the time its answer came back an
+// upper bound. Network and scheduling jitter between the two would make a
+// limiter that counts send times alone exceed a window by a few
+// milliseconds now and then (a 429 and a Retry-After of at least a second).
+// So a request counts from when it is sent until its answer arrives (it
+// occupies every window while in flight), and from then on at the time
+// its answer arrived: the next request leaves only when that time is a
+// full window old, so it arrives at KSeF after the old one left KSeF's
+// window, whatever the latency. The cost is one response time per window
+// cycle, negligible against the minute and hour windows.
 type pacer struct {
 	mu      sync.Mutex
 	limits  map[RateLimitGroup]RateLimit
-	history map[RateLimitGroup][]time.Time // send times, oldest first, at most 1 h old
-	blocked map[RateLimitGroup]time.Time   // group → no requests before (after a 429)
+	history map[RateLimitGroup][]*paced  // oldest first (by at), at most 1 h old
+	blocked map[RateLimitGroup]time.Time // group → no requests before (after a 429)
+	changed chan struct{}                // closed and replaced when a request completes
+}
+
+// paced is one request counted by the pacer: at is its send time while
+// it is in flight and the time its answer arrived once done.
+type paced struct {
+	at   time.Time
+	done bool
 }
 
 func newPacer(limits map[RateLimitGroup]RateLimit) *pacer {
-	return &pacer{limits: maps.Clone(limits), history: map[RateLimitGroup][]time.Time{}, blocked: map[RateLimitGroup]time.Time{}}
+	return &pacer{limits: maps.Clone(limits), history: map[RateLimitGroup][]*paced{}, blocked: map[RateLimitGroup]time.Time{}, changed: make(chan struct{})}
 }
 
 func (p *pacer) setLimits(limits map[RateLimitGroup]RateLimit) {
@@ -111,53 +132,93 @@ func (p *pacer) setLimits(limits map[RateLimitGroup]RateLimit) {
 	}
 }
 
-// reserve records a request of group at now and returns 0, or returns how
-// long to wait before one is allowed.
-func (p *pacer) reserve(group RateLimitGroup, now time.Time) time.Duration {
+// reserve records a request of group at now and returns it (to be passed
+// to complete when its answer arrives), or returns how long to wait at
+// least before one is allowed, and whether the wait also depends on a
+// request in flight (then changed is closed when one completes).
+func (p *pacer) reserve(group RateLimitGroup, now time.Time) (e *paced, wait time.Duration, pending bool, changed <-chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if until, ok := p.blocked[group]; ok {
 		if d := until.Sub(now); d > 0 {
-			return d
+			return nil, d, false, p.changed
 		}
 		delete(p.blocked, group)
 	}
 	lim, ok := p.limits[group]
 	if !ok {
-		return 0
+		return &paced{at: now}, 0, false, p.changed // not counted
 	}
 	h := p.history[group]
-	// drop entries older than the longest window
+	// drop completed entries older than the longest window
 	i := 0
-	for i < len(h) && now.Sub(h[i]) >= time.Hour {
+	for i < len(h) && h[i].done && now.Sub(h[i].at) >= time.Hour {
 		i++
 	}
 	h = h[i:]
-	var wait time.Duration
+	p.history[group] = h
+	inflight := 0
+	for _, e := range h {
+		if !e.done {
+			inflight++
+		}
+	}
 	for _, w := range []struct {
 		n   int
 		win time.Duration
 	}{{lim.PerSecond, time.Second}, {lim.PerMinute, time.Minute}, {lim.PerHour, time.Hour}} {
-		if w.n <= 0 {
+		if w.n <= 0 || len(h) < w.n {
 			continue
 		}
-		// requests inside the window: the suffix of h newer than now-win
-		start := len(h)
-		for start > 0 && now.Sub(h[start-1]) < w.win {
-			start--
+		// The request that must leave the window before another may be
+		// sent is the n-th newest by the latest time KSeF may have
+		// counted it: requests in flight are the newest.
+		if inflight >= w.n {
+			pending = true
+			// at least until the n-th newest send time is a window old
+			wait = max(wait, h[len(h)-w.n].at.Add(w.win).Sub(now))
+			continue
 		}
-		if inWin := len(h) - start; inWin >= w.n {
-			// the oldest request that must leave the window first
-			leave := h[len(h)-w.n].Add(w.win)
-			wait = max(wait, leave.Sub(now))
+		k := w.n - inflight // the k-th newest completed request
+		for j := len(h) - 1; j >= 0; j-- {
+			if !h[j].done {
+				continue
+			}
+			if k--; k == 0 {
+				wait = max(wait, h[j].at.Add(w.win).Sub(now))
+				break
+			}
 		}
 	}
-	if wait > 0 {
-		p.history[group] = h
-		return wait
+	if wait > 0 || pending {
+		return nil, max(wait, 0), pending, p.changed
 	}
-	p.history[group] = append(h, now)
-	return 0
+	e = &paced{at: now}
+	p.history[group] = append(h, e)
+	return e, 0, false, p.changed
+}
+
+// complete records that the answer to e arrived at now (or that e was
+// never sent).
+func (p *pacer) complete(group RateLimitGroup, e *paced, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.done {
+		return
+	}
+	e.done = true
+	if now.After(e.at) {
+		e.at = now
+	}
+	// keep the history ordered by at: move e towards the end
+	h := p.history[group]
+	if j := slices.Index(h, e); j >= 0 {
+		for ; j+1 < len(h) && h[j+1].at.Before(e.at); j++ {
+			h[j], h[j+1] = h[j+1], h[j]
+		}
+	}
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // block keeps group closed until now+d (after a 429 with Retry-After).
@@ -170,26 +231,41 @@ func (p *pacer) block(group RateLimitGroup, until time.Time) {
 }
 
 // pace waits for a slot of the request's group, bounded by ctx and by the
-// retry policy's MaxDelay.
-func (c *Client) pace(ctx context.Context, r *request) error {
+// retry policy's MaxDelay. The caller must call done once the answer
+// arrived or the request failed (done is never nil).
+func (c *Client) pace(ctx context.Context, r *request) (done func(), err error) {
 	p := c.cfg.pacer
 	if p == nil || r.absURL != "" {
-		return nil
+		return func() {}, nil
 	}
 	group := r.info().Group
 	for {
-		d := p.reserve(group, time.Now())
-		if d == 0 {
-			return nil
+		e, d, pending, changed := p.reserve(group, time.Now())
+		if e != nil {
+			return func() { p.complete(group, e, time.Now()) }, nil
 		}
 		if d > c.cfg.retry.MaxDelay {
 			info := r.info()
-			return &PacingError{Group: group, RetryAfter: d, Method: info.Method, Path: info.Path}
+			return nil, &PacingError{Group: group, RetryAfter: d, Method: info.Method, Path: info.Path}
 		}
-		c.cfg.logger.DebugContext(ctx, "ksef pacing", "group", group, "wait", d)
-		if err := sleep(ctx, d); err != nil {
-			return err
+		c.cfg.logger.DebugContext(ctx, "ksef pacing", "group", group, "wait", d, "inFlight", pending)
+		if !pending {
+			if err := sleep(ctx, d); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		// wait for a request in flight to complete (re-checking at least
+		// every second and when the lower bound d has passed)
+		t := time.NewTimer(max(d, time.Second))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -214,6 +216,40 @@ func TestPacingConcurrent(t *testing.T) {
 		}
 		if calls.Load() != 20 {
 			t.Errorf("calls %d", calls.Load())
+		}
+	})
+}
+
+// TestPacingCountsUntilAnswer: a request occupies its windows until its
+// answer arrives and counts from then on, so that jitter in the time it
+// takes to reach KSeF cannot make two requests a window apart land
+// inside one window at KSeF.
+func TestPacingCountsUntilAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var times []time.Duration
+		start := time.Now()
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			times = append(times, time.Since(start))
+			mu.Unlock()
+			time.Sleep(300 * time.Millisecond) // the answer takes 0.3 s
+			writeJSON(w, 200, []any{})
+		})
+		c := handlerClient(t, h, ksef.WithRateLimits(map[ksef.RateLimitGroup]ksef.RateLimit{ksef.GroupAnonymous: {PerSecond: 2}}))
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				if _, err := c.PublicKeys.List(t.Context()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		// two at once; the next two a second after their answers (0.3 s)
+		want := []time.Duration{0, 0, 1300 * time.Millisecond, 1300 * time.Millisecond}
+		if !slices.Equal(times, want) {
+			t.Errorf("requests at %v, want %v", times, want)
 		}
 	})
 }

@@ -225,7 +225,11 @@ func (o *OnlineSession) State() OnlineSessionState {
 
 // ResumeOnline returns the online session saved in st (see
 // [OnlineSession.State]), without any network call. Sends and the close
-// work until the session's ValidUntil; afterwards KSeF rejects them.
+// work until the session's ValidUntil; afterwards KSeF rejects them. A
+// state whose ValidUntil has passed (by the client's clock) gives a
+// [*SessionUnusableError] matching [ErrSessionClosed]: open a new session;
+// a send KSeF refuses because the session expired meanwhile (or its clock
+// is ahead) gives the same error from SendInvoice.
 func (s *SessionsService) ResumeOnline(st OnlineSessionState) (*OnlineSession, error) {
 	if st.ReferenceNumber == "" {
 		return nil, errors.New("ksef: ResumeOnline: no reference number")
@@ -241,6 +245,9 @@ func (s *SessionsService) ResumeOnline(st OnlineSessionState) (*OnlineSession, e
 	key, err := envelope.KeyFromBytes(k, iv)
 	if err != nil {
 		return nil, fmt.Errorf("ksef: ResumeOnline: %w", err)
+	}
+	if !st.ValidUntil.IsZero() && !time.Now().Before(st.ValidUntil) {
+		return nil, &SessionUnusableError{ReferenceNumber: st.ReferenceNumber, ValidUntil: st.ValidUntil}
 	}
 	return &OnlineSession{s: s, ref: st.ReferenceNumber, form: st.Form, validUntil: st.ValidUntil,
 		openedAt: st.OpenedAt, key: key, sent: st.Sent}, nil
@@ -286,11 +293,15 @@ const maxSendAttempts = 3
 //     for its status. Recovered says that the answer had been lost and the
 //     invoice was found in the session's invoice list by its hash: the
 //     invoice is in KSeF once, never twice.
+//   - *[SessionUnusableError] (errors.Is [ErrSessionFull] for
+//     [CodeSessionInvoiceLimit] 21155, [ErrSessionClosed] for
+//     [CodeSessionStatusForbids] 21180, closed or expired; it unwraps to
+//     KSeF's *[APIError]): the session accepts no more invoices and did
+//     not register this one. Open a new session and send it there.
 //   - *[APIError] with a KSeF code: KSeF refused the request and did not
 //     register the invoice. [CodeInvalidFileSize] (21402) and
-//     [CodeInvalidFileHash] (21403) point at a bug; [CodeSessionInvoiceLimit]
-//     (21155), [CodeSessionStatusForbids] (21180, closed or expired) and
-//     [CodeSessionTemporarilyUnavailable] (21184) mean: send it in a new
+//     [CodeInvalidFileHash] (21403) point at a bug;
+//     [CodeSessionTemporarilyUnavailable] (21184) means: send it in a new
 //     session; [CodeSessionNotFound] (21173): wrong session. The invoice
 //     may be sent again.
 //   - an error matching [ErrRateLimited]: too many requests for longer
@@ -346,7 +357,7 @@ func (o *OnlineSession) SendInvoice(ctx context.Context, invoiceXML []byte, para
 			return out, nil
 		}
 		if !errors.Is(err, ErrOutcomeUnknown) {
-			return nil, err
+			return nil, o.sessionUnusable(err)
 		}
 		lost = err
 		if ctx.Err() != nil {
@@ -368,16 +379,27 @@ func (o *OnlineSession) SendInvoice(ctx context.Context, invoiceXML []byte, para
 }
 
 // findByHash returns the session invoice whose hash is hash, or nil.
+//
+// The same invoice may be in a session more than once (sent again after
+// KSeF cancelled its processing, or a duplicate sent on purpose): the
+// newest entry is taken, skipping those KSeF cancelled (405, 550), which
+// registered nothing, so that a send whose answer was lost is never taken
+// for an earlier, cancelled one.
 func (o *OnlineSession) findByHash(ctx context.Context, hash []byte) (*SessionInvoiceStatusResponse, error) {
+	var found *SessionInvoiceStatusResponse
 	for inv, err := range o.s.InvoicesAll(ctx, o.ref, &SessionInvoicesParams{PageSize: 1000}) {
 		if err != nil {
 			return nil, err
 		}
+		switch InvoiceStatusCode(inv.Status.Code) {
+		case InvoiceStatusSessionCancelled, InvoiceStatusSystemError:
+			continue
+		}
 		if bytes.Equal(inv.InvoiceHash, hash) {
-			return &inv, nil
+			found = &inv
 		}
 	}
-	return nil, nil
+	return found, nil
 }
 
 // Close closes the session: KSeF stops accepting invoices and starts

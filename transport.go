@@ -189,17 +189,20 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		default:
 			token = ""
 		}
-		if err := c.pace(ctx, r); err != nil {
+		pacedDone, err := c.pace(ctx, r)
+		if err != nil {
 			return nil, err
 		}
 		actx, cancel := context.WithCancel(ctx)
 		req, err := c.newHTTPRequest(actx, r, target, payload, token)
 		if err != nil {
+			pacedDone()
 			cancel()
 			return nil, err
 		}
 		start := time.Now()
 		resp, err := c.cfg.httpClient.Do(req)
+		pacedDone() // KSeF counted the request (if at all) before it answered
 		dur := time.Since(start)
 		if err != nil {
 			cancel()

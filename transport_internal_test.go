@@ -76,7 +76,10 @@ func BenchmarkPacerReserve(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		// 10 ms apart: stays under 120/h? no - exercises the waiting path too.
-		p.reserve(GroupInvoiceStatus, now.Add(time.Duration(i)*40*time.Millisecond))
+		at := now.Add(time.Duration(i) * 40 * time.Millisecond)
+		if e, _, _, _ := p.reserve(GroupInvoiceStatus, at); e != nil {
+			p.complete(GroupInvoiceStatus, e, at)
+		}
 	}
 }
 
@@ -239,10 +242,12 @@ func TestPacerUsesTableGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := &request{op: op}
-		if err := c.pace(t.Context(), r); err != nil {
+		done, err := c.pace(t.Context(), r)
+		if err != nil {
 			t.Fatalf("%v: first request: %v", op, err)
 		}
-		err = c.pace(t.Context(), r)
+		done()
+		_, err = c.pace(t.Context(), r)
 		var pe *PacingError
 		if !errors.As(err, &pe) || pe.Group != want || pe.Method != op.Info().Method || pe.Path != op.Info().Path {
 			t.Errorf("%v: second request: %v, want a PacingError of group %s", op, err, want)

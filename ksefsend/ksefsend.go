@@ -22,6 +22,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -187,23 +188,33 @@ type slot struct {
 	s        *ksef.OnlineSession
 	assigned int
 	retired  bool
-	inflight sync.WaitGroup
+	inflight sync.WaitGroup // sends in progress
 }
 
 type run struct {
-	snd  *Sender
-	ctx  context.Context
-	mu   sync.Mutex
-	cur  *slot
-	all  []*slot
-	omu  sync.Mutex
-	outs []Outcome
+	snd     *Sender
+	ctx     context.Context
+	mu      sync.Mutex
+	cur     *slot
+	all     []*slot
+	closing sync.WaitGroup // closes of retired sessions
+	omu     sync.Mutex
+	outs    []Outcome
 }
 
 // Send sends every input and returns one outcome per input, in input
 // order. The error is non-nil only when the sender is misconfigured or
-// ctx ended (the outcomes then hold what was known). Sessions it opened
-// are closed before it returns.
+// ctx ended (the outcomes then hold what was known). A session is closed
+// as soon as it is retired (full, too old, or refused by KSeF) and its
+// sends have ended; the others are closed before Send returns.
+//
+// An invoice whose status is 550 (KSeF: "operation cancelled by the
+// system; processing was interrupted for internal reasons, try again")
+// or 405 (processing cancelled because of a session error) was not
+// registered, so the Sender sends it again (in a new session after a 405),
+// up to [MaxResends] times. Sending again cannot register it twice: were
+// it registered after all, KSeF would answer 440 with the original KSeF
+// number (a Duplicate outcome, which counts as success).
 func (snd *Sender) Send(ctx context.Context, in iter.Seq[Input]) ([]Outcome, error) {
 	if snd.Sessions == nil {
 		return nil, errors.New("ksefsend: Sender.Sessions is nil")
@@ -253,6 +264,10 @@ func (snd *Sender) Send(ctx context.Context, in iter.Seq[Input]) ([]Outcome, err
 	return r.outs, ctx.Err()
 }
 
+// MaxResends is how often the Sender sends an invoice again after KSeF
+// cancelled its processing (invoice status 550 or 405).
+const MaxResends = 3
+
 func (r *run) report(idx int, o Outcome) {
 	r.omu.Lock()
 	o.Index, o.Name = idx, r.outs[idx].Name
@@ -285,7 +300,7 @@ func (r *run) acquire() (*slot, error) {
 	if age <= 0 {
 		age = ksef.SessionLifetime - time.Hour
 	}
-	if c := r.cur; c != nil && (c.retired || c.assigned >= maxN || r.now().Sub(c.s.OpenedAt()) >= age) {
+	if c := r.cur; c != nil && (c.assigned >= maxN || r.now().Sub(c.s.OpenedAt()) >= age) {
 		r.retireLocked(c)
 	}
 	if r.cur == nil {
@@ -301,11 +316,22 @@ func (r *run) acquire() (*slot, error) {
 	return r.cur, nil
 }
 
+// retireLocked stops using c for new invoices and closes it once its
+// sends in progress have ended (no send is added to a retired slot, so
+// the wait ends). Callers hold r.mu.
 func (r *run) retireLocked(c *slot) {
+	if c.retired {
+		return
+	}
 	c.retired = true
 	if r.cur == c {
 		r.cur = nil
 	}
+	r.all = slices.DeleteFunc(r.all, func(s *slot) bool { return s == c })
+	r.closing.Go(func() {
+		c.inflight.Wait()
+		_ = c.s.Close(context.WithoutCancel(r.ctx))
+	})
 }
 
 // retire stops using c for new invoices (KSeF refused a send to it).
@@ -318,11 +344,13 @@ func (r *run) retire(c *slot) {
 // sessionGone reports KSeF errors after which the invoice goes to a new
 // session.
 func sessionGone(err error) bool {
-	return ksef.IsCode(err, ksef.CodeSessionInvoiceLimit) || ksef.IsCode(err, ksef.CodeSessionStatusForbids) ||
+	return errors.Is(err, ksef.ErrSessionFull) || errors.Is(err, ksef.ErrSessionClosed) ||
 		ksef.IsCode(err, ksef.CodeSessionTemporarilyUnavailable)
 }
 
-func (r *run) one(data []byte) Outcome {
+// send sends data in the current session, moving to a new session when
+// KSeF refuses it for the session's sake.
+func (r *run) send(data []byte) (*slot, *ksef.SentInvoice, error) {
 	var (
 		sl   *slot
 		sent *ksef.SentInvoice
@@ -331,7 +359,7 @@ func (r *run) one(data []byte) Outcome {
 	for attempt := 0; attempt < 6; attempt++ {
 		sl, err = r.acquire()
 		if err != nil {
-			return Outcome{Kind: Failed, Err: err}
+			return nil, nil, err
 		}
 		sent, err = sl.s.SendInvoice(r.ctx, data, nil)
 		sl.inflight.Done()
@@ -354,26 +382,48 @@ func (r *run) one(data []byte) Outcome {
 		case <-r.ctx.Done():
 		}
 	}
-	if err != nil {
-		return Outcome{Kind: Failed, Err: err, SessionReferenceNumber: sl.s.ReferenceNumber()}
-	}
-	o := Outcome{SessionReferenceNumber: sl.s.ReferenceNumber(), InvoiceReferenceNumber: sent.ReferenceNumber}
-	st, err := sl.s.WaitInvoice(r.ctx, sent.ReferenceNumber, r.snd.Wait)
-	var se *ksef.StatusError
-	switch {
-	case err == nil:
-		o.Kind, o.KSeFNumber = Registered, st.KSeFNumber
-	case errors.As(err, &se) && se.Duplicate != nil:
-		o.Kind, o.KSeFNumber, o.Duplicate, o.Err = Duplicate, se.Duplicate.OriginalKSeFNumber, se.Duplicate, err
-	case errors.As(err, &se):
-		o.Kind, o.Err = Rejected, err
-	default:
-		o.Kind, o.Err = Failed, err
-	}
-	return o
+	return sl, sent, err
 }
 
-// closeAll closes every session the run opened (after its sends ended).
+func (r *run) one(data []byte) Outcome {
+	for resend := 0; ; resend++ {
+		sl, sent, err := r.send(data)
+		if err != nil {
+			o := Outcome{Kind: Failed, Err: err}
+			if sl != nil {
+				o.SessionReferenceNumber = sl.s.ReferenceNumber()
+			}
+			return o
+		}
+		o := Outcome{SessionReferenceNumber: sl.s.ReferenceNumber(), InvoiceReferenceNumber: sent.ReferenceNumber}
+		st, err := sl.s.WaitInvoice(r.ctx, sent.ReferenceNumber, r.snd.Wait)
+		var se *ksef.StatusError
+		switch {
+		case err == nil:
+			o.Kind, o.KSeFNumber = Registered, st.KSeFNumber
+		case errors.As(err, &se) && se.Duplicate != nil:
+			o.Kind, o.KSeFNumber, o.Duplicate, o.Err = Duplicate, se.Duplicate.OriginalKSeFNumber, se.Duplicate, err
+		case (errors.Is(err, ksef.ErrInvoiceSystemError) || errors.Is(err, ksef.ErrInvoiceSessionCancelled)) && resend < MaxResends && r.ctx.Err() == nil:
+			// KSeF cancelled the processing: not registered, send again
+			if errors.Is(err, ksef.ErrInvoiceSessionCancelled) {
+				r.retire(sl)
+			}
+			select {
+			case <-time.After(time.Duration(resend+1) * 200 * time.Millisecond):
+			case <-r.ctx.Done():
+			}
+			continue
+		case errors.As(err, &se):
+			o.Kind, o.Err = Rejected, err
+		default:
+			o.Kind, o.Err = Failed, err
+		}
+		return o
+	}
+}
+
+// closeAll closes every session the run still uses and waits for the
+// closes of the retired ones (after their sends ended).
 func (r *run) closeAll() {
 	r.mu.Lock()
 	all := r.all
@@ -387,4 +437,5 @@ func (r *run) closeAll() {
 		})
 	}
 	wg.Wait()
+	r.closing.Wait()
 }
