@@ -126,14 +126,11 @@ func (s *Simulator) handleRevokeCurrentSession(w http.ResponseWriter, r *http.Re
 
 // handleRevokeSession serves DELETE /auth/sessions/{referenceNumber}.
 func (s *Simulator) handleRevokeSession(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requireAccess(r)
+	p, refs, e := s.requireRefs(r, nil, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
+	ref := refs[0]
 	s.mu.Lock()
 	op := s.st.auths[ref]
 	if op == nil || op.ctx != p.ctx() {

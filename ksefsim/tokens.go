@@ -101,14 +101,11 @@ func (s *Simulator) handleGenerateToken(w http.ResponseWriter, r *http.Request) 
 
 // handleTokenStatus serves GET /tokens/{referenceNumber}.
 func (s *Simulator) handleTokenStatus(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requireAccess(r)
+	p, refs, e := s.requireRefs(r, nil, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
+	ref := refs[0]
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -243,14 +240,11 @@ func (s *Simulator) handleListTokens(w http.ResponseWriter, r *http.Request) *ap
 // ends in state Revoked at once (KSeF passes through Revoking) and no
 // longer authenticates.
 func (s *Simulator) handleRevokeToken(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requireAccess(r)
+	p, refs, e := s.requireRefs(r, nil, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
+	ref := refs[0]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.st.tokens[ref]

@@ -206,17 +206,11 @@ func (s *Simulator) handleInvoiceUPOByKSeF(w http.ResponseWriter, r *http.Reques
 
 // handleInvoiceUPOByRef serves GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}/upo.
 func (s *Simulator) handleInvoiceUPOByRef(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, readPermissions...)
+	p, refs, e := s.requireRefs(r, readPermissions, "referenceNumber", "invoiceReferenceNumber")
 	if e != nil {
 		return e
 	}
-	ref, invRef := r.PathValue("referenceNumber"), r.PathValue("invoiceReferenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
-	if e := checkRef(invRef); e != nil {
-		return e
-	}
+	ref, invRef := refs[0], refs[1]
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -235,36 +229,25 @@ func (s *Simulator) handleInvoiceUPOByRef(w http.ResponseWriter, r *http.Request
 
 // handleSessionUPO serves GET /sessions/{referenceNumber}/upo/{upoReferenceNumber}.
 func (s *Simulator) handleSessionUPO(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, readPermissions...)
+	p, refs, e := s.requireRefs(r, readPermissions, "referenceNumber", "upoReferenceNumber")
 	if e != nil {
 		return e
 	}
-	ref, upoRef := r.PathValue("referenceNumber"), r.PathValue("upoReferenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
-	if e := checkRef(upoRef); e != nil {
-		return e
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, e := s.sessionFor(p, ref)
-	if e != nil {
-		return e
-	}
-	s.sessionStatusAt(sess, now)
-	for _, pg := range sess.pages {
-		if pg.ref == upoRef {
-			doc, err := s.pageUPO(sess, pg)
-			if err != nil {
-				return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
+	ref, upoRef := refs[0], refs[1]
+	return s.inSession(p, ref, func(sess *onlineSession, now time.Time) *apiError {
+		s.sessionStatusAt(sess, now)
+		for _, pg := range sess.pages {
+			if pg.ref == upoRef {
+				doc, err := s.pageUPO(sess, pg)
+				if err != nil {
+					return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
+				}
+				writeUPO(w, doc)
+				return nil
 			}
-			writeUPO(w, doc)
-			return nil
 		}
-	}
-	return upoNotFound("UPO o numerze referencyjnym " + upoRef + " dla sesji " + ref + " nie zostało znalezione.")
+		return upoNotFound("UPO o numerze referencyjnym " + upoRef + " dla sesji " + ref + " nie zostało znalezione.")
+	})
 }
 
 // presign returns a pre-signed URL for downloading the UPO named by name
