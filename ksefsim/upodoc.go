@@ -175,6 +175,16 @@ func writeUPO(w http.ResponseWriter, doc []byte) {
 
 func upoNotFound(detail string) *apiError { return badRequest(21178, detail) }
 
+// writeInvoiceUPO answers with the UPO of one invoice.
+func (s *Simulator) writeInvoiceUPO(w http.ResponseWriter, inv *sessionInvoice) *apiError {
+	doc, err := s.invoiceUPO(inv)
+	if err != nil {
+		return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
+	}
+	writeUPO(w, doc)
+	return nil
+}
+
 // handleInvoiceUPOByKSeF serves GET /sessions/{referenceNumber}/invoices/ksef/{ksefNumber}/upo.
 func (s *Simulator) handleInvoiceUPOByKSeF(w http.ResponseWriter, r *http.Request) *apiError {
 	p, e := s.requirePermission(r, readPermissions...)
@@ -196,12 +206,7 @@ func (s *Simulator) handleInvoiceUPOByKSeF(w http.ResponseWriter, r *http.Reques
 	if sess == nil || sess.ctx != p.ctx() || inv == nil || inv.session != sess || !inv.done(now) {
 		return upoNotFound("UPO o numerze KSeF " + num + " i numerze referencyjnym sesji " + ref + " nie zostało znalezione.")
 	}
-	doc, err := s.invoiceUPO(inv)
-	if err != nil {
-		return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
-	}
-	writeUPO(w, doc)
-	return nil
+	return s.writeInvoiceUPO(w, inv)
 }
 
 // handleInvoiceUPOByRef serves GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}/upo.
@@ -219,12 +224,7 @@ func (s *Simulator) handleInvoiceUPOByRef(w http.ResponseWriter, r *http.Request
 	if sess == nil || sess.ctx != p.ctx() || inv == nil || inv.session != sess || !inv.done(now) || inv.status.Code != 200 {
 		return upoNotFound("UPO faktury o numerze referencyjnym " + invRef + " w sesji " + ref + " nie zostało znalezione.")
 	}
-	doc, err := s.invoiceUPO(inv)
-	if err != nil {
-		return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
-	}
-	writeUPO(w, doc)
-	return nil
+	return s.writeInvoiceUPO(w, inv)
 }
 
 // handleSessionUPO serves GET /sessions/{referenceNumber}/upo/{upoReferenceNumber}.
