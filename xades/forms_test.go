@@ -2,9 +2,7 @@ package xades
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -35,21 +33,7 @@ func formSigner(tb testing.TB, kind xadestest.KeyKind) testSigner {
 	if s, ok := formSigners[kind]; ok {
 		return s
 	}
-	var key crypto.Signer
-	var err error
-	switch kind {
-	case xadestest.RSA2048:
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	case xadestest.P256:
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case xadestest.P384:
-		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case xadestest.P521:
-		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	}
-	if err != nil || key == nil {
-		tb.Fatalf("key %s: %v", kind, err)
-	}
+	key := xadestest.NewKey(tb, kind)
 	nb, na := validity()
 	s := testSigner{newTestCert(tb, key, 0x7f00112233, nb, na), key}
 	formSigners[kind] = s
