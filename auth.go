@@ -155,16 +155,23 @@ func (s *AuthService) LoginWithSignFunc(ctx context.Context, ctxID ContextIdenti
 	if err := ValidateContext(ctxID); err != nil {
 		return nil, err
 	}
-	var p LoginParams
-	if params != nil {
-		p = *params
-	}
-	if p.SubjectIdentifierType == "" {
-		p.SubjectIdentifierType = AuthSubjectCertificateSubject
-	}
+	p := params.withDefaults()
 	return retryCancelled(ctx, s, func() (*AuthenticatedClient, error) {
 		return s.loginSigned(ctx, ctxID, sign, &p)
 	})
+}
+
+// withDefaults returns a copy of p (the zero value for nil) with the
+// subject identifier type defaulting to the certificate subject.
+func (p *LoginParams) withDefaults() LoginParams {
+	var out LoginParams
+	if p != nil {
+		out = *p
+	}
+	if out.SubjectIdentifierType == "" {
+		out.SubjectIdentifierType = AuthSubjectCertificateSubject
+	}
+	return out
 }
 
 // retryCancelled runs login once more when KSeF cancelled the first
@@ -216,13 +223,7 @@ func (s *AuthService) UnsignedAuthTokenRequest(ctx context.Context, ctxID Contex
 	if err := ValidateContext(ctxID); err != nil {
 		return nil, err
 	}
-	var p LoginParams
-	if params != nil {
-		p = *params
-	}
-	if p.SubjectIdentifierType == "" {
-		p.SubjectIdentifierType = AuthSubjectCertificateSubject
-	}
+	p := params.withDefaults()
 	if err := p.AllowedIps.Validate(); err != nil {
 		return nil, err
 	}
