@@ -157,15 +157,11 @@ func (s *Simulator) listSessionInvoices(w http.ResponseWriter, r *http.Request, 
 		return e
 	}
 	ref := refs[0]
-	size, e := pageSize(r, 10, 10, 1000)
-	if e != nil {
-		return e
-	}
-	kind := "session-invoices"
+	kind := "session-invoices:" + ref
 	if failedOnly {
-		kind = "session-invoices-failed"
+		kind = "session-invoices-failed:" + ref
 	}
-	offset, e := decodeContinuation(r, kind+":"+ref)
+	size, offset, e := pageParams(r, 1000, kind)
 	if e != nil {
 		return e
 	}
@@ -177,15 +173,10 @@ func (s *Simulator) listSessionInvoices(w http.ResponseWriter, r *http.Request, 
 			}
 			items = append(items, inv)
 		}
-		out := ksef.SessionInvoicesResponse{Invoices: []ksef.SessionInvoiceStatusResponse{}}
-		if offset < len(items) {
-			end := min(offset+size, len(items))
-			for _, inv := range items[offset:end] {
-				out.Invoices = append(out.Invoices, s.invoiceBody(r, inv, now))
-			}
-			if end < len(items) {
-				out.ContinuationToken = encodeContinuation(kind+":"+ref, end)
-			}
+		pg, next := page(items, offset, size, kind)
+		out := ksef.SessionInvoicesResponse{Invoices: []ksef.SessionInvoiceStatusResponse{}, ContinuationToken: next}
+		for _, inv := range pg {
+			out.Invoices = append(out.Invoices, s.invoiceBody(r, inv, now))
 		}
 		writeOK(w, http.StatusOK, out)
 		return nil
@@ -298,14 +289,8 @@ func (s *Simulator) handleListSessions(w http.ResponseWriter, r *http.Request) *
 			})
 		}
 	}
-	out := ksef.SessionsQueryResponse{Sessions: []ksef.SessionsQueryResponseItem{}}
-	if offset < len(items) {
-		end := min(offset+size, len(items))
-		out.Sessions = items[offset:end]
-		if end < len(items) {
-			out.ContinuationToken = encodeContinuation("sessions", end)
-		}
-	}
+	var out ksef.SessionsQueryResponse
+	out.Sessions, out.ContinuationToken = page(items, offset, size, "sessions")
 	writeOK(w, http.StatusOK, out)
 	return nil
 }
