@@ -2,15 +2,12 @@ package ksefsim
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -42,29 +39,9 @@ func (s *Simulator) upoSigner() (*rsa.PrivateKey, *x509.Certificate) {
 	st := s.st.online()
 	if st.upoCert == nil {
 		from := s.now().Add(-24 * time.Hour).Truncate(time.Second)
-		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-		if err != nil {
-			panic("ksefsim: no randomness: " + err.Error())
-		}
-		name := pkix.Name{
-			CommonName:         "Ministerstwo Finansów",
-			Organization:       []string{"Ministerstwo Finansów"},
-			OrganizationalUnit: []string{"KSeF simulator UPO"},
-			Country:            []string{"PL"},
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber:          serial,
-			Subject:               name,
-			Issuer:                name,
-			NotBefore:             from,
-			NotAfter:              from.AddDate(3, 0, 0),
-			KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-			BasicConstraintsValid: true,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &upoKey.PublicKey, upoKey)
-		if err != nil {
-			panic("ksefsim: cannot create the UPO certificate: " + err.Error())
-		}
+		der := selfSignedMF("UPO", "UPO", upoKey, from, from.AddDate(3, 0, 0),
+			x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment)
+		var err error
 		st.upoCert, err = x509.ParseCertificate(der)
 		if err != nil {
 			panic("ksefsim: cannot parse the UPO certificate: " + err.Error())
