@@ -188,15 +188,7 @@ func retryCancelled(ctx context.Context, s *AuthService, login func() (*Authenti
 
 func (s *AuthService) loginSigned(ctx context.Context, ctxID ContextIdentifier, sign SignFunc, params *LoginParams) (*AuthenticatedClient, error) {
 	p := *params
-	ch, err := s.Challenge(ctx)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := NewAuthTokenRequest(ch.Challenge, ctxID, p.SubjectIdentifierType, p.AllowedIps)
-	if err != nil {
-		return nil, err
-	}
-	unsigned, err := doc.Marshal()
+	unsigned, err := s.authTokenRequest(ctx, ctxID, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +219,13 @@ func (s *AuthService) UnsignedAuthTokenRequest(ctx context.Context, ctxID Contex
 	if err := p.AllowedIps.Validate(); err != nil {
 		return nil, err
 	}
+	return s.authTokenRequest(ctx, ctxID, &p)
+}
+
+// authTokenRequest fetches a fresh challenge and returns the unsigned
+// AuthTokenRequest for ctxID with p's subject identifier type and allowed
+// addresses.
+func (s *AuthService) authTokenRequest(ctx context.Context, ctxID ContextIdentifier, p *LoginParams) ([]byte, error) {
 	ch, err := s.Challenge(ctx)
 	if err != nil {
 		return nil, err
