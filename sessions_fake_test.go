@@ -136,15 +136,24 @@ func (f *fakeOnline) drop(w http.ResponseWriter) {
 	}
 }
 
+// lookup returns the session the request names, or answers 21173 and
+// returns nil. Callers hold f.mu.
+func (f *fakeOnline) lookup(w http.ResponseWriter, r *http.Request) *fakeSession {
+	s := f.sessions[r.PathValue("ref")]
+	if s == nil {
+		kerr(w, 400, 21173)
+	}
+	return s
+}
+
 // openSession locks f and returns the open session the request names and
 // the next fault queued in faults. When the session is unknown or not open
 // it answers the error and returns nil with f unlocked.
 func (f *fakeOnline) openSession(w http.ResponseWriter, r *http.Request, faults *[]string) (*fakeSession, string) {
 	f.mu.Lock()
-	s := f.sessions[r.PathValue("ref")]
+	s := f.lookup(w, r)
 	if s == nil {
 		f.mu.Unlock()
-		kerr(w, 400, 21173)
 		return nil, ""
 	}
 	if s.status != 100 {
@@ -262,9 +271,8 @@ func (f *fakeOnline) wire(s *fakeSession, inv *fakeInvoice) ksef.SessionInvoiceS
 func (f *fakeOnline) status(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.sessions[r.PathValue("ref")]
+	s := f.lookup(w, r)
 	if s == nil {
-		kerr(w, 400, 21173)
 		return
 	}
 	resp := ksef.SessionStatusResponse{Status: ksef.StatusInfo{Code: int32(s.status), Description: "fake"}, DateCreated: time.Now(), DateUpdated: time.Now()}
@@ -278,9 +286,8 @@ func (f *fakeOnline) status(w http.ResponseWriter, r *http.Request) {
 func (f *fakeOnline) list(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.sessions[r.PathValue("ref")]
+	s := f.lookup(w, r)
 	if s == nil {
-		kerr(w, 400, 21173)
 		return
 	}
 	size := 10
@@ -304,9 +311,8 @@ func (f *fakeOnline) list(w http.ResponseWriter, r *http.Request) {
 func (f *fakeOnline) invoiceStatus(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.sessions[r.PathValue("ref")]
+	s := f.lookup(w, r)
 	if s == nil {
-		kerr(w, 400, 21173)
 		return
 	}
 	for _, inv := range s.invoices {
