@@ -155,16 +155,23 @@ func (s *AuthService) LoginWithSignFunc(ctx context.Context, ctxID ContextIdenti
 	if err := ValidateContext(ctxID); err != nil {
 		return nil, err
 	}
-	var p LoginParams
-	if params != nil {
-		p = *params
-	}
-	if p.SubjectIdentifierType == "" {
-		p.SubjectIdentifierType = AuthSubjectCertificateSubject
-	}
+	p := params.withDefaults()
 	return retryCancelled(ctx, s, func() (*AuthenticatedClient, error) {
 		return s.loginSigned(ctx, ctxID, sign, &p)
 	})
+}
+
+// withDefaults returns a copy of p (the zero value for nil) with the
+// subject identifier type defaulting to the certificate subject.
+func (p *LoginParams) withDefaults() LoginParams {
+	var out LoginParams
+	if p != nil {
+		out = *p
+	}
+	if out.SubjectIdentifierType == "" {
+		out.SubjectIdentifierType = AuthSubjectCertificateSubject
+	}
+	return out
 }
 
 // retryCancelled runs login once more when KSeF cancelled the first
@@ -181,15 +188,7 @@ func retryCancelled(ctx context.Context, s *AuthService, login func() (*Authenti
 
 func (s *AuthService) loginSigned(ctx context.Context, ctxID ContextIdentifier, sign SignFunc, params *LoginParams) (*AuthenticatedClient, error) {
 	p := *params
-	ch, err := s.Challenge(ctx)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := NewAuthTokenRequest(ch.Challenge, ctxID, p.SubjectIdentifierType, p.AllowedIps)
-	if err != nil {
-		return nil, err
-	}
-	unsigned, err := doc.Marshal()
+	unsigned, err := s.authTokenRequest(ctx, ctxID, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -216,16 +215,17 @@ func (s *AuthService) UnsignedAuthTokenRequest(ctx context.Context, ctxID Contex
 	if err := ValidateContext(ctxID); err != nil {
 		return nil, err
 	}
-	var p LoginParams
-	if params != nil {
-		p = *params
-	}
-	if p.SubjectIdentifierType == "" {
-		p.SubjectIdentifierType = AuthSubjectCertificateSubject
-	}
+	p := params.withDefaults()
 	if err := p.AllowedIps.Validate(); err != nil {
 		return nil, err
 	}
+	return s.authTokenRequest(ctx, ctxID, &p)
+}
+
+// authTokenRequest fetches a fresh challenge and returns the unsigned
+// AuthTokenRequest for ctxID with p's subject identifier type and allowed
+// addresses.
+func (s *AuthService) authTokenRequest(ctx context.Context, ctxID ContextIdentifier, p *LoginParams) ([]byte, error) {
 	ch, err := s.Challenge(ctx)
 	if err != nil {
 		return nil, err

@@ -26,13 +26,21 @@ func simClient(t *testing.T, opts ...ksefsim.Option) (*ksefsim.Simulator, *ksef.
 	return sim, c
 }
 
+// loginSeal logs a new test identity (a company seal) in to its own NIP
+// context.
 func loginSeal(t *testing.T, sim *ksefsim.Simulator, c *ksef.Client) (*ksefsim.TestIdentity, *ksef.AuthenticatedClient) {
+	t.Helper()
+	return loginSealWith(t, sim, c, &ksef.LoginParams{Wait: fastWait})
+}
+
+// loginSealWith is loginSeal with the given login parameters.
+func loginSealWith(t *testing.T, sim *ksefsim.Simulator, c *ksef.Client, params *ksef.LoginParams) (*ksefsim.TestIdentity, *ksef.AuthenticatedClient) {
 	t.Helper()
 	id, err := sim.NewTestIdentity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait})
+	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,15 +141,8 @@ func TestE2ELoginPersonAndFingerprint(t *testing.T) {
 
 func TestE2ELoginWithAllowedIps(t *testing.T) {
 	sim, c := simClient(t)
-	id, err := sim.NewTestIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ips := &ksef.AllowedIps{Ip4Addresses: []string{"127.0.0.1"}, Ip4Masks: []string{"127.0.0.0/8"}}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, a := loginSealWith(t, sim, c, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
 	if _, err := a.AuthSessions.List(t.Context(), nil); err != nil {
 		t.Errorf("allowed address rejected: %v", err)
 	}

@@ -217,17 +217,10 @@ func TestE2EVerifyCertificateChain(t *testing.T) {
 // reason code, without a refresh attempt.
 func TestE2EAllowedIpsRefusesOtherAddresses(t *testing.T) {
 	sim, c := simClient(t)
-	id, err := sim.NewTestIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ips := &ksef.AllowedIps{Ip4Addresses: []string{"10.0.0.1"}, Ip4Ranges: []string{"192.0.2.1-192.0.2.9"}}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, a := loginSealWith(t, sim, c, &ksef.LoginParams{Wait: fastWait, AllowedIps: ips})
 	refreshes := sim.Calls("POST /auth/token/refresh")
-	_, err = a.AuthSessions.List(t.Context(), nil)
+	_, err := a.AuthSessions.List(t.Context(), nil)
 	var ae *ksef.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.ReasonCode != ksef.ReasonIPNotAllowed {
 		t.Fatalf("call from an address outside AllowedIps: %v", err)

@@ -44,15 +44,7 @@ func TestE2ERefreshOn401(t *testing.T) {
 func TestE2EProactiveRefresh(t *testing.T) {
 	clock := ksefsim.NewManualClock(time.Now().Add(-16 * time.Minute))
 	sim, c := simClient(t, ksefsim.WithClock(clock.Now))
-	id, err := sim.NewTestIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := c.Auth.LoginWithCertificate(t.Context(), ksef.MustContext(ksef.NIPContext(id.NIP)), id.Certificate, id.Signer,
-		&ksef.LoginParams{Wait: fastWait, SigningTime: sim.Now().Add(-time.Minute)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, a := loginSealWith(t, sim, c, &ksef.LoginParams{Wait: fastWait, SigningTime: sim.Now().Add(-time.Minute)})
 	before := sim.Calls("POST /auth/token/refresh")
 	if _, err := a.AuthSessions.List(t.Context(), nil); err != nil {
 		t.Fatal(err)

@@ -136,27 +136,47 @@ func (f *fakeOnline) drop(w http.ResponseWriter) {
 	}
 }
 
+// lookup returns the session the request names, or answers 21173 and
+// returns nil. Callers hold f.mu.
+func (f *fakeOnline) lookup(w http.ResponseWriter, r *http.Request) *fakeSession {
+	s := f.sessions[r.PathValue("ref")]
+	if s == nil {
+		kerr(w, 400, 21173)
+	}
+	return s
+}
+
+// openSession locks f and returns the open session the request names and
+// the next fault queued in faults. When the session is unknown or not open
+// it answers the error and returns nil with f unlocked.
+func (f *fakeOnline) openSession(w http.ResponseWriter, r *http.Request, faults *[]string) (*fakeSession, string) {
+	f.mu.Lock()
+	s := f.lookup(w, r)
+	if s == nil {
+		f.mu.Unlock()
+		return nil, ""
+	}
+	if s.status != 100 {
+		f.mu.Unlock()
+		kerr(w, 400, 21180)
+		return nil, ""
+	}
+	fault := ""
+	if len(*faults) > 0 {
+		fault, *faults = (*faults)[0], (*faults)[1:]
+	}
+	return s, fault
+}
+
 func (f *fakeOnline) send(w http.ResponseWriter, r *http.Request) {
 	var req ksef.SendInvoiceRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		kerr(w, 400, 21405)
 		return
 	}
-	f.mu.Lock()
-	s := f.sessions[r.PathValue("ref")]
+	s, fault := f.openSession(w, r, &f.sendFault)
 	if s == nil {
-		f.mu.Unlock()
-		kerr(w, 400, 21173)
 		return
-	}
-	if s.status != 100 {
-		f.mu.Unlock()
-		kerr(w, 400, 21180)
-		return
-	}
-	fault := ""
-	if len(f.sendFault) > 0 {
-		fault, f.sendFault = f.sendFault[0], f.sendFault[1:]
 	}
 	f.sends++
 	if fault == "drop" {
@@ -195,21 +215,9 @@ func (f *fakeOnline) send(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeOnline) close(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	s := f.sessions[r.PathValue("ref")]
+	s, fault := f.openSession(w, r, &f.closeFault)
 	if s == nil {
-		f.mu.Unlock()
-		kerr(w, 400, 21173)
 		return
-	}
-	if s.status != 100 {
-		f.mu.Unlock()
-		kerr(w, 400, 21180)
-		return
-	}
-	fault := ""
-	if len(f.closeFault) > 0 {
-		fault, f.closeFault = f.closeFault[0], f.closeFault[1:]
 	}
 	if fault == "drop" {
 		f.mu.Unlock()
@@ -263,9 +271,8 @@ func (f *fakeOnline) wire(s *fakeSession, inv *fakeInvoice) ksef.SessionInvoiceS
 func (f *fakeOnline) status(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.sessions[r.PathValue("ref")]
+	s := f.lookup(w, r)
 	if s == nil {
-		kerr(w, 400, 21173)
 		return
 	}
 	resp := ksef.SessionStatusResponse{Status: ksef.StatusInfo{Code: int32(s.status), Description: "fake"}, DateCreated: time.Now(), DateUpdated: time.Now()}
@@ -279,9 +286,8 @@ func (f *fakeOnline) status(w http.ResponseWriter, r *http.Request) {
 func (f *fakeOnline) list(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.sessions[r.PathValue("ref")]
+	s := f.lookup(w, r)
 	if s == nil {
-		kerr(w, 400, 21173)
 		return
 	}
 	size := 10
@@ -305,9 +311,8 @@ func (f *fakeOnline) list(w http.ResponseWriter, r *http.Request) {
 func (f *fakeOnline) invoiceStatus(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.sessions[r.PathValue("ref")]
+	s := f.lookup(w, r)
 	if s == nil {
-		kerr(w, 400, 21173)
 		return
 	}
 	for _, inv := range s.invoices {

@@ -492,15 +492,8 @@ func pagesByToken[T any](ctx context.Context, first string, fetch func(ctx conte
 		token := first
 		for {
 			items, next, err := fetch(ctx, token)
-			if err != nil {
-				var zero T
-				yield(zero, err)
+			if !yieldPage(yield, items, err) {
 				return
-			}
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
 			}
 			if next == "" || next == token {
 				return
@@ -508,6 +501,22 @@ func pagesByToken[T any](ctx context.Context, first string, fetch func(ctx conte
 			token = next
 		}
 	}
+}
+
+// yieldPage yields err alone or else the items of one page, and reports
+// whether the iteration goes on.
+func yieldPage[T any](yield func(T, error) bool, items []T, err error) bool {
+	if err != nil {
+		var zero T
+		yield(zero, err)
+		return false
+	}
+	for _, it := range items {
+		if !yield(it, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // pagesByOffset iterates over the items of an operation paged with
@@ -519,15 +528,8 @@ func pagesByOffset[T any](ctx context.Context, first int, fetch func(ctx context
 	return func(yield func(T, error) bool) {
 		for offset := first; ; offset++ {
 			items, more, err := fetch(ctx, offset)
-			if err != nil {
-				var zero T
-				yield(zero, err)
+			if !yieldPage(yield, items, err) {
 				return
-			}
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
 			}
 			if !more || len(items) == 0 {
 				return

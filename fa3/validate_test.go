@@ -16,17 +16,11 @@ var form = xsdtest.Form{
 	Schema:  schemaRel,
 	Samples: []string{"invoice-template-fa-3.xml", "invoice-template-fa-3-with-*.xml",
 		"invoice-template-fa-3-self-invoicing.xml", "invoice-fa-3-*.xml"},
-	Mutants:  2400,
-	Validate: ValidateBytes,
-	Stream:   Validate,
-	RoundTrip: func(doc []byte) ([]byte, error) {
-		f, err := Parse(doc)
-		if err != nil {
-			return nil, err
-		}
-		return f.Marshal()
-	},
-	Roots: schemaRoots(),
+	Mutants:   2400,
+	Validate:  ValidateBytes,
+	Stream:    Validate,
+	RoundTrip: xsdtest.ParseMarshal(Parse),
+	Roots:     schemaRoots(),
 }
 
 // fa3Samples are the FA(3) sample invoices (templates filled).

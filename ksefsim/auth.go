@@ -525,7 +525,36 @@ func (s *Simulator) tokenRevoked(op *authOp, now time.Time) bool {
 
 // handleRedeem serves POST /auth/token/redeem.
 func (s *Simulator) handleRedeem(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.authenticate(r, tokenOperation)
+	return s.inTokenAuthOp(r, tokenOperation, func(op *authOp, now time.Time) *apiError {
+		st := op.status(now)
+		switch {
+		case st.Code == 470:
+			return badRequest(21308)
+		case st.Code != 200:
+			return badRequest(21301, fmt.Sprintf("Status uwierzytelniania (%d) nie pozwala na pobranie tokenów.", st.Code))
+		case op.redeemed:
+			return badRequest(21301, fmt.Sprintf("Tokeny dla operacji uwierzytelniania %s zostały już pobrane.", op.ref))
+		}
+		if e := s.checkEntitled(op, now); e != nil {
+			return e
+		}
+		op.redeemed = true
+		access, accessExp := s.issue(tokenContext, op, s.currentPermissions(op), s.cfg.lifetimes.Access)
+		refresh, refreshExp := s.issue(tokenRefresh, op, nil, s.cfg.lifetimes.Refresh)
+		op.refreshValidUntil = refreshExp
+		writeOK(w, http.StatusOK, ksef.AuthenticationTokensResponse{
+			AccessToken:  ksef.TokenInfo{Token: ksef.Secret(access), ValidUntil: accessExp},
+			RefreshToken: ksef.TokenInfo{Token: ksef.Secret(refresh), ValidUntil: refreshExp},
+		})
+		return nil
+	})
+}
+
+// inTokenAuthOp authenticates r with a token of type typ and runs fn with
+// s.mu held on the authentication operation the token belongs to and the
+// time the request came in.
+func (s *Simulator) inTokenAuthOp(r *http.Request, typ string, fn func(op *authOp, now time.Time) *apiError) *apiError {
+	p, e := s.authenticate(r, typ)
 	if e != nil {
 		return e
 	}
@@ -536,57 +565,36 @@ func (s *Simulator) handleRedeem(w http.ResponseWriter, r *http.Request) *apiErr
 	if e != nil {
 		return e
 	}
-	st := op.status(now)
+	return fn(op, now)
+}
+
+// checkEntitled refuses tokens for op when the KSeF token it used was
+// revoked or its subject has died since. Callers hold s.mu.
+func (s *Simulator) checkEntitled(op *authOp, now time.Time) *apiError {
 	switch {
-	case st.Code == 470:
-		return badRequest(21308)
-	case st.Code != 200:
-		return badRequest(21301, fmt.Sprintf("Status uwierzytelniania (%d) nie pozwala na pobranie tokenów.", st.Code))
-	case op.redeemed:
-		return badRequest(21301, fmt.Sprintf("Tokeny dla operacji uwierzytelniania %s zostały już pobrane.", op.ref))
 	case s.tokenRevoked(op, now):
 		return badRequest(21301, "Token KSeF został unieważniony.")
 	case s.st.deceased(op.subject):
 		return badRequest(21308)
 	}
-	op.redeemed = true
-	access, accessExp := s.issue(tokenContext, op, s.currentPermissions(op), s.cfg.lifetimes.Access)
-	refresh, refreshExp := s.issue(tokenRefresh, op, nil, s.cfg.lifetimes.Refresh)
-	op.refreshValidUntil = refreshExp
-	writeOK(w, http.StatusOK, ksef.AuthenticationTokensResponse{
-		AccessToken:  ksef.TokenInfo{Token: ksef.Secret(access), ValidUntil: accessExp},
-		RefreshToken: ksef.TokenInfo{Token: ksef.Secret(refresh), ValidUntil: refreshExp},
-	})
 	return nil
 }
 
 // handleRefresh serves POST /auth/token/refresh.
 func (s *Simulator) handleRefresh(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.authenticate(r, tokenRefresh)
-	if e != nil {
-		return e
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	op, e := s.lookupAuth(p.claims.AuthRef)
-	if e != nil {
-		return e
-	}
-	st := op.status(now)
-	switch {
-	case st.Code != 200:
-		return badRequest(21301, fmt.Sprintf("Status uwierzytelniania (%d) nie pozwala na odświeżenie tokenu dostępowego.", st.Code))
-	case s.tokenRevoked(op, now):
-		return badRequest(21301, "Token KSeF został unieważniony.")
-	case s.st.deceased(op.subject):
-		return badRequest(21308)
-	}
-	access, exp := s.issue(tokenContext, op, s.currentPermissions(op), s.cfg.lifetimes.Access)
-	last := now
-	op.lastRefresh = &last
-	writeOK(w, http.StatusOK, ksef.AuthenticationTokenRefreshResponse{
-		AccessToken: ksef.TokenInfo{Token: ksef.Secret(access), ValidUntil: exp},
+	return s.inTokenAuthOp(r, tokenRefresh, func(op *authOp, now time.Time) *apiError {
+		if st := op.status(now); st.Code != 200 {
+			return badRequest(21301, fmt.Sprintf("Status uwierzytelniania (%d) nie pozwala na odświeżenie tokenu dostępowego.", st.Code))
+		}
+		if e := s.checkEntitled(op, now); e != nil {
+			return e
+		}
+		access, exp := s.issue(tokenContext, op, s.currentPermissions(op), s.cfg.lifetimes.Access)
+		last := now
+		op.lastRefresh = &last
+		writeOK(w, http.StatusOK, ksef.AuthenticationTokenRefreshResponse{
+			AccessToken: ksef.TokenInfo{Token: ksef.Secret(access), ValidUntil: exp},
+		})
+		return nil
 	})
-	return nil
 }

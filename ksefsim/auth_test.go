@@ -106,11 +106,7 @@ func TestXAdESIdentities(t *testing.T) {
 		{Type: ident.TypePesel, Value: grantedPESEL},
 		{Type: ident.TypeFingerprint, Value: strings.ToLower(fp.Fingerprint())},
 	} {
-		h.ok(req{method: "POST", path: "/testdata/permissions", body: ksef.TestDataPermissionsGrantRequest{
-			ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner},
-			AuthorizedIdentifier: a,
-			Permissions:          []ksef.TestDataPermission{{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"}},
-		}}, 200, nil)
+		h.grant(owner, a, readInvoices)
 	}
 	other := randomNIP()
 	tests := []struct {
@@ -171,14 +167,8 @@ func TestXAdESIdentities(t *testing.T) {
 func TestGrantedPermissionsInAccessToken(t *testing.T) {
 	h := newHarness(t)
 	owner, grantee := randomNIP(), randomNIP()
-	h.ok(req{method: "POST", path: "/testdata/permissions", body: ksef.TestDataPermissionsGrantRequest{
-		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner},
-		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: grantee},
-		Permissions: []ksef.TestDataPermission{
-			{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"},
-			{PermissionType: ksef.TestDataPermInvoiceWrite, Description: "send invoices"},
-		},
-	}}, 200, nil)
+	h.grant(owner, ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: grantee},
+		readInvoices, ksef.TestDataPermission{PermissionType: ksef.TestDataPermInvoiceWrite, Description: "send invoices"})
 	tr := h.login(nipCtx(owner), "certificateSubject", seal(t, grantee))
 	c, err := h.s.parseToken(tr.AccessToken.Token.Reveal(), false)
 	if err != nil {
@@ -634,11 +624,7 @@ func TestKSeFTokenLogin(t *testing.T) {
 func TestGenerateTokenRules(t *testing.T) {
 	h := newHarness(t)
 	owner, reader := randomNIP(), randomNIP()
-	h.ok(req{method: "POST", path: "/testdata/permissions", body: ksef.TestDataPermissionsGrantRequest{
-		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner},
-		AuthorizedIdentifier: ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: reader},
-		Permissions:          []ksef.TestDataPermission{{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"}},
-	}}, 200, nil)
+	h.grant(owner, ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: reader}, readInvoices)
 	access := h.login(nipCtx(owner), "certificateSubject", seal(t, reader)).AccessToken.Token.Reveal()
 	fp := fingerprintOnly(t)
 	vatue := ctxID{"NipVatUe", owner + "-DE123456789"}

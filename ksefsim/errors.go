@@ -239,3 +239,21 @@ func checkRef(ref string) *apiError {
 	}
 	return nil
 }
+
+// requireRefs authenticates r with an access token holding one of perms
+// (any access token when perms is empty) and returns the path values named
+// by names, each checked to be a reference number, in that order.
+func (s *Simulator) requireRefs(r *http.Request, perms []string, names ...string) (*principal, []string, *apiError) {
+	p, e := s.requirePermission(r, perms...)
+	if e != nil {
+		return nil, nil, e
+	}
+	refs := make([]string, len(names))
+	for i, name := range names {
+		refs[i] = r.PathValue(name)
+		if e := checkRef(refs[i]); e != nil {
+			return nil, nil, e
+		}
+	}
+	return p, refs, nil
+}

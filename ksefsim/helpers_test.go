@@ -131,6 +131,20 @@ func exceptionCode(t testing.TB, w *httptest.ResponseRecorder) int {
 	return int(e.Exception.ExceptionDetailList[0].ExceptionCode)
 }
 
+// readInvoices is the test-data permission to read invoices.
+var readInvoices = ksef.TestDataPermission{PermissionType: ksef.TestDataPermInvoiceRead, Description: "read invoices"}
+
+// grant grants perms in the NIP context owner to a through the test-data
+// API.
+func (h *harness) grant(owner string, a ksef.TestDataAuthorizedIdentifier, perms ...ksef.TestDataPermission) {
+	h.t.Helper()
+	h.ok(req{method: "POST", path: "/testdata/permissions", body: ksef.TestDataPermissionsGrantRequest{
+		ContextIdentifier:    ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: owner},
+		AuthorizedIdentifier: a,
+		Permissions:          perms,
+	}}, 200, nil)
+}
+
 func (h *harness) challenge() ksef.AuthenticationChallengeResponse {
 	h.t.Helper()
 	var c ksef.AuthenticationChallengeResponse

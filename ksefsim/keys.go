@@ -77,11 +77,11 @@ func newKeyStore(now time.Time) *keyStore {
 	return ks
 }
 
-// newMFKey issues a self-signed certificate "CN=Ministerstwo Finansów" for
-// priv, valid from validFrom for two years.
-func newMFKey(usage ksef.PublicKeyCertificateUsage, priv *rsa.PrivateKey, validFrom time.Time) *mfKey {
-	validFrom = validFrom.UTC().Truncate(time.Second)
-	validTo := validFrom.AddDate(2, 0, 0)
+// selfSignedMF returns the DER of a self-signed certificate
+// "CN=Ministerstwo Finansów, OU=KSeF simulator <unit>" for priv, valid from
+// from to to, with the key usage given; what names the certificate in the
+// panic on failure.
+func selfSignedMF(what, unit string, priv *rsa.PrivateKey, from, to time.Time, usage x509.KeyUsage) []byte {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		panic("ksefsim: no randomness: " + err.Error())
@@ -89,22 +89,32 @@ func newMFKey(usage ksef.PublicKeyCertificateUsage, priv *rsa.PrivateKey, validF
 	name := pkix.Name{
 		CommonName:         "Ministerstwo Finansów",
 		Organization:       []string{"Ministerstwo Finansów"},
-		OrganizationalUnit: []string{"KSeF simulator " + string(usage)},
+		OrganizationalUnit: []string{"KSeF simulator " + unit},
 		Country:            []string{"PL"},
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               name,
 		Issuer:                name,
-		NotBefore:             validFrom,
-		NotAfter:              validTo,
-		KeyUsage:              x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment | x509.KeyUsageDigitalSignature,
+		NotBefore:             from,
+		NotAfter:              to,
+		KeyUsage:              usage,
 		BasicConstraintsValid: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
 	if err != nil {
-		panic("ksefsim: cannot create the MF certificate: " + err.Error())
+		panic("ksefsim: cannot create the " + what + " certificate: " + err.Error())
 	}
+	return der
+}
+
+// newMFKey issues a self-signed certificate "CN=Ministerstwo Finansów" for
+// priv, valid from validFrom for two years.
+func newMFKey(usage ksef.PublicKeyCertificateUsage, priv *rsa.PrivateKey, validFrom time.Time) *mfKey {
+	validFrom = validFrom.UTC().Truncate(time.Second)
+	validTo := validFrom.AddDate(2, 0, 0)
+	der := selfSignedMF("MF", string(usage), priv, validFrom, validTo,
+		x509.KeyUsageKeyEncipherment|x509.KeyUsageDataEncipherment|x509.KeyUsageDigitalSignature)
 	spki, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
 	if err != nil {
 		panic("ksefsim: cannot marshal the MF public key: " + err.Error())

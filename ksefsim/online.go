@@ -121,14 +121,11 @@ func (s *Simulator) sessionFor(p *principal, ref string) (*onlineSession, *apiEr
 
 // handleSendInvoice serves POST /sessions/online/{referenceNumber}/invoices.
 func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, writePermissions...)
+	p, refs, e := s.requireRefs(r, writePermissions, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
+	ref := refs[0]
 	var req ksef.SendInvoiceRequest
 	if e := decodeJSON(r, &req); e != nil {
 		return e
@@ -257,4 +254,17 @@ func (s *Simulator) acceptInvoice(sess *onlineSession, inv *sessionInvoice, f *i
 	st.accepted[key] = inv
 	st.byKSeF[inv.ksefNumber] = inv
 	return invoiceStatus(200)
+}
+
+// inSession runs fn with s.mu held on the caller's session ref and the
+// time the request came in; a session of another context is not found.
+func (s *Simulator) inSession(p *principal, ref string, fn func(sess *onlineSession, now time.Time) *apiError) *apiError {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, e := s.sessionFor(p, ref)
+	if e != nil {
+		return e
+	}
+	return fn(sess, now)
 }

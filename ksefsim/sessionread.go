@@ -11,28 +11,20 @@ import (
 
 // handleCloseOnline serves POST /sessions/online/{referenceNumber}/close.
 func (s *Simulator) handleCloseOnline(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, writePermissions...)
+	p, refs, e := s.requireRefs(r, writePermissions, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, e := s.sessionFor(p, ref)
-	if e != nil {
-		return e
-	}
-	if st := sess.status(now); st.Code != 100 {
-		return badRequest(21180, "Status sesji "+strconv.Itoa(int(st.Code))+" uniemożliwia jej zamknięcie.")
-	}
-	sess.closedAt = &now
-	sess.updated = now
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	ref := refs[0]
+	return s.inSession(p, ref, func(sess *onlineSession, now time.Time) *apiError {
+		if st := sess.status(now); st.Code != 100 {
+			return badRequest(21180, "Status sesji "+strconv.Itoa(int(st.Code))+" uniemożliwia jej zamknięcie.")
+		}
+		sess.closedAt = &now
+		sess.updated = now
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 // sessionStatusAt is the session status with the simulator's processing
@@ -58,45 +50,37 @@ func (s *Simulator) sessionStatusAt(sess *onlineSession, now time.Time) ksef.Sta
 
 // handleSessionStatus serves GET /sessions/{referenceNumber}.
 func (s *Simulator) handleSessionStatus(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, readPermissions...)
+	p, refs, e := s.requireRefs(r, readPermissions, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, e := s.sessionFor(p, ref)
-	if e != nil {
-		return e
-	}
-	st := s.sessionStatusAt(sess, now)
-	total, ok, failed := sess.counts(now)
-	out := ksef.SessionStatusResponse{
-		Status:                 st,
-		DateCreated:            sess.created,
-		DateUpdated:            sess.dateUpdated(now, s.cfg.processingDelay),
-		ValidUntil:             &sess.validUntil,
-		InvoiceCount:           &total,
-		SuccessfulInvoiceCount: &ok,
-		FailedInvoiceCount:     &failed,
-	}
-	if st.Code == 200 {
-		exp := now.Add(upoURLLifetime).Truncate(time.Second)
-		out.Upo = &ksef.UpoResponse{Pages: []ksef.UpoPageResponse{}}
-		for _, pg := range sess.pages {
-			out.Upo.Pages = append(out.Upo.Pages, ksef.UpoPageResponse{
-				ReferenceNumber:           pg.ref,
-				DownloadURL:               s.presign(r, sess.ref, pg.ref, exp),
-				DownloadURLExpirationDate: exp,
-			})
+	ref := refs[0]
+	return s.inSession(p, ref, func(sess *onlineSession, now time.Time) *apiError {
+		st := s.sessionStatusAt(sess, now)
+		total, ok, failed := sess.counts(now)
+		out := ksef.SessionStatusResponse{
+			Status:                 st,
+			DateCreated:            sess.created,
+			DateUpdated:            sess.dateUpdated(now, s.cfg.processingDelay),
+			ValidUntil:             &sess.validUntil,
+			InvoiceCount:           &total,
+			SuccessfulInvoiceCount: &ok,
+			FailedInvoiceCount:     &failed,
 		}
-	}
-	writeOK(w, http.StatusOK, out)
-	return nil
+		if st.Code == 200 {
+			exp := now.Add(upoURLLifetime).Truncate(time.Second)
+			out.Upo = &ksef.UpoResponse{Pages: []ksef.UpoPageResponse{}}
+			for _, pg := range sess.pages {
+				out.Upo.Pages = append(out.Upo.Pages, ksef.UpoPageResponse{
+					ReferenceNumber:           pg.ref,
+					DownloadURL:               s.presign(r, sess.ref, pg.ref, exp),
+					DownloadURLExpirationDate: exp,
+				})
+			}
+		}
+		writeOK(w, http.StatusOK, out)
+		return nil
+	})
 }
 
 // invoiceBody is the status of one invoice as the API returns it. Callers
@@ -142,30 +126,19 @@ func (inv *sessionInvoice) mode() string {
 
 // handleSessionInvoice serves GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}.
 func (s *Simulator) handleSessionInvoice(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, readPermissions...)
+	p, refs, e := s.requireRefs(r, readPermissions, "referenceNumber", "invoiceReferenceNumber")
 	if e != nil {
 		return e
 	}
-	ref, invRef := r.PathValue("referenceNumber"), r.PathValue("invoiceReferenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
-	if e := checkRef(invRef); e != nil {
-		return e
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, e := s.sessionFor(p, ref)
-	if e != nil {
-		return e
-	}
-	inv := s.st.online().invoices[invRef]
-	if inv == nil || inv.session != sess {
-		return validation("Faktura o numerze referencyjnym %s nie została znaleziona w sesji %s.", invRef, ref)
-	}
-	writeOK(w, http.StatusOK, s.invoiceBody(r, inv, now))
-	return nil
+	ref, invRef := refs[0], refs[1]
+	return s.inSession(p, ref, func(sess *onlineSession, now time.Time) *apiError {
+		inv := s.st.online().invoices[invRef]
+		if inv == nil || inv.session != sess {
+			return validation("Faktura o numerze referencyjnym %s nie została znaleziona w sesji %s.", invRef, ref)
+		}
+		writeOK(w, http.StatusOK, s.invoiceBody(r, inv, now))
+		return nil
+	})
 }
 
 // handleSessionInvoices serves GET /sessions/{referenceNumber}/invoices.
@@ -179,52 +152,35 @@ func (s *Simulator) handleSessionFailedInvoices(w http.ResponseWriter, r *http.R
 }
 
 func (s *Simulator) listSessionInvoices(w http.ResponseWriter, r *http.Request, failedOnly bool) *apiError {
-	p, e := s.requirePermission(r, readPermissions...)
+	p, refs, e := s.requireRefs(r, readPermissions, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
-	size, e := pageSize(r, 10, 10, 1000)
-	if e != nil {
-		return e
-	}
-	kind := "session-invoices"
+	ref := refs[0]
+	kind := "session-invoices:" + ref
 	if failedOnly {
-		kind = "session-invoices-failed"
+		kind = "session-invoices-failed:" + ref
 	}
-	offset, e := decodeContinuation(r, kind+":"+ref)
+	size, offset, e := pageParams(r, 1000, kind)
 	if e != nil {
 		return e
 	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, e := s.sessionFor(p, ref)
-	if e != nil {
-		return e
-	}
-	var items []*sessionInvoice
-	for _, inv := range sess.invoices {
-		if failedOnly && (!inv.done(now) || inv.status.Code == 200) {
-			continue
+	return s.inSession(p, ref, func(sess *onlineSession, now time.Time) *apiError {
+		var items []*sessionInvoice
+		for _, inv := range sess.invoices {
+			if failedOnly && (!inv.done(now) || inv.status.Code == 200) {
+				continue
+			}
+			items = append(items, inv)
 		}
-		items = append(items, inv)
-	}
-	out := ksef.SessionInvoicesResponse{Invoices: []ksef.SessionInvoiceStatusResponse{}}
-	if offset < len(items) {
-		end := min(offset+size, len(items))
-		for _, inv := range items[offset:end] {
+		pg, next := page(items, offset, size, kind)
+		out := ksef.SessionInvoicesResponse{Invoices: []ksef.SessionInvoiceStatusResponse{}, ContinuationToken: next}
+		for _, inv := range pg {
 			out.Invoices = append(out.Invoices, s.invoiceBody(r, inv, now))
 		}
-		if end < len(items) {
-			out.ContinuationToken = encodeContinuation(kind+":"+ref, end)
-		}
-	}
-	writeOK(w, http.StatusOK, out)
-	return nil
+		writeOK(w, http.StatusOK, out)
+		return nil
+	})
 }
 
 // commonStatus maps a session status code onto the filter values of GET
@@ -333,14 +289,8 @@ func (s *Simulator) handleListSessions(w http.ResponseWriter, r *http.Request) *
 			})
 		}
 	}
-	out := ksef.SessionsQueryResponse{Sessions: []ksef.SessionsQueryResponseItem{}}
-	if offset < len(items) {
-		end := min(offset+size, len(items))
-		out.Sessions = items[offset:end]
-		if end < len(items) {
-			out.ContinuationToken = encodeContinuation("sessions", end)
-		}
-	}
+	var out ksef.SessionsQueryResponse
+	out.Sessions, out.ContinuationToken = page(items, offset, size, "sessions")
 	writeOK(w, http.StatusOK, out)
 	return nil
 }

@@ -51,6 +51,35 @@ func pageSize(r *http.Request, def, lo, hi int) (int, *apiError) {
 	return n, nil
 }
 
+// pageParams reads the pageSize query parameter (10 to hi, default 10)
+// and the offset carried by the continuation token of kind.
+func pageParams(r *http.Request, hi int, kind string) (size, offset int, e *apiError) {
+	size, e = pageSize(r, 10, 10, hi)
+	if e != nil {
+		return 0, 0, e
+	}
+	offset, e = decodeContinuation(r, kind)
+	if e != nil {
+		return 0, 0, e
+	}
+	return size, offset, nil
+}
+
+// page returns the page of at most size items from offset on (never nil,
+// so that it is a JSON array) and the continuation token of kind for the
+// next page, "" on the last one.
+func page[T any](items []T, offset, size int, kind string) ([]T, string) {
+	if offset >= len(items) {
+		return []T{}, ""
+	}
+	end := min(offset+size, len(items))
+	next := ""
+	if end < len(items) {
+		next = encodeContinuation(kind, end)
+	}
+	return items[offset:end], next
+}
+
 // activeSession reports whether op is an authentication session that still
 // lives: successful, not revoked, and its refresh token (or, before redeem,
 // its authentication token) not expired.
@@ -70,11 +99,7 @@ func (s *Simulator) handleListAuthSessions(w http.ResponseWriter, r *http.Reques
 	if e != nil {
 		return e
 	}
-	size, e := pageSize(r, 10, 10, 100)
-	if e != nil {
-		return e
-	}
-	offset, e := decodeContinuation(r, "auth-sessions")
+	size, offset, e := pageParams(r, 100, "auth-sessions")
 	if e != nil {
 		return e
 	}
@@ -99,14 +124,8 @@ func (s *Simulator) handleListAuthSessions(w http.ResponseWriter, r *http.Reques
 		})
 	}
 	s.mu.Unlock()
-	out := ksef.AuthenticationListResponse{Items: []ksef.AuthenticationListItem{}}
-	if offset < len(items) {
-		end := min(offset+size, len(items))
-		out.Items = items[offset:end]
-		if end < len(items) {
-			out.ContinuationToken = encodeContinuation("auth-sessions", end)
-		}
-	}
+	var out ksef.AuthenticationListResponse
+	out.Items, out.ContinuationToken = page(items, offset, size, "auth-sessions")
 	writeOK(w, http.StatusOK, out)
 	return nil
 }
@@ -126,14 +145,11 @@ func (s *Simulator) handleRevokeCurrentSession(w http.ResponseWriter, r *http.Re
 
 // handleRevokeSession serves DELETE /auth/sessions/{referenceNumber}.
 func (s *Simulator) handleRevokeSession(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requireAccess(r)
+	p, refs, e := s.requireRefs(r, nil, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
+	ref := refs[0]
 	s.mu.Lock()
 	op := s.st.auths[ref]
 	if op == nil || op.ctx != p.ctx() {

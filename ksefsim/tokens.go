@@ -101,14 +101,11 @@ func (s *Simulator) handleGenerateToken(w http.ResponseWriter, r *http.Request) 
 
 // handleTokenStatus serves GET /tokens/{referenceNumber}.
 func (s *Simulator) handleTokenStatus(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requireAccess(r)
+	p, refs, e := s.requireRefs(r, nil, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
+	ref := refs[0]
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -164,11 +161,7 @@ func (s *Simulator) handleListTokens(w http.ResponseWriter, r *http.Request) *ap
 	if e != nil {
 		return e
 	}
-	size, e := pageSize(r, 10, 10, 100)
-	if e != nil {
-		return e
-	}
-	offset, e := decodeContinuation(r, "tokens")
+	size, offset, e := pageParams(r, 100, "tokens")
 	if e != nil {
 		return e
 	}
@@ -214,25 +207,20 @@ func (s *Simulator) handleListTokens(w http.ResponseWriter, r *http.Request) *ap
 		}
 		return strings.Compare(b.ref, a.ref)
 	})
-	out := ksef.QueryTokensResponse{Tokens: []ksef.QueryTokensResponseItem{}}
-	if offset < len(found) {
-		end := min(offset+size, len(found))
-		for _, t := range found[offset:end] {
-			st := tokenStatusBody(t, now)
-			out.Tokens = append(out.Tokens, ksef.QueryTokensResponseItem{
-				ReferenceNumber:      st.ReferenceNumber,
-				AuthorIdentifier:     st.AuthorIdentifier,
-				ContextIdentifier:    st.ContextIdentifier,
-				Description:          st.Description,
-				RequestedPermissions: st.RequestedPermissions,
-				DateCreated:          st.DateCreated,
-				LastUseDate:          st.LastUseDate,
-				Status:               st.Status,
-			})
-		}
-		if end < len(found) {
-			out.ContinuationToken = encodeContinuation("tokens", end)
-		}
+	pg, next := page(found, offset, size, "tokens")
+	out := ksef.QueryTokensResponse{Tokens: []ksef.QueryTokensResponseItem{}, ContinuationToken: next}
+	for _, t := range pg {
+		st := tokenStatusBody(t, now)
+		out.Tokens = append(out.Tokens, ksef.QueryTokensResponseItem{
+			ReferenceNumber:      st.ReferenceNumber,
+			AuthorIdentifier:     st.AuthorIdentifier,
+			ContextIdentifier:    st.ContextIdentifier,
+			Description:          st.Description,
+			RequestedPermissions: st.RequestedPermissions,
+			DateCreated:          st.DateCreated,
+			LastUseDate:          st.LastUseDate,
+			Status:               st.Status,
+		})
 	}
 	s.mu.Unlock()
 	writeOK(w, http.StatusOK, out)
@@ -243,14 +231,11 @@ func (s *Simulator) handleListTokens(w http.ResponseWriter, r *http.Request) *ap
 // ends in state Revoked at once (KSeF passes through Revoking) and no
 // longer authenticates.
 func (s *Simulator) handleRevokeToken(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requireAccess(r)
+	p, refs, e := s.requireRefs(r, nil, "referenceNumber")
 	if e != nil {
 		return e
 	}
-	ref := r.PathValue("referenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
+	ref := refs[0]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.st.tokens[ref]

@@ -2,15 +2,12 @@ package ksefsim
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -42,29 +39,9 @@ func (s *Simulator) upoSigner() (*rsa.PrivateKey, *x509.Certificate) {
 	st := s.st.online()
 	if st.upoCert == nil {
 		from := s.now().Add(-24 * time.Hour).Truncate(time.Second)
-		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-		if err != nil {
-			panic("ksefsim: no randomness: " + err.Error())
-		}
-		name := pkix.Name{
-			CommonName:         "Ministerstwo Finansów",
-			Organization:       []string{"Ministerstwo Finansów"},
-			OrganizationalUnit: []string{"KSeF simulator UPO"},
-			Country:            []string{"PL"},
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber:          serial,
-			Subject:               name,
-			Issuer:                name,
-			NotBefore:             from,
-			NotAfter:              from.AddDate(3, 0, 0),
-			KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-			BasicConstraintsValid: true,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &upoKey.PublicKey, upoKey)
-		if err != nil {
-			panic("ksefsim: cannot create the UPO certificate: " + err.Error())
-		}
+		der := selfSignedMF("UPO", "UPO", upoKey, from, from.AddDate(3, 0, 0),
+			x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment)
+		var err error
 		st.upoCert, err = x509.ParseCertificate(der)
 		if err != nil {
 			panic("ksefsim: cannot parse the UPO certificate: " + err.Error())
@@ -175,6 +152,16 @@ func writeUPO(w http.ResponseWriter, doc []byte) {
 
 func upoNotFound(detail string) *apiError { return badRequest(21178, detail) }
 
+// writeInvoiceUPO answers with the UPO of one invoice.
+func (s *Simulator) writeInvoiceUPO(w http.ResponseWriter, inv *sessionInvoice) *apiError {
+	doc, err := s.invoiceUPO(inv)
+	if err != nil {
+		return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
+	}
+	writeUPO(w, doc)
+	return nil
+}
+
 // handleInvoiceUPOByKSeF serves GET /sessions/{referenceNumber}/invoices/ksef/{ksefNumber}/upo.
 func (s *Simulator) handleInvoiceUPOByKSeF(w http.ResponseWriter, r *http.Request) *apiError {
 	p, e := s.requirePermission(r, readPermissions...)
@@ -196,27 +183,16 @@ func (s *Simulator) handleInvoiceUPOByKSeF(w http.ResponseWriter, r *http.Reques
 	if sess == nil || sess.ctx != p.ctx() || inv == nil || inv.session != sess || !inv.done(now) {
 		return upoNotFound("UPO o numerze KSeF " + num + " i numerze referencyjnym sesji " + ref + " nie zostało znalezione.")
 	}
-	doc, err := s.invoiceUPO(inv)
-	if err != nil {
-		return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
-	}
-	writeUPO(w, doc)
-	return nil
+	return s.writeInvoiceUPO(w, inv)
 }
 
 // handleInvoiceUPOByRef serves GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}/upo.
 func (s *Simulator) handleInvoiceUPOByRef(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, readPermissions...)
+	p, refs, e := s.requireRefs(r, readPermissions, "referenceNumber", "invoiceReferenceNumber")
 	if e != nil {
 		return e
 	}
-	ref, invRef := r.PathValue("referenceNumber"), r.PathValue("invoiceReferenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
-	if e := checkRef(invRef); e != nil {
-		return e
-	}
+	ref, invRef := refs[0], refs[1]
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,46 +201,30 @@ func (s *Simulator) handleInvoiceUPOByRef(w http.ResponseWriter, r *http.Request
 	if sess == nil || sess.ctx != p.ctx() || inv == nil || inv.session != sess || !inv.done(now) || inv.status.Code != 200 {
 		return upoNotFound("UPO faktury o numerze referencyjnym " + invRef + " w sesji " + ref + " nie zostało znalezione.")
 	}
-	doc, err := s.invoiceUPO(inv)
-	if err != nil {
-		return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
-	}
-	writeUPO(w, doc)
-	return nil
+	return s.writeInvoiceUPO(w, inv)
 }
 
 // handleSessionUPO serves GET /sessions/{referenceNumber}/upo/{upoReferenceNumber}.
 func (s *Simulator) handleSessionUPO(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, readPermissions...)
+	p, refs, e := s.requireRefs(r, readPermissions, "referenceNumber", "upoReferenceNumber")
 	if e != nil {
 		return e
 	}
-	ref, upoRef := r.PathValue("referenceNumber"), r.PathValue("upoReferenceNumber")
-	if e := checkRef(ref); e != nil {
-		return e
-	}
-	if e := checkRef(upoRef); e != nil {
-		return e
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, e := s.sessionFor(p, ref)
-	if e != nil {
-		return e
-	}
-	s.sessionStatusAt(sess, now)
-	for _, pg := range sess.pages {
-		if pg.ref == upoRef {
-			doc, err := s.pageUPO(sess, pg)
-			if err != nil {
-				return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
+	ref, upoRef := refs[0], refs[1]
+	return s.inSession(p, ref, func(sess *onlineSession, now time.Time) *apiError {
+		s.sessionStatusAt(sess, now)
+		for _, pg := range sess.pages {
+			if pg.ref == upoRef {
+				doc, err := s.pageUPO(sess, pg)
+				if err != nil {
+					return &apiError{status: http.StatusInternalServerError, detail: "UPO generation failed."}
+				}
+				writeUPO(w, doc)
+				return nil
 			}
-			writeUPO(w, doc)
-			return nil
 		}
-	}
-	return upoNotFound("UPO o numerze referencyjnym " + upoRef + " dla sesji " + ref + " nie zostało znalezione.")
+		return upoNotFound("UPO o numerze referencyjnym " + upoRef + " dla sesji " + ref + " nie zostało znalezione.")
+	})
 }
 
 // presign returns a pre-signed URL for downloading the UPO named by name

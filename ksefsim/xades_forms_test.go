@@ -2,11 +2,6 @@ package ksefsim
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -87,7 +82,7 @@ func TestXAdESFormsLogin(t *testing.T) {
 		t.Run(f.Name, func(t *testing.T) {
 			t.Logf("covers: %s", f.Covers)
 			nip := randomNIP()
-			cred, err := credentials.NewSealNIP(nip, &credentials.CertOptions{Signer: formKey(t, f.Key), Now: t0})
+			cred, err := credentials.NewSealNIP(nip, &credentials.CertOptions{Signer: xadestest.NewKey(t, f.Key), Now: t0})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,25 +141,4 @@ func TestXAdESFormsLogin(t *testing.T) {
 			}
 		})
 	}
-}
-
-// formKey generates a key of the kind a form needs.
-func formKey(t testing.TB, kind xadestest.KeyKind) crypto.Signer {
-	t.Helper()
-	var key crypto.Signer
-	var err error
-	switch kind {
-	case xadestest.RSA2048:
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	case xadestest.P256:
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case xadestest.P384:
-		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case xadestest.P521:
-		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	}
-	if err != nil || key == nil {
-		t.Fatalf("key %s: %v", kind, err)
-	}
-	return key
 }

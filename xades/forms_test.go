@@ -2,11 +2,6 @@ package xades
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"os/exec"
@@ -21,39 +16,37 @@ import (
 // formChallenge is the challenge written into the xmlsec1-signed test documents.
 const formChallenge = "20250604-CR-461EA5B000-537A6BA15D-D7"
 
-var (
-	formSignersMu sync.Mutex
-	formSigners   = map[xadestest.KeyKind]testSigner{}
-)
+// signerCache holds one test signer (key generated at test time, self-signed certificate
+// with the cache's serial) per key kind.
+type signerCache struct {
+	serial int64
+	mu     sync.Mutex
+	m      map[xadestest.KeyKind]testSigner
+}
 
-// formSigner returns a test signer (key generated at test time, self-signed certificate) of
-// the kind a form needs.
-func formSigner(tb testing.TB, kind xadestest.KeyKind) testSigner {
+func (c *signerCache) get(tb testing.TB, kind xadestest.KeyKind) testSigner {
 	tb.Helper()
-	formSignersMu.Lock()
-	defer formSignersMu.Unlock()
-	if s, ok := formSigners[kind]; ok {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[kind]; ok {
 		return s
 	}
-	var key crypto.Signer
-	var err error
-	switch kind {
-	case xadestest.RSA2048:
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	case xadestest.P256:
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case xadestest.P384:
-		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case xadestest.P521:
-		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	}
-	if err != nil || key == nil {
-		tb.Fatalf("key %s: %v", kind, err)
-	}
+	key := xadestest.NewKey(tb, kind)
 	nb, na := validity()
-	s := testSigner{newTestCert(tb, key, 0x7f00112233, nb, na), key}
-	formSigners[kind] = s
+	s := testSigner{newTestCert(tb, key, c.serial, nb, na), key}
+	if c.m == nil {
+		c.m = map[xadestest.KeyKind]testSigner{}
+	}
+	c.m[kind] = s
 	return s
+}
+
+var formSigners, otherSigners = &signerCache{serial: 0x7f00112233}, &signerCache{serial: 0x7f00112234}
+
+// formSigner returns the test signer of the kind a form needs.
+func formSigner(tb testing.TB, kind xadestest.KeyKind) testSigner {
+	tb.Helper()
+	return formSigners.get(tb, kind)
 }
 
 // signForm signs the AuthTokenRequest of form f with xmlsec1.
@@ -166,34 +159,10 @@ func tamperings(tb testing.TB, f xadestest.Form, signed []byte) []tampering {
 	return out
 }
 
-var (
-	otherMu      sync.Mutex
-	otherSigners = map[xadestest.KeyKind]testSigner{}
-)
-
-// otherSigner returns a second certificate of the same key type as formSigner's.
+// otherSigner returns a second certificate, with another key of the same kind as formSigner's.
 func otherSigner(tb testing.TB, kind xadestest.KeyKind) testSigner {
 	tb.Helper()
-	otherMu.Lock()
-	defer otherMu.Unlock()
-	if s, ok := otherSigners[kind]; ok {
-		return s
-	}
-	key := formSigner(tb, kind).key
-	var err error
-	switch k := key.Public().(type) {
-	case *rsa.PublicKey:
-		key, err = rsa.GenerateKey(rand.Reader, k.N.BitLen())
-	case *ecdsa.PublicKey:
-		key, err = ecdsa.GenerateKey(k.Curve, rand.Reader)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	nb, na := validity()
-	s := testSigner{newTestCert(tb, key, 0x7f00112234, nb, na), key}
-	otherSigners[kind] = s
-	return s
+	return otherSigners.get(tb, kind)
 }
 
 // xmlsec1Available reports whether the oracles xadestest.Sign runs (xmlsec1, xmllint,

@@ -81,17 +81,7 @@ func TestIssuerSerialTable(t *testing.T) {
 	sum := sha256.Sum256(cert.Raw)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := etree.NewDocument()
-			el := d.CreateElement("xades:Cert")
-			el.CreateAttr("xmlns:xades", NamespaceXAdES)
-			el.CreateAttr("xmlns:ds", NamespaceDSig)
-			cd := el.CreateElement("xades:CertDigest")
-			cd.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", AlgSHA256)
-			cd.CreateElement("ds:DigestValue").SetText(base64.StdEncoding.EncodeToString(sum[:]))
-			is := el.CreateElement("xades:IssuerSerial")
-			is.CreateElement("ds:X509IssuerName").SetText(c.issuerName)
-			is.CreateElement("ds:X509SerialNumber").SetText(c.serial)
-			ref, err := parseCertRef(el, false)
+			ref, err := parseCertRef(certElement(sum[:], c.issuerName, c.serial), false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,17 +95,23 @@ func TestIssuerSerialTable(t *testing.T) {
 		})
 	}
 	// A serial that is not a decimal integer is a structural error.
+	if _, err := parseCertRef(certElement(sum[:], rfc4514, "0x1234567890"), false); !errors.Is(err, ErrStructure) {
+		t.Errorf("hex serial: got %v, want ErrStructure", err)
+	}
+}
+
+// certElement builds a xades:Cert with a SHA-256 CertDigest and an
+// IssuerSerial of issuer and serial.
+func certElement(digest []byte, issuer, serial string) *etree.Element {
 	d := etree.NewDocument()
 	el := d.CreateElement("xades:Cert")
 	el.CreateAttr("xmlns:xades", NamespaceXAdES)
 	el.CreateAttr("xmlns:ds", NamespaceDSig)
 	cd := el.CreateElement("xades:CertDigest")
 	cd.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", AlgSHA256)
-	cd.CreateElement("ds:DigestValue").SetText(base64.StdEncoding.EncodeToString(sum[:]))
+	cd.CreateElement("ds:DigestValue").SetText(base64.StdEncoding.EncodeToString(digest))
 	is := el.CreateElement("xades:IssuerSerial")
-	is.CreateElement("ds:X509IssuerName").SetText(rfc4514)
-	is.CreateElement("ds:X509SerialNumber").SetText("0x1234567890")
-	if _, err := parseCertRef(el, false); !errors.Is(err, ErrStructure) {
-		t.Errorf("hex serial: got %v, want ErrStructure", err)
-	}
+	is.CreateElement("ds:X509IssuerName").SetText(issuer)
+	is.CreateElement("ds:X509SerialNumber").SetText(serial)
+	return el
 }

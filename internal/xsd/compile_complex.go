@@ -69,36 +69,40 @@ func (c *compiler) complexType(n *node, name string, d *schemaDoc) (*rt.ComplexT
 	return t, nil
 }
 
-func (c *compiler) extension(k *node) (*node, []*node, error) {
+// extension reads the xsd:extension that is the only child of k (a
+// simpleContent or complexContent): the extension element, its children
+// and its resolved base type name.
+func (c *compiler) extension(k *node) (ext *node, body []*node, base qname, err error) {
 	if err := checkAttrs(k); err != nil {
-		return nil, nil, err
+		return nil, nil, qname{}, err
 	}
 	kids, err := children(k)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, qname{}, err
 	}
 	if len(kids) != 1 || kids[0].local != "extension" {
 		what := "nothing"
 		if len(kids) > 0 {
 			what = "xsd:" + kids[0].local
 		}
-		return nil, nil, fmt.Errorf("xsd: %s: unsupported %s in xsd:%s (only extension is supported)", k.where(), what, k.local)
+		return nil, nil, qname{}, fmt.Errorf("xsd: %s: unsupported %s in xsd:%s (only extension is supported)", k.where(), what, k.local)
 	}
-	ext := kids[0]
+	ext = kids[0]
 	if err := checkAttrs(ext, "base"); err != nil {
-		return nil, nil, err
+		return nil, nil, qname{}, err
 	}
-	body, err := children(ext)
-	return ext, body, err
+	if body, err = children(ext); err != nil {
+		return nil, nil, qname{}, err
+	}
+	b, _ := ext.attr("base")
+	if base, err = resolveQName(ext, b); err != nil {
+		return nil, nil, qname{}, err
+	}
+	return ext, body, base, nil
 }
 
 func (c *compiler) simpleContent(k *node, t *rt.ComplexType, d *schemaDoc) error {
-	ext, body, err := c.extension(k)
-	if err != nil {
-		return err
-	}
-	b, _ := ext.attr("base")
-	q, err := resolveQName(ext, b)
+	ext, body, q, err := c.extension(k)
 	if err != nil {
 		return err
 	}
@@ -129,12 +133,7 @@ func (c *compiler) simpleContent(k *node, t *rt.ComplexType, d *schemaDoc) error
 }
 
 func (c *compiler) complexContent(k *node, t *rt.ComplexType, d *schemaDoc) error {
-	ext, body, err := c.extension(k)
-	if err != nil {
-		return err
-	}
-	b, _ := ext.attr("base")
-	q, err := resolveQName(ext, b)
+	ext, body, q, err := c.extension(k)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,10 @@ package xadestest
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -67,6 +71,28 @@ const (
 	P384    KeyKind = "P384"
 	P521    KeyKind = "P521"
 )
+
+// NewKey generates a key of the given kind (at test time, so that no private key is stored in
+// the repository); it fails t when the kind is unknown.
+func NewKey(t testing.TB, kind KeyKind) crypto.Signer {
+	t.Helper()
+	var key crypto.Signer
+	var err error
+	switch kind {
+	case RSA2048:
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	case P256:
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case P384:
+		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case P521:
+		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	}
+	if err != nil || key == nil {
+		t.Fatalf("key %s: %v", kind, err)
+	}
+	return key
+}
 
 // Form is one signature form.
 type Form struct {

@@ -21,21 +21,25 @@ func (d decimal) isZero() bool { return d.intg == "" && d.fracd == "" }
 // integer value (leading zeros excluded); longer values are rejected.
 const maxDecimalDigits = 24
 
-// parseDecimal parses an xsd:decimal lexical value (surrounding XML white
-// space allowed) following libxml2's rules, including its 24-digit limit.
-func parseDecimal(s string) (decimal, bool) {
-	s = trimXMLSpace(s)
-	var d decimal
+// cutSign removes a leading sign from s; neg reports a minus.
+func cutSign(s string) (rest string, neg bool) {
 	if s == "" {
-		return d, false
+		return s, false
 	}
 	switch s[0] {
 	case '-':
-		d.neg = true
-		s = s[1:]
+		return s[1:], true
 	case '+':
-		s = s[1:]
+		return s[1:], false
 	}
+	return s, false
+}
+
+// parseDecimal parses an xsd:decimal lexical value (surrounding XML white
+// space allowed) following libxml2's rules, including its 24-digit limit.
+func parseDecimal(s string) (decimal, bool) {
+	var d decimal
+	s, d.neg = cutSign(trimXMLSpace(s))
 	if s == "" {
 		return d, false
 	}
@@ -89,18 +93,8 @@ func parseDecimal(s string) (decimal, bool) {
 
 // parseInteger parses an xsd:integer lexical value the way libxml2 does.
 func parseInteger(s string) (decimal, bool) {
-	s = trimXMLSpace(s)
 	var d decimal
-	if s == "" {
-		return d, false
-	}
-	switch s[0] {
-	case '-':
-		d.neg = true
-		s = s[1:]
-	case '+':
-		s = s[1:]
-	}
+	s, d.neg = cutSign(trimXMLSpace(s))
 	if s == "" || s[0] < '0' || s[0] > '9' {
 		return d, false
 	}

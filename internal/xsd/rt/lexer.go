@@ -178,6 +178,18 @@ func (l *lexer) char() (rune, int, *wfError) {
 	return r, size, nil
 }
 
+// appendChar appends the next character, checked by [lexer.char], to v and
+// consumes it. Callers have made sure that input remains.
+func (l *lexer) appendChar(v []byte) ([]byte, *wfError) {
+	_, size, err := l.char()
+	if err != nil {
+		return nil, err
+	}
+	v = append(v, l.buf[l.pos:l.pos+size]...)
+	l.advance(size)
+	return v, nil
+}
+
 func isNameStart(r rune) bool {
 	switch {
 	case r == ':' || r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z'):
@@ -470,16 +482,9 @@ func (l *lexer) startTag(t *token) (*token, *wfError) {
 				l.advance(1)
 				v = append(v, ' ')
 			default:
-				r, size, err := l.char()
-				if err != nil {
+				if v, err = l.appendChar(v); err != nil {
 					return nil, err
 				}
-				if r < utf8.RuneSelf {
-					v = append(v, byte(r))
-				} else {
-					v = append(v, l.buf[l.pos:l.pos+size]...)
-				}
-				l.advance(size)
 			}
 		}
 	}
@@ -524,13 +529,10 @@ func (l *lexer) text(t *token) (*token, *wfError) {
 			v = append(v, l.buf[start:i]...)
 			l.advance(i - start)
 		default:
-			r, size, err := l.char()
-			if err != nil {
+			var err *wfError
+			if v, err = l.appendChar(v); err != nil {
 				return nil, err
 			}
-			_ = r
-			v = append(v, l.buf[l.pos:l.pos+size]...)
-			l.advance(size)
 		}
 	}
 }

@@ -149,3 +149,29 @@ func (f Form) TestViolationPosition(t *testing.T) {
 		t.Errorf("BOM: %v", err)
 	}
 }
+
+// ParseMarshal returns a [Form.RoundTrip] that parses a document with the
+// package's Parse and marshals the typed model back.
+func ParseMarshal[T interface{ Marshal() ([]byte, error) }](parse func([]byte) (T, error)) func([]byte) ([]byte, error) {
+	return func(doc []byte) ([]byte, error) {
+		v, err := parse(doc)
+		if err != nil {
+			return nil, err
+		}
+		return v.Marshal()
+	}
+}
+
+// Fuzz feeds the samples and arbitrary bytes to the form's validator: it
+// must not panic and must judge a document the same way twice.
+func (f Form) Fuzz(ff *testing.F) {
+	for _, c := range f.Cases(ff) {
+		ff.Add(c.Doc)
+	}
+	ff.Fuzz(func(t *testing.T, doc []byte) {
+		err := f.Validate(doc)
+		if err != nil && err.Error() != f.Validate(doc).Error() {
+			t.Fatal("non-deterministic")
+		}
+	})
+}

@@ -177,7 +177,13 @@ func XmllintSchema(t testing.TB, schemaPath string, cases []Case) ([]Verdict, ti
 // xmllint judged valid.
 func Differential(t testing.TB, schemaRel string, validate func([]byte) error, cases []Case) (agree, valid int) {
 	t.Helper()
-	verdicts, _ := Xmllint(t, schemaRel, cases)
+	return DifferentialSchema(t, filepath.Join(testenv.SpecDir(t), filepath.FromSlash(schemaRel)), validate, cases)
+}
+
+// DifferentialSchema is [Differential] with the schema given by its path.
+func DifferentialSchema(t testing.TB, schemaPath string, validate func([]byte) error, cases []Case) (agree, valid int) {
+	t.Helper()
+	verdicts, _ := XmllintSchema(t, schemaPath, cases)
 	for i, c := range cases {
 		err := validate(c.Doc)
 		ours := err == nil
