@@ -289,7 +289,8 @@ const maxSendAttempts = 3
 //   - *[APIError] with a KSeF code: KSeF refused the request and did not
 //     register the invoice. [CodeInvalidFileSize] (21402) and
 //     [CodeInvalidFileHash] (21403) point at a bug; [CodeSessionInvoiceLimit]
-//     (21155), [CodeSessionStatusForbids] (21180, closed or expired) and
+//     (21155), [CodeSessionStatusForbids] (21180, closed or expired; the
+//     error also matches [ErrSessionClosed]) and
 //     [CodeSessionTemporarilyUnavailable] (21184) mean: send it in a new
 //     session; [CodeSessionNotFound] (21173): wrong session. The invoice
 //     may be sent again.
@@ -346,7 +347,7 @@ func (o *OnlineSession) SendInvoice(ctx context.Context, invoiceXML []byte, para
 			return out, nil
 		}
 		if !errors.Is(err, ErrOutcomeUnknown) {
-			return nil, err
+			return nil, o.sessionClosedError(err)
 		}
 		lost = err
 		if ctx.Err() != nil {

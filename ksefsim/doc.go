@@ -110,7 +110,9 @@
 //	                       VAT groups                           EnforcementOperations)
 //	Technical corrections  21166/21167 rules                    hashOfCorrectedInvoice format-checked only (by construction: not implemented yet)
 //	NIP checks on invoices PRD; X-KSeF-Feature on TEST          not done                                   (by construction: header ignored)
-//	Maintenance (21184)    during maintenance                   never                                      (by construction)
+//	Maintenance (21184)    during maintenance works             on demand ([Simulator.SetMaintenance]):    TestE2EOnlineSessionStateErrors,
+//	                                                            sends to the sessions open then get        TestE2ESenderMovesOnAfterMaintenance
+//	                                                            21184; sessions opened later work          (package ksef)
 //
 // Stricter than KSeF, or where KSeF's behaviour is not documented:
 //

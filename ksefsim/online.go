@@ -212,10 +212,13 @@ func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *a
 }
 
 // checkSendable reports why an invoice cannot be sent to sess now (21180,
-// 21155); callers hold s.mu.
+// 21184, 21155); callers hold s.mu.
 func (s *Simulator) checkSendable(sess *onlineSession, now time.Time) *apiError {
 	if st := sess.status(now); st.Code != 100 {
 		return badRequest(21180, "Status sesji "+strconv.Itoa(int(st.Code))+" uniemożliwia wysyłkę faktur.")
+	}
+	if sess.maintenance {
+		return badRequest(21184, "Trwają prace serwisowe i sesja "+sess.ref+" jest tymczasowo niedostępna. Spróbuj ponownie później lub otwórz nową sesję, aby wysłać kolejne faktury.")
 	}
 	if len(sess.invoices) >= s.invoiceLimit() {
 		return badRequest(21155, "Sesja o numerze referencyjnym "+sess.ref+" osiągnęła dozwolony limit liczby faktur "+strconv.Itoa(s.invoiceLimit())+".")

@@ -57,6 +57,9 @@ type onlineSession struct {
 	closedAt    *time.Time // explicit close
 	invoices    []*sessionInvoice
 	pages       []*upoPage // session UPO pages, set once processed
+
+	// maintenance: sends refused with 21184 (Simulator.SetMaintenance).
+	maintenance bool
 }
 
 // upoPage is one page of a session UPO.
