@@ -103,6 +103,7 @@ func (s *Simulator) handleOpenOnline(w http.ResponseWriter, r *http.Request) *ap
 	sess.tokenRef = p.op.tokenRef
 	sess.authDocHash = p.op.docHash
 	sess.enforcement = p.hasAny("EnforcementOperations")
+	sess.subjectValidation = hasFeature(r.Header, featureSubjectValidation)
 	st := s.st.online()
 	st.sessions[sess.ref] = sess
 	st.order = append(st.order, sess)
@@ -230,6 +231,13 @@ func (s *Simulator) checkSendable(sess *onlineSession, now time.Time) *apiError 
 // schema-valid invoice (seller and context, issue date, duplicates) and, when
 // it passes, assigns its KSeF number. Callers hold s.mu.
 func (s *Simulator) acceptInvoice(sess *onlineSession, inv *sessionInvoice, f *invoiceFacts) ksef.InvoiceStatusInfo {
+	if sess.subjectValidation {
+		if bad := f.invalidIdentifiers(); len(bad) > 0 {
+			st := invoiceStatus(450)
+			st.Details = bad
+			return st
+		}
+	}
 	if !sess.form.pef && !sess.enforcement {
 		if nip := contextNIP(sess.ctx); nip == "" || nip != f.sellerNIP {
 			st := invoiceStatus(410)

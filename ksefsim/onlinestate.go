@@ -58,6 +58,9 @@ type onlineSession struct {
 	invoices    []*sessionInvoice
 	pages       []*upoPage // session UPO pages, set once processed
 
+	// subjectValidation: opened with X-KSeF-Feature:
+	// subject-identifier-validation (party identifiers checked, 450).
+	subjectValidation bool
 	// maintenance: sends refused with 21184 (Simulator.SetMaintenance).
 	maintenance bool
 }
