@@ -138,6 +138,10 @@
 //	Connection timeouts    not documented                       header 10 s, body idle 30 s, write 60 s,   TestServeClosesStalledBody
 //	                                                            keep-alive 120 s ([ServerTimeouts])
 //	Retention              410 after 7 days                     the same, on the injected clock            TestAuthStatusOutcomes
+//	Others' online session not documented (verify: 403 or       sending to or closing a session another    TestE2EOnlineCloseBySubject (package ksef)
+//	                       400/21173)                           subject of the context opened: 400/21173,
+//	                                                            as GET /sessions shows a subject without
+//	                                                            Introspection only the sessions it opened
 //	Invoice size over 3 MB not documented                       400/21405 when invoiceSize declares it     TestOnlineInvoiceRejections
 //	Persistence            durable                              in memory, lost on exit                    (by construction)
 //

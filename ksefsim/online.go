@@ -120,6 +120,18 @@ func (s *Simulator) sessionFor(p *principal, ref string) (*onlineSession, *apiEr
 	return sess, nil
 }
 
+// ownSessionFor finds a session the caller opened, for sending and closing:
+// a session of another subject of the same context is not found (21173),
+// as GET /sessions shows a subject without Introspection only the sessions
+// it opened. Callers hold s.mu.
+func (s *Simulator) ownSessionFor(p *principal, ref string) (*onlineSession, *apiError) {
+	sess, e := s.sessionFor(p, ref)
+	if e == nil && sess.creator != normSubject(p.op.subject) {
+		return nil, badRequest(21173, "Sesja o numerze referencyjnym "+ref+" nie została odnaleziona.")
+	}
+	return sess, e
+}
+
 // handleSendInvoice serves POST /sessions/online/{referenceNumber}/invoices.
 func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *apiError {
 	p, e := s.requirePermission(r, writePermissions...)
@@ -148,7 +160,7 @@ func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *a
 	}
 	now := s.now()
 	s.mu.Lock()
-	sess, e := s.sessionFor(p, ref)
+	sess, e := s.ownSessionFor(p, ref)
 	if e == nil {
 		e = s.checkSendable(sess, now)
 	}

@@ -22,7 +22,7 @@ func (s *Simulator) handleCloseOnline(w http.ResponseWriter, r *http.Request) *a
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess, e := s.sessionFor(p, ref)
+	sess, e := s.ownSessionFor(p, ref)
 	if e != nil {
 		return e
 	}
