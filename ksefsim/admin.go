@@ -21,6 +21,7 @@ const AdminPath = "/_sim"
 //	DELETE /_sim/faults               remove pending faults
 //	POST   /_sim/clock                {"advanceSeconds"} → {"now"}
 //	POST   /_sim/keys/rotate          emergency rotation of the MF keys
+//	POST   /_sim/maintenance          {"on"}: sends to the open online sessions get 21184 (Simulator.SetMaintenance)
 //	POST   /_sim/rate-limits/reset    forget counted requests
 //	POST   /_sim/identities           {"kind": "seal" | "person"} → {"nip", "pesel", "certificatePem", "keyPem"}
 //	GET    /_sim/calls                {"METHOD /path": count, ...}
@@ -97,6 +98,16 @@ func (s *Simulator) registerAdmin() {
 	})
 	h("POST "+AdminPath+"/keys/rotate", func(http.ResponseWriter, *http.Request) (any, int) {
 		s.RotateKeys()
+		return nil, http.StatusNoContent
+	})
+	h("POST "+AdminPath+"/maintenance", func(_ http.ResponseWriter, r *http.Request) (any, int) {
+		var m struct {
+			On bool `json:"on"`
+		}
+		if err := decodeAdmin(r, &m); err != nil {
+			return adminError(err.Error()), http.StatusBadRequest
+		}
+		s.SetMaintenance(m.On)
 		return nil, http.StatusNoContent
 	})
 	h("POST "+AdminPath+"/rate-limits/reset", func(http.ResponseWriter, *http.Request) (any, int) {

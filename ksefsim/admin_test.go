@@ -57,6 +57,11 @@ func TestAdminAPI(t *testing.T) {
 	if n := srv.Faults().Pending(AnyOperation); n != 0 {
 		t.Errorf("pending %d", n)
 	}
+	// Maintenance (its effect on sessions: TestE2EOnlineSessionStateErrors
+	// in package ksef).
+	call("POST", "/maintenance", `{"on":true}`, 204, nil)
+	call("POST", "/maintenance", `{"on":false}`, 204, nil)
+	call("POST", "/maintenance", `{`, 400, nil)
 	// Clock.
 	before := srv.Now()
 	var now struct {

@@ -50,8 +50,10 @@
 // when it does not decrypt; 430 for a BOM, another encoding, a processing
 // instruction, malformed XML or a schema error of the session's form
 // (packages fa3, fa2, farr; for PEF only well-formedness and the UBL root
-// element); 415 for attachments; 410 when Podmiot1's NIP is not the
-// context's; 450 when P_1 lies after the day of acceptance; 440 for a
+// element); 415 for attachments; in a session opened with
+// "X-KSeF-Feature: subject-identifier-validation", 450 when a party's NIP
+// (or Podmiot3's IDWew) has a wrong check digit; 410 when Podmiot1's NIP
+// is not the context's; 450 when P_1 lies after the day of acceptance; 440 for a
 // duplicate (seller NIP, RodzajFaktury, P_2) across sessions, with
 // extensions originalKsefNumber and originalSessionReferenceNumber;
 // otherwise 200 with a KSeF number (CRC-8, Polish calendar day). A closed
@@ -109,8 +111,13 @@
 //	Seller vs context      self-invoicing, representatives,     Podmiot1 NIP = context NIP (or             TestOnlineInvoiceRejections
 //	                       VAT groups                           EnforcementOperations)
 //	Technical corrections  21166/21167 rules                    hashOfCorrectedInvoice format-checked only (by construction: not implemented yet)
-//	NIP checks on invoices PRD; X-KSeF-Feature on TEST          not done                                   (by construction: header ignored)
-//	Maintenance (21184)    during maintenance                   never                                      (by construction)
+//	NIP checks on invoices PRD; on TEST with X-KSeF-Feature:    only in sessions opened with the header:   TestE2EOnlineSemanticErrors (package ksef)
+//	                       subject-identifier-validation        check digits of the NIPs of Podmiot1/2/3
+//	                       (verify)                             and PodmiotUpowazniony and of Podmiot3
+//	                                                            IDWew; a bad one gives status 450
+//	Maintenance (21184)    during maintenance works             on demand ([Simulator.SetMaintenance]):    TestE2EOnlineSessionStateErrors,
+//	                                                            sends to the sessions open then get        TestE2ESenderMovesOnAfterMaintenance
+//	                                                            21184; sessions opened later work          (package ksef)
 //
 // Stricter than KSeF, or where KSeF's behaviour is not documented:
 //
@@ -131,6 +138,10 @@
 //	Connection timeouts    not documented                       header 10 s, body idle 30 s, write 60 s,   TestServeClosesStalledBody
 //	                                                            keep-alive 120 s ([ServerTimeouts])
 //	Retention              410 after 7 days                     the same, on the injected clock            TestAuthStatusOutcomes
+//	Others' online session not documented (verify: 403 or       sending to or closing a session another    TestE2EOnlineCloseBySubject (package ksef)
+//	                       400/21173)                           subject of the context opened: 400/21173,
+//	                                                            as GET /sessions shows a subject without
+//	                                                            Introspection only the sessions it opened
 //	Invoice size over 3 MB not documented                       400/21405 when invoiceSize declares it     TestOnlineInvoiceRejections
 //	Persistence            durable                              in memory, lost on exit                    (by construction)
 //

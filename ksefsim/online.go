@@ -103,6 +103,7 @@ func (s *Simulator) handleOpenOnline(w http.ResponseWriter, r *http.Request) *ap
 	sess.tokenRef = p.op.tokenRef
 	sess.authDocHash = p.op.docHash
 	sess.enforcement = p.hasAny("EnforcementOperations")
+	sess.subjectValidation = hasFeature(r.Header, featureSubjectValidation)
 	st := s.st.online()
 	st.sessions[sess.ref] = sess
 	st.order = append(st.order, sess)
@@ -117,6 +118,18 @@ func (s *Simulator) sessionFor(p *principal, ref string) (*onlineSession, *apiEr
 		return nil, badRequest(21173, "Sesja o numerze referencyjnym "+ref+" nie została odnaleziona.")
 	}
 	return sess, nil
+}
+
+// ownSessionFor finds a session the caller opened, for sending and closing:
+// a session of another subject of the same context is not found (21173),
+// as GET /sessions shows a subject without Introspection only the sessions
+// it opened. Callers hold s.mu.
+func (s *Simulator) ownSessionFor(p *principal, ref string) (*onlineSession, *apiError) {
+	sess, e := s.sessionFor(p, ref)
+	if e == nil && sess.creator != normSubject(p.op.subject) {
+		return nil, badRequest(21173, "Sesja o numerze referencyjnym "+ref+" nie została odnaleziona.")
+	}
+	return sess, e
 }
 
 // handleSendInvoice serves POST /sessions/online/{referenceNumber}/invoices.
@@ -144,7 +157,7 @@ func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *a
 	}
 	now := s.now()
 	s.mu.Lock()
-	sess, e := s.sessionFor(p, ref)
+	sess, e := s.ownSessionFor(p, ref)
 	if e == nil {
 		e = s.checkSendable(sess, now)
 	}
@@ -209,10 +222,13 @@ func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *a
 }
 
 // checkSendable reports why an invoice cannot be sent to sess now (21180,
-// 21155); callers hold s.mu.
+// 21184, 21155); callers hold s.mu.
 func (s *Simulator) checkSendable(sess *onlineSession, now time.Time) *apiError {
 	if st := sess.status(now); st.Code != 100 {
 		return badRequest(21180, "Status sesji "+strconv.Itoa(int(st.Code))+" uniemożliwia wysyłkę faktur.")
+	}
+	if sess.maintenance {
+		return badRequest(21184, "Trwają prace serwisowe i sesja "+sess.ref+" jest tymczasowo niedostępna. Spróbuj ponownie później lub otwórz nową sesję, aby wysłać kolejne faktury.")
 	}
 	if len(sess.invoices) >= s.invoiceLimit() {
 		return badRequest(21155, "Sesja o numerze referencyjnym "+sess.ref+" osiągnęła dozwolony limit liczby faktur "+strconv.Itoa(s.invoiceLimit())+".")
@@ -224,6 +240,13 @@ func (s *Simulator) checkSendable(sess *onlineSession, now time.Time) *apiError 
 // schema-valid invoice (seller and context, issue date, duplicates) and, when
 // it passes, assigns its KSeF number. Callers hold s.mu.
 func (s *Simulator) acceptInvoice(sess *onlineSession, inv *sessionInvoice, f *invoiceFacts) ksef.InvoiceStatusInfo {
+	if sess.subjectValidation {
+		if bad := f.invalidIdentifiers(); len(bad) > 0 {
+			st := invoiceStatus(450)
+			st.Details = bad
+			return st
+		}
+	}
 	if !sess.form.pef && !sess.enforcement {
 		if nip := contextNIP(sess.ctx); nip == "" || nip != f.sellerNIP {
 			st := invoiceStatus(410)

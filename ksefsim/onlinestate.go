@@ -57,6 +57,12 @@ type onlineSession struct {
 	closedAt    *time.Time // explicit close
 	invoices    []*sessionInvoice
 	pages       []*upoPage // session UPO pages, set once processed
+
+	// subjectValidation: opened with X-KSeF-Feature:
+	// subject-identifier-validation (party identifiers checked, 450).
+	subjectValidation bool
+	// maintenance: sends refused with 21184 (Simulator.SetMaintenance).
+	maintenance bool
 }
 
 // upoPage is one page of a session UPO.

@@ -16,15 +16,20 @@ func (s *Simulator) handleCloseOnline(w http.ResponseWriter, r *http.Request) *a
 		return e
 	}
 	ref := refs[0]
-	return s.inSession(p, ref, func(sess *onlineSession, now time.Time) *apiError {
-		if st := sess.status(now); st.Code != 100 {
-			return badRequest(21180, "Status sesji "+strconv.Itoa(int(st.Code))+" uniemożliwia jej zamknięcie.")
-		}
-		sess.closedAt = &now
-		sess.updated = now
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, e := s.ownSessionFor(p, ref)
+	if e != nil {
+		return e
+	}
+	if st := sess.status(now); st.Code != 100 {
+		return badRequest(21180, "Status sesji "+strconv.Itoa(int(st.Code))+" uniemożliwia jej zamknięcie.")
+	}
+	sess.closedAt = &now
+	sess.updated = now
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // sessionStatusAt is the session status with the simulator's processing

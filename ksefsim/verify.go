@@ -94,6 +94,34 @@ type invoiceFacts struct {
 	number        string // P_2 (P_4C for FA_RR, cbc:ID for PEF)
 	issueDate     time.Time
 	hasAttachment bool
+	// parties are the identifiers of Podmiot1/2/3 and PodmiotUpowazniony
+	// (NIP, and IDWew of Podmiot3), checked in sessions opened with
+	// subject-identifier-validation.
+	parties []partyID
+}
+
+// partyID is an identifier named on an invoice.
+type partyID struct {
+	path, value string
+	internal    bool // IDWew: NIP + 5 digits with a check digit
+}
+
+// invalidIdentifiers returns a status detail for every party NIP (and
+// internal identifier) whose check digit is wrong.
+func (f *invoiceFacts) invalidIdentifiers() []string {
+	var out []string
+	for _, p := range f.parties {
+		var err error
+		if p.internal {
+			err = ident.InternalID(p.value).Validate()
+		} else {
+			err = ident.NIP(p.value).Validate()
+		}
+		if err != nil {
+			out = append(out, "Nieprawidłowy identyfikator podmiotu ("+p.path+"): "+p.value+".")
+		}
+	}
+	return out
 }
 
 var encodingDecl = regexp.MustCompile(`^<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']`)
@@ -212,6 +240,10 @@ func extractFacts(form formSpec, doc []byte) *invoiceFacts {
 				}
 			case strings.HasSuffix(p, "/Podmiot1/DaneIdentyfikacyjne/NIP") && len(path) == 4:
 				f.sellerNIP = v
+				f.parties = append(f.parties, partyID{path: "Podmiot1/DaneIdentyfikacyjne/NIP", value: v})
+			case len(path) == 4 && path[2] == "DaneIdentyfikacyjne" && (path[3] == "NIP" || path[3] == "IDWew") &&
+				(path[1] == "Podmiot2" || path[1] == "Podmiot3" || path[1] == "PodmiotUpowazniony"):
+				f.parties = append(f.parties, partyID{path: strings.Join(path[1:], "/"), value: v, internal: path[3] == "IDWew"})
 			case len(path) == 3 && (path[1] == "Fa" || path[1] == "FakturaRR"):
 				switch path[2] {
 				case "P_1", "P_4B":
