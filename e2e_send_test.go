@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksef2/ksef/internal/testenv"
+
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/internal/simtest"
 	"github.com/ksef2/ksef/ksefsend"
@@ -125,6 +127,7 @@ func TestE2EOnlineSessionFlow(t *testing.T) {
 // simulator injects 429s, 5xx, dropped connections and a processed-but-500
 // close: every invoice ends with exactly one KSeF number.
 func TestE2ESendWithFaults(t *testing.T) {
+	testenv.SkipShort(t, "2,000-invoice fault-injection run")
 	n := 2000
 	if testing.Short() {
 		n = 200

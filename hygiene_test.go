@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksef2/ksef/internal/testenv"
+
 	"github.com/ksef2/ksef"
 )
 
@@ -36,6 +38,7 @@ func TestSanitizeText(t *testing.T) {
 // caller's deadline or by the transport's header timeout is not repeated
 // and reports an unknown outcome; the context's error still matches.
 func TestOutcomeUnknownOnTimeout(t *testing.T) {
+	testenv.SkipShort(t, "waits out a request timeout")
 	var calls atomic.Int32
 	release := make(chan struct{})
 	defer close(release)

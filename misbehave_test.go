@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksef2/ksef/internal/testenv"
+
 	"github.com/ksef2/ksef"
 )
 
@@ -54,6 +56,7 @@ func bounded(t *testing.T, max time.Duration, f func(ctx context.Context) error)
 const rateLimitBody = `{"status":{"code":429,"description":"Too Many Requests","details":["Przekroczono limit."]}}`
 
 func TestMisbehaving429ForeverAuthWait(t *testing.T) {
+	testenv.SkipShort(t, "waits out a bounded 429 loop")
 	var calls atomic.Int32
 	c, _ := misbehavingClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -123,6 +126,7 @@ func TestMisbehavingHugeRetryAfter(t *testing.T) {
 }
 
 func TestMisbehavingTrickledBody(t *testing.T) {
+	testenv.SkipShort(t, "waits out body idle timeouts")
 	cases := []struct {
 		name string
 		h    http.HandlerFunc
