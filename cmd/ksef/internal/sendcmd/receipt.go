@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ksef2/ksef/cmd/ksef/internal/atomicfile"
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/internal/xsd/rt"
@@ -138,32 +139,6 @@ func describe(err error) string {
 	return strings.TrimPrefix(err.Error(), "ksef: ")
 }
 
-// writeAtomic writes data to path through a temporary file in the same
-// directory renamed over it, so a reader never sees half a receipt.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // defaultReceiptPath is the receipt of a run started at t when --receipt
 // is not given: ksef-send-YYYYMMDDTHHMMSSZ.json in the current directory,
 // with -2, -3, ... added when that name is taken.
@@ -184,5 +159,5 @@ func (r *Receipt) save(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, append(b, '\n'))
+	return atomicfile.Write(path, append(b, '\n'), 0o644)
 }

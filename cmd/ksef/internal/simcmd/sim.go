@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ksef2/ksef/cmd/ksef/internal/atomicfile"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
@@ -122,7 +124,7 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 	if err := os.WriteFile(info.Identity.CertFile, id.CertificatePEM(), 0o644); err != nil {
 		return fmt.Errorf("sim: cannot write the test certificate: %w", err)
 	}
-	if err := writePrivate(info.Identity.KeyFile, keyPEM); err != nil {
+	if err := atomicfile.Write(info.Identity.KeyFile, keyPEM, 0o600); err != nil {
 		return fmt.Errorf("sim: cannot write the test key: %w", err)
 	}
 	info.Login = strings.Join([]string{"ksef auth login", "--base-url", shellQuote(info.BaseURL),
@@ -142,30 +144,6 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 		return fmt.Errorf("sim: %w", err)
 	}
 	return nil
-}
-
-// writePrivate writes data to path readable by its owner only (0600),
-// also when path exists with another mode: the data goes to a new
-// temporary file in the same directory (created 0600), which then
-// replaces path.
-func writePrivate(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // shellQuote quotes s for a POSIX shell when it contains special characters.
