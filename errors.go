@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -66,8 +67,11 @@ type APIError struct {
 	Body []byte
 }
 
-// jwtPattern matches JWT-like strings so they never reach error strings.
-var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+// jwtPattern matches JWT-like strings so they never reach error strings
+// (compiled on first use, not at program start).
+var jwtPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+})
 
 // Error returns "ksef: METHOD /path: 400 Bad Request: [21405] message".
 // Server-provided text is escaped with [SanitizeText]; the fields keep it
@@ -97,7 +101,7 @@ func (e *APIError) Error() string {
 	if e.RetryAfter > 0 {
 		b.WriteString(" retry after " + e.RetryAfter.String())
 	}
-	return jwtPattern.ReplaceAllString(b.String(), redacted)
+	return jwtPattern().ReplaceAllString(b.String(), redacted)
 }
 
 // Is maps the HTTP status onto the sentinel errors.
@@ -319,7 +323,7 @@ func (e *StatusError) Error() string {
 	if len(e.Details) > 0 {
 		b.WriteString(" (" + SanitizeText(strings.Join(e.Details, "; ")) + ")")
 	}
-	return jwtPattern.ReplaceAllString(b.String(), redacted)
+	return jwtPattern().ReplaceAllString(b.String(), redacted)
 }
 
 // Is reports whether target is the sentinel registered for the operation

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -124,7 +125,9 @@ func (f *invoiceFacts) invalidIdentifiers() []string {
 	return out
 }
 
-var encodingDecl = regexp.MustCompile(`^<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']`)
+var encodingDecl = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']`)
+})
 
 // verifyInvoice runs the checks that need nothing but the invoice: the
 // acceptance rules on its bytes, the form's schema, the size limit and the
@@ -141,7 +144,7 @@ func verifyInvoice(form formSpec, doc []byte) (*invoiceFacts, ksef.InvoiceStatus
 	case !utf8.Valid(doc):
 		return fail(430, "Plik faktury nie jest poprawnie zakodowany w UTF-8.")
 	}
-	if m := encodingDecl.FindSubmatch(doc); m != nil && !strings.EqualFold(string(m[1]), "UTF-8") {
+	if m := encodingDecl().FindSubmatch(doc); m != nil && !strings.EqualFold(string(m[1]), "UTF-8") {
 		return fail(430, "Deklaracja XML wskazuje kodowanie "+string(m[1])+"; dozwolone jest wyłącznie UTF-8.")
 	}
 	if e := processingInstruction(doc); e != "" {
