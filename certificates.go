@@ -232,3 +232,16 @@ func (s *CertificatesService) TestSetValidTo(ctx context.Context, serialNumber s
 		body: &TestDataUpdateCertificateRequest{ValidTo: validTo.UTC()}})
 	return err
 }
+
+func init() {
+	outcomeAdvice[OpCertificateEnroll] = "do not repeat blindly: query the certificates (POST /certificates/query) or check the limits; " +
+		"a request that went through appears there after processing"
+	outcomeAdvice[OpCertificateRevoke] = "query the certificate (POST /certificates/query): a second revocation of a revoked certificate fails with 25009"
+	outcomeAdvice[OpCollectiveIdentifierCreate] = "look the identifier up by one of its KSeF numbers (GET /collective-identifiers/ksef/{ksefNumber}) before creating it again"
+	outcomeAdvice[OpTestDataSessionLimitsSet] = "read the limits (GET /limits/context) or set them again: setting is idempotent in effect"
+	outcomeAdvice[OpTestDataCertificateLimitsSet] = "read the limits (GET /limits/subject) or set them again: setting is idempotent in effect"
+	outcomeAdvice[OpTestDataRateLimitsSet] = "read the limits (GET /rate-limits) or set them again: setting is idempotent in effect"
+	outcomeAdvice[OpTestDataRateLimitsProduction] = "read the limits (GET /rate-limits) or apply the profile again"
+	outcomeAdvice[OpTestDataAttachmentGrant] = "check GET /permissions/attachments/status or enable attachments again"
+	outcomeAdvice[OpTestDataAttachmentRevoke] = "check GET /permissions/attachments/status or revoke again"
+}
