@@ -235,19 +235,17 @@ func newResetCmd(f *cli.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l := s.Client.Limits
-			var call func() error
 			switch strings.ToLower(args[0]) {
 			case "session":
-				call = func() error { return l.ResetSessionLimits(cmd.Context()) }
+				err = s.Client.Limits.ResetSessionLimits(cmd.Context())
 			case "cert":
-				call = func() error { return l.ResetCertificateLimits(cmd.Context()) }
+				err = s.Client.Limits.ResetCertificateLimits(cmd.Context())
 			case "rate":
-				call = func() error { return l.ResetRateLimits(cmd.Context()) }
+				err = s.Client.Limits.ResetRateLimits(cmd.Context())
 			default:
 				return fmt.Errorf("%q: want session, cert or rate", args[0])
 			}
-			if err := call(); err != nil {
+			if err != nil {
 				return cli.RefreshError(err)
 			}
 			return done(f, "Limits reset: "+args[0])

@@ -14,7 +14,7 @@ func TestLimitsCommands(t *testing.T) {
 	c := clitest.New(t, New)
 	c.LogIn(sim, base, "default")
 	show := clitest.DecodeJSON[ShowResult](t, c.MustRun("limits", "show", "-o", "json"))
-	if show.Context.CollectiveIdentifier.MaxInvoices != 500 || len(show.RateLimits) != 17 || show.RateLimits[ksef.GroupOther] != (ksef.RateLimit{10, 30, 120}) {
+	if show.Context.CollectiveIdentifier.MaxInvoices != 500 || len(show.RateLimits) != 17 || show.RateLimits[ksef.GroupOther] != (ksef.RateLimit{PerSecond: 10, PerMinute: 30, PerHour: 120}) {
 		t.Fatalf("show: %+v", show)
 	}
 	c.MustRun("limits", "set-session", "--online-invoices", "5", "--collective-invoices", "3")
@@ -22,8 +22,8 @@ func TestLimitsCommands(t *testing.T) {
 	c.MustRun("limits", "set-rate", "--group", "other=50/500/5000", "--group", "sessionList=7/70/700")
 	show = clitest.DecodeJSON[ShowResult](t, c.MustRun("limits", "show", "-o", "json"))
 	if show.Context.OnlineSession.MaxInvoices != 5 || show.Context.CollectiveIdentifier.MaxInvoices != 3 ||
-		*show.Subject.Certificate.MaxCertificates != 2 || show.RateLimits[ksef.GroupOther] != (ksef.RateLimit{50, 500, 5000}) ||
-		show.RateLimits[ksef.GroupSessionList] != (ksef.RateLimit{7, 70, 700}) {
+		*show.Subject.Certificate.MaxCertificates != 2 || show.RateLimits[ksef.GroupOther] != (ksef.RateLimit{PerSecond: 50, PerMinute: 500, PerHour: 5000}) ||
+		show.RateLimits[ksef.GroupSessionList] != (ksef.RateLimit{PerSecond: 7, PerMinute: 70, PerHour: 700}) {
 		t.Fatalf("after set: %+v", show)
 	}
 	out := c.MustRun("limits", "show")

@@ -30,16 +30,12 @@ func New(f *cli.Factory) *cobra.Command {
 		Short: "TEST only: subjects, persons, permissions, attachments, context blocks",
 	}
 	subject := &cobra.Command{Use: "subject", Short: "Create or remove a test subject (VAT group, JST, enforcement authority)"}
-	subject.AddCommand(newSubjectCreateCmd(f), newRemoveCmd(f, "subject", func(c *ksef.Client, cmd *cobra.Command, nip string) error {
-		return c.TestData.RemoveSubject(cmd.Context(), &ksef.SubjectRemoveRequest{SubjectNip: nip})
-	}))
+	subject.AddCommand(newSubjectCreateCmd(f), newSubjectRemoveCmd(f))
 	person := &cobra.Command{Use: "person", Short: "Create or remove a test person (NIP + PESEL, owner rights)"}
-	person.AddCommand(newPersonCreateCmd(f), newRemoveCmd(f, "person", func(c *ksef.Client, cmd *cobra.Command, nip string) error {
-		return c.TestData.RemovePerson(cmd.Context(), &ksef.PersonRemoveRequest{Nip: nip})
-	}))
+	person.AddCommand(newPersonCreateCmd(f), newPersonRemoveCmd(f))
 	att := &cobra.Command{Use: "attachments", Short: "Allow or stop invoices with attachments for a NIP"}
 	att.AddCommand(newAttachmentsCmd(f, true), newAttachmentsCmd(f, false))
-	cmd.AddCommand(subject, person, newGrantCmd(f, true), newGrantCmd(f, false), att, newBlockCmd(f, true), newBlockCmd(f, false))
+	cmd.AddCommand(subject, person, newGrantCmd(f), newRevokeCmd(f), att, newBlockCmd(f, true), newBlockCmd(f, false))
 	return cli.SetTimeout(cmd, cli.StatusTimeout)
 }
 
@@ -118,21 +114,21 @@ func newPersonCreateCmd(f *cli.Factory) *cobra.Command {
 	return cmd
 }
 
-func newRemoveCmd(f *cli.Factory, what string, remove func(*ksef.Client, *cobra.Command, string) error) *cobra.Command {
+func newSubjectRemoveCmd(f *cli.Factory) *cobra.Command {
 	var nip string
 	cmd := &cobra.Command{
 		Use:   "remove --nip NIP",
-		Short: "Remove a test " + what,
+		Short: "Remove a test subject",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := f.PublicClient()
 			if err != nil {
 				return err
 			}
-			if err := remove(c, cmd, nip); err != nil {
+			if err := c.TestData.RemoveSubject(cmd.Context(), &ksef.SubjectRemoveRequest{SubjectNip: nip}); err != nil {
 				return err
 			}
-			return done(f, strings.ToUpper(what[:1])+what[1:]+" "+nip+" removed")
+			return done(f, "Subject "+nip+" removed")
 		},
 	}
 	cmd.Flags().StringVar(&nip, "nip", "", "NIP")
@@ -140,39 +136,65 @@ func newRemoveCmd(f *cli.Factory, what string, remove func(*ksef.Client, *cobra.
 	return cmd
 }
 
-func newGrantCmd(f *cli.Factory, grant bool) *cobra.Command {
-	var ctxNIP, nip, pesel, fingerprint, desc string
-	var perms []string
-	use, short := "grant", "Grant permissions in a NIP context directly (as a ZAW-FA filing would)"
-	if !grant {
-		use, short = "revoke", "Revoke every test-data permission of a subject in a NIP context"
-	}
+func newPersonRemoveCmd(f *cli.Factory) *cobra.Command {
+	var nip string
 	cmd := &cobra.Command{
-		Use:   use + " --context NIP (--nip NIP | --pesel PESEL | --fingerprint SHA256)",
-		Short: short,
+		Use:   "remove --nip NIP",
+		Short: "Remove a test person",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var who ksef.TestDataAuthorizedIdentifier
-			switch {
-			case nip != "":
-				who = ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: nip}
-			case pesel != "":
-				who = ksef.TestDataAuthorizedIdentifier{Type: ident.TypePesel, Value: pesel}
-			case fingerprint != "":
-				who = ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: strings.ToUpper(fingerprint)}
-			default:
-				return fmt.Errorf("give --nip, --pesel or --fingerprint")
-			}
 			c, err := f.PublicClient()
 			if err != nil {
 				return err
 			}
-			ctxID := ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: ctxNIP}
-			if !grant {
-				if err := c.TestData.RevokePermissions(cmd.Context(), &ksef.TestDataPermissionsRevokeRequest{ContextIdentifier: ctxID, AuthorizedIdentifier: who}); err != nil {
-					return err
-				}
-				return done(f, "Permissions of "+who.Value+" in "+ctxNIP+" revoked")
+			if err := c.TestData.RemovePerson(cmd.Context(), &ksef.PersonRemoveRequest{Nip: nip}); err != nil {
+				return err
+			}
+			return done(f, "Person "+nip+" removed")
+		},
+	}
+	cmd.Flags().StringVar(&nip, "nip", "", "NIP")
+	_ = cmd.MarkFlagRequired("nip")
+	return cmd
+}
+
+// subjectFlags are the flags naming the subject of a test-data grant.
+type subjectFlags struct{ ctxNIP, nip, pesel, fingerprint string }
+
+func (sf *subjectFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&sf.ctxNIP, "context", "", "NIP of the context")
+	cmd.Flags().StringVar(&sf.nip, "nip", "", "the subject's NIP")
+	cmd.Flags().StringVar(&sf.pesel, "pesel", "", "the subject's PESEL")
+	cmd.Flags().StringVar(&sf.fingerprint, "fingerprint", "", "the SHA-256 fingerprint of the subject's certificate")
+	cmd.MarkFlagsMutuallyExclusive("nip", "pesel", "fingerprint")
+	_ = cmd.MarkFlagRequired("context")
+}
+
+func (sf *subjectFlags) parties() (ksef.TestDataContextIdentifier, ksef.TestDataAuthorizedIdentifier, error) {
+	ctxID := ksef.TestDataContextIdentifier{Type: ident.TypeNip, Value: sf.ctxNIP}
+	switch {
+	case sf.nip != "":
+		return ctxID, ksef.TestDataAuthorizedIdentifier{Type: ident.TypeNip, Value: sf.nip}, nil
+	case sf.pesel != "":
+		return ctxID, ksef.TestDataAuthorizedIdentifier{Type: ident.TypePesel, Value: sf.pesel}, nil
+	case sf.fingerprint != "":
+		return ctxID, ksef.TestDataAuthorizedIdentifier{Type: ident.TypeFingerprint, Value: strings.ToUpper(sf.fingerprint)}, nil
+	}
+	return ctxID, ksef.TestDataAuthorizedIdentifier{}, fmt.Errorf("give --nip, --pesel or --fingerprint")
+}
+
+func newGrantCmd(f *cli.Factory) *cobra.Command {
+	var sf subjectFlags
+	var desc string
+	var perms []string
+	cmd := &cobra.Command{
+		Use:   "grant --context NIP (--nip NIP | --pesel PESEL | --fingerprint SHA256) --permission P...",
+		Short: "Grant permissions in a NIP context directly (as a ZAW-FA filing would)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctxID, who, err := sf.parties()
+			if err != nil {
+				return err
 			}
 			req := &ksef.TestDataPermissionsGrantRequest{ContextIdentifier: ctxID, AuthorizedIdentifier: who}
 			for _, p := range perms {
@@ -182,91 +204,123 @@ func newGrantCmd(f *cli.Factory, grant bool) *cobra.Command {
 				}
 				req.Permissions = append(req.Permissions, ksef.TestDataPermission{PermissionType: ksef.TestDataPermissionType(v), Description: desc})
 			}
+			c, err := f.PublicClient()
+			if err != nil {
+				return err
+			}
 			if err := c.TestData.GrantPermissions(cmd.Context(), req); err != nil {
 				return err
 			}
-			return done(f, "Permissions granted to "+who.Value+" in "+ctxNIP)
+			return done(f, "Permissions granted to "+who.Value+" in "+sf.ctxNIP)
 		},
 	}
-	cmd.Flags().StringVar(&ctxNIP, "context", "", "NIP of the context")
-	cmd.Flags().StringVar(&nip, "nip", "", "the subject's NIP")
-	cmd.Flags().StringVar(&pesel, "pesel", "", "the subject's PESEL")
-	cmd.Flags().StringVar(&fingerprint, "fingerprint", "", "the SHA-256 fingerprint of the subject's certificate")
-	cmd.MarkFlagsMutuallyExclusive("nip", "pesel", "fingerprint")
-	_ = cmd.MarkFlagRequired("context")
-	if grant {
-		cmd.Flags().StringArrayVar(&perms, "permission", nil, "permission (repeatable)")
-		cmd.Flags().StringVar(&desc, "description", "granted by ksef testdata", "description of the permissions (5-256 characters)")
-		_ = cmd.MarkFlagRequired("permission")
-		cli.CompleteValues(cmd, "permission", permissions...)
+	sf.add(cmd)
+	cmd.Flags().StringArrayVar(&perms, "permission", nil, "permission (repeatable)")
+	cmd.Flags().StringVar(&desc, "description", "granted by ksef testdata", "description of the permissions (5-256 characters)")
+	_ = cmd.MarkFlagRequired("permission")
+	cli.CompleteValues(cmd, "permission", permissions...)
+	return cmd
+}
+
+func newRevokeCmd(f *cli.Factory) *cobra.Command {
+	var sf subjectFlags
+	cmd := &cobra.Command{
+		Use:   "revoke --context NIP (--nip NIP | --pesel PESEL | --fingerprint SHA256)",
+		Short: "Revoke every test-data permission of a subject in a NIP context",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctxID, who, err := sf.parties()
+			if err != nil {
+				return err
+			}
+			c, err := f.PublicClient()
+			if err != nil {
+				return err
+			}
+			if err := c.TestData.RevokePermissions(cmd.Context(), &ksef.TestDataPermissionsRevokeRequest{ContextIdentifier: ctxID, AuthorizedIdentifier: who}); err != nil {
+				return err
+			}
+			return done(f, "Permissions of "+who.Value+" in "+sf.ctxNIP+" revoked")
+		},
 	}
+	sf.add(cmd)
 	return cmd
 }
 
 func newAttachmentsCmd(f *cli.Factory, enable bool) *cobra.Command {
 	var nip, end string
-	use := "enable"
-	if !enable {
-		use = "revoke"
-	}
-	cmd := &cobra.Command{
-		Use:   use + " --nip NIP",
-		Short: map[bool]string{true: "Allow invoices with attachments for a NIP", false: "Stop invoices with attachments for a NIP (optionally from --end-date)"}[enable],
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	cmd := &cobra.Command{Use: "enable --nip NIP", Short: "Allow invoices with attachments for a NIP", Args: cobra.NoArgs}
+	if enable {
+		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 			c, err := f.PublicClient()
 			if err != nil {
 				return err
 			}
-			if enable {
-				err = c.TestData.EnableAttachments(cmd.Context(), &ksef.AttachmentPermissionGrantRequest{Nip: nip})
-			} else {
-				err = c.TestData.RevokeAttachments(cmd.Context(), &ksef.AttachmentPermissionRevokeRequest{Nip: nip, ExpectedEndDate: end})
+			if err := c.TestData.EnableAttachments(cmd.Context(), &ksef.AttachmentPermissionGrantRequest{Nip: nip}); err != nil {
+				return err
 			}
+			return done(f, "Attachments enabled for "+nip)
+		}
+	} else {
+		cmd.Use, cmd.Short = "revoke --nip NIP [--end-date YYYY-MM-DD]", "Stop invoices with attachments for a NIP (from --end-date, default now)"
+		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+			c, err := f.PublicClient()
 			if err != nil {
 				return err
 			}
-			return done(f, "Attachments "+map[bool]string{true: "enabled", false: "revoked"}[enable]+" for "+nip)
-		},
+			if err := c.TestData.RevokeAttachments(cmd.Context(), &ksef.AttachmentPermissionRevokeRequest{Nip: nip, ExpectedEndDate: end}); err != nil {
+				return err
+			}
+			return done(f, "Attachments revoked for "+nip)
+		}
+		cmd.Flags().StringVar(&end, "end-date", "", "date the permission ends (YYYY-MM-DD; default now)")
 	}
 	cmd.Flags().StringVar(&nip, "nip", "", "NIP")
 	_ = cmd.MarkFlagRequired("nip")
-	if !enable {
-		cmd.Flags().StringVar(&end, "end-date", "", "date the permission ends (YYYY-MM-DD; default now)")
-	}
 	return cmd
 }
 
 func newBlockCmd(f *cli.Factory, block bool) *cobra.Command {
 	var typ, value string
-	use := "block"
-	if !block {
-		use = "unblock"
+	target := func() (*ksef.TestDataAuthenticationContextIdentifier, error) {
+		t, ok := cli.MatchValue(typ, contextTypes...)
+		if !ok {
+			return nil, fmt.Errorf("--context-type %q: want one of %s", typ, strings.Join(contextTypes, ", "))
+		}
+		return &ksef.TestDataAuthenticationContextIdentifier{Type: ident.Type(t), Value: value}, nil
 	}
-	cmd := &cobra.Command{
-		Use:   use + " --context VALUE [--context-type Nip]",
-		Short: map[bool]string{true: "Block authentication in a context (status 480)", false: "Unblock authentication in a context"}[block],
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, ok := cli.MatchValue(typ, contextTypes...)
-			if !ok {
-				return fmt.Errorf("--context-type %q: want one of %s", typ, strings.Join(contextTypes, ", "))
+	cmd := &cobra.Command{Use: "block --context VALUE [--context-type Nip]", Short: "Block authentication in a context (status 480)", Args: cobra.NoArgs}
+	if block {
+		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+			id, err := target()
+			if err != nil {
+				return err
 			}
-			id := &ksef.TestDataAuthenticationContextIdentifier{Type: ident.Type(t), Value: value}
 			c, err := f.PublicClient()
 			if err != nil {
 				return err
 			}
-			if block {
-				err = c.TestData.BlockContext(cmd.Context(), &ksef.BlockContextAuthenticationRequest{ContextIdentifier: id})
-			} else {
-				err = c.TestData.UnblockContext(cmd.Context(), &ksef.UnblockContextAuthenticationRequest{ContextIdentifier: id})
+			if err := c.TestData.BlockContext(cmd.Context(), &ksef.BlockContextAuthenticationRequest{ContextIdentifier: id}); err != nil {
+				return err
 			}
+			return done(f, "Context "+value+" blocked")
+		}
+	} else {
+		cmd.Use, cmd.Short = "unblock --context VALUE [--context-type Nip]", "Unblock authentication in a context"
+		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+			id, err := target()
 			if err != nil {
 				return err
 			}
-			return done(f, "Context "+value+" "+use+"ed")
-		},
+			c, err := f.PublicClient()
+			if err != nil {
+				return err
+			}
+			if err := c.TestData.UnblockContext(cmd.Context(), &ksef.UnblockContextAuthenticationRequest{ContextIdentifier: id}); err != nil {
+				return err
+			}
+			return done(f, "Context "+value+" unblocked")
+		}
 	}
 	cmd.Flags().StringVar(&value, "context", "", "context identifier")
 	cmd.Flags().StringVar(&typ, "context-type", "Nip", "Nip, InternalId, NipVatUe or PeppolId")
