@@ -73,7 +73,7 @@ var serialFormat = regexp.MustCompile(`^[0-9A-F]{16}$`)
 // Authentication certificate, KOD II signed with the Offline certificate
 // verified by package qr, revoke.
 func TestE2ECertificateLifecycle(t *testing.T) {
-	sim, c := simClient(t, ksefsim.WithProcessingDelay(50*time.Millisecond))
+	sim, c := simClient(t, ksefsim.WithProcessingDelay(50*time.Millisecond), ksefsim.WithoutRateLimits())
 	id, a := loginSeal(t, sim, c)
 	ctx := t.Context()
 
@@ -237,7 +237,7 @@ func TestE2ECertificateLifecycle(t *testing.T) {
 // lowered on TEST, shortening a certificate (then 460), enrollment in a
 // token session.
 func TestE2ECertificateErrors(t *testing.T) {
-	sim, c := simClient(t)
+	sim, c := simClient(t, ksefsim.WithoutRateLimits())
 	id, a := loginSeal(t, sim, c)
 	ctx := t.Context()
 	data, err := a.Certificates.EnrollmentData(ctx)
