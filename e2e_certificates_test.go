@@ -352,6 +352,23 @@ func TestE2ECertificateErrors(t *testing.T) {
 		t.Errorf("login with the shortened certificate: %v", err)
 	}
 
+	// A key another subject already certified: the request is accepted
+	// (202) and ends with status 400, an ErrEnrollmentRejected.
+	_, b := loginSeal(t, sim, c)
+	bdata, err := b.Certificates.EnrollmentData(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Certificates.Enroll(ctx, &ksef.EnrollCertificateRequest{CertificateName: "Cudzy klucz", CertificateType: ksef.KsefCertificateTypeAuthentication,
+		Csr: must(credentials.NewCSR(key2, enrollmentSubject(bdata)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.Certificates.WaitEnrollment(ctx, res.ReferenceNumber, fastWait)
+	if !errors.Is(err, ksef.ErrEnrollmentRejected) || errors.As(err, &se) && se.Code != 400 || st == nil || st.Status.Code != 400 {
+		t.Errorf("a key certified by another subject: %+v %v", st, err)
+	}
+
 	// §I 71: a token session can neither read the enrollment data nor enroll.
 	gen, err := a.Tokens.Generate(ctx, &ksef.GenerateTokenRequest{Description: "token bez certyfikatów", Permissions: []ksef.TokenPermissionType{ksef.TokenPermInvoiceRead}})
 	if err != nil {
