@@ -73,7 +73,7 @@ var serialFormat = regexp.MustCompile(`^[0-9A-F]{16}$`)
 // Authentication certificate, KOD II signed with the Offline certificate
 // verified by package qr, revoke.
 func TestE2ECertificateLifecycle(t *testing.T) {
-	sim, c := simClient(t, ksefsim.WithProcessingDelay(50*time.Millisecond), ksefsim.WithoutRateLimits())
+	sim, c := simClient(t, ksefsim.WithProcessingDelay(200*time.Millisecond), ksefsim.WithoutRateLimits())
 	id, a := loginSeal(t, sim, c)
 	ctx := t.Context()
 

@@ -16,7 +16,7 @@ import (
 // NipVatUe context (26002), a token that tries to revoke another token
 // (refused) and reads and revokes itself without CredentialsManage.
 func TestE2ETokenRules(t *testing.T) {
-	sim, c := simClient(t, ksefsim.WithProcessingDelay(30*time.Millisecond), ksefsim.WithoutRateLimits())
+	sim, c := simClient(t, ksefsim.WithProcessingDelay(200*time.Millisecond), ksefsim.WithoutRateLimits())
 	id, a := loginSeal(t, sim, c)
 	ctx := t.Context()
 	nipCtx := ksef.MustContext(ksef.NIPContext(id.NIP))
@@ -30,16 +30,15 @@ func TestE2ETokenRules(t *testing.T) {
 		}
 		return g
 	}
-	ta, tb := gen("token A do odczytu"), gen("token B do odczytu")
-	if st, err := a.Tokens.Status(ctx, ta.ReferenceNumber); err != nil || st.Status != ksef.TokenPending {
-		t.Errorf("new token: %+v %v", st, err)
-	}
+	// The first poll comes at once, well within the processing delay.
+	ta := gen("token A do odczytu")
 	var seen []string
 	w := *fastWait
 	w.OnPoll = func(_ int, s string) { seen = append(seen, s) }
 	if st, err := a.Tokens.WaitActive(ctx, ta.ReferenceNumber, &w); err != nil || st.Status != ksef.TokenActive || seen[0] != "Pending" {
 		t.Fatalf("WaitActive: %+v %v (polls %v)", st, err, seen)
 	}
+	tb := gen("token B do odczytu")
 	if _, err := a.Tokens.WaitActive(ctx, tb.ReferenceNumber, fastWait); err != nil {
 		t.Fatal(err)
 	}
