@@ -1,0 +1,908 @@
+package ksefsim
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
+)
+
+// KindPermission is the kind of the reference number of a permission grant
+// or revoke operation.
+const KindPermission = "EG"
+
+// permissionOpRetention is how long KSeF keeps the status of a permission
+// operation (afterwards GET /permissions/operations/{ref} answers 410).
+const permissionOpRetention = 30 * 24 * time.Hour
+
+// permKind is the family of a permission record: which grant operation
+// made it, which revoke operation removes it and which queries list it.
+type permKind int
+
+const (
+	pkPerson        permKind = iota // POST /permissions/persons/grants
+	pkEntity                        // POST /permissions/entities/grants
+	pkAuthorization                 // POST /permissions/authorizations/grants
+	pkIndirect                      // POST /permissions/indirect/grants
+	pkSubunit                       // POST /permissions/subunits/grants
+	pkEUAdmin                       // POST /permissions/eu-entities/administration/grants
+	pkEURep                         // POST /permissions/eu-entities/grants
+)
+
+// permRecord is one permission (one scope) granted by a permission
+// operation. It takes effect at activeAt (when its operation ends with
+// 200) and stops at revokedAt (when a revoke operation ends), if set.
+type permRecord struct {
+	id          string
+	kind        permKind
+	ctx         ctxID     // the context the permission acts in (the granting entity for entity and authorization grants)
+	subject     subjectID // who holds it: Nip, Pesel, Fingerprint (PeppolId for authorizations)
+	scope       string
+	canDelegate bool
+	target      *ctxID // indirect grants: the client (Nip, InternalId) or Type AllPartners
+	author      subjectID
+	authorCtx   ctxID // the context the grant was made in
+	description string
+	start       time.Time
+	activeAt    time.Time
+	revokedAt   time.Time
+
+	personDetails *ksef.PersonPermissionSubjectDetails
+	euDetails     *ksef.EuEntityPermissionSubjectDetails
+	entityName    string // entity and authorization grants
+	subunitName   string
+}
+
+// active reports whether r is in force at now.
+func (r *permRecord) active(now time.Time) bool {
+	return !now.Before(r.activeAt) && (r.revokedAt.IsZero() || now.Before(r.revokedAt))
+}
+
+// pending reports whether r is granted and not revoked (even if its
+// operation has not ended yet): a second grant of it is a duplicate.
+func (r *permRecord) pending() bool { return r.revokedAt.IsZero() }
+
+// permOp is a permission grant or revoke operation.
+type permOp struct {
+	ref     string
+	ctx     ctxID // the context the operation was requested in
+	created time.Time
+	readyAt time.Time
+	result  ksef.StatusInfo
+}
+
+// euEntity is an EU entity registered by an administrator grant.
+type euEntity struct {
+	name    string
+	details ksef.EuEntityDetails
+}
+
+// attachmentConsent is the attachment opt-in of a NIP.
+type attachmentConsent struct {
+	allowed bool
+	revoked *time.Time
+}
+
+// permStore is the simulator's memory of permission records, permission
+// operations and attachment consents; guarded by Simulator.mu.
+type permStore struct {
+	now         func() time.Time
+	records     []*permRecord
+	byID        map[string]*permRecord
+	ops         map[string]*permOp
+	euEntities  map[string]*euEntity // by NipVatUe value
+	attachments map[string]*attachmentConsent
+}
+
+// perms returns the permission store, creating it on first use. Callers
+// hold s.mu.
+func (s *Simulator) perms() *permStore {
+	if s.st.permSt == nil {
+		s.st.permSt = &permStore{
+			now:         s.now,
+			byID:        map[string]*permRecord{},
+			ops:         map[string]*permOp{},
+			euEntities:  map[string]*euEntity{},
+			attachments: map[string]*attachmentConsent{},
+		}
+	}
+	return s.st.permSt
+}
+
+// held returns the permissions sub holds in context c through permission
+// records in force: direct grants (persons, entities, subunit and EU
+// administrators, EU representatives) and indirect grants whose chain
+// (a delegable entity grant of the client to the intermediary) holds.
+func (ps *permStore) held(c ctxID, sub subjectID) []string {
+	now := ps.now()
+	var out []string
+	for _, r := range ps.records {
+		if !r.active(now) || r.subject != sub {
+			continue
+		}
+		switch r.kind {
+		case pkPerson, pkEntity, pkSubunit, pkEUAdmin, pkEURep:
+			if r.ctx == c {
+				out = append(out, r.scope)
+			}
+		case pkIndirect:
+			if ps.indirectApplies(r, c, now) {
+				out = append(out, r.scope)
+			}
+		}
+	}
+	return out
+}
+
+// indirectApplies reports whether the indirect grant r gives its holder
+// its scope in client context c: c is its target (or any client, for a
+// general grant) and the client granted the intermediary a delegable
+// entity permission of that scope that is in force.
+func (ps *permStore) indirectApplies(r *permRecord, c ctxID, now time.Time) bool {
+	if r.target != nil && r.target.Type != string(ident.TypeAllPartners) && *r.target != c {
+		return false
+	}
+	return ps.delegable(c, contextNIP(r.authorCtx), r.scope, now)
+}
+
+// delegable reports whether client context c granted the entity nip the
+// entity permission scope with canDelegate (any scope when scope is "").
+func (ps *permStore) delegable(c ctxID, nip, scope string, now time.Time) bool {
+	for _, e := range ps.records {
+		if e.kind == pkEntity && e.active(now) && e.canDelegate && e.ctx == c &&
+			e.subject == (subjectID{subjNip, nip}) && (scope == "" || e.scope == scope) {
+			return true
+		}
+	}
+	return false
+}
+
+// add stores new records.
+func (ps *permStore) add(rs ...*permRecord) {
+	for _, r := range rs {
+		ps.records = append(ps.records, r)
+		ps.byID[r.id] = r
+	}
+}
+
+// duplicate returns a record in force or pending that r would duplicate.
+func (ps *permStore) duplicate(r *permRecord) *permRecord {
+	for _, e := range ps.records {
+		if e.pending() && e.kind == r.kind && e.ctx == r.ctx && e.subject == r.subject && e.scope == r.scope &&
+			e.authorCtx == r.authorCtx && sameTarget(e.target, r.target) {
+			return e
+		}
+	}
+	return nil
+}
+
+func sameTarget(a, b *ctxID) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// Permission operation statuses.
+var (
+	permOpInProgress = ksef.StatusInfo{Code: 100, Description: "Operacja przyjęta do realizacji"}
+	permOpOK         = ksef.StatusInfo{Code: 200, Description: "Operacja zakończona sukcesem"}
+)
+
+func permOpFailed(code int32, details ...string) ksef.StatusInfo {
+	desc := map[int32]string{
+		400: "Operacja zakończona niepowodzeniem",
+		410: "Podane identyfikatory są niezgodne lub pozostają w niewłaściwej relacji",
+		420: "Użyte poświadczenia nie mają uprawnień do wykonania tej operacji",
+		430: "Kontekst identyfikatora nie odpowiada wymaganej roli lub uprawnieniom",
+		440: "Operacja niedozwolona dla wskazanych powiązań identyfikatorów",
+		450: "Operacja niedozwolona dla wskazanego identyfikatora lub jego typu",
+	}[code]
+	return ksef.StatusInfo{Code: code, Description: desc, Details: details}
+}
+
+// startOp records a permission operation of caller p that ends with
+// result after the processing delay, and answers 202 with its reference
+// number. On success, records become active and revoked records stop when
+// the operation ends. Callers hold s.mu.
+func (s *Simulator) startOp(w http.ResponseWriter, p *principal, result ksef.StatusInfo, grant []*permRecord, revoke []*permRecord) {
+	now := s.now()
+	ps := s.perms()
+	op := &permOp{ref: newRef(now, KindPermission), ctx: p.ctx(), created: now, readyAt: now.Add(s.cfg.processingDelay), result: result}
+	ps.ops[op.ref] = op
+	if result.Code == 200 {
+		for _, r := range grant {
+			r.start = now
+			r.activeAt = op.readyAt
+		}
+		ps.add(grant...)
+		for _, r := range revoke {
+			r.revokedAt = op.readyAt
+		}
+	}
+	writeOK(w, http.StatusAccepted, ksef.PermissionsOperationResponse{ReferenceNumber: op.ref})
+}
+
+// requireGrantContext checks that the caller's context is of one of the
+// given types (403 context-type-not-allowed otherwise).
+func requireGrantContext(p *principal, types ...string) *apiError {
+	if c := p.ctx(); !slices.Contains(types, c.Type) {
+		return forbidden(ksef.ReasonContextTypeNotAllowed,
+			"Operacja nie jest dostępna dla uwierzytelnionego typu kontekstu "+c.Type+".",
+			map[string]any{"contextIdentifierType": c.Type})
+	}
+	return nil
+}
+
+// author returns the identity that grants: the authenticated subject (for
+// a KSeF token, its author).
+func (s *Simulator) author(p *principal) subjectID {
+	if p.op.tokenRef != "" {
+		if t := s.st.tokens[p.op.tokenRef]; t != nil {
+			return t.author
+		}
+	}
+	return normSubject(p.op.subject)
+}
+
+// checkSubjectID validates a subject identifier of one of the allowed
+// types (400/21405 otherwise) and returns it normalised.
+func checkSubjectID(field string, id ident.Identifier, allowed ...ident.Type) (subjectID, *apiError) {
+	if !slices.Contains(allowed, id.Type) {
+		return subjectID{}, validation("%s.type: niedozwolony typ %q.", field, id.Type)
+	}
+	switch id.Type {
+	case ident.TypeFingerprint:
+		if len(id.Value) != 64 || !isHex(id.Value) {
+			return subjectID{}, validation("%s.value: odcisk certyfikatu musi mieć 64 znaki szesnastkowe (SHA-256).", field)
+		}
+	default:
+		if err := ident.Validate(id.Type, id.Value); err != nil {
+			return subjectID{}, validation("%s.value: %v", field, err)
+		}
+	}
+	return normSubject(subjectID{string(id.Type), id.Value}), nil
+}
+
+// checkPersonDetails validates the person details variant of a grant.
+func checkPersonDetails(sub subjectID, d ksef.PersonPermissionSubjectDetails) *apiError {
+	switch d.SubjectDetailsType {
+	case ksef.PersonPermissionSubjectDetailsTypePersonByIdentifier:
+		if d.PersonByID == nil {
+			return validation("subjectDetails.personById: wymagane dla PersonByIdentifier.")
+		}
+		if sub.Type == subjFingerprint {
+			return validation("subjectDetails.subjectDetailsType: PersonByIdentifier wymaga identyfikatora NIP lub PESEL.")
+		}
+	case ksef.PersonPermissionSubjectDetailsTypePersonByFingerprintWithIdentifier:
+		if d.PersonByFpWithID == nil {
+			return validation("subjectDetails.personByFpWithId: wymagane dla PersonByFingerprintWithIdentifier.")
+		}
+		if sub.Type != subjFingerprint {
+			return validation("subjectDetails.subjectDetailsType: %s wymaga odcisku palca certyfikatu.", d.SubjectDetailsType)
+		}
+	case ksef.PersonPermissionSubjectDetailsTypePersonByFingerprintWithoutIdentifier:
+		if d.PersonByFpNoID == nil {
+			return validation("subjectDetails.personByFpNoId: wymagane dla PersonByFingerprintWithoutIdentifier.")
+		}
+		if sub.Type != subjFingerprint {
+			return validation("subjectDetails.subjectDetailsType: %s wymaga odcisku palca certyfikatu.", d.SubjectDetailsType)
+		}
+	default:
+		return validation("subjectDetails.subjectDetailsType: nieznany typ %q.", d.SubjectDetailsType)
+	}
+	return nil
+}
+
+// checkEUDetails validates the subject details variant of an EU grant.
+func checkEUDetails(d ksef.EuEntityPermissionSubjectDetails) *apiError {
+	ok := false
+	switch d.SubjectDetailsType {
+	case ksef.EuEntityPermissionSubjectDetailsTypePersonByFingerprintWithIdentifier:
+		ok = d.PersonByFpWithID != nil
+	case ksef.EuEntityPermissionSubjectDetailsTypePersonByFingerprintWithoutIdentifier:
+		ok = d.PersonByFpNoID != nil
+	case ksef.EuEntityPermissionSubjectDetailsTypeEntityByFingerprint:
+		ok = d.EntityByFp != nil
+	default:
+		return validation("subjectDetails.subjectDetailsType: nieznany typ %q.", d.SubjectDetailsType)
+	}
+	if !ok {
+		return validation("subjectDetails: brak danych dla %s.", d.SubjectDetailsType)
+	}
+	return nil
+}
+
+// scopes validates a list of permission names against allowed: at least
+// one, each known, none twice.
+func scopes[T ~string](list []T, allowed ...string) ([]string, *apiError) {
+	if len(list) == 0 {
+		return nil, validation("permissions: wymagane co najmniej jedno uprawnienie.")
+	}
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if !slices.Contains(allowed, string(x)) {
+			return nil, validation("permissions: niedozwolone uprawnienie %q.", x)
+		}
+		if slices.Contains(out, string(x)) {
+			return nil, validation("permissions: uprawnienie %q podano więcej niż raz.", x)
+		}
+		out = append(out, string(x))
+	}
+	return out, nil
+}
+
+// contextRoles returns the roles of the entity of context c.
+func (st *state) contextRoles(c ctxID) []ksef.EntityRoleType {
+	if c.Type != "Nip" {
+		return nil
+	}
+	var roles []ksef.EntityRoleType
+	if p := st.persons[c.Value]; p != nil && p.bailiff {
+		roles = append(roles, ksef.EntityRoleTypeCourtBailiff)
+	}
+	if sub := st.subjects[c.Value]; sub != nil {
+		switch sub.typ {
+		case ksef.SubjectEnforcementAuthority:
+			roles = append(roles, ksef.EntityRoleTypeEnforcementAuthority)
+		case ksef.SubjectVatGroup:
+			roles = append(roles, ksef.EntityRoleTypeVatGroupUnit)
+		case ksef.SubjectJST:
+			roles = append(roles, ksef.EntityRoleTypeLocalGovernmentUnit)
+		}
+	}
+	if parent := st.parentOf(c.Value); parent != nil {
+		if parent.typ == ksef.SubjectVatGroup {
+			roles = append(roles, ksef.EntityRoleTypeVatGroupSubUnit)
+		} else if parent.typ == ksef.SubjectJST {
+			roles = append(roles, ksef.EntityRoleTypeLocalGovernmentSubUnit)
+		}
+	}
+	return roles
+}
+
+// parentOf returns the VAT group or JST that has nip as a subunit.
+func (st *state) parentOf(nip string) *testSubject {
+	for _, s := range st.subjects {
+		if slices.Contains(s.subunits, nip) {
+			return s
+		}
+	}
+	return nil
+}
+
+var (
+	personScopes = []string{"CredentialsManage", "CredentialsRead", "InvoiceWrite", "InvoiceRead", "Introspection",
+		"SubunitManage", "EnforcementOperations", "CollectiveIdentifierManage"}
+	entityScopes     = []string{"InvoiceWrite", "InvoiceRead", "CollectiveIdentifierManage"}
+	authScopes       = []string{"SelfInvoicing", "RRInvoicing", "TaxRepresentative", "PefInvoicing"}
+	euRepScopes      = []string{"InvoiceWrite", "InvoiceRead"}
+	euAdminScopes    = []string{"VatUeManage", "InvoiceWrite", "InvoiceRead", "Introspection"}
+	subunitScopes    = []string{"CredentialsManage"}
+	revokePerms      = []string{"CredentialsManage", "VatUeManage", "SubunitManage"}
+	credentialsPerms = []string{"CredentialsManage"}
+)
+
+// handleGrantPersons serves POST /permissions/persons/grants.
+func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip", "InternalId"); e != nil {
+		return e
+	}
+	var req ksef.PersonPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	list, e := scopes(req.Permissions, personScopes...)
+	if e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	details := req.SubjectDetails
+	var recs []*permRecord
+	for _, x := range list {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkPerson, ctx: c, subject: sub, scope: x,
+			author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
+	}
+	result := permOpOK
+	switch {
+	case s.st.isOwner(c, sub):
+		result = permOpFailed(440, "Podmiot uprawniony jest właścicielem kontekstu; uprawnień właścicielskich nie nadaje się.")
+	case slices.Contains(list, "EnforcementOperations") && !hasEnforcementRole(s.st.contextRoles(ctxID{"Nip", contextNIP(c)})):
+		result = permOpFailed(430, "Uprawnienie EnforcementOperations wymaga roli EnforcementAuthority lub CourtBailiff podmiotu kontekstu.")
+	default:
+		result = s.rejectDuplicates(recs, result)
+	}
+	s.startOp(w, p, result, recs, nil)
+	return nil
+}
+
+func hasEnforcementRole(roles []ksef.EntityRoleType) bool {
+	return slices.Contains(roles, ksef.EntityRoleTypeEnforcementAuthority) || slices.Contains(roles, ksef.EntityRoleTypeCourtBailiff)
+}
+
+// rejectDuplicates turns result into 400 when one of recs exists already.
+// Callers hold s.mu.
+func (s *Simulator) rejectDuplicates(recs []*permRecord, result ksef.StatusInfo) ksef.StatusInfo {
+	ps := s.perms()
+	for _, r := range recs {
+		if d := ps.duplicate(r); d != nil {
+			return permOpFailed(400, "Uprawnienie "+r.scope+" dla "+r.subject.Type+":"+r.subject.Value+" już istnieje (id "+d.id+").")
+		}
+	}
+	return result
+}
+
+// handleGrantEntities serves POST /permissions/entities/grants.
+func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip", "InternalId"); e != nil {
+		return e
+	}
+	var req ksef.EntityPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip)
+	if e != nil {
+		return e
+	}
+	types := make([]ksef.EntityPermissionType, len(req.Permissions))
+	for i, x := range req.Permissions {
+		types[i] = x.Type
+	}
+	if _, e := scopes(types, entityScopes...); e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if req.SubjectDetails.FullName == "" {
+		return validation("subjectDetails.fullName: wymagana wartość.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	var recs []*permRecord
+	for _, x := range req.Permissions {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkEntity, ctx: c, subject: sub, scope: string(x.Type),
+			canDelegate: x.CanDelegate != nil && *x.CanDelegate, author: s.author(p), authorCtx: c,
+			description: req.Description, entityName: req.SubjectDetails.FullName})
+	}
+	result := permOpOK
+	if sub.Value == contextNIP(c) {
+		result = permOpFailed(440, "Podmiot nie może nadać uprawnień do obsługi faktur samemu sobie.")
+	} else {
+		result = s.rejectDuplicates(recs, result)
+	}
+	s.startOp(w, p, result, recs, nil)
+	return nil
+}
+
+// handleGrantAuthorization serves POST /permissions/authorizations/grants.
+func (s *Simulator) handleGrantAuthorization(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip"); e != nil {
+		return e
+	}
+	var req ksef.EntityAuthorizationPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePeppolID)
+	if e != nil {
+		return e
+	}
+	if _, e := scopes([]ksef.EntityAuthorizationPermissionType{req.Permission}, authScopes...); e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if req.SubjectDetails.FullName == "" {
+		return validation("subjectDetails.fullName: wymagana wartość.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	rec := &permRecord{id: newUUID(), kind: pkAuthorization, ctx: c, subject: sub, scope: string(req.Permission),
+		author: s.author(p), authorCtx: c, description: req.Description, entityName: req.SubjectDetails.FullName}
+	result := permOpOK
+	switch {
+	case sub.Type == subjNip && sub.Value == c.Value:
+		result = permOpFailed(440, "Podmiot nie może nadać uprawnienia podmiotowego samemu sobie.")
+	case req.Permission == ksef.EntityAuthorizationPermissionTypePefInvoicing && sub.Type != "PeppolId":
+		result = permOpFailed(450, "Uprawnienie PefInvoicing nadaje się dostawcy usług Peppol (PeppolId).")
+	default:
+		result = s.rejectDuplicates([]*permRecord{rec}, result)
+	}
+	s.startOp(w, p, result, []*permRecord{rec}, nil)
+	return nil
+}
+
+// handleGrantIndirect serves POST /permissions/indirect/grants.
+func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip"); e != nil {
+		return e
+	}
+	var req ksef.IndirectPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	target := &ctxID{Type: string(ident.TypeAllPartners)}
+	if t := req.TargetIdentifier; t != nil && t.Type != ident.TypeAllPartners {
+		if t.Type != ident.TypeNip && t.Type != ident.TypeInternalID {
+			return validation("targetIdentifier.type: niedozwolony typ %q.", t.Type)
+		}
+		if err := ident.Validate(t.Type, t.Value); err != nil {
+			return validation("targetIdentifier.value: %v", err)
+		}
+		target = &ctxID{Type: string(t.Type), Value: t.Value}
+	}
+	list, e := scopes(req.Permissions, entityScopes...)
+	if e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	details := req.SubjectDetails
+	var recs []*permRecord
+	for _, x := range list {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkIndirect, ctx: *target, subject: sub, scope: x, target: target,
+			author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
+	}
+	result := permOpOK
+	if target.Type != string(ident.TypeAllPartners) {
+		now := s.now()
+		for _, x := range list {
+			if !s.perms().delegable(*target, c.Value, x, now) {
+				result = permOpFailed(410, "Klient "+target.Value+" nie nadał podmiotowi "+c.Value+" uprawnienia "+x+" z prawem do dalszego przekazywania.")
+				break
+			}
+		}
+	}
+	if result.Code == 200 {
+		result = s.rejectDuplicates(recs, result)
+	}
+	s.startOp(w, p, result, recs, nil)
+	return nil
+}
+
+// handleGrantSubunit serves POST /permissions/subunits/grants.
+func (s *Simulator) handleGrantSubunit(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, "SubunitManage")
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip"); e != nil {
+		return e
+	}
+	var req ksef.SubunitPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	if _, e := checkSubjectID("contextIdentifier", req.ContextIdentifier, ident.TypeInternalID, ident.TypeNip); e != nil {
+		return e
+	}
+	unit := ctxID{Type: string(req.ContextIdentifier.Type), Value: req.ContextIdentifier.Value}
+	if unit.Type == "InternalId" {
+		if !ident.InternalID(unit.Value).HasValidCheckDigit() {
+			return validation("contextIdentifier.value: nieprawidłowa cyfra kontrolna identyfikatora wewnętrznego %s.", unit.Value)
+		}
+		if req.SubunitName == "" {
+			return validation("subunitName: wymagana dla jednostki podrzędnej z identyfikatorem wewnętrznym.")
+		}
+	}
+	if req.SubunitName != "" {
+		if e := checkDescription("subunitName", req.SubunitName); e != nil {
+			return e
+		}
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	details := req.SubjectDetails
+	rec := &permRecord{id: newUUID(), kind: pkSubunit, ctx: unit, subject: sub, scope: "CredentialsManage",
+		author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details, subunitName: req.SubunitName}
+	result := permOpOK
+	switch {
+	case unit.Type == "InternalId" && contextNIP(unit) != c.Value:
+		result = permOpFailed(410, "Identyfikator wewnętrzny "+unit.Value+" nie należy do podmiotu "+c.Value+".")
+	case unit.Type == "Nip":
+		parent := s.st.subjects[c.Value]
+		if parent == nil || (parent.typ != ksef.SubjectVatGroup && parent.typ != ksef.SubjectJST) {
+			result = permOpFailed(430, "Podmiot kontekstu nie ma roli VatGroupUnit ani LocalGovernmentUnit.")
+		} else if !slices.Contains(parent.subunits, unit.Value) {
+			result = permOpFailed(410, "Podmiot "+unit.Value+" nie jest podmiotem podrzędnym podmiotu "+c.Value+".")
+		}
+	}
+	if result.Code == 200 {
+		result = s.rejectDuplicates([]*permRecord{rec}, result)
+	}
+	s.startOp(w, p, result, []*permRecord{rec}, nil)
+	return nil
+}
+
+// handleGrantEUAdmin serves POST /permissions/eu-entities/administration/grants.
+func (s *Simulator) handleGrantEUAdmin(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip"); e != nil {
+		return e
+	}
+	var req ksef.EuEntityAdministrationPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	if _, e := checkSubjectID("contextIdentifier", req.ContextIdentifier, ident.TypeNipVatUe); e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkDescription("euEntityName", req.EuEntityName); e != nil {
+		return e
+	}
+	if e := checkEUDetails(req.SubjectDetails); e != nil {
+		return e
+	}
+	if req.EuEntityDetails.FullName == "" || req.EuEntityDetails.Address == "" {
+		return validation("euEntityDetails: wymagane fullName i address.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	eu := ctxID{Type: "NipVatUe", Value: req.ContextIdentifier.Value}
+	details := req.SubjectDetails
+	var recs []*permRecord
+	for _, x := range euAdminScopes {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkEUAdmin, ctx: eu, subject: sub, scope: x,
+			author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
+	}
+	result := permOpOK
+	if contextNIP(eu) != c.Value {
+		result = permOpFailed(410, "Kontekst złożony "+eu.Value+" nie zawiera NIP podmiotu kontekstu "+c.Value+".")
+	} else {
+		result = s.rejectDuplicates(recs, result)
+	}
+	if result.Code == 200 {
+		s.perms().euEntities[eu.Value] = &euEntity{name: req.EuEntityName, details: req.EuEntityDetails}
+	}
+	s.startOp(w, p, result, recs, nil)
+	return nil
+}
+
+// handleGrantEURep serves POST /permissions/eu-entities/grants.
+func (s *Simulator) handleGrantEURep(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, "VatUeManage")
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "NipVatUe"); e != nil {
+		return e
+	}
+	var req ksef.EuEntityPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	list, e := scopes(req.Permissions, euRepScopes...)
+	if e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkEUDetails(req.SubjectDetails); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	details := req.SubjectDetails
+	var recs []*permRecord
+	for _, x := range list {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkEURep, ctx: c, subject: sub, scope: x,
+			author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
+	}
+	s.startOp(w, p, s.rejectDuplicates(recs, permOpOK), recs, nil)
+	return nil
+}
+
+// permissionID reads and checks the permissionId path value.
+func permissionID(r *http.Request) (string, *apiError) {
+	id := r.PathValue("permissionId")
+	if len(id) != 36 {
+		return "", validation("permissionId: wymagana wartość o długości 36 znaków.")
+	}
+	return id, nil
+}
+
+// revocable reports whether the caller p may revoke r: it acts in the
+// caller's context, or was granted from it (indirect, subunit and EU
+// administrator grants), and the caller holds the permission that manages
+// its family.
+func revocable(p *principal, r *permRecord) bool {
+	c := p.ctx()
+	switch r.kind {
+	case pkPerson, pkEntity:
+		return r.ctx == c && p.hasAny("CredentialsManage")
+	case pkIndirect:
+		return r.authorCtx == c && p.hasAny("CredentialsManage")
+	case pkSubunit:
+		return (r.authorCtx == c && p.hasAny("SubunitManage", "CredentialsManage")) || (r.ctx == c && p.hasAny("CredentialsManage"))
+	case pkEUAdmin:
+		return r.authorCtx == c && p.hasAny("CredentialsManage")
+	case pkEURep:
+		return r.ctx == c && p.hasAny("VatUeManage")
+	case pkAuthorization:
+		return r.ctx == c && p.hasAny("CredentialsManage")
+	}
+	return false
+}
+
+// handleRevokePermission serves DELETE /permissions/common/grants/{permissionId}.
+func (s *Simulator) handleRevokePermission(w http.ResponseWriter, r *http.Request) *apiError {
+	return s.revoke(w, r, revokePerms, false)
+}
+
+// handleRevokeAuthorization serves DELETE /permissions/authorizations/grants/{permissionId}.
+func (s *Simulator) handleRevokeAuthorization(w http.ResponseWriter, r *http.Request) *apiError {
+	return s.revoke(w, r, credentialsPerms, true)
+}
+
+// revoke starts a revoke operation of the permission in the path: 400/21405
+// for an unknown or already revoked id, or one of the other family; the
+// operation ends with 420 when the caller may not revoke it.
+func (s *Simulator) revoke(w http.ResponseWriter, r *http.Request, perms []string, authorization bool) *apiError {
+	p, e := s.requirePermission(r, perms...)
+	if e != nil {
+		return e
+	}
+	id, e := permissionID(r)
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.perms().byID[id]
+	if rec == nil || !rec.pending() || (rec.kind == pkAuthorization) != authorization {
+		return validation("Uprawnienie o identyfikatorze %s nie zostało znalezione.", id)
+	}
+	result := permOpOK
+	if !revocable(p, rec) {
+		result = permOpFailed(420, "Uprawnienie "+id+" nie może zostać odebrane w bieżącym kontekście.")
+	}
+	s.startOp(w, p, result, nil, []*permRecord{rec})
+	return nil
+}
+
+// handlePermissionOperation serves GET /permissions/operations/{referenceNumber}.
+func (s *Simulator) handlePermissionOperation(w http.ResponseWriter, r *http.Request) *apiError {
+	p, refs, e := s.requireRefs(r, nil, "referenceNumber")
+	if e != nil {
+		return e
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op := s.perms().ops[refs[0]]
+	if op == nil || op.ctx != p.ctx() {
+		return validation("Operacja o numerze referencyjnym %s nie została znaleziona.", refs[0])
+	}
+	if now.Sub(op.created) > permissionOpRetention {
+		return gone("Operacja wygasła i nie jest już dostępna.")
+	}
+	st := op.result
+	if now.Before(op.readyAt) {
+		st = permOpInProgress
+	}
+	writeOK(w, http.StatusOK, ksef.PermissionsOperationStatusResponse{Status: st})
+	return nil
+}
+
+// handleAttachmentStatus serves GET /permissions/attachments/status.
+func (s *Simulator) handleAttachmentStatus(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, "CredentialsManage", "CredentialsRead")
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.perms().attachments[contextNIP(p.ctx())]
+	allowed := a != nil && a.allowed
+	out := ksef.CheckAttachmentPermissionStatusResponse{IsAttachmentAllowed: &allowed}
+	if a != nil && a.revoked != nil {
+		t := *a.revoked
+		out.RevokedDate = &t
+	}
+	writeOK(w, http.StatusOK, out)
+	return nil
+}
+
+// setAttachmentConsent records the attachment opt-in (allowed) or its
+// revocation for nip, as POST /testdata/attachment and
+// /testdata/attachment/revoke do; GET /permissions/attachments/status
+// reports it. Callers hold s.mu.
+func (s *Simulator) setAttachmentConsent(nip string, allowed bool) {
+	a := &attachmentConsent{allowed: allowed}
+	if !allowed {
+		t := s.now()
+		a.revoked = &t
+	}
+	s.perms().attachments[nip] = a
+}
+
+// AttachmentsAllowed reports whether the NIP may send invoices with
+// attachments.
+func (s *Simulator) AttachmentsAllowed(nip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.perms().attachments[nip]
+	return a != nil && a.allowed
+}
+
+// SetAttachmentsAllowed sets the attachment opt-in of a NIP (what POST
+// /testdata/attachment and /testdata/attachment/revoke do).
+func (s *Simulator) SetAttachmentsAllowed(nip string, allowed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setAttachmentConsent(nip, allowed)
+}
