@@ -172,8 +172,12 @@ func TestE2EPermissionsPersonGrant(t *testing.T) {
 	if err != nil || len(left.Permissions) != 1 || left.Permissions[0].PermissionScope != ksef.PersonPermissionScopeInvoiceRead {
 		t.Fatalf("after revoke: %+v, %v", left, err)
 	}
-	// Revoking it again: the id is no longer in force (400/21405).
-	_, err = ownerA.Permissions.Revoke(ctx, writeID)
+	// Revoking it again (a DELETE repeated after a lost answer) answers
+	// with the same operation; an unknown id is 400/21405.
+	if again, err := ownerA.Permissions.Revoke(ctx, writeID); err != nil || again.ReferenceNumber != rev.ReferenceNumber {
+		t.Errorf("second revoke: %+v, %v; want operation %s", again, err, rev.ReferenceNumber)
+	}
+	_, err = ownerA.Permissions.Revoke(ctx, "00000000-0000-4000-8000-000000000000")
 	wantAPIError(t, err, http.StatusBadRequest, 21405)
 
 	// NIP and PESEL subjects.

@@ -48,6 +48,7 @@ type permRecord struct {
 	start       time.Time
 	activeAt    time.Time
 	revokedAt   time.Time
+	revokeRef   string // the successful revoke operation
 
 	personDetails *ksef.PersonPermissionSubjectDetails
 	euDetails     *ksef.EuEntityPermissionSubjectDetails
@@ -208,6 +209,16 @@ func permOpFailed(code int32, details ...string) ksef.StatusInfo {
 // number. On success, records become active and revoked records stop when
 // the operation ends. Callers hold s.mu.
 func (s *Simulator) startOp(w http.ResponseWriter, p *principal, result ksef.StatusInfo, grant []*permRecord, revoke []*permRecord) {
+	s.writeOp(w, s.newOp(p, result, grant, revoke))
+}
+
+// writeOp answers 202 with the reference number of op.
+func (s *Simulator) writeOp(w http.ResponseWriter, op *permOp) {
+	writeOK(w, http.StatusAccepted, ksef.PermissionsOperationResponse{ReferenceNumber: op.ref})
+}
+
+// newOp records a permission operation (see startOp). Callers hold s.mu.
+func (s *Simulator) newOp(p *principal, result ksef.StatusInfo, grant []*permRecord, revoke []*permRecord) *permOp {
 	now := s.now()
 	ps := s.perms()
 	op := &permOp{ref: newRef(now, KindPermission), ctx: p.ctx(), created: now, readyAt: now.Add(s.cfg.processingDelay), result: result}
@@ -220,9 +231,10 @@ func (s *Simulator) startOp(w http.ResponseWriter, p *principal, result ksef.Sta
 		ps.add(grant...)
 		for _, r := range revoke {
 			r.revokedAt = op.readyAt
+			r.revokeRef = op.ref
 		}
 	}
-	writeOK(w, http.StatusAccepted, ksef.PermissionsOperationResponse{ReferenceNumber: op.ref})
+	return op
 }
 
 // requireGrantContext checks that the caller's context is of one of the
@@ -809,8 +821,10 @@ func (s *Simulator) handleRevokeAuthorization(w http.ResponseWriter, r *http.Req
 }
 
 // revoke starts a revoke operation of the permission in the path: 400/21405
-// for an unknown or already revoked id, or one of the other family; the
-// operation ends with 420 when the caller may not revoke it.
+// for an unknown id or one of the other family; the operation ends with
+// 420 when the caller may not revoke it. Revoking a permission again
+// answers with the operation that revoked it (while its status is kept),
+// so that a DELETE repeated after a lost answer is harmless.
 func (s *Simulator) revoke(w http.ResponseWriter, r *http.Request, perms []string, authorization bool) *apiError {
 	p, e := s.requirePermission(r, perms...)
 	if e != nil {
@@ -822,7 +836,14 @@ func (s *Simulator) revoke(w http.ResponseWriter, r *http.Request, perms []strin
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.perms().byID[id]
+	ps := s.perms()
+	rec := ps.byID[id]
+	if rec != nil && rec.revokeRef != "" && revocable(p, rec) {
+		if op := ps.ops[rec.revokeRef]; op != nil && s.now().Sub(op.created) <= permissionOpRetention {
+			s.writeOp(w, op)
+			return nil
+		}
+	}
 	if rec == nil || !rec.pending() || (rec.kind == pkAuthorization) != authorization {
 		return validation("Uprawnienie o identyfikatorze %s nie zostało znalezione.", id)
 	}
