@@ -444,14 +444,25 @@ func TestE2EPermissionsEntitiesAndIndirect(t *testing.T) {
 	}
 }
 
-// TestE2EPermissionsAuthorizations is workflows §J 74: the four entity
-// authorizations are granted, listed as Granted by the grantor and as
-// Received by the grantee, and revoked.
+// TestE2EPermissionsAuthorizations is workflows §J 74 and §C 29: the four
+// entity authorizations are granted, listed as Granted by the grantor and
+// as Received by the grantee, and revoked; the buyer's self-billed invoice
+// (the seller as Podmiot1) ends with status 410 before the SelfInvoicing
+// grant, 200 with it (or TaxRepresentative), and 410 again after both are
+// revoked.
 func TestE2EPermissionsAuthorizations(t *testing.T) {
 	sim, c := simClient(t)
-	_, seller := loginSeal(t, sim, c)
+	sellerID, seller := loginSeal(t, sim, c)
 	buyer, buyerA := loginSeal(t, sim, c)
 	ctx := t.Context()
+	var bs *ksef.OnlineSession
+	if slices.Contains(sim.Handled(), ksef.OpOnlineSessionSendInvoice.String()) {
+		var err error
+		if bs, err = buyerA.Sessions.OpenOnline(ctx, ksef.FormFA3, nil); err != nil {
+			t.Fatal(err)
+		}
+		wantInvoiceStatus(t, bs, fa3Invoice(t, sellerID.NIP, "FV/C29/1"), ksef.InvoiceStatusPermissionScope, ksef.ErrInvoicePermissionScope)
+	}
 	for _, x := range []ksef.EntityAuthorizationPermissionType{"SelfInvoicing", "RRInvoicing", "TaxRepresentative"} {
 		op, err := seller.Permissions.GrantAuthorization(ctx, &ksef.EntityAuthorizationPermissionsGrantRequest{
 			SubjectIdentifier: ident.Identifier{Type: ident.TypeNip, Value: buyer.NIP}, Permission: x,
@@ -478,6 +489,9 @@ func TestE2EPermissionsAuthorizations(t *testing.T) {
 			selfID = g.ID
 		}
 	}
+	if bs != nil {
+		sendOK(t, bs, fa3Invoice(t, sellerID.NIP, "FV/C29/2"))
+	}
 	// The common revoke does not take an authorization.
 	_, err = seller.Permissions.Revoke(ctx, selfID)
 	wantAPIError(t, err, http.StatusBadRequest, 21405)
@@ -488,6 +502,18 @@ func TestE2EPermissionsAuthorizations(t *testing.T) {
 	}, nil))
 	if len(after) != 0 {
 		t.Errorf("SelfInvoicing after revoke: %+v", after)
+	}
+	if bs != nil {
+		// TaxRepresentative lets the buyer issue the seller's invoices too:
+		// without either, status 410.
+		sendOK(t, bs, fa3Invoice(t, sellerID.NIP, "FV/C29/3"))
+		for _, g := range received.AuthorizationGrants {
+			if g.AuthorizationScope == ksef.InvoicePermissionTypeTaxRepresentative {
+				op, err := seller.Permissions.RevokeAuthorization(ctx, g.ID)
+				waitGranted(t, seller, op, err)
+			}
+		}
+		wantInvoiceStatus(t, bs, fa3Invoice(t, sellerID.NIP, "FV/C29/4"), ksef.InvoiceStatusPermissionScope, ksef.ErrInvoicePermissionScope)
 	}
 }
 

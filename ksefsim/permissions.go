@@ -927,3 +927,25 @@ func (s *Simulator) SetAttachmentsAllowed(nip string, allowed bool) {
 	defer s.mu.Unlock()
 	s.setAttachmentConsent(nip, allowed)
 }
+
+// authorizedIssuer reports whether the context of sess may issue invoices
+// of the seller sellerNIP (Podmiot1) through an entity authorization in
+// force that the seller granted to the context's NIP: SelfInvoicing or
+// TaxRepresentative for FA forms, RRInvoicing for FA_RR. Callers hold s.mu.
+func (s *Simulator) authorizedIssuer(sess *onlineSession, sellerNIP string) bool {
+	if s.st.permSt == nil || sess.ctx.Type != "Nip" {
+		return false
+	}
+	scopes := []string{"SelfInvoicing", "TaxRepresentative"}
+	if sess.form.code.Value == "FA_RR" {
+		scopes = []string{"RRInvoicing"}
+	}
+	now := s.now()
+	for _, r := range s.st.permSt.records {
+		if r.kind == pkAuthorization && r.active(now) && r.ctx == (ctxID{"Nip", sellerNIP}) &&
+			r.subject == (subjectID{subjNip, sess.ctx.Value}) && slices.Contains(scopes, r.scope) {
+			return true
+		}
+	}
+	return false
+}
