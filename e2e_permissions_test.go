@@ -253,6 +253,19 @@ func TestE2EPermissionsRulesAndErrors(t *testing.T) {
 		})
 		waitRefused(t, ownerA, op, err, 440)
 	})
+	t.Run("J80/other context", func(t *testing.T) {
+		// Another context's administrator cannot revoke this grant: 420.
+		page, err := ownerA.Permissions.QueryPersons(ctx, &ksef.PersonPermissionsQueryRequest{QueryType: ksef.PersonPermissionsQueryTypePermissionsInCurrentContext}, nil)
+		if err != nil || len(page.Permissions) != 1 {
+			t.Fatalf("%+v, %v", page, err)
+		}
+		_, otherA := loginSeal(t, sim, c)
+		op, err := otherA.Permissions.Revoke(ctx, page.Permissions[0].ID)
+		waitRefused(t, otherA, op, err, 420)
+		if left, err := ownerA.Permissions.QueryPersons(ctx, &ksef.PersonPermissionsQueryRequest{QueryType: ksef.PersonPermissionsQueryTypePermissionsInCurrentContext}, nil); err != nil || len(left.Permissions) != 1 {
+			t.Errorf("after a refused revoke: %+v, %v", left, err)
+		}
+	})
 	t.Run("J78", func(t *testing.T) {
 		enf := &ksef.PersonPermissionsGrantRequest{
 			SubjectIdentifier: ident.Identifier{Type: ident.TypePesel, Value: string(ksef.RandomPESEL(nil))},
@@ -475,6 +488,12 @@ func TestE2EPermissionsAuthorizations(t *testing.T) {
 		Description: "Peppol provider", SubjectDetails: ksef.EntityDetails{FullName: "Peppol Provider AB"},
 	})
 	waitGranted(t, seller, op, err)
+	// PefInvoicing is for a Peppol provider: 450 for a NIP.
+	op, err = seller.Permissions.GrantAuthorization(ctx, &ksef.EntityAuthorizationPermissionsGrantRequest{
+		SubjectIdentifier: ident.Identifier{Type: ident.TypeNip, Value: buyer.NIP}, Permission: "PefInvoicing",
+		Description: "not a provider", SubjectDetails: ksef.EntityDetails{FullName: "Nabywca S.A."},
+	})
+	waitRefused(t, seller, op, err, 450)
 	grantedAll := collect(t, seller.Permissions.QueryAuthorizationsAll(ctx, &ksef.EntityAuthorizationPermissionsQueryRequest{QueryType: ksef.QueryTypeGranted}, nil))
 	if len(grantedAll) != 4 {
 		t.Fatalf("granted: %d", len(grantedAll))
