@@ -200,13 +200,26 @@ func TestE2EPermissionsPersonGrant(t *testing.T) {
 	}
 	op, err = ownerA.Permissions.GrantPersons(ctx, &ksef.PersonPermissionsGrantRequest{
 		SubjectIdentifier: ident.Identifier{Type: ident.TypePesel, Value: person.PESEL},
-		Permissions:       []ksef.PersonPermissionType{ksef.PersonPermissionTypeCredentialsRead},
+		Permissions:       []ksef.PersonPermissionType{ksef.PersonPermissionTypeCredentialsRead, ksef.PersonPermissionTypeCollectiveIdentifierManage},
 		Description:       "auditor by PESEL", SubjectDetails: ksef.PersonByIdentifier("Ewa", "Zielińska"),
 	})
 	waitGranted(t, ownerA, op, err)
 	pa, err := c.Auth.LoginWithCertificate(ctx, ownerCtx, person.Certificate, person.Signer, &ksef.LoginParams{Wait: fastWait})
 	if err != nil {
 		t.Fatalf("PESEL grantee login: %v", err)
+	}
+	// J82: CollectiveIdentifierManage granted to a person shows in the
+	// personal and the persons queries.
+	if got := collect(t, pa.Permissions.QueryPersonalAll(ctx, &ksef.PersonalPermissionsQueryRequest{
+		PermissionTypes: []ksef.PersonalPermissionType{ksef.PersonalPermissionTypeCollectiveIdentifierManage},
+	}, nil)); len(got) != 1 {
+		t.Errorf("personal CollectiveIdentifierManage: %+v", got)
+	}
+	if got := collect(t, ownerA.Permissions.QueryPersonsAll(ctx, &ksef.PersonPermissionsQueryRequest{
+		QueryType:       ksef.PersonPermissionsQueryTypePermissionsInCurrentContext,
+		PermissionTypes: []ksef.PersonPermissionType{ksef.PersonPermissionTypeCollectiveIdentifierManage},
+	}, nil)); len(got) != 1 || got[0].AuthorizedIdentifier.Value != person.PESEL {
+		t.Errorf("persons CollectiveIdentifierManage: %+v", got)
 	}
 	// CredentialsRead reads the persons' permissions but does not grant.
 	if _, err := pa.Permissions.QueryPersons(ctx, &ksef.PersonPermissionsQueryRequest{QueryType: ksef.PersonPermissionsQueryTypePermissionsInCurrentContext}, nil); err != nil {

@@ -133,7 +133,7 @@
 //	PEF invoices           UBL/Peppol validation                well-formedness and root element only      TestOnlineOtherForms
 //	Seller vs context      self-invoicing, representatives,     Podmiot1 NIP = context NIP, or             TestOnlineInvoiceRejections,
 //	                       VAT groups                           EnforcementOperations, or an entity        TestE2EPermissionsAuthorizations
-//	                                                            authorization of Podmiot1 in force         (package ksef)
+//	                                                            authorization of Podmiot1 in force         (package ksef), TestRRInvoicingAuthorization
 //	Technical corrections  21166/21167 rules                    hashOfCorrectedInvoice format-checked only (by construction: not implemented yet)
 //	NIP checks on invoices PRD; on TEST with X-KSeF-Feature:    only in sessions opened with the header:   TestE2EOnlineSemanticErrors (package ksef)
 //	                       subject-identifier-validation        check digits of the NIPs of Podmiot1/2/3
