@@ -468,6 +468,16 @@ func TestE2EPermissionsEntitiesAndIndirect(t *testing.T) {
 	if _, err := loginByFingerprint(t, c, nipContext(t, client.NIP), emp); !errors.Is(err, ksef.ErrAuthNoPermissions) {
 		t.Errorf("indirect access after the client revoked: %v", err)
 	}
+	// The office sees its selective grants as Inactive, the general one
+	// as Active.
+	for state, want := range map[ksef.PermissionState]int{ksef.PermissionStateInactive: 2, ksef.PermissionStateActive: 1} {
+		got := collect(t, officeA.Permissions.QueryPersonsAll(ctx, &ksef.PersonPermissionsQueryRequest{
+			QueryType: ksef.PersonPermissionsQueryTypePermissionsGrantedInCurrentContext, PermissionState: state,
+		}, nil))
+		if len(got) != want {
+			t.Errorf("%s grants of the office: %+v, want %d", state, got, want)
+		}
+	}
 }
 
 // TestE2EPermissionsAuthorizations is workflows §J 74 and §C 29: the four

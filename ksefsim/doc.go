@@ -76,7 +76,7 @@
 // carry the permissions (an access token keeps the permissions of its
 // issue, as on KSeF); a revocation takes them away the same way. Indirect
 // grants hold only while the client's delegable (canDelegate) entity grant
-// to the intermediary holds. Entity authorizations let the grantee issue
+// to the intermediary holds (the queries show them Inactive otherwise). Entity authorizations let the grantee issue
 // the grantor's invoices (SelfInvoicing or TaxRepresentative; RRInvoicing
 // for FA_RR; 410 otherwise). The rules: CredentialsManage (SubunitManage,
 // VatUeManage) to grant and revoke, else 403 missing-permissions; the

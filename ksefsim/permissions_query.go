@@ -84,6 +84,17 @@ func ctxIdent(c ctxID) *ident.Identifier {
 	return &ident.Identifier{Type: ident.Type(c.Type), Value: c.Value}
 }
 
+// state returns the state of a record in force: a selective indirect
+// grant is Inactive while the client's delegable entity grant to the
+// intermediary that it rests on does not hold; everything else is Active.
+func (ps *permStore) state(r *permRecord, now time.Time) ksef.PermissionState {
+	if r.kind == pkIndirect && r.target != nil && r.target.Type != string(ident.TypeAllPartners) &&
+		!ps.delegable(*r.target, contextNIP(r.authorCtx), r.scope, now) {
+		return ksef.PermissionStateInactive
+	}
+	return ksef.PermissionStateActive
+}
+
 // personDetailsOut converts the details of a person grant to the query
 // form.
 func personDetailsOut(d *ksef.PersonPermissionSubjectDetails) *ksef.PermissionsSubjectPersonDetails {
@@ -177,7 +188,7 @@ func (s *Simulator) handleQueryPersonal(w http.ResponseWriter, r *http.Request) 
 	for _, x := range recs {
 		item := ksef.PersonalPermission{
 			ID: x.id, PermissionScope: ksef.PersonalPermissionScope(x.scope), Description: x.description,
-			PermissionState: ksef.PermissionStateActive, StartDate: x.start, CanDelegate: x.canDelegate,
+			PermissionState: ps.state(x, now), StartDate: x.start, CanDelegate: x.canDelegate,
 		}
 		if x.ctx.Type == "Nip" || x.ctx.Type == "InternalId" {
 			item.ContextIdentifier = ctxIdent(x.ctx)
@@ -203,7 +214,7 @@ func (s *Simulator) handleQueryPersonal(w http.ResponseWriter, r *http.Request) 
 		if req.TargetIdentifier != nil && (item.TargetIdentifier == nil || item.TargetIdentifier.Type != req.TargetIdentifier.Type || item.TargetIdentifier.Value != req.TargetIdentifier.Value) {
 			continue
 		}
-		if !containsScope(req.PermissionTypes, x.scope) || (req.PermissionState != "" && req.PermissionState != ksef.PermissionStateActive) {
+		if !containsScope(req.PermissionTypes, x.scope) || (req.PermissionState != "" && req.PermissionState != item.PermissionState) {
 			continue
 		}
 		out = append(out, item)
@@ -238,7 +249,8 @@ func (s *Simulator) handleQueryPersons(w http.ResponseWriter, r *http.Request) *
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, me := p.ctx(), s.author(p)
-	recs := s.perms().selectRecords(func(x *permRecord) bool {
+	ps, now := s.perms(), s.now()
+	recs := ps.selectRecords(func(x *permRecord) bool {
 		if granted {
 			return x.author == me && x.authorCtx == c && (x.kind == pkPerson || x.kind == pkSubunit || x.kind == pkIndirect)
 		}
@@ -260,7 +272,7 @@ func (s *Simulator) handleQueryPersons(w http.ResponseWriter, r *http.Request) *
 			ID: x.id, AuthorizedIdentifier: idOf(x.subject), ContextIdentifier: ctxIdent(ctxOf), TargetIdentifier: targetOut(x),
 			AuthorIdentifier: ksef.PersonPermissionsAuthorIdentifier{Type: ident.Type(x.author.Type), Value: x.author.Value},
 			PermissionScope:  ksef.PersonPermissionScope(x.scope), Description: x.description,
-			PermissionState: ksef.PermissionStateActive, StartDate: x.start, CanDelegate: x.canDelegate,
+			PermissionState: ps.state(x, now), StartDate: x.start, CanDelegate: x.canDelegate,
 		}
 		if x.kind == pkEntity {
 			item.SubjectEntityDetails = entityDetailsOut(x)
@@ -272,7 +284,7 @@ func (s *Simulator) handleQueryPersons(w http.ResponseWriter, r *http.Request) *
 		}
 		if !identMatches(req.AuthorizedIdentifier, item.AuthorizedIdentifier) || !identMatches(req.ContextIdentifier, *item.ContextIdentifier) ||
 			!targetMatches(req.TargetIdentifier, x) || !containsScope(req.PermissionTypes, x.scope) ||
-			(req.PermissionState != "" && req.PermissionState != ksef.PermissionStateActive) {
+			(req.PermissionState != "" && req.PermissionState != item.PermissionState) {
 			continue
 		}
 		out = append(out, item)
