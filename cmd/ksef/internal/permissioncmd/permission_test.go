@@ -108,3 +108,25 @@ func TestGrantQueryRevoke(t *testing.T) {
 		t.Errorf("attachments after opt-in: %+v", a)
 	}
 }
+
+// TestCompletion checks the shell completion of the enumerated flag
+// values.
+func TestCompletion(t *testing.T) {
+	c := clitest.New(t, New)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"permission", "grant", "person", "--perm", ""}, "EnforcementOperations"},
+		{[]string{"permission", "grant", "authorization", "--perm", ""}, "PefInvoicing"},
+		{[]string{"permission", "grant", "entity", "--delegate", ""}, "CollectiveIdentifierManage"},
+		{[]string{"permission", "grant", "indirect", "--target", ""}, "internalid:"},
+		{[]string{"permission", "grant", "subunit", "--unit", ""}, "internalid:"},
+		{[]string{"permission", "grant", "person", "--subject", ""}, "fingerprint:"},
+	} {
+		out, _, err := c.Run(append([]string{"__complete"}, tc.args...)...)
+		if err != nil || !strings.Contains(out, tc.want) || !strings.Contains(out, ":4") {
+			t.Errorf("%v: %v\n%s", tc.args, err, out)
+		}
+	}
+}
