@@ -130,6 +130,7 @@ type state struct {
 	grants         map[ctxID]map[subjectID][]string
 	blocked        map[ctxID]bool
 	onlineSt       *onlineStore // see online()
+	permSt         *permStore   // see Simulator.perms()
 }
 
 func newState() *state {
@@ -211,6 +212,12 @@ func (st *state) permissions(c ctxID, sub subjectID) (perms []string, allowed bo
 	if g := st.grants[c][sub]; len(g) > 0 {
 		perms = append(perms, g...)
 		allowed = true
+	}
+	if st.permSt != nil {
+		if g := st.permSt.held(c, sub); len(g) > 0 {
+			perms = append(perms, g...)
+			allowed = true
+		}
 	}
 	slices.Sort(perms)
 	return slices.Compact(perms), allowed

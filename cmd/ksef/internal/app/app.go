@@ -13,6 +13,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/democmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/permissioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sessioncmd"
@@ -33,6 +34,7 @@ var Areas = []cli.Area{
 	sendcmd.New,
 	sessioncmd.New,
 	upocmd.New,
+	permissioncmd.New,
 	untimed(simcmd.New),
 	untimed(democmd.New),
 	untimed(invoicecmd.New),
