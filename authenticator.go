@@ -188,6 +188,8 @@ type AuthenticatedClient struct {
 	*Client
 	// Tokens manages KSeF tokens.
 	Tokens *TokensService
+	// Permissions grants, revokes and lists permissions.
+	Permissions *PermissionsService
 	// AuthSessions lists and revokes authentication sessions.
 	AuthSessions *AuthSessionsService
 	// Sessions opens online sessions, sends invoices, and reads session
@@ -239,6 +241,7 @@ func newAuthenticatedClient(c *Client) *AuthenticatedClient {
 	return &AuthenticatedClient{
 		Client:                c,
 		Tokens:                &TokensService{c: c},
+		Permissions:           &PermissionsService{c: c},
 		AuthSessions:          &AuthSessionsService{c: c},
 		Sessions:              &SessionsService{c: c},
 		Certificates:          &CertificatesService{c: c},

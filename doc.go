@@ -41,7 +41,7 @@
 //
 // The authenticated client embeds a [Client] (Auth, PublicKeys, TestData)
 // and adds the services that need an access token (Tokens, AuthSessions,
-// Sessions),
+// Sessions, Permissions),
 // which an unauthenticated *Client does not have. It sends its access
 // token, renews it with the refresh token shortly before it expires
 // and once after a 401, with a single renewal in flight for any number of
@@ -59,6 +59,20 @@
 // [AuthSessionsService.Revoke], [AuthSessionsService.RevokeCurrent]).
 // KSeF tokens are generated with [TokensService.Generate] and awaited with
 // [TokensService.WaitActive].
+//
+// # Permissions
+//
+// [PermissionsService] grants every kind of permission (GrantPersons,
+// GrantEntities, GrantAuthorization, GrantIndirect, GrantSubunitAdmin,
+// GrantEUEntityAdmin, GrantEUEntityRepresentative; the subject details are
+// built with [PersonByIdentifier], [PersonByFingerprintWithIdentifier],
+// [PersonByFingerprintWithoutIdentifier], [EUEntityByFingerprint] and the
+// like), revokes ([PermissionsService.Revoke],
+// [PermissionsService.RevokeAuthorization]) and awaits the asynchronous
+// operation ([PermissionsService.Wait]: a failed one is a *[StatusError]
+// matching [ErrPermissionOperationFailed]). The eight queries have page
+// methods ([PermissionsPageParams]) and iterators, e.g.
+// [PermissionsService.QueryPersonsAll].
 //
 // # Sending invoices
 //
@@ -80,14 +94,15 @@
 //
 // Services are pointer fields of the client, grouped by KSeF area:
 // c.Auth, c.PublicKeys, c.TestData and c.Peppol on every client; a.Tokens,
-// a.AuthSessions, a.Sessions, a.Certificates, a.Limits and
+// a.AuthSessions, a.Sessions, a.Permissions, a.Certificates, a.Limits and
 // a.CollectiveIdentifiers on an authenticated one. docs/sdk-reference.md
 // (generated from the code) maps every operation to its method and CLI
 // command and shows what is not implemented yet. Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params
 // struct (nil for defaults) and return (*T, error). Lists have a page method
-// and an iterator (iter.Seq2) that follows continuation tokens; asynchronous
+// and an iterator (iter.Seq2) that follows continuation tokens or page
+// offsets; asynchronous
 // operations have waiters ([WaitOptions]) bounded by WaitOptions.Timeout
 // (default [DefaultWaitTimeout], then a *[WaitTimeoutError] naming what was
 // awaited and the last status) and by the context.

@@ -55,7 +55,7 @@ func adminFaultCases() map[string]faultCase {
 	}
 	attachments := func(e *faultEnv, nip string, want bool) func(t *testing.T) {
 		return func(t *testing.T) {
-			if ok, _ := e.sim.AttachmentsAllowed(nip); ok != want {
+			if ok := e.sim.AttachmentsAllowed(nip); ok != want {
 				t.Errorf("attachments allowed %v, want %v", ok, want)
 			}
 		}

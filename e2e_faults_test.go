@@ -369,6 +369,7 @@ func faultCases() map[string]faultCase {
 	}
 	maps.Copy(cases, onlineFaultCases())
 	maps.Copy(cases, adminFaultCases())
+	maps.Copy(cases, permissionFaultCases())
 	return cases
 }
 

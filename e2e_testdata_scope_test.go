@@ -88,7 +88,7 @@ func TestE2ETestDataScope(t *testing.T) {
 	if err := login(blocked, blockedSeal); !errors.Is(err, ksef.ErrAuthBlocked) {
 		t.Errorf("blocked context: %v", err)
 	}
-	if ok, _ := sim.AttachmentsAllowed(id.NIP); !ok {
+	if ok := sim.AttachmentsAllowed(id.NIP); !ok {
 		t.Error("attachments not enabled")
 	}
 	if l, err := a.Limits.Context(ctx); err != nil || l.OnlineSession.MaxInvoices != 7 {
@@ -115,7 +115,7 @@ func TestE2ETestDataScope(t *testing.T) {
 	if err := login(blocked, blockedSeal); errors.Is(err, ksef.ErrAuthBlocked) {
 		t.Errorf("context still blocked: %v", err)
 	}
-	if ok, _ := sim.AttachmentsAllowed(id.NIP); ok {
+	if ok := sim.AttachmentsAllowed(id.NIP); ok {
 		t.Error("attachments still enabled")
 	}
 	if l, err := a.Limits.Context(ctx); err != nil || l.OnlineSession.MaxInvoices == 7 {

@@ -17,7 +17,7 @@ func (s *Simulator) handleEnableAttachments(w http.ResponseWriter, r *http.Reque
 		return e
 	}
 	s.mu.Lock()
-	s.st.admin().attachments[req.Nip] = &attachmentConsent{granted: true}
+	s.setAttachmentConsent(req.Nip, true)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -42,7 +42,9 @@ func (s *Simulator) handleRevokeAttachments(w http.ResponseWriter, r *http.Reque
 		end = d
 	}
 	s.mu.Lock()
-	s.st.admin().attachments[req.Nip] = &attachmentConsent{granted: true, end: &end}
+	// Allowed until end (a future expectedEndDate), with end as the
+	// revocation date GET /permissions/attachments/status reports.
+	s.perms().attachments[req.Nip] = &attachmentConsent{allowed: true, revoked: &end}
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 	return nil

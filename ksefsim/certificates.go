@@ -443,7 +443,7 @@ func (s *Simulator) handleQueryCertificates(w http.ResponseWriter, r *http.Reque
 	if e != nil {
 		return e
 	}
-	size, off, e := offsetPage(r, 50)
+	size, off, e := offsetPageMax(r, 50)
 	if e != nil {
 		return e
 	}

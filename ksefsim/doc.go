@@ -65,6 +65,29 @@
 // without Authorization, and expire after 72 hours (403 then). GET /sessions
 // supports every filter of the spec and continuation tokens.
 //
+// Permissions (POST /permissions/…/grants, the two revokes, the eight
+// queries, GET /permissions/operations/{ref}, the attachment status) are
+// asynchronous operations with reference numbers of kind "EG": status 100
+// during [WithProcessingDelay], then 200 or a refusal (400-450 with
+// details), kept 30 days (410 Gone afterwards). A grant takes effect when
+// its operation ends: persons, entities, subunit and EU-entity
+// administrators and EU representatives may then log in to the context
+// (status 415 before), and access tokens issued or refreshed from then on
+// carry the permissions (an access token keeps the permissions of its
+// issue, as on KSeF); a revocation takes them away the same way. Indirect
+// grants hold only while the client's delegable (canDelegate) entity grant
+// to the intermediary holds (the queries show them Inactive otherwise). Entity authorizations let the grantee issue
+// the grantor's invoices (SelfInvoicing or TaxRepresentative; RRInvoicing
+// for FA_RR; 410 otherwise). The rules: CredentialsManage (SubunitManage,
+// VatUeManage) to grant and revoke, else 403 missing-permissions; the
+// context types each grant allows (403 context-type-not-allowed);
+// duplicates (400), grants to the context's owner (440),
+// EnforcementOperations outside an EnforcementAuthority or CourtBailiff
+// context (430), a selective indirect grant without the client's delegable
+// grant (410), a subunit of another NIP or a non-member subordinate entity
+// (410; 430 when the context is neither a VAT group nor a JST), an EU
+// context of another NIP (410) are refused in the operation status.
+//
 // KSeF certificates (POST /certificates/enrollments and the rest of
 // /certificates) are enrolled only in sessions authenticated by XAdES
 // (25001/25002 for KSeF tokens), from a PKCS#10 CSR whose DN must hold
@@ -134,8 +157,9 @@
 //	UPO receiving entity   "… - środowisko testowe (TE)" on     "Ministerstwo Finansów" (the schema's      TestOnlineUPOOracles
 //	                       TEST                                 fixed value)
 //	PEF invoices           UBL/Peppol validation                well-formedness and root element only      TestOnlineOtherForms
-//	Seller vs context      self-invoicing, representatives,     Podmiot1 NIP = context NIP (or             TestOnlineInvoiceRejections
-//	                       VAT groups                           EnforcementOperations)
+//	Seller vs context      self-invoicing, representatives,     Podmiot1 NIP = context NIP, or             TestOnlineInvoiceRejections,
+//	                       VAT groups                           EnforcementOperations, or an entity        TestE2EPermissionsAuthorizations
+//	                                                            authorization of Podmiot1 in force         (package ksef), TestRRInvoicingAuthorization
 //	Technical corrections  21166/21167 rules                    hashOfCorrectedInvoice format-checked only (by construction: not implemented yet)
 //	NIP checks on invoices PRD; on TEST with X-KSeF-Feature:    only in sessions opened with the header:   TestE2EOnlineSemanticErrors (package ksef)
 //	                       subject-identifier-validation        check digits of the NIPs of Podmiot1/2/3
@@ -179,6 +203,18 @@
 //	Collective maxInvoices not documented (verify: 21405)       400/21405 beyond the context's limit       TestCollectiveIdentifierCodes
 //	Revoke in token session "not available" (code undocumented) 403 auth-method-not-allowed                 (by construction: handleRevokeCertificate)
 //	Persistence            durable                              in memory, lost on exit                    (by construction)
+//	Permission refusals    status 400-450 (verify which)        400 duplicate, 410 wrong relation, 420     TestE2EPermissionsRulesAndErrors,
+//	                                                            revoke out of reach, 430 missing role,     TestE2EPermissionsEntitiesAndIndirect,
+//	                                                            440 grant to the owner, 450 PefInvoicing   TestE2EPermissionsSubunits,
+//	                                                            to a non-Peppol subject                    TestE2EPermissionsAuthorizations (package ksef)
+//	Grant context types    not documented                       403 context-type-not-allowed outside the   TestPermissionRequestValidation
+//	                                                            spec's context types of each grant
+//	Unknown permission id  not documented                       400/21405 (also an unknown operation)      TestPermissionRequestValidation
+//	Repeated revoke        not documented                       answers with the operation that revoked    TestE2EPermissionsPersonGrant (package ksef)
+//	                                                            it (a DELETE repeated after a lost answer)
+//	General indirect grant all clients of the intermediary      clients with a delegable entity grant to   TestE2EPermissionsEntitiesAndIndirect
+//	                                                            the intermediary                           (package ksef)
+//	Attachment consent     e-Urząd Skarbowy / POST /testdata/…  [Simulator.SetAttachmentsAllowed]          TestE2EPermissionsEUEntity (package ksef)
 //
 // The XAdES signature forms KSeF lists (enveloped or enveloping, also
 // base64; XPath, XPath-Filter2 and enveloped-signature transforms; C14N

@@ -248,7 +248,7 @@ func (s *Simulator) acceptInvoice(sess *onlineSession, inv *sessionInvoice, f *i
 		}
 	}
 	if !sess.form.pef && !sess.enforcement {
-		if nip := contextNIP(sess.ctx); nip == "" || nip != f.sellerNIP {
+		if nip := contextNIP(sess.ctx); (nip == "" || nip != f.sellerNIP) && !s.authorizedIssuer(sess, f.sellerNIP) {
 			st := invoiceStatus(410)
 			st.Details = []string{"NIP sprzedawcy (Podmiot1) " + f.sellerNIP + " nie odpowiada kontekstowi " + sess.ctx.Value + "."}
 			return st

@@ -5,9 +5,9 @@ import (
 	"strconv"
 )
 
-// offsetPage reads pageSize (10-hi, default 10) and pageOffset (>= 0,
+// offsetPageMax reads pageSize (10-hi, default 10) and pageOffset (>= 0,
 // default 0) of an operation paged by offset.
-func offsetPage(r *http.Request, hi int) (size, offset int, e *apiError) {
+func offsetPageMax(r *http.Request, hi int) (size, offset int, e *apiError) {
 	size, e = pageSize(r, 10, 10, hi)
 	if e != nil {
 		return 0, 0, e

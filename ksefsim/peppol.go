@@ -32,7 +32,7 @@ func (s *Simulator) AddPeppolProvider(id, name string) error {
 // handlePeppolQuery serves GET /peppol/query (public): the providers by
 // registration date, in pages of pageSize (10-100) at pageOffset.
 func (s *Simulator) handlePeppolQuery(w http.ResponseWriter, r *http.Request) *apiError {
-	size, off, e := offsetPage(r, 100)
+	size, off, e := offsetPageMax(r, 100)
 	if e != nil {
 		return e
 	}

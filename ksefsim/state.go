@@ -133,6 +133,7 @@ type state struct {
 	blocked        map[ctxID]bool
 	onlineSt       *onlineStore // see online()
 	adminSt        *adminStore  // see admin()
+	permSt         *permStore   // see Simulator.perms()
 }
 
 func newState() *state {
@@ -214,6 +215,12 @@ func (st *state) permissions(c ctxID, sub subjectID) (perms []string, allowed bo
 	if g := st.grants[c][sub]; len(g) > 0 {
 		perms = append(perms, g...)
 		allowed = true
+	}
+	if st.permSt != nil {
+		if g := st.permSt.held(c, sub); len(g) > 0 {
+			perms = append(perms, g...)
+			allowed = true
+		}
 	}
 	slices.Sort(perms)
 	return slices.Compact(perms), allowed

@@ -17,6 +17,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/limitscmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/peppolcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/permissioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sessioncmd"
@@ -40,6 +41,7 @@ var Areas = []cli.Area{
 	sessioncmd.New,
 	upocmd.New,
 	tokencmd.New,
+	permissioncmd.New,
 	certcmd.New,
 	limitscmd.New,
 	collectivecmd.New,

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -341,6 +342,12 @@ func commandCalls(c *cobra.Command, fields map[string]fieldInfo, cache map[strin
 	if body == nil {
 		return nil, fmt.Errorf("RunE function not found at %s:%d", file, line)
 	}
+	// When RunE was built by a helper (cmd.RunE = run(f, func(...) {...})),
+	// the operation is in the constructor of the command, the function
+	// holding its Use string: scan that instead.
+	if ctor := constructorOf(p, c.Use); ctor != nil && !(ctor.Pos() <= body.Pos() && body.End() <= ctor.End()) {
+		body = ctor
+	}
 	used := map[string]bool{}
 	seen := map[*ast.FuncDecl]bool{}
 	var scan func(n ast.Node)
@@ -371,4 +378,24 @@ func commandCalls(c *cobra.Command, fields map[string]fieldInfo, cache map[strin
 	}
 	scan(body)
 	return used, nil
+}
+
+// constructorOf returns the top-level function of p whose body holds the
+// string literal use (a command's Use), or nil.
+func constructorOf(p *pkgFuncs, use string) *ast.FuncDecl {
+	quoted := strconv.Quote(use)
+	raw := "`" + use + "`"
+	for _, fd := range p.funcs {
+		found := false
+		ast.Inspect(fd, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && (lit.Value == quoted || lit.Value == raw) {
+				found = true
+			}
+			return !found
+		})
+		if found {
+			return fd
+		}
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -73,6 +74,32 @@ type Factory struct {
 	session *Session
 	timeout *timeoutRun
 	http    *httpState
+
+	stderrOnce sync.Once
+	stderr     *lockedWriter
+}
+
+// lockedWriter serialises writes to w: the SDK's client, the embedded
+// simulator's handlers and a command's own goroutines may all write to
+// stderr at once.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// SyncStderr returns Stderr behind a lock shared by everything that writes
+// to it from more than one goroutine (the loggers of [Factory.Logger],
+// progress bars). Stderr itself stays as it is, so that a command can
+// still ask whether it is a terminal.
+func (f *Factory) SyncStderr() io.Writer {
+	f.stderrOnce.Do(func() { f.stderr = &lockedWriter{w: f.Stderr} })
+	return f.stderr
 }
 
 // NewFactory returns the Factory of the real command: the process's
@@ -117,9 +144,9 @@ func (f *Factory) Logger() *slog.Logger {
 	if f.http == nil {
 		f.http = &httpState{}
 	}
-	h := &httpRecorder{state: f.http, warn: f.Stderr}
+	h := &httpRecorder{state: f.http, warn: f.SyncStderr()}
 	if f.Flags.Verbose {
-		h.next = slog.NewTextHandler(f.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+		h.next = slog.NewTextHandler(f.SyncStderr(), &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
 	return slog.New(h)
 }

@@ -51,11 +51,11 @@ func TestTestDataCommands(t *testing.T) {
 		t.Error("login after revoke")
 	}
 	run("testdata", "attachments", "enable", "--nip", id.NIP)
-	if ok, _ := sim.AttachmentsAllowed(id.NIP); !ok {
+	if ok := sim.AttachmentsAllowed(id.NIP); !ok {
 		t.Error("attachments not enabled")
 	}
 	run("testdata", "attachments", "revoke", "--nip", id.NIP)
-	if ok, _ := sim.AttachmentsAllowed(id.NIP); ok {
+	if ok := sim.AttachmentsAllowed(id.NIP); ok {
 		t.Error("attachments not revoked")
 	}
 	out := run("testdata", "block", "--context", id.NIP, "-o", "json")

@@ -1,0 +1,405 @@
+package ksefsim
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ident"
+)
+
+// This file holds the handlers of the seven grant operations; the
+// permission store, revocation and operation status are in permissions.go.
+
+var (
+	personScopes = []string{"CredentialsManage", "CredentialsRead", "InvoiceWrite", "InvoiceRead", "Introspection",
+		"SubunitManage", "EnforcementOperations", "CollectiveIdentifierManage"}
+	entityScopes     = []string{"InvoiceWrite", "InvoiceRead", "CollectiveIdentifierManage"}
+	authScopes       = []string{"SelfInvoicing", "RRInvoicing", "TaxRepresentative", "PefInvoicing"}
+	euRepScopes      = []string{"InvoiceWrite", "InvoiceRead"}
+	euAdminScopes    = []string{"VatUeManage", "InvoiceWrite", "InvoiceRead", "Introspection"}
+	subunitScopes    = []string{"CredentialsManage"}
+	revokePerms      = []string{"CredentialsManage", "VatUeManage", "SubunitManage"}
+	credentialsPerms = []string{"CredentialsManage"}
+)
+
+// handleGrantPersons serves POST /permissions/persons/grants.
+func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip", "InternalId"); e != nil {
+		return e
+	}
+	var req ksef.PersonPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	list, e := scopes(req.Permissions, personScopes...)
+	if e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	details := req.SubjectDetails
+	var recs []*permRecord
+	for _, x := range list {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkPerson, ctx: c, subject: sub, scope: x,
+			author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
+	}
+	result := permOpOK
+	switch {
+	case s.st.isOwner(c, sub):
+		result = permOpFailed(440, "Podmiot uprawniony jest właścicielem kontekstu; uprawnień właścicielskich nie nadaje się.")
+	case slices.Contains(list, "EnforcementOperations") && !hasEnforcementRole(s.st.contextRoles(ctxID{"Nip", contextNIP(c)})):
+		result = permOpFailed(430, "Uprawnienie EnforcementOperations wymaga roli EnforcementAuthority lub CourtBailiff podmiotu kontekstu.")
+	default:
+		result = s.rejectDuplicates(recs, result)
+	}
+	s.startOp(w, p, result, recs, nil)
+	return nil
+}
+
+func hasEnforcementRole(roles []ksef.EntityRoleType) bool {
+	return slices.Contains(roles, ksef.EntityRoleTypeEnforcementAuthority) || slices.Contains(roles, ksef.EntityRoleTypeCourtBailiff)
+}
+
+// rejectDuplicates turns result into 400 when one of recs exists already.
+// Callers hold s.mu.
+func (s *Simulator) rejectDuplicates(recs []*permRecord, result ksef.StatusInfo) ksef.StatusInfo {
+	ps := s.perms()
+	for _, r := range recs {
+		if d := ps.duplicate(r); d != nil {
+			return permOpFailed(400, "Uprawnienie "+r.scope+" dla "+r.subject.Type+":"+r.subject.Value+" już istnieje (id "+d.id+").")
+		}
+	}
+	return result
+}
+
+// handleGrantEntities serves POST /permissions/entities/grants.
+func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip", "InternalId"); e != nil {
+		return e
+	}
+	var req ksef.EntityPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip)
+	if e != nil {
+		return e
+	}
+	types := make([]ksef.EntityPermissionType, len(req.Permissions))
+	for i, x := range req.Permissions {
+		types[i] = x.Type
+	}
+	if _, e := scopes(types, entityScopes...); e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if req.SubjectDetails.FullName == "" {
+		return validation("subjectDetails.fullName: wymagana wartość.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	var recs []*permRecord
+	for _, x := range req.Permissions {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkEntity, ctx: c, subject: sub, scope: string(x.Type),
+			canDelegate: x.CanDelegate != nil && *x.CanDelegate, author: s.author(p), authorCtx: c,
+			description: req.Description, entityName: req.SubjectDetails.FullName})
+	}
+	result := permOpOK
+	if sub.Value == contextNIP(c) {
+		result = permOpFailed(440, "Podmiot nie może nadać uprawnień do obsługi faktur samemu sobie.")
+	} else {
+		result = s.rejectDuplicates(recs, result)
+	}
+	s.startOp(w, p, result, recs, nil)
+	return nil
+}
+
+// handleGrantAuthorization serves POST /permissions/authorizations/grants.
+func (s *Simulator) handleGrantAuthorization(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip"); e != nil {
+		return e
+	}
+	var req ksef.EntityAuthorizationPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePeppolID)
+	if e != nil {
+		return e
+	}
+	if _, e := scopes([]ksef.EntityAuthorizationPermissionType{req.Permission}, authScopes...); e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if req.SubjectDetails.FullName == "" {
+		return validation("subjectDetails.fullName: wymagana wartość.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	rec := &permRecord{id: newUUID(), kind: pkAuthorization, ctx: c, subject: sub, scope: string(req.Permission),
+		author: s.author(p), authorCtx: c, description: req.Description, entityName: req.SubjectDetails.FullName}
+	result := permOpOK
+	switch {
+	case sub.Type == subjNip && sub.Value == c.Value:
+		result = permOpFailed(440, "Podmiot nie może nadać uprawnienia podmiotowego samemu sobie.")
+	case req.Permission == ksef.EntityAuthorizationPermissionTypePefInvoicing && sub.Type != "PeppolId":
+		result = permOpFailed(450, "Uprawnienie PefInvoicing nadaje się dostawcy usług Peppol (PeppolId).")
+	default:
+		result = s.rejectDuplicates([]*permRecord{rec}, result)
+	}
+	s.startOp(w, p, result, []*permRecord{rec}, nil)
+	return nil
+}
+
+// handleGrantIndirect serves POST /permissions/indirect/grants.
+func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip"); e != nil {
+		return e
+	}
+	var req ksef.IndirectPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	target := &ctxID{Type: string(ident.TypeAllPartners)}
+	if t := req.TargetIdentifier; t != nil && t.Type != ident.TypeAllPartners {
+		if t.Type != ident.TypeNip && t.Type != ident.TypeInternalID {
+			return validation("targetIdentifier.type: niedozwolony typ %q.", t.Type)
+		}
+		if err := ident.Validate(t.Type, t.Value); err != nil {
+			return validation("targetIdentifier.value: %v", err)
+		}
+		target = &ctxID{Type: string(t.Type), Value: t.Value}
+	}
+	list, e := scopes(req.Permissions, entityScopes...)
+	if e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	details := req.SubjectDetails
+	var recs []*permRecord
+	for _, x := range list {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkIndirect, ctx: *target, subject: sub, scope: x, target: target,
+			author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
+	}
+	result := permOpOK
+	if target.Type != string(ident.TypeAllPartners) {
+		now := s.now()
+		for _, x := range list {
+			if !s.perms().delegable(*target, c.Value, x, now) {
+				result = permOpFailed(410, "Klient "+target.Value+" nie nadał podmiotowi "+c.Value+" uprawnienia "+x+" z prawem do dalszego przekazywania.")
+				break
+			}
+		}
+	}
+	if result.Code == 200 {
+		result = s.rejectDuplicates(recs, result)
+	}
+	s.startOp(w, p, result, recs, nil)
+	return nil
+}
+
+// handleGrantSubunit serves POST /permissions/subunits/grants.
+func (s *Simulator) handleGrantSubunit(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, "SubunitManage")
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip"); e != nil {
+		return e
+	}
+	var req ksef.SubunitPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	if _, e := checkSubjectID("contextIdentifier", req.ContextIdentifier, ident.TypeInternalID, ident.TypeNip); e != nil {
+		return e
+	}
+	unit := ctxID{Type: string(req.ContextIdentifier.Type), Value: req.ContextIdentifier.Value}
+	if unit.Type == "InternalId" {
+		if !ident.InternalID(unit.Value).HasValidCheckDigit() {
+			return validation("contextIdentifier.value: nieprawidłowa cyfra kontrolna identyfikatora wewnętrznego %s.", unit.Value)
+		}
+		if req.SubunitName == "" {
+			return validation("subunitName: wymagana dla jednostki podrzędnej z identyfikatorem wewnętrznym.")
+		}
+	}
+	if req.SubunitName != "" {
+		if e := checkDescription("subunitName", req.SubunitName); e != nil {
+			return e
+		}
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	details := req.SubjectDetails
+	rec := &permRecord{id: newUUID(), kind: pkSubunit, ctx: unit, subject: sub, scope: "CredentialsManage",
+		author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details, subunitName: req.SubunitName}
+	result := permOpOK
+	switch {
+	case unit.Type == "InternalId" && contextNIP(unit) != c.Value:
+		result = permOpFailed(410, "Identyfikator wewnętrzny "+unit.Value+" nie należy do podmiotu "+c.Value+".")
+	case unit.Type == "Nip":
+		parent := s.st.subjects[c.Value]
+		if parent == nil || (parent.typ != ksef.SubjectVatGroup && parent.typ != ksef.SubjectJST) {
+			result = permOpFailed(430, "Podmiot kontekstu nie ma roli VatGroupUnit ani LocalGovernmentUnit.")
+		} else if !slices.Contains(parent.subunits, unit.Value) {
+			result = permOpFailed(410, "Podmiot "+unit.Value+" nie jest podmiotem podrzędnym podmiotu "+c.Value+".")
+		}
+	}
+	if result.Code == 200 {
+		result = s.rejectDuplicates([]*permRecord{rec}, result)
+	}
+	s.startOp(w, p, result, []*permRecord{rec}, nil)
+	return nil
+}
+
+// handleGrantEUAdmin serves POST /permissions/eu-entities/administration/grants.
+func (s *Simulator) handleGrantEUAdmin(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, credentialsPerms...)
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "Nip"); e != nil {
+		return e
+	}
+	var req ksef.EuEntityAdministrationPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	if _, e := checkSubjectID("contextIdentifier", req.ContextIdentifier, ident.TypeNipVatUe); e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkDescription("euEntityName", req.EuEntityName); e != nil {
+		return e
+	}
+	if e := checkEUDetails(req.SubjectDetails); e != nil {
+		return e
+	}
+	if req.EuEntityDetails.FullName == "" || req.EuEntityDetails.Address == "" {
+		return validation("euEntityDetails: wymagane fullName i address.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	eu := ctxID{Type: "NipVatUe", Value: req.ContextIdentifier.Value}
+	details := req.SubjectDetails
+	var recs []*permRecord
+	for _, x := range euAdminScopes {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkEUAdmin, ctx: eu, subject: sub, scope: x,
+			author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
+	}
+	result := permOpOK
+	if contextNIP(eu) != c.Value {
+		result = permOpFailed(410, "Kontekst złożony "+eu.Value+" nie zawiera NIP podmiotu kontekstu "+c.Value+".")
+	} else {
+		result = s.rejectDuplicates(recs, result)
+	}
+	if result.Code == 200 {
+		s.perms().euEntities[eu.Value] = &euEntity{name: req.EuEntityName, details: req.EuEntityDetails}
+	}
+	s.startOp(w, p, result, recs, nil)
+	return nil
+}
+
+// handleGrantEURep serves POST /permissions/eu-entities/grants.
+func (s *Simulator) handleGrantEURep(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, "VatUeManage")
+	if e != nil {
+		return e
+	}
+	if e := requireGrantContext(p, "NipVatUe"); e != nil {
+		return e
+	}
+	var req ksef.EuEntityPermissionsGrantRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
+	if e != nil {
+		return e
+	}
+	list, e := scopes(req.Permissions, euRepScopes...)
+	if e != nil {
+		return e
+	}
+	if e := checkDescription("description", req.Description); e != nil {
+		return e
+	}
+	if e := checkEUDetails(req.SubjectDetails); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p.ctx()
+	details := req.SubjectDetails
+	var recs []*permRecord
+	for _, x := range list {
+		recs = append(recs, &permRecord{id: newUUID(), kind: pkEURep, ctx: c, subject: sub, scope: x,
+			author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
+	}
+	s.startOp(w, p, s.rejectDuplicates(recs, permOpOK), recs, nil)
+	return nil
+}
