@@ -8,6 +8,7 @@ import (
 	"go/build"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -194,6 +195,9 @@ func receiverCalls(dir string, fields map[string]fieldInfo) (map[string][]string
 	}
 	_ = fset
 	out := map[string][]string{}
+	for k := range resultTypes {
+		delete(resultTypes, k)
+	}
 	for _, f := range files {
 		for _, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
@@ -203,6 +207,13 @@ func receiverCalls(dir string, fields map[string]fieldInfo) (map[string][]string
 			recv := fd.Recv.List[0].Names[0].Name
 			typ := typeName(fd.Recv.List[0].Type)
 			self := "(*" + typ + ")." + fd.Name.Name
+			if res := fd.Type.Results; res != nil && len(res.List) > 0 {
+				if star, ok := res.List[0].Type.(*ast.StarExpr); ok {
+					if id, ok := star.X.(*ast.Ident); ok {
+						resultTypes[self] = id.Name
+					}
+				}
+			}
 			ast.Inspect(fd.Body, func(n ast.Node) bool {
 				if sel, ok := n.(*ast.SelectorExpr); ok {
 					if id, ok := sel.X.(*ast.Ident); ok && id.Name == recv {
@@ -222,6 +233,11 @@ func receiverCalls(dir string, fields map[string]fieldInfo) (map[string][]string
 	}
 	return out, nil
 }
+
+// resultTypes maps an SDK method to the named type its first result points
+// to, e.g. "(*SessionsService).OpenOnline" -> "OnlineSession" (filled by
+// receiverCalls).
+var resultTypes = map[string]string{}
 
 func typeName(e ast.Expr) string {
 	switch x := e.(type) {
@@ -345,25 +361,56 @@ func commandCalls(c *cobra.Command, fields map[string]fieldInfo, cache map[strin
 	// When RunE was built by a helper (cmd.RunE = run(f, func(...) {...})),
 	// the operation is in the constructor of the command, the function
 	// holding its Use string: scan that instead.
-	if ctor := constructorOf(p, c.Use); ctor != nil && !(ctor.Pos() <= body.Pos() && body.End() <= ctor.End()) {
-		body = ctor
+	ctors := constructorsOf(p, c.Use)
+	inside := slices.ContainsFunc(ctors, func(fd *ast.FuncDecl) bool { return fd.Pos() <= body.Pos() && body.End() <= fd.End() })
+	if !inside && len(ctors) == 1 {
+		body = ctors[0]
 	}
 	used := map[string]bool{}
 	seen := map[*ast.FuncDecl]bool{}
+	vars := map[string]string{} // local variable -> SDK type it holds
+	// sdkMethod names the SDK method a selector expression denotes, or "".
+	sdkMethod := func(x *ast.SelectorExpr) string {
+		switch inner := x.X.(type) {
+		case *ast.SelectorExpr:
+			if f, ok := fields[inner.Sel.Name]; ok {
+				return "(*" + f.typ + ")." + x.Sel.Name
+			}
+			if inner.Sel.Name == "Client" {
+				return "(*AuthenticatedClient)." + x.Sel.Name
+			}
+		case *ast.Ident:
+			if t, ok := vars[inner.Name]; ok {
+				return "(*" + t + ")." + x.Sel.Name
+			}
+		}
+		return ""
+	}
 	var scan func(n ast.Node)
 	scan = func(n ast.Node) {
 		ast.Inspect(n, func(n ast.Node) bool {
 			switch x := n.(type) {
+			case *ast.AssignStmt:
+				// sess := s.Client.Sessions; on, err := sess.OpenOnline(...)
+				if len(x.Rhs) == 1 && len(x.Lhs) >= 1 {
+					if id, ok := x.Lhs[0].(*ast.Ident); ok {
+						switch r := x.Rhs[0].(type) {
+						case *ast.SelectorExpr:
+							if f, ok := fields[r.Sel.Name]; ok {
+								vars[id.Name] = f.typ
+							}
+						case *ast.CallExpr:
+							if sel, ok := r.Fun.(*ast.SelectorExpr); ok {
+								if t, ok := resultTypes[sdkMethod(sel)]; ok {
+									vars[id.Name] = t
+								}
+							}
+						}
+					}
+				}
 			case *ast.SelectorExpr:
-				// X.<service field>.<Method>
-				if inner, ok := x.X.(*ast.SelectorExpr); ok {
-					if f, ok := fields[inner.Sel.Name]; ok {
-						used["(*"+f.typ+")."+x.Sel.Name] = true
-					}
-					// cli.Session.Client is the *ksef.AuthenticatedClient.
-					if inner.Sel.Name == "Client" {
-						used["(*AuthenticatedClient)."+x.Sel.Name] = true
-					}
+				if m := sdkMethod(x); m != "" {
+					used[m] = true
 				}
 			case *ast.CallExpr:
 				if id, ok := x.Fun.(*ast.Ident); ok {
@@ -380,22 +427,37 @@ func commandCalls(c *cobra.Command, fields map[string]fieldInfo, cache map[strin
 	return used, nil
 }
 
-// constructorOf returns the top-level function of p whose body holds the
-// string literal use (a command's Use), or nil.
-func constructorOf(p *pkgFuncs, use string) *ast.FuncDecl {
+// constructorsOf returns the top-level functions of p that set a
+// command's Use to the string literal use, in name order.
+func constructorsOf(p *pkgFuncs, use string) []*ast.FuncDecl {
 	quoted := strconv.Quote(use)
 	raw := "`" + use + "`"
-	for _, fd := range p.funcs {
+	var out []*ast.FuncDecl
+	for _, name := range slices.Sorted(maps.Keys(p.funcs)) {
+		fd := p.funcs[name]
 		found := false
+		isUse := func(e ast.Expr) bool {
+			lit, ok := e.(*ast.BasicLit)
+			return ok && lit.Kind == token.STRING && (lit.Value == quoted || lit.Value == raw)
+		}
 		ast.Inspect(fd, func(n ast.Node) bool {
-			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && (lit.Value == quoted || lit.Value == raw) {
-				found = true
+			switch x := n.(type) {
+			case *ast.KeyValueExpr: // &cobra.Command{Use: "..."}
+				if k, ok := x.Key.(*ast.Ident); ok && k.Name == "Use" && isUse(x.Value) {
+					found = true
+				}
+			case *ast.AssignStmt: // cmd.Use = "..."
+				for i, l := range x.Lhs {
+					if sel, ok := l.(*ast.SelectorExpr); ok && sel.Sel.Name == "Use" && i < len(x.Rhs) && isUse(x.Rhs[i]) {
+						found = true
+					}
+				}
 			}
 			return !found
 		})
 		if found {
-			return fd
+			out = append(out, fd)
 		}
 	}
-	return nil
+	return out
 }
