@@ -180,7 +180,7 @@ func TestE2ECertificateLifecycle(t *testing.T) {
 		t.Errorf("login with an Offline certificate: %v", err)
 	}
 
-	// Query: both, then by type; pages of 10 over 12 certificates.
+	// Query: both, then by type.
 	var n int
 	for it, err := range a.Certificates.QueryAll(ctx, nil, nil) {
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/credentials"
 	"github.com/ksef2/ksef/ident"
 )
 
@@ -149,5 +150,50 @@ func TestAttachmentConsent(t *testing.T) {
 	h.clk.Advance(72 * time.Hour)
 	if ok := h.s.AttachmentsAllowed(nip); ok {
 		t.Error("still allowed after the end date")
+	}
+}
+
+// TestCertificateLimitsAndRetention: a PESEL subject has the documented
+// limits of 12 requests and 6 certificates; an unknown enrollment is
+// 25005, one older than 30 days 410 Gone.
+func TestCertificateLimitsAndRetention(t *testing.T) {
+	h := newHarness(t)
+	nip, pesel := randomNIP(), randomPESEL()
+	h.s.mu.Lock()
+	h.s.st.persons[nip] = &testPerson{nip: nip, pesel: pesel, description: "osoba testowa", created: h.clk.Now()}
+	h.s.mu.Unlock()
+	cred := personPESEL(t, pesel)
+	tok := string(h.login(nipCtx(nip), "certificateSubject", cred).AccessToken.Token)
+	var lim ksef.CertificateLimitsResponse
+	h.ok(req{method: "GET", path: "/certificates/limits", token: tok}, 200, &lim)
+	if lim.Enrollment.Limit != 12 || lim.Certificate.Limit != 6 || !lim.CanRequest {
+		t.Errorf("limits of a PESEL: %+v", lim)
+	}
+	var data ksef.CertificateEnrollmentDataResponse
+	h.ok(req{method: "GET", path: "/certificates/enrollments/data", token: tok}, 200, &data)
+	if data.SerialNumber != "PNOPL-"+pesel || data.Surname == "" || data.GivenName == "" {
+		t.Errorf("enrollment data of a person: %+v", data)
+	}
+	key, _ := credentials.NewKey(credentials.ECP256)
+	csr, err := credentials.NewCSR(key, credentials.EnrollmentSubject{CommonName: data.CommonName, CountryName: data.CountryName,
+		GivenNames: []string{data.GivenName}, Surname: data.Surname, SerialNumber: data.SerialNumber})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var en ksef.EnrollCertificateResponse
+	h.ok(req{method: "POST", path: "/certificates/enrollments", token: tok,
+		body: ksef.EnrollCertificateRequest{CertificateName: "Certyfikat osoby", CertificateType: ksef.KsefCertificateTypeOffline, Csr: csr}}, 202, &en)
+	var st ksef.CertificateEnrollmentStatusResponse
+	h.ok(req{method: "GET", path: "/certificates/enrollments/" + en.ReferenceNumber, token: tok}, 200, &st)
+	if st.Status.Code != 200 || len(st.CertificateSerialNumber) != 16 {
+		t.Errorf("status: %+v", st)
+	}
+	if w := h.do(req{method: "GET", path: "/certificates/enrollments/20260101-CE-0123456789-ABCDEF0123-00", token: tok}); exceptionCode(t, w) != 25005 {
+		t.Error("unknown enrollment accepted")
+	}
+	h.clk.Advance(31 * 24 * time.Hour)
+	tok = string(h.login(nipCtx(nip), "certificateSubject", personPESEL(t, pesel)).AccessToken.Token)
+	if w := h.do(req{method: "GET", path: "/certificates/enrollments/" + en.ReferenceNumber, token: tok}); w.Code != 410 {
+		t.Errorf("enrollment after 31 days: %d %s", w.Code, w.Body)
 	}
 }
