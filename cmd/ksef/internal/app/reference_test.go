@@ -30,6 +30,9 @@ var updateReference = flag.Bool("update", false, "rewrite docs/sdk-reference.md"
 // referenceFile is the generated SDK reference, relative to this package.
 const referenceFile = "../../../../docs/sdk-reference.md"
 
+// referenceRoot is the module root, relative to this package.
+const referenceRoot = "../../../.."
+
 // TestSDKReference generates docs/sdk-reference.md — each operation of
 // the API → the Go method that calls it → the CLI commands that reach it —
 // from the code, and fails when the committed file differs (run with
@@ -40,7 +43,7 @@ const referenceFile = "../../../../docs/sdk-reference.md"
 // command's RunE is parsed and searched, with the functions of its package
 // it calls, for calls of the services of the SDK clients.
 func TestSDKReference(t *testing.T) {
-	root := filepath.Join("..", "..", "..", "..")
+	root := referenceRoot
 	apiMethods, _, err := contract.ScanAPIMethods(root)
 	if err != nil {
 		t.Fatal(err)
@@ -327,6 +330,10 @@ func commandCalls(c *cobra.Command, fields map[string]fieldInfo, cache map[strin
 		return nil, fmt.Errorf("no function for RunE")
 	}
 	file, line := fn.FileLine(fn.Entry())
+	if rest, ok := strings.CutPrefix(filepath.ToSlash(file), "github.com/ksef2/ksef/"); ok && !filepath.IsAbs(file) {
+		// built with -trimpath: module-relative path
+		file = filepath.Join(referenceRoot, filepath.FromSlash(rest))
+	}
 	p, err := loadPkg(filepath.Dir(file), cache)
 	if err != nil {
 		return nil, err
