@@ -1,293 +1,145 @@
 package batchpack
 
 import (
+	"bufio"
 	"crypto/sha256"
-	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 
 	"github.com/ksef2/ksef/internal/envelope"
 )
 
-// chunkSize is the unit in which the archive moves between the sink's
-// goroutines.
-const chunkSize = 1 << 20
-
-// chunk is a piece of the plain archive or of an encrypted part.
-type chunk struct {
-	b    []byte
-	refs atomic.Int32
-	part int  // ordinal of the part it belongs to
-	last bool // the last chunk of its part
-}
-
-var chunkPool = sync.Pool{New: func() any { return &chunk{b: make([]byte, 0, chunkSize)} }}
-
-func getChunk(part int) *chunk {
-	c := chunkPool.Get().(*chunk)
-	c.b, c.part, c.last = c.b[:0], part, false
-	return c
-}
-
-func (c *chunk) release() {
-	if c.refs.Add(-1) <= 0 {
-		chunkPool.Put(c)
-	}
-}
-
-// sink receives the plain archive as it is written and cuts it into parts
-// of partSize bytes. Three goroutines work behind it, so that the work is
-// spread over the CPUs: one hashes the plain archive, one encrypts each
-// part with AES-256-CBC (a new chain and padding per part), and one hashes
-// and counts the ciphertext and writes it to the part's file. The chunks in
-// flight are bounded, so memory stays constant.
+// sink receives the plain archive as it is written: it hashes and counts
+// it, cuts it into parts of partSize bytes, and encrypts every part into
+// its own file while hashing and counting the ciphertext.
 type sink struct {
 	dir      string
 	partSize int64
 	key      *envelope.Key
 
-	// Owned by the writing goroutine.
-	size       int64
-	partPlain  int64   // plain bytes in the current part
-	plainSizes []int64 // plain bytes of each finished part
-	cur        *chunk
-	closed     bool
+	arch  hash.Hash
+	size  int64
+	parts []Part
+	cur   *partFile
+	err   error
+}
 
-	hashCh chan *chunk // plain chunks to hash
-	encCh  chan *chunk // plain chunks to encrypt
-	outCh  chan *chunk // ciphertext chunks to hash and write
-	wg     sync.WaitGroup
+// partFile is the part being written.
+type partFile struct {
+	f     *os.File
+	bw    *bufio.Writer
+	out   hashCounter // ciphertext: hashed, counted, buffered to f
+	enc   io.WriteCloser
+	plain int64
+	path  string
+}
 
-	// Results of the goroutines, read after wg.Wait.
-	archSum Digest
-	parts   []Part
+// hashCounter hashes and counts what passes through to w.
+type hashCounter struct {
+	h hash.Hash
+	w io.Writer
+	n int64
+}
 
-	failed atomic.Bool
-	errMu  sync.Mutex
-	err    error
+func (c *hashCounter) Write(p []byte) (int, error) {
+	c.h.Write(p)
+	c.n += int64(len(p))
+	return c.w.Write(p)
 }
 
 func newSink(dir string, partSize int64, key *envelope.Key) *sink {
-	s := &sink{
-		dir: dir, partSize: partSize, key: key,
-		hashCh: make(chan *chunk, 4),
-		encCh:  make(chan *chunk, 4),
-		outCh:  make(chan *chunk, 4),
-	}
-	s.wg.Add(3)
-	go s.hashLoop()
-	go s.encryptLoop()
-	go s.writeLoop()
-	return s
+	return &sink{dir: dir, partSize: partSize, key: key, arch: sha256.New()}
 }
 
-func (s *sink) setErr(err error) {
-	s.errMu.Lock()
-	if s.err == nil {
-		s.err = err
-	}
-	s.errMu.Unlock()
-	s.failed.Store(true)
-}
-
-func (s *sink) firstErr() error {
-	s.errMu.Lock()
-	defer s.errMu.Unlock()
-	return s.err
-}
-
-// Write implements io.Writer. A part begins only when a byte goes into
+// Write implements io.Writer. A part is opened only when a byte goes into
 // it, so an archive of an exact multiple of partSize has no empty part.
 func (s *sink) Write(p []byte) (int, error) {
-	if s.failed.Load() {
-		return 0, s.firstErr()
-	}
-	if s.closed {
-		return 0, errors.New("batchpack: write after close")
+	if s.err != nil {
+		return 0, s.err
 	}
 	n := len(p)
 	for len(p) > 0 {
 		if s.cur == nil {
-			s.cur = getChunk(len(s.plainSizes) + 1)
+			if err := s.openPart(); err != nil {
+				s.err = err
+				return 0, err
+			}
 		}
-		room := min(int64(chunkSize-len(s.cur.b)), s.partSize-s.partPlain)
-		k := int(min(int64(len(p)), room))
-		s.cur.b = append(s.cur.b, p[:k]...)
-		p = p[k:]
-		s.partPlain += int64(k)
+		k := int(min(int64(len(p)), s.partSize-s.cur.plain))
+		if _, err := s.cur.enc.Write(p[:k]); err != nil {
+			s.err = err
+			return 0, err
+		}
+		s.arch.Write(p[:k])
 		s.size += int64(k)
-		switch {
-		case s.partPlain == s.partSize:
-			s.endPart()
-		case len(s.cur.b) == chunkSize:
-			s.send()
-		}
-	}
-	return n, nil
-}
-
-func (s *sink) send() {
-	c := s.cur
-	s.cur = nil
-	c.refs.Store(2)
-	s.hashCh <- c
-	s.encCh <- c
-}
-
-func (s *sink) endPart() {
-	if s.cur == nil {
-		s.cur = getChunk(len(s.plainSizes) + 1)
-	}
-	s.cur.last = true
-	s.plainSizes = append(s.plainSizes, s.partPlain)
-	s.partPlain = 0
-	s.send()
-}
-
-func (s *sink) hashLoop() {
-	defer s.wg.Done()
-	h := sha256.New()
-	for c := range s.hashCh {
-		h.Write(c.b)
-		c.release()
-	}
-	h.Sum(s.archSum[:0])
-}
-
-// cipherOut collects the ciphertext of one part into chunks for writeLoop.
-type cipherOut struct {
-	s   *sink
-	cur *chunk
-}
-
-func (o *cipherOut) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		k := copy(o.cur.b[len(o.cur.b):cap(o.cur.b)], p)
-		o.cur.b = o.cur.b[:len(o.cur.b)+k]
+		s.cur.plain += int64(k)
 		p = p[k:]
-		if len(o.cur.b) == cap(o.cur.b) {
-			part := o.cur.part
-			o.cur.refs.Store(1)
-			o.s.outCh <- o.cur
-			o.cur = getChunk(part)
+		if s.cur.plain == s.partSize {
+			if err := s.closePart(); err != nil {
+				s.err = err
+				return 0, err
+			}
 		}
 	}
 	return n, nil
 }
 
-func (s *sink) encryptLoop() {
-	defer s.wg.Done()
-	defer close(s.outCh)
-	var (
-		out *cipherOut
-		enc io.WriteCloser
-	)
-	for c := range s.encCh {
-		if s.failed.Load() {
-			c.release()
-			continue
-		}
-		if enc == nil {
-			out = &cipherOut{s: s, cur: getChunk(c.part)}
-			enc = envelope.NewEncryptWriter(out, s.key)
-		}
-		enc.Write(c.b) // cannot fail: cipherOut does not
-		if c.last {
-			enc.Close()
-			out.cur.last = true
-			out.cur.refs.Store(1)
-			s.outCh <- out.cur
-			out, enc = nil, nil
-		}
-		c.release()
+func (s *sink) openPart() error {
+	ord := len(s.parts) + 1
+	path := filepath.Join(s.dir, fmt.Sprintf("part-%03d.aes", ord))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("batchpack: part %d: %w", ord, err)
 	}
-	if out != nil {
-		out.cur.release()
-	}
+	pf := &partFile{f: f, bw: bufio.NewWriterSize(f, 256<<10), path: path}
+	pf.out = hashCounter{h: sha256.New(), w: pf.bw}
+	pf.enc = envelope.NewEncryptWriter(&pf.out, s.key)
+	s.cur = pf
+	return nil
 }
 
-func (s *sink) writeLoop() {
-	defer s.wg.Done()
-	var (
-		f    *os.File
-		part Part
-		h    = sha256.New()
-	)
-	for c := range s.outCh {
-		if s.failed.Load() {
-			c.release()
-			continue
-		}
-		if f == nil {
-			part = Part{Ordinal: c.part, Path: filepath.Join(s.dir, fmt.Sprintf("part-%03d.aes", c.part))}
-			var err error
-			f, err = os.OpenFile(part.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-			if err != nil {
-				s.setErr(fmt.Errorf("batchpack: part %d: %w", c.part, err))
-				f = nil
-				c.release()
-				continue
-			}
-			h.Reset()
-		}
-		h.Write(c.b)
-		part.Size += int64(len(c.b))
-		_, err := f.Write(c.b)
-		if c.last {
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			f = nil
-			h.Sum(part.SHA256[:0])
-			s.parts = append(s.parts, part)
-		}
-		c.release()
-		if err != nil {
-			s.setErr(fmt.Errorf("batchpack: part %d: %w", part.Ordinal, err))
-		}
+func (s *sink) closePart() error {
+	pf := s.cur
+	s.cur = nil
+	err := pf.enc.Close()
+	if err == nil {
+		err = pf.bw.Flush()
 	}
-	if f != nil {
-		f.Close()
+	if cerr := pf.f.Close(); err == nil {
+		err = cerr
 	}
-}
-
-// stop ends the goroutines and waits for them.
-func (s *sink) stop() {
-	if s.closed {
-		return
+	if err != nil {
+		return fmt.Errorf("batchpack: part %d: %w", len(s.parts)+1, err)
 	}
-	s.closed = true
-	close(s.hashCh)
-	close(s.encCh)
-	s.wg.Wait()
+	p := Part{Ordinal: len(s.parts) + 1, Size: pf.out.n, PlainSize: pf.plain, Path: pf.path}
+	pf.out.h.Sum(p.SHA256[:0])
+	s.parts = append(s.parts, p)
+	return nil
 }
 
 // close finishes the last part and returns the archive and the parts.
 func (s *sink) close() (Archive, []Part, error) {
-	if !s.closed && !s.failed.Load() && s.partPlain > 0 {
-		s.endPart()
+	if s.err != nil {
+		return Archive{}, nil, s.err
 	}
-	s.stop()
-	if err := s.firstErr(); err != nil {
-		return Archive{}, nil, err
+	if s.cur != nil {
+		if err := s.closePart(); err != nil {
+			s.err = err
+			return Archive{}, nil, err
+		}
 	}
-	if len(s.parts) != len(s.plainSizes) {
-		return Archive{}, nil, fmt.Errorf("batchpack: internal error: %d parts written, %d cut", len(s.parts), len(s.plainSizes))
-	}
-	for i := range s.parts {
-		s.parts[i].PlainSize = s.plainSizes[i]
-	}
-	return Archive{Size: s.size, SHA256: s.archSum}, s.parts, nil
+	a := Archive{Size: s.size}
+	s.arch.Sum(a.SHA256[:0])
+	return a, s.parts, nil
 }
 
-// abort stops the goroutines after a failure; the caller removes the
-// files.
+// abort closes the open part file, if any, after a failure.
 func (s *sink) abort() {
-	s.setErr(errors.New("batchpack: aborted"))
-	s.stop()
+	if s.cur != nil {
+		s.cur.f.Close()
+		s.cur = nil
+	}
 }
