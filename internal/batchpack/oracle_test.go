@@ -243,3 +243,31 @@ func TestPackExactPartMultiple(t *testing.T) {
 	}
 	unpackWithOracles(t, pkg)
 }
+
+// TestZip64Records lowers the ZIP64 threshold so that a small archive has
+// local header offsets and a central directory "beyond 4 GiB": unzip must
+// read the ZIP64 extra fields and end records as it would in a 5 GB
+// package. (Not parallel: it changes a package variable.)
+func TestZip64Records(t *testing.T) {
+	defer func(v int64) { zip64Limit = v }(zip64Limit)
+	zip64Limit = 3000
+	in := docs(12, 900)
+	src := map[string][]byte{}
+	for _, d := range in {
+		src[d.Name] = d.Data
+	}
+	pkg, err := Pack(context.Background(), slices.Values(in), Options{Compression: Store, Dir: t.TempDir(), PartSize: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pkg.Cleanup()
+	out := unpackWithOracles(t, pkg)
+	checkExtracted(t, pkg, out, src)
+	archive, err := os.ReadFile(filepath.Join(filepath.Dir(out), "archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(archive, []byte("PK\x06\x06")) || !bytes.Contains(archive, []byte("PK\x06\x07")) {
+		t.Error("no ZIP64 end records in the archive")
+	}
+}

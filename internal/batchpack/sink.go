@@ -12,16 +12,15 @@ import (
 	"github.com/ksef2/ksef/internal/envelope"
 )
 
-// sink receives the plain archive as it is written: it hashes and counts
-// it, cuts it into parts of partSize bytes, and encrypts every part into
-// its own file while hashing and counting the ciphertext.
+// sink receives the plain archive as it is written: it cuts it into parts
+// of partSize bytes and encrypts every part into its own file while
+// hashing and counting the ciphertext. It is used by one goroutine at a
+// time (the workers take turns, see job.chain).
 type sink struct {
 	dir      string
 	partSize int64
 	key      *envelope.Key
 
-	arch  hash.Hash
-	size  int64
 	parts []Part
 	cur   *partFile
 	err   error
@@ -51,7 +50,7 @@ func (c *hashCounter) Write(p []byte) (int, error) {
 }
 
 func newSink(dir string, partSize int64, key *envelope.Key) *sink {
-	return &sink{dir: dir, partSize: partSize, key: key, arch: sha256.New()}
+	return &sink{dir: dir, partSize: partSize, key: key}
 }
 
 // Write implements io.Writer. A part is opened only when a byte goes into
@@ -73,8 +72,6 @@ func (s *sink) Write(p []byte) (int, error) {
 			s.err = err
 			return 0, err
 		}
-		s.arch.Write(p[:k])
-		s.size += int64(k)
 		s.cur.plain += int64(k)
 		p = p[k:]
 		if s.cur.plain == s.partSize {
@@ -120,20 +117,18 @@ func (s *sink) closePart() error {
 	return nil
 }
 
-// close finishes the last part and returns the archive and the parts.
-func (s *sink) close() (Archive, []Part, error) {
+// close finishes the last part and returns the parts.
+func (s *sink) close() ([]Part, error) {
 	if s.err != nil {
-		return Archive{}, nil, s.err
+		return nil, s.err
 	}
 	if s.cur != nil {
 		if err := s.closePart(); err != nil {
 			s.err = err
-			return Archive{}, nil, err
+			return nil, err
 		}
 	}
-	a := Archive{Size: s.size}
-	s.arch.Sum(a.SHA256[:0])
-	return a, s.parts, nil
+	return s.parts, nil
 }
 
 // abort closes the open part file, if any, after a failure.
