@@ -148,9 +148,11 @@ type job struct {
 	err    error
 
 	// Set by the writer with a true decision.
-	arch         *archiveWriter
-	prev         *job          // the previous entry of the same archive
-	aDone, bDone chan struct{} // closed when the plain / cipher stage is done
+	arch                *archiveWriter
+	prev                *job          // the previous entry of the same archive
+	aDone, bDone, cDone chan struct{} // closed when each stage is done
+	ct                  *[]byte       // pooled: the entry's ciphertext
+	cuts                []cut         // part boundaries in ct
 }
 
 // body returns the bytes of the entry after its header.
@@ -161,12 +163,13 @@ func (j *job) body() []byte {
 	return j.out.Bytes()
 }
 
-// chain runs the two in-order stages of an accepted entry on the worker
+// chain runs the three in-order stages of an accepted entry on the worker
 // that prepared it, while its bytes are still in that CPU's cache: the
-// plain stage (archive hash, and the gzip CRC for TarGz) and the cipher
-// stage (encryption, part hashes, part files). Each stage waits for the
-// same stage of the previous entry, so two workers overlap: one encrypts
-// entry i while the other hashes entry i+1.
+// plain stage (archive hash, and the gzip CRC for TarGz), the cipher stage
+// (AES-256-CBC, cutting parts) and the write stage (part hashes and
+// files). Each stage waits for the same stage of the previous entry, so
+// the workers overlap: one encrypts entry i while another hashes entry
+// i+1 or writes entry i-1.
 func (j *job) chain() {
 	a := j.arch
 	if j.prev != nil {
@@ -182,10 +185,19 @@ func (j *job) chain() {
 	if j.prev != nil {
 		<-j.prev.bDone
 	}
-	a.sink.Write(j.hdr)
-	a.sink.Write(j.body()) // errors are kept by the sink
+	j.ct = ctPool.Get().(*[]byte)
+	*j.ct = (*j.ct)[:0]
+	j.cuts = a.enc.encrypt(j.hdr, j.ct, j.cuts[:0])
+	j.cuts = a.enc.encrypt(j.body(), j.ct, j.cuts)
 	close(j.bDone)
+	if j.prev != nil {
+		<-j.prev.cDone
+	}
+	a.pw.write(*j.ct, j.cuts) // errors are kept by the part writer
+	close(j.cDone)
 }
+
+var ctPool = sync.Pool{New: func() any { return new([]byte) }}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -201,7 +213,10 @@ func (j *job) release() {
 	putBuf(j.raw)
 	putBuf(j.out)
 	putBuf(j.seg)
-	j.raw, j.out, j.seg, j.data = nil, nil, nil, nil
+	if j.ct != nil && cap(*j.ct) <= 8<<20 {
+		ctPool.Put(j.ct)
+	}
+	j.raw, j.out, j.seg, j.data, j.ct = nil, nil, nil, nil, nil
 }
 
 // run drives the pipeline: a producer goroutine walks the input, workers

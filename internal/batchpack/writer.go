@@ -35,7 +35,8 @@ type writer struct {
 
 // archiveWriter is the archive of the package being written.
 type archiveWriter struct {
-	sink *sink // the cipher side: parts, encryption, part hashes
+	enc *encryptor  // the cipher stage
+	pw  *partWriter // the write stage
 
 	// The plain side, used by one job.chain at a time.
 	arch  hash.Hash
@@ -56,17 +57,19 @@ func (a *archiveWriter) plain(p []byte) {
 	a.size += int64(len(p))
 }
 
-// direct writes p through both sides; only when no entry is in flight.
+// direct writes p through all stages; only when no entry is in flight.
 func (a *archiveWriter) direct(p []byte) error {
 	a.plain(p)
-	_, err := a.sink.Write(p)
-	return err
+	var ct []byte
+	cuts := a.enc.encrypt(p, &ct, nil)
+	a.pw.write(ct, cuts)
+	return a.pw.err
 }
 
 // wait waits until the workers have written every entry given to them.
 func (a *archiveWriter) wait() {
 	if a.last != nil {
-		<-a.last.bDone
+		<-a.last.cDone
 	}
 }
 
@@ -111,7 +114,7 @@ func (w *writer) add(j *job) error {
 	}
 	a := w.arch
 	j.arch, j.prev, a.last = a, a.last, j
-	j.aDone, j.bDone = make(chan struct{}), make(chan struct{})
+	j.aDone, j.bDone, j.cDone = make(chan struct{}), make(chan struct{}), make(chan struct{})
 	if w.cfg.Format == Zip {
 		a.cd = appendZipCentral(a.cd, j.zip, a.offset, w.cfg.ModTime)
 		a.entries++
@@ -178,7 +181,10 @@ func (w *writer) startArchive() error {
 	}
 	w.pkg.Key = key
 	w.pkg.dir = dir
-	a := &archiveWriter{sink: newSink(dir, w.cfg.PartSize, key), arch: sha256.New(), names: map[string]struct{}{}}
+	a := &archiveWriter{
+		enc: newEncryptor(w.cfg.PartSize, key), pw: newPartWriter(dir),
+		arch: sha256.New(), names: map[string]struct{}{},
+	}
 	w.arch = a
 	if w.cfg.Format == TarGz {
 		h := gzipHeader(w.cfg)
@@ -210,7 +216,10 @@ func (w *writer) finish(last bool) bool {
 		a.wait()
 		err := a.close(w.cfg)
 		if err == nil {
-			pkg.Parts, err = a.sink.close()
+			var ct []byte
+			cuts := a.enc.finish(&ct, nil)
+			a.pw.write(ct, cuts)
+			pkg.Parts, err = a.pw.close(a.enc)
 			pkg.Archive = Archive{Size: a.size}
 			a.arch.Sum(pkg.Archive.SHA256[:0])
 		}
@@ -218,7 +227,7 @@ func (w *writer) finish(last bool) bool {
 			err = fmt.Errorf("batchpack: internal error: archive of %d bytes exceeds the limit %d", pkg.Archive.Size, w.cfg.limit)
 		}
 		if err != nil {
-			a.sink.abort()
+			a.pw.abort()
 			pkg.Cleanup()
 			w.stopped = true
 			w.yield(nil, err)
@@ -264,7 +273,7 @@ func (a *archiveWriter) close(cfg *config) error {
 func (w *writer) fail(err error) {
 	if w.arch != nil {
 		w.arch.wait()
-		w.arch.sink.abort()
+		w.arch.pw.abort()
 		w.arch = nil
 	}
 	if w.pkg != nil {
