@@ -312,3 +312,37 @@ func TestPackCancelled(t *testing.T) {
 	}
 	dirEmpty(t, dir)
 }
+
+func TestProgress(t *testing.T) {
+	t.Parallel()
+	in := slices.Collect(tiny(30))
+	in[4] = Invoice{Name: "bad.xml", Err: os.ErrNotExist}
+	var last Progress
+	calls := 0
+	var pkgs []*Package
+	for pkg, err := range PackAll(context.Background(), slices.Values(in), Options{
+		Dir: t.TempDir(), MaxInvoices: 10, SkipInvalid: true,
+		Progress: func(p Progress) {
+			calls++
+			if p.Invoices+p.Rejected != calls || p.Invoices < last.Invoices || p.Bytes < last.Bytes {
+				t.Errorf("call %d: %+v after %+v", calls, p, last)
+			}
+			last = p
+		},
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, pkg)
+		pkg.Cleanup()
+	}
+	var bytes int64
+	for _, p := range pkgs {
+		for _, e := range p.Invoices {
+			bytes += e.Size
+		}
+	}
+	if want := (Progress{Invoices: 29, Rejected: 1, Bytes: bytes, Packages: 2}); calls != 30 || last != want {
+		t.Errorf("%d calls, last %+v, want %+v (packages yielded: %d)", calls, last, want, len(pkgs))
+	}
+}

@@ -29,8 +29,15 @@ type writer struct {
 	yield   func(*Package, error) bool
 	stopped bool // the consumer stopped the iteration
 
-	pkg  *Package
-	arch *archiveWriter
+	pkg      *Package
+	arch     *archiveWriter
+	progress Progress
+}
+
+func (w *writer) report() {
+	if w.cfg.Progress != nil {
+		w.cfg.Progress(w.progress)
+	}
 }
 
 // archiveWriter is the archive of the package being written.
@@ -82,7 +89,14 @@ func (w *writer) newPackage() {
 // one is full (PackAll), or it is rejected or fails packing (Pack).
 func (w *writer) add(j *job) error {
 	accepted := false
-	defer func() { j.goCh <- accepted }()
+	defer func() {
+		if accepted { // before the job is let go: the worker frees its data
+			w.progress.Invoices++
+			w.progress.Bytes += int64(len(j.data))
+		}
+		j.goCh <- accepted
+		w.report()
+	}()
 	if w.pkg == nil {
 		w.newPackage()
 	}
@@ -133,6 +147,7 @@ func (w *writer) reject(err error) error {
 	var ie *InvoiceError
 	if w.cfg.SkipInvalid && errors.As(err, &ie) {
 		w.pkg.Rejected = append(w.pkg.Rejected, ie)
+		w.progress.Rejected++
 		return nil
 	}
 	return err
@@ -236,6 +251,7 @@ func (w *writer) finish(last bool) bool {
 	} else if len(pkg.Rejected) == 0 && !(last && w.single) {
 		return true
 	}
+	w.progress.Packages++
 	if !w.yield(pkg, nil) {
 		w.stopped = true
 		return false
