@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -269,5 +270,28 @@ func TestZip64Records(t *testing.T) {
 	}
 	if !bytes.Contains(archive, []byte("PK\x06\x06")) || !bytes.Contains(archive, []byte("PK\x06\x07")) {
 		t.Error("no ZIP64 end records in the archive")
+	}
+}
+
+// TestNamesWithDirectoriesAndPolishLetters packs names with a directory
+// and non-ASCII letters (UTF-8 flag in ZIP, PAX records in tar).
+func TestNamesWithDirectoriesAndPolishLetters(t *testing.T) {
+	t.Parallel()
+	src := map[string][]byte{
+		"faktury/zażółć-gęślą-jaźń.xml": testInvoice(1, 2000),
+		"faktury/2026/FV 1.xml":         testInvoice(2, 2000),
+		"Ćma.xml":                       testInvoice(3, 2000),
+	}
+	var in []Invoice
+	for _, name := range slices.Sorted(maps.Keys(src)) {
+		in = append(in, Bytes(name, src[name]))
+	}
+	for _, format := range []Format{Zip, TarGz} {
+		pkg, err := Pack(context.Background(), slices.Values(in), Options{Format: format, Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkExtracted(t, pkg, unpackWithOracles(t, pkg), src)
+		pkg.Cleanup()
 	}
 }
