@@ -215,7 +215,7 @@ func TestPackAllSplitsIntoSessions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	in := docs(25, 900)
+	in := docs(16, 900)
 	src := map[string][]byte{}
 	for _, d := range in {
 		src[d.Name] = d.Data
@@ -225,7 +225,7 @@ func TestPackAllSplitsIntoSessions(t *testing.T) {
 		opts Options
 		max  int
 	}{
-		{"count", Options{MaxInvoices: 7}, 7},
+		{"count", Options{MaxInvoices: 5}, 5},
 		{"size", Options{Compression: Store, PartSize: 3000, MaxParts: 2}, 25},
 		{"targz", Options{Format: TarGz, Compression: Store, MaxArchiveSize: 6000}, 25},
 	} {
