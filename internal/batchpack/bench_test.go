@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,6 +88,12 @@ func packChild(dir string) int {
 		return 1
 	}
 	defer pkg.Cleanup()
+	if prof := os.Getenv("KSEF_BATCHPACK_HEAPPROF"); prof != "" {
+		if f, err := os.Create(prof); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	json.NewEncoder(os.Stdout).Encode(childResult{
 		Invoices: len(pkg.Invoices), Archive: pkg.Archive.Size, Parts: len(pkg.Parts),
 		Seconds: time.Since(start).Seconds(), HWM: vmHWM(), HeapSys: heapSys(),

@@ -192,6 +192,7 @@ func (j *job) chain() {
 	close(j.bDone)
 	if j.prev != nil {
 		<-j.prev.cDone
+		j.prev = nil // do not keep the whole chain of jobs alive
 	}
 	a.pw.write(*j.ct, j.cuts) // errors are kept by the part writer
 	close(j.cDone)
