@@ -81,6 +81,7 @@ func packChild(dir string) int {
 	}
 	opts := modeOptions(os.Getenv("KSEF_BATCHPACK_MODE"))
 	opts.Dir = os.Getenv("KSEF_BATCHPACK_OUT")
+	opts.Workers, _ = strconv.Atoi(os.Getenv("KSEF_BATCHPACK_WORKERS"))
 	start := time.Now()
 	pkg, err := Pack(context.Background(), Files(files...), opts)
 	if err != nil {
