@@ -313,9 +313,8 @@ func run(ctx context.Context, cfg *config, invoices iter.Seq[Invoice], single bo
 
 // compressor is a worker's state: its reusable deflate writers.
 type compressor struct {
-	cfg  *config
-	fw   flateWriter
-	tarh []byte
+	cfg *config
+	fw  flateWriter
 }
 
 func newCompressor(cfg *config) *compressor {

@@ -306,9 +306,9 @@ func (w *writer) fail(err error) {
 // compression is off or does not pay.
 func (c *compressor) zipEntry(j *job) error {
 	j.crc = crc32.ChecksumIEEE(j.data)
-	defer c.zipHeader(j)
 	if c.cfg.Compression == Store {
 		j.stored = true
+		c.zipHeader(j)
 		return nil
 	}
 	j.out = getBuf()
@@ -322,6 +322,7 @@ func (c *compressor) zipEntry(j *job) error {
 	if j.out.Len() >= len(j.data) {
 		j.stored = true
 	}
+	c.zipHeader(j)
 	return nil
 }
 
