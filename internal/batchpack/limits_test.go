@@ -374,3 +374,27 @@ func TestWorkerCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestExactFit packs stored invoices into a ZIP whose limit is the size
+// the same invoices make: they fit exactly, and one byte less refuses the
+// last invoice. (A TarGz end is bounded, not exact: its trailer is
+// compressed.)
+func TestExactFit(t *testing.T) {
+	t.Parallel()
+	in := docs(7, 1500)
+	opts := Options{Compression: Store, Dir: t.TempDir()}
+	pkg, err := Pack(context.Background(), slices.Values(in), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg.Cleanup()
+	opts.MaxArchiveSize = pkg.Archive.Size
+	pkg, err = Pack(context.Background(), slices.Values(in), opts)
+	if err != nil {
+		t.Fatalf("limit = own size %d: %v", opts.MaxArchiveSize, err)
+	}
+	pkg.Cleanup()
+	opts.MaxArchiveSize--
+	_, err = Pack(context.Background(), slices.Values(in), opts)
+	wantInvoiceError(t, err, ErrArchiveTooLarge, 6, "d006.xml")
+}
