@@ -110,7 +110,8 @@
 //	PEF invoices           UBL/Peppol validation                well-formedness and root element only      TestOnlineOtherForms
 //	Seller vs context      self-invoicing, representatives,     Podmiot1 NIP = context NIP (or             TestOnlineInvoiceRejections
 //	                       VAT groups                           EnforcementOperations)
-//	Technical corrections  21166/21167 rules                    hashOfCorrectedInvoice format-checked only (by construction: not implemented yet)
+//	Technical corrections  21166/21167 rules on the corrected   the same rules on the invoice's final      TestE2ETechnicalCorrection (package offline)
+//	                       invoice's status                     status, even while it is still processing
 //	NIP checks on invoices PRD; on TEST with X-KSeF-Feature:    only in sessions opened with the header:   TestE2EOnlineSemanticErrors (package ksef)
 //	                       subject-identifier-validation        check digits of the NIPs of Podmiot1/2/3
 //	                       (verify)                             and PodmiotUpowazniony and of Podmiot3
@@ -142,6 +143,14 @@
 //	                       400/21173)                           subject of the context opened: 400/21173,
 //	                                                            as GET /sessions shows a subject without
 //	                                                            Introspection only the sessions it opened
+//	Technical corrections  not documented: the corrected hash   400/21167 (correction.go); without         TestE2ETechnicalCorrection (package offline)
+//	of unknown or online   unknown or sent online; the hash     offlineMode: true 400/21405
+//	invoices               without offlineMode
+//	Latarnia               separate service and host; during a  served by the simulator under              package latarnia TestSimulator
+//	                       failure KSeF may be unreachable      [LatarniaPath]; outages on demand
+//	                                                            ([Simulator.StartOutage]); during a
+//	                                                            declared failure every API operation
+//	                                                            answers 503
 //	Invoice size over 3 MB not documented                       400/21405 when invoiceSize declares it     TestOnlineInvoiceRejections
 //	Persistence            durable                              in memory, lost on exit                    (by construction)
 //
