@@ -125,8 +125,9 @@ var ErrNoOutage = errors.New("offline: no announced outage of this kind covers t
 //   - offline (unavailability): the next business day after the
 //     unavailability ends;
 //   - awaryjny (failure): 7 business days after the failure ends;
-//   - a failure announced while the invoice waits (its start no later than
-//     the deadline, its end not before the issue date) moves the deadline
+//   - a failure announced while the invoice waits (its start after the
+//     issue day, or after the start of the outage the invoice was issued
+//     in, and no later than the deadline) moves the deadline
 //     to 7 business days after that failure ends, and a further one
 //     restarts the count again;
 //   - a total failure announced while the invoice waits lifts the duty to
@@ -188,12 +189,20 @@ func ComputeDeadline(p DeadlineParams) (Deadline, error) {
 	}
 	// Later announcements: failures restart the count, a total failure
 	// lifts the duty.
+	base := d.Outage
 	for i := range outs {
 		o := &outs[i]
 		if o == d.Outage || (o.Kind != Failure && o.Kind != TotalFailure) {
 			continue
 		}
 		if o.Ended() && DayOf(o.End).Before(issued) {
+			continue
+		}
+		// Only a later announcement counts: after the issue day in
+		// offline24 (conservatively: one made earlier on the issue day
+		// does not), after the start of the outage the invoice was issued
+		// in otherwise.
+		if base == nil && !DayOf(o.Start).After(issued) || base != nil && !o.Start.After(base.Start) {
 			continue
 		}
 		if !d.Pending && DayOf(o.Start).After(d.Due) {

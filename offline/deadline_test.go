@@ -130,6 +130,8 @@ func TestComputeDeadline(t *testing.T) {
 		{"offline24 before Christmas", DeadlineParams{Mode: Offline24, Issued: day("2025-12-23")}, "2025-12-29", nil},
 		{"failure after the deadline changes nothing", DeadlineParams{Mode: Offline24, Issued: day("2025-07-08"),
 			Outages: []Outage{fail("2025-07-10", "2025-07-11")}}, "2025-07-09", nil},
+		{"failure announced on the issue day changes nothing (conservative)", DeadlineParams{Mode: Offline24, Issued: day("2025-07-08"),
+			Outages: []Outage{fail("2025-07-08", "2025-07-08")}}, "2025-07-09", nil},
 		{"failure before the issue changes nothing", DeadlineParams{Mode: Offline24, Issued: day("2025-07-08"),
 			Outages: []Outage{fail("2025-07-01", "2025-07-02")}}, "2025-07-09", nil},
 		{"unavailability", DeadlineParams{Mode: Unavailable, Issued: day("2026-04-30"),
