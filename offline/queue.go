@@ -254,8 +254,9 @@ func compareEntries(a, b Entry) int {
 
 // Refresh recomputes the deadlines of the pending entries with the
 // outages known now (e.g. a failure announced since they were queued, or
-// the end of the one they wait for). A total failure makes them
-// NotRequired.
+// the end of the one they wait for), added to those each entry knew (an
+// outage with the same ID replaces the one known). A total failure makes
+// them NotRequired.
 func (q *Queue) Refresh(outages []Outage) error {
 	ents, err := q.List()
 	if err != nil {
@@ -267,11 +268,15 @@ func (q *Queue) Refresh(outages []Outage) error {
 		if e.State != Pending {
 			continue
 		}
-		d, err := ComputeDeadline(DeadlineParams{Mode: e.Mode, Issued: e.Issued, Outages: outages})
+		merged := mergeOutages(e.Outages, outages)
+		d, err := ComputeDeadline(DeadlineParams{Mode: e.Mode, Issued: e.Issued, Outages: merged})
 		if err != nil {
-			continue // keep the old one: the outage list lacks this entry's own
+			continue // keep the old one: no outage of its own known yet
 		}
-		e.Outages, e.Deadline = outages, d
+		if e.Corrects != "" {
+			continue // a technical correction keeps its original's deadline
+		}
+		e.Outages, e.Deadline = merged, d
 		if d.NoObligation {
 			e.State = NotRequired
 		}
@@ -280,6 +285,26 @@ func (q *Queue) Refresh(outages []Outage) error {
 		}
 	}
 	return nil
+}
+
+// mergeOutages returns old with the outages of news added; an outage of
+// news with the ID (or the kind and start) of an old one replaces it.
+func mergeOutages(old, news []Outage) []Outage {
+	out := slices.Clone(old)
+	for _, n := range news {
+		i := slices.IndexFunc(out, func(o Outage) bool {
+			if n.ID != "" || o.ID != "" {
+				return n.ID == o.ID
+			}
+			return n.Kind == o.Kind && n.Start.Equal(o.Start)
+		})
+		if i >= 0 {
+			out[i] = n
+		} else {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Remove deletes the entry id (its record, then its file).

@@ -30,6 +30,7 @@ func New(f *cli.Factory) *cobra.Command {
 		receipt, form string
 		concurrency   int
 		waitTimeout   time.Duration
+		pending       pendingFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "send FILE|DIR...",
@@ -54,9 +55,23 @@ kind and number) comes back as "duplicate" with the KSeF number of the
 original, which counts as success. The exit status is non-zero when any
 file is not in KSeF (invalid, rejected or failed).
 
-A progress bar is drawn on stderr when stderr is a terminal.`,
-		Args: cobra.MinimumNArgs(1),
+A progress bar is drawn on stderr when stderr is a terminal.
+
+--pending sends the invoices issued offline and queued with ksef offline
+add (or kept by the SDK's offline queue) instead of files: earliest
+deadline first, with offlineMode=true, warning about deadlines that are
+close or past (see ksef offline --help).`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if pending.on {
+				if len(args) > 0 {
+					return errors.New("--pending sends the offline queue: give no files")
+				}
+				return sendPending(cmd, f, pending, concurrency, waitTimeout)
+			}
+			if len(args) == 0 {
+				return errors.New("no invoice files given (or --pending for the offline queue)")
+			}
 			var fixed ksef.Form
 			if form != "" {
 				var err error
@@ -100,6 +115,7 @@ A progress bar is drawn on stderr when stderr is a terminal.`,
 	fl.StringVar(&form, "form", "", `form of every file: "FA (3)" (or fa3), "FA (2)", "FA_RR (1)", "PEF (3)", "PEF_KOR (3)" (default: detected from the namespace)`)
 	fl.IntVar(&concurrency, "concurrency", 8, "invoices in flight at once")
 	fl.DurationVar(&waitTimeout, "wait-timeout", 0, "longest wait for one invoice's status (default 5m)")
+	pending.add(cmd)
 	return cli.SetTimeout(cmd, cli.NoTimeout)
 }
 
