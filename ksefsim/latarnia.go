@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/ksef2/ksef/latarnia"
 )
@@ -174,7 +173,7 @@ func (s *Simulator) failureDeclared() bool {
 
 // writeUnavailable answers a KSeF API request during a declared failure.
 func (s *Simulator) writeUnavailable(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, &apiError{status: http.StatusServiceUnavailable, retryAfter: 60 * time.Second,
+	s.writeError(w, r, &apiError{status: http.StatusServiceUnavailable,
 		detail: "Trwa awaria systemu KSeF. Sprawdź komunikaty w Latarni."})
 }
 

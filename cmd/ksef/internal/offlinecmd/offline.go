@@ -369,18 +369,22 @@ func printEntries(w io.Writer, ents []offline.Entry) {
 	tw.Flush()
 }
 
-// LatarniaURL returns the Latarnia base URL: --latarnia-url, else
-// $KSEF_LATARNIA_URL, else the simulator's (<origin>/latarnia) when
-// --base-url points at a loopback address, else the service of --env.
-func LatarniaURL(f *cli.Factory, flag string) (string, error) {
+// LatarniaURL returns the Latarnia base URL: --latarnia-url (flag), else
+// $KSEF_LATARNIA_URL, else the simulator's (<origin>/latarnia) when the
+// API base URL (apiBase, or --base-url when empty) is a loopback address,
+// else the service of --env.
+func LatarniaURL(f *cli.Factory, flag, apiBase string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
 	if v := f.Getenv("KSEF_LATARNIA_URL"); v != "" {
 		return v, nil
 	}
-	if f.Flags.BaseURL != "" {
-		u, err := url.Parse(f.Flags.BaseURL)
+	if apiBase == "" {
+		apiBase = f.Flags.BaseURL
+	}
+	if apiBase != "" {
+		u, err := url.Parse(apiBase)
 		if err == nil {
 			if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.IsLoopback()) || u.Hostname() == "localhost" {
 				return u.Scheme + "://" + u.Host + "/latarnia", nil
@@ -393,9 +397,9 @@ func LatarniaURL(f *cli.Factory, flag string) (string, error) {
 	return latarnia.TestURL, nil
 }
 
-// Switch returns an offline switch asking the Latarnia of f's environment.
-func Switch(f *cli.Factory, flag string) (*offline.Switch, error) {
-	u, err := LatarniaURL(f, flag)
+// Switch returns an offline switch asking Latarnia (see LatarniaURL).
+func Switch(f *cli.Factory, flag, apiBase string) (*offline.Switch, error) {
+	u, err := LatarniaURL(f, flag, apiBase)
 	if err != nil {
 		return nil, err
 	}
@@ -435,7 +439,7 @@ $KSEF_LATARNIA_URL override both.`,
   ksef status --messages`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, err := LatarniaURL(f, latURL)
+			u, err := LatarniaURL(f, latURL, "")
 			if err != nil {
 				return err
 			}

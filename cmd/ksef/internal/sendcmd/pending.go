@@ -47,12 +47,12 @@ func sendPending(cmd *cobra.Command, f *cli.Factory, p pendingFlags, concurrency
 	if err != nil {
 		return err
 	}
-	if !p.noLatarnia {
-		refreshFromLatarnia(ctx, f, q, p.latarnia)
-	}
 	s, err := f.Session()
 	if err != nil {
 		return err
+	}
+	if !p.noLatarnia {
+		refreshFromLatarnia(ctx, f, q, p.latarnia, s.Client.BaseURL())
 	}
 	rep, sendErr := q.Send(ctx, offline.SendParams{Sessions: s.Client.Sessions, Concurrency: concurrency, WarnWithin: p.warnWithin,
 		Wait: &ksef.WaitOptions{MinDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, Timeout: waitTimeout}})
@@ -86,8 +86,8 @@ func sendPending(cmd *cobra.Command, f *cli.Factory, p pendingFlags, concurrency
 
 // refreshFromLatarnia moves the queue's deadlines by the outages Latarnia
 // announced; when Latarnia cannot be asked it says so and goes on.
-func refreshFromLatarnia(ctx context.Context, f *cli.Factory, q *offline.Queue, url string) {
-	sw, err := offlinecmd.Switch(f, url)
+func refreshFromLatarnia(ctx context.Context, f *cli.Factory, q *offline.Queue, url, apiBase string) {
+	sw, err := offlinecmd.Switch(f, url, apiBase)
 	if err != nil {
 		fmt.Fprintf(f.Stderr, "warning: Latarnia: %v\n", err)
 		return
