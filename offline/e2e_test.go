@@ -2,6 +2,7 @@ package offline_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -416,4 +417,49 @@ func TestE2ESenderIssuesOfflineDuringFailure(t *testing.T) {
 func sha(b []byte) []byte {
 	h := ksefSHA(b)
 	return h[:]
+}
+
+// TestE2ESenderKeepsFailedSendOffline: KSeF stops answering (503 on every
+// operation) before a failure is declared; the sender tries the invoice
+// online, fails, and, now told that KSeF is in a failure, keeps it
+// offline. Once KSeF answers again the queue sends it: one KSeF number,
+// invoicingMode Offline.
+func TestE2ESenderKeepsFailedSendOffline(t *testing.T) {
+	e := start(t)
+	ctx := t.Context()
+	q, err := offline.OpenQueue(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := &offline.Switch{} // no Latarnia: told by the program
+	checks := 0
+	issuing := q.Issuing(sw, ksef.FormFA3)
+	check := issuing.Check
+	issuing.Check = func(c context.Context) (string, bool) {
+		checks++
+		if checks == 2 { // after the failed send, the program learns of the failure
+			sw.Force(offline.Offline24)
+		}
+		return check(c)
+	}
+	snd := &ksefsend.Sender{Sessions: e.a.Sessions, Form: ksef.FormFA3, Wait: fastWait, Offline: issuing, Concurrency: 1}
+	e.srv.Simulator.Faults().Fail(ksefsim.AnyOperation, 1000, ksefsim.Fault{Status: 503})
+	outs, err := snd.Send(ctx, ksefsend.Bytes(invoice(t, e.id.NIP, "FV/LATE/1", today())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := outs[0]
+	if o.Kind != ksefsend.IssuedOffline || o.Err == nil || o.Offline.Mode != string(offline.Offline24) || checks != 2 {
+		t.Fatalf("outcome %+v (checks %d)", o, checks)
+	}
+	e.srv.Simulator.Faults().Clear()
+	rep, err := q.Send(ctx, offline.SendParams{Sessions: e.a.Sessions, Wait: fastWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Entry.State != offline.Registered || rep.Results[0].Entry.Duplicate ||
+		rep.Results[0].Entry.InvoicingMode != ksef.InvoicingModeOffline {
+		t.Fatalf("queue send: %+v", rep.Results)
+	}
+	validNumber(t, rep.Results[0].Entry.KSeFNumber)
 }

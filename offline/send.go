@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/ksef2/ksef"
@@ -147,29 +148,14 @@ func (q *Queue) Send(ctx context.Context, p SendParams) (*SendReport, error) {
 		list := byForm[form]
 		snd := &ksefsend.Sender{Sessions: p.Sessions, Form: form, Concurrency: conc, Wait: p.Wait,
 			Validate: func([]byte) error { return nil }}
-		in := func(yield func(ksefsend.Input) bool) {
-			for _, e := range list {
-				inp := ksefsend.Input{Name: e.Name, OfflineMode: true}
-				inp.Data, inp.Err = q.XML(e.ID)
-				if e.HashOfCorrectedInvoice != "" {
-					h, err := base64.StdEncoding.DecodeString(e.HashOfCorrectedInvoice)
-					if err != nil && inp.Err == nil {
-						inp.Err = fmt.Errorf("hashOfCorrectedInvoice: %w", err)
-					}
-					inp.HashOfCorrectedInvoice = h
-				}
-				if !yield(inp) {
-					return
-				}
-			}
-		}
+		in := q.inputs(list)
 		outs, err := snd.Send(ctx, in)
 		for i, o := range outs {
 			if i >= len(list) || o.Kind == 0 {
 				continue
 			}
 			e := list[i]
-			if uerr := q.update(e.ID, func(x *Entry) { record(x, o) }); uerr != nil {
+			if uerr := q.Record(e.ID, o); uerr != nil {
 				errs = append(errs, uerr)
 			}
 			after, gerr := q.Get(e.ID)
@@ -185,6 +171,58 @@ func (q *Queue) Send(ctx context.Context, p SendParams) (*SendReport, error) {
 		}
 	}
 	return rep, errors.Join(errs...)
+}
+
+// Pending returns the pending entries of form in the order they are sent,
+// earliest deadline first; with batch set, without the technical
+// corrections (KSeF takes those in online sessions only). With
+// [Queue.Inputs] and [Queue.Record] a batch sender sends the queue: open
+// the batch session with offlineMode: true (every invoice of the queue was
+// issued offline), then record each invoice's outcome.
+func (q *Queue) Pending(form ksef.Form, batch bool) ([]Entry, error) {
+	ents, err := q.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, e := range ents {
+		if e.State == Pending && e.Form == form && !(batch && e.Corrects != "") {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Inputs returns the sender inputs of entries, in order, each read from
+// the queue when reached (one invoice in memory at a time), with
+// OfflineMode set and, for a technical correction, its
+// HashOfCorrectedInvoice.
+func (q *Queue) Inputs(entries []Entry) iter.Seq[ksefsend.Input] { return q.inputs(entries) }
+
+func (q *Queue) inputs(list []Entry) iter.Seq[ksefsend.Input] {
+	return func(yield func(ksefsend.Input) bool) {
+		for _, e := range list {
+			inp := ksefsend.Input{Name: e.Name, OfflineMode: true}
+			inp.Data, inp.Err = q.XML(e.ID)
+			if e.HashOfCorrectedInvoice != "" {
+				h, err := base64.StdEncoding.DecodeString(e.HashOfCorrectedInvoice)
+				if err != nil && inp.Err == nil {
+					inp.Err = fmt.Errorf("hashOfCorrectedInvoice: %w", err)
+				}
+				inp.HashOfCorrectedInvoice = h
+			}
+			if !yield(inp) {
+				return
+			}
+		}
+	}
+}
+
+// Record stores the outcome of sending the entry id: registered (or a
+// duplicate of an invoice already in KSeF) with its KSeF number, rejected
+// (waiting for a technical correction), or still pending after a failure.
+func (q *Queue) Record(id string, o ksefsend.Outcome) error {
+	return q.update(id, func(x *Entry) { record(x, o) })
 }
 
 // record writes a send's outcome into an entry.
