@@ -82,6 +82,14 @@
 // [AdminPath] (faults, clock, key rotation, test identities) for programs
 // that talk to "ksef sim serve" from other languages.
 //
+// Latarnia, KSeF's status service, is served under [LatarniaPath]
+// (GET /status, GET /messages); [Simulator.StartOutage] and
+// [Simulator.EndOutage] declare maintenance or a failure there (and make
+// the API behave accordingly), for tests of offline invoicing. Invoices
+// sent with offlineMode, or issued on an earlier day than sent, are
+// registered in the Offline invoicing mode; technical corrections
+// (hashOfCorrectedInvoice) follow the 21166/21167 rules.
+//
 // # Where the simulator differs from KSeF
 //
 // Each row names the test (in this package unless a path is given) that
