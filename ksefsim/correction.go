@@ -38,8 +38,7 @@ func (s *Simulator) checkCorrection(sess *onlineSession, inv *sessionInvoice, co
 		return nil
 	}
 	refuse := func() *apiError {
-		return badRequest(21167, "Status faktury nie pozwala na korektę techniczną.",
-			"Nie można wysłać korekty technicznej do prawidłowo przetworzonej faktury.")
+		return badRequest(21167, "Nie można wysłać korekty technicznej do prawidłowo przetworzonej faktury.")
 	}
 	var originals int
 	for _, o := range s.st.online().invoices {
@@ -47,8 +46,7 @@ func (s *Simulator) checkCorrection(sess *onlineSession, inv *sessionInvoice, co
 			continue
 		}
 		if bytes.Equal(o.corrects, corrected) && o.status.Code == 200 {
-			return badRequest(21166, "Korekta techniczna niedostępna.",
-				"Faktura posiada już przetworzoną prawidłowo korektę techniczną.")
+			return badRequest(21166, "Faktura posiada już przetworzoną prawidłowo korektę techniczną.")
 		}
 		if !bytes.Equal(o.hash, corrected) {
 			continue

@@ -239,13 +239,24 @@ func TestE2ETechnicalCorrection(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.SendInvoice(ctx, append(good, '\n'), &ksef.SendInvoiceParams{OfflineMode: true, HashOfCorrectedInvoice: sha(bad)})
-	if !ksef.IsCode(err, 21166) {
+	if !ksef.IsCode(err, ksef.CodeTechnicalCorrectionUnavailable) {
 		t.Errorf("second correction: %v, want 21166", err)
 	}
 	// Correcting the correctly processed invoice: 21167.
 	_, err = s.SendInvoice(ctx, invoice(t, e.id.NIP, "FV/KT/9", today()), &ksef.SendInvoiceParams{OfflineMode: true, HashOfCorrectedInvoice: sha(good)})
-	if !ksef.IsCode(err, 21167) {
+	if !ksef.IsCode(err, ksef.CodeTechnicalCorrectionNotAllowed) {
 		t.Errorf("correction of an accepted invoice: %v, want 21167", err)
+	}
+
+	// Not documented, the simulator's choice (ksefsim/doc.go): a
+	// correction without offlineMode 400/21405, of an unknown file 21167.
+	_, err = s.SendInvoice(ctx, invoice(t, e.id.NIP, "FV/KT/8", today()), &ksef.SendInvoiceParams{HashOfCorrectedInvoice: sha(bad)})
+	if !ksef.IsCode(err, 21405) {
+		t.Errorf("correction without offlineMode: %v, want 21405", err)
+	}
+	_, err = s.SendInvoice(ctx, invoice(t, e.id.NIP, "FV/KT/8", today()), &ksef.SendInvoiceParams{OfflineMode: true, HashOfCorrectedInvoice: sha([]byte("unknown"))})
+	if !ksef.IsCode(err, ksef.CodeTechnicalCorrectionNotAllowed) {
+		t.Errorf("correction of an unknown file: %v, want 21167", err)
 	}
 
 	// In the same session as the rejected original.
