@@ -251,7 +251,7 @@ func TestE2ETechnicalCorrection(t *testing.T) {
 	// Not documented, the simulator's choice (ksefsim/doc.go): a
 	// correction without offlineMode 400/21405, of an unknown file 21167.
 	_, err = s.SendInvoice(ctx, invoice(t, e.id.NIP, "FV/KT/8", today()), &ksef.SendInvoiceParams{HashOfCorrectedInvoice: sha(bad)})
-	if !ksef.IsCode(err, 21405) {
+	if !ksef.IsCode(err, ksef.CodeValidation) {
 		t.Errorf("correction without offlineMode: %v, want 21405", err)
 	}
 	_, err = s.SendInvoice(ctx, invoice(t, e.id.NIP, "FV/KT/8", today()), &ksef.SendInvoiceParams{OfflineMode: true, HashOfCorrectedInvoice: sha([]byte("unknown"))})
