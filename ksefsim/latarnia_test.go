@@ -36,6 +36,7 @@ func TestOutageAdminAPI(t *testing.T) {
 	}
 	do("POST", AdminPath+"/outages", `{"category":"MAINTENANCE"}`, http.StatusCreated, &ev)
 	var st latarnia.Status
+	st = latarnia.Status{}
 	do("GET", LatarniaPath+"/status", "", http.StatusOK, &st)
 	if st.Status != latarnia.Maintenance || len(st.Messages) != 1 || string(st.Messages[0].EventID) != ev.EventID {
 		t.Errorf("status %+v", st)
@@ -44,6 +45,7 @@ func TestOutageAdminAPI(t *testing.T) {
 		EventID string `json:"eventId"`
 	}
 	do("POST", AdminPath+"/outages", `{"category":"TOTAL_FAILURE","title":"Awaria całkowita"}`, http.StatusCreated, &tf)
+	st = latarnia.Status{}
 	do("GET", LatarniaPath+"/status", "", http.StatusOK, &st)
 	if st.Status != latarnia.TotalFailure || len(st.Messages) != 2 {
 		t.Errorf("status %+v", st)
@@ -53,6 +55,7 @@ func TestOutageAdminAPI(t *testing.T) {
 	do("DELETE", AdminPath+"/outages/"+tf.EventID, "", http.StatusNotFound, nil)
 	do("POST", AdminPath+"/outages", `{"category":"RAIN"}`, http.StatusBadRequest, nil)
 	do("DELETE", AdminPath+"/outages/"+ev.EventID, "", http.StatusNoContent, nil)
+	st = latarnia.Status{}
 	do("GET", LatarniaPath+"/status", "", http.StatusOK, &st)
 	if st.Status != latarnia.Available || len(st.Messages) != 0 {
 		t.Errorf("status %+v", st)
