@@ -168,3 +168,40 @@ func TestPendingWarnsAboutPastDeadlines(t *testing.T) {
 		t.Errorf("stdout %q stderr %q", out, stderr)
 	}
 }
+
+// TestSendAutoOffline: ksef send --auto-offline issues the invoices
+// offline into the queue while Latarnia reports a failure (the receipt
+// says "offline", the exit status is 0), and ksef send --pending sends
+// them once it has ended.
+func TestSendAutoOffline(t *testing.T) {
+	srv := simtest.StartServer(t)
+	c := newCLI(t)
+	nip, _ := c.LogIn(srv.Simulator, srv.URL, "default")
+	queue := t.TempDir()
+	dir := t.TempDir()
+	clitest.WriteTempDoc(t, dir, "a.xml", clitest.FA3Invoice(t, nip, "FV/AUTO/A"))
+	clitest.WriteTempDoc(t, dir, "b.xml", clitest.FA3Invoice(t, nip, "FV/AUTO/B"))
+	event := srv.Simulator.StartOutage(latarnia.CategoryFailure, "")
+	receipt := filepath.Join(t.TempDir(), "r.json")
+	out := c.MustRun("send", dir, "--auto-offline", "--queue", queue, "--receipt", receipt)
+	if !strings.Contains(out, "issued offline (awaryjny), queued as") || !strings.Contains(out, "2 invoice(s) issued offline into the queue") {
+		t.Errorf("send --auto-offline: %q", out)
+	}
+	rec := clitest.DecodeJSON[sendcmd.Receipt](t, string(clitest.MustRead(t, receipt)))
+	if rec.Summary.Offline != 2 || rec.Summary.Failed != 0 || rec.Invoices[0].OfflineID == "" || rec.Invoices[0].Status != "offline" {
+		t.Errorf("receipt %+v", rec)
+	}
+	if err := srv.Simulator.EndOutage(event); err != nil {
+		t.Fatal(err)
+	}
+	p := c.MustRun("send", "--pending", "--queue", queue)
+	if strings.Count(p, "registered") != 2 {
+		t.Errorf("send --pending: %q", p)
+	}
+	// With KSeF available --auto-offline sends online.
+	clitest.WriteTempDoc(t, dir, "c.xml", clitest.FA3Invoice(t, nip, "FV/AUTO/C"))
+	out = c.MustRun("send", filepath.Join(dir, "c.xml"), "--auto-offline", "--queue", queue, "--receipt", receipt)
+	if !strings.Contains(out, "registered") || strings.Contains(out, "offline") {
+		t.Errorf("send --auto-offline while available: %q", out)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
 	"github.com/ksef2/ksef/cmd/ksef/internal/offlinecmd"
+	"github.com/ksef2/ksef/ksefsend"
 	"github.com/ksef2/ksef/offline"
 )
 
@@ -22,6 +23,7 @@ type pendingFlags struct {
 	latarnia   string
 	noLatarnia bool
 	warnWithin time.Duration
+	auto       bool
 }
 
 func (p *pendingFlags) add(cmd *cobra.Command) {
@@ -31,6 +33,24 @@ func (p *pendingFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&p.latarnia, "latarnia-url", "", "with --pending: Latarnia base URL, asked for outages that move deadlines (default: by --env)")
 	fl.BoolVar(&p.noLatarnia, "no-latarnia", false, "with --pending: do not ask Latarnia")
 	fl.DurationVar(&p.warnWithin, "warn-within", 24*time.Hour, "with --pending: warn about deadlines closer than this")
+	fl.BoolVar(&p.auto, "auto-offline", false, "issue invoices offline into the queue while Latarnia reports a failure or maintenance of KSeF")
+}
+
+// autoOffline returns the offline issuing of --auto-offline (nil without
+// the flag): the Latarnia of the session's API, the queue of --queue.
+func (p pendingFlags) autoOffline(f *cli.Factory, s *cli.Session) (func(ksef.Form) *ksefsend.OfflineIssuing, error) {
+	if !p.auto {
+		return nil, nil
+	}
+	q, err := offlinecmd.OpenQueue(f, p.queue)
+	if err != nil {
+		return nil, err
+	}
+	sw, err := offlinecmd.Switch(f, p.latarnia, s.Client.BaseURL())
+	if err != nil {
+		return nil, err
+	}
+	return func(form ksef.Form) *ksefsend.OfflineIssuing { return q.Issuing(sw, form) }, nil
 }
 
 // pendingResult is the output of `ksef send --pending`.

@@ -57,6 +57,11 @@ file is not in KSeF (invalid, rejected or failed).
 
 A progress bar is drawn on stderr when stderr is a terminal.
 
+--auto-offline asks Latarnia before each invoice (cached 30 s): while KSeF
+declares a failure or maintenance, the invoice is not sent but issued
+offline into the queue (status "offline" in the receipt, with the mode and
+queue id; not an error); send them later with --pending.
+
 --pending sends the invoices issued offline and queued with ksef offline
 add (or kept by the SDK's offline queue) instead of files: earliest
 deadline first, with offlineMode=true, warning about deadlines that are
@@ -92,6 +97,9 @@ close or past (see ksef offline --help).`,
 			}
 			r := &run{f: f, fixed: fixed, concurrency: concurrency,
 				wait: &ksef.WaitOptions{MinDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, Timeout: waitTimeout}}
+			if r.offline, err = pending.autoOffline(f, s); err != nil {
+				return err
+			}
 			rec, sendErr := r.send(cmd, s, files)
 			rec.Path = receipt
 			if err := rec.save(receipt); err != nil {
@@ -198,6 +206,7 @@ type run struct {
 	fixed       ksef.Form // --form, or "" to detect
 	concurrency int
 	wait        *ksef.WaitOptions
+	offline     func(ksef.Form) *ksefsend.OfflineIssuing // --auto-offline (pending.go)
 }
 
 // prepared is an input file read, its form known and validated.
@@ -242,6 +251,9 @@ func (r *run) send(cmd *cobra.Command, s *cli.Session, files []string) (*Receipt
 		ps := byForm[form]
 		snd := &ksefsend.Sender{Sessions: s.Client.Sessions, Form: form, Concurrency: r.concurrency, Wait: r.wait,
 			OnOutcome: func(o ksefsend.Outcome) { bar.add(o.OK()) }}
+		if r.offline != nil {
+			snd.Offline = r.offline(form)
+		}
 		in := func(yield func(ksefsend.Input) bool) {
 			for _, p := range ps {
 				if !yield(ksefsend.Input{Name: files[p.index], Data: p.data}) {
@@ -308,6 +320,8 @@ func printReceipt(w io.Writer, rec *Receipt) {
 	for _, e := range rec.Invoices {
 		detail := e.KSeFNumber
 		switch {
+		case e.OfflineID != "":
+			detail = "issued offline (" + e.OfflineMode + "), queued as " + e.OfflineID
 		case e.Status == "duplicate":
 			detail += " (already in KSeF"
 			if e.OriginalSessionReferenceNumber != "" {
@@ -330,6 +344,9 @@ func printReceipt(w io.Writer, rec *Receipt) {
 		fmt.Fprintf(w, "; session(s) %s", strings.Join(rec.Sessions, ", "))
 	}
 	fmt.Fprintln(w)
+	if s.Offline > 0 {
+		fmt.Fprintf(w, "%d invoice(s) issued offline into the queue: send them with ksef send --pending once KSeF is available\n", s.Offline)
+	}
 	if rec.Path != "" {
 		fmt.Fprintf(w, "Receipt: %s\n", rec.Path)
 	}
