@@ -102,8 +102,10 @@ func warningFor(e Entry, now time.Time, within time.Duration) (Warning, bool) {
 // decides, so that a rejected one can be corrected technically (which
 // needs KSeF to know the rejected file).
 //
-// The error is set when the run stopped early (ctx) or a record could not
-// be written; the report holds what was done.
+// Only one Send runs per queue directory at a time (a lock file holding
+// the process id; [ErrQueueBusy] otherwise), so that no invoice is sent
+// twice by two processes. The error is set when the run stopped early
+// (ctx) or a record could not be written; the report holds what was done.
 func (q *Queue) Send(ctx context.Context, p SendParams) (*SendReport, error) {
 	if p.Sessions == nil {
 		return nil, errors.New("offline: Send: no Sessions")
@@ -116,6 +118,11 @@ func (q *Queue) Send(ctx context.Context, p SendParams) (*SendReport, error) {
 	if within <= 0 {
 		within = 24 * time.Hour
 	}
+	unlock, err := q.lockSend()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	ents, err := q.List()
 	if err != nil {
 		return nil, err
