@@ -96,8 +96,12 @@ type Entry struct {
 // Registered entries stay in the directory as a record; [Queue.Remove]
 // deletes one.
 //
-// A Queue is safe for concurrent use by one process; two processes must
-// not send from the same directory at once.
+// Memory: listing and sending hold the small JSON records of the queued
+// entries (a few hundred bytes each, sorted by deadline) but never more
+// than one invoice file at a time.
+//
+// A Queue is safe for concurrent use; [Queue.Send] runs in one process
+// at a time per directory (a lock file).
 type Queue struct {
 	dir string
 	mu  sync.Mutex
