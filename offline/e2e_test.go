@@ -474,3 +474,46 @@ func TestE2ESenderKeepsFailedSendOffline(t *testing.T) {
 	}
 	validNumber(t, rep.Results[0].Entry.KSeFNumber)
 }
+
+// TestE2EMaintenanceIssuesOffline: during announced maintenance (Latarnia
+// MAINTENANCE) the sender issues offline in mode "offline"; once the
+// maintenance ends the deadline is the next business day after its end
+// and the queue sends the invoice.
+func TestE2EMaintenanceIssuesOffline(t *testing.T) {
+	e := start(t)
+	ctx := t.Context()
+	lat, err := latarnia.NewClient(e.srv.LatarniaURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := &offline.Switch{Status: lat}
+	q, err := offline.OpenQueue(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := e.srv.Simulator.StartOutage(latarnia.CategoryMaintenance, "Prace serwisowe")
+	snd := &ksefsend.Sender{Sessions: e.a.Sessions, Form: ksef.FormFA3, Wait: fastWait, Offline: q.Issuing(sw, ksef.FormFA3)}
+	outs, err := snd.Send(ctx, ksefsend.Bytes(invoice(t, e.id.NIP, "FV/MAINT/1", today())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs[0].Kind != ksefsend.IssuedOffline || outs[0].Offline.Mode != string(offline.Unavailable) {
+		t.Fatalf("during maintenance: %+v", outs[0])
+	}
+	if err := e.srv.Simulator.EndOutage(event); err != nil {
+		t.Fatal(err)
+	}
+	sw.Invalidate()
+	if err := q.Refresh(sw.Outages(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	en, err := q.Get(outs[0].Offline.ID)
+	if err != nil || en.Deadline.Pending || !en.Deadline.Due.Equal(offline.NextBusinessDay(today())) {
+		t.Fatalf("after maintenance: %+v %v", en, err)
+	}
+	rep, err := q.Send(ctx, offline.SendParams{Sessions: e.a.Sessions, Wait: fastWait})
+	if err != nil || len(rep.Results) != 1 || rep.Results[0].Entry.State != offline.Registered ||
+		rep.Results[0].Entry.InvoicingMode != ksef.InvoicingModeOffline {
+		t.Fatalf("send: %+v %v", rep, err)
+	}
+}
