@@ -22,6 +22,8 @@ const AdminPath = "/_sim"
 //	POST   /_sim/clock                {"advanceSeconds"} → {"now"}
 //	POST   /_sim/keys/rotate          emergency rotation of the MF keys
 //	POST   /_sim/maintenance          {"on"}: sends to the open online sessions get 21184 (Simulator.SetMaintenance)
+//	POST   /_sim/outages              {"category": "MAINTENANCE" | "FAILURE" | "TOTAL_FAILURE", "title"} → {"eventId"} (Simulator.StartOutage)
+//	DELETE /_sim/outages/{eventId}    the outage ends (Simulator.EndOutage)
 //	POST   /_sim/rate-limits/reset    forget counted requests
 //	POST   /_sim/identities           {"kind": "seal" | "person"} → {"nip", "pesel", "certificatePem", "keyPem"}
 //	GET    /_sim/calls                {"METHOD /path": count, ...}
@@ -110,6 +112,7 @@ func (s *Simulator) registerAdmin() {
 		s.SetMaintenance(m.On)
 		return nil, http.StatusNoContent
 	})
+	s.registerOutageAdmin(h)
 	h("POST "+AdminPath+"/rate-limits/reset", func(http.ResponseWriter, *http.Request) (any, int) {
 		s.ResetRateLimits()
 		return nil, http.StatusNoContent

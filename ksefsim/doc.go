@@ -105,6 +105,14 @@
 // [AdminPath] (faults, clock, key rotation, test identities) for programs
 // that talk to "ksef sim serve" from other languages.
 //
+// Latarnia, KSeF's status service, is served under [LatarniaPath]
+// (GET /status, GET /messages); [Simulator.StartOutage] and
+// [Simulator.EndOutage] declare maintenance or a failure there (and make
+// the API behave accordingly), for tests of offline invoicing. Invoices
+// sent with offlineMode, or issued on an earlier day than sent, are
+// registered in the Offline invoicing mode; technical corrections
+// (hashOfCorrectedInvoice) follow the 21166/21167 rules.
+//
 // # Where the simulator differs from KSeF
 //
 // Each row names the test (in this package unless a path is given) that
@@ -134,7 +142,8 @@
 //	Seller vs context      self-invoicing, representatives,     Podmiot1 NIP = context NIP, or             TestOnlineInvoiceRejections,
 //	                       VAT groups                           EnforcementOperations, or an entity        TestE2EPermissionsAuthorizations
 //	                                                            authorization of Podmiot1 in force         (package ksef), TestRRInvoicingAuthorization
-//	Technical corrections  21166/21167 rules                    hashOfCorrectedInvoice format-checked only (by construction: not implemented yet)
+//	Technical corrections  21166/21167 rules on the corrected   the same rules on the invoice's final      TestE2ETechnicalCorrection (package offline)
+//	                       invoice's status                     status, even while it is still processing
 //	NIP checks on invoices PRD; on TEST with X-KSeF-Feature:    only in sessions opened with the header:   TestE2EOnlineSemanticErrors (package ksef)
 //	                       subject-identifier-validation        check digits of the NIPs of Podmiot1/2/3
 //	                       (verify)                             and PodmiotUpowazniony and of Podmiot3
@@ -166,6 +175,14 @@
 //	                       400/21173)                           subject of the context opened: 400/21173,
 //	                                                            as GET /sessions shows a subject without
 //	                                                            Introspection only the sessions it opened
+//	Technical corrections  not documented: the corrected hash   400/21167 (correction.go); without         TestE2ETechnicalCorrection (package offline)
+//	of unknown or online   unknown or sent online; the hash     offlineMode: true 400/21405
+//	invoices               without offlineMode
+//	Latarnia               separate service and host; during a  served by the simulator under              package latarnia TestSimulator
+//	                       failure KSeF may be unreachable      [LatarniaPath]; outages on demand
+//	                                                            ([Simulator.StartOutage]); during a
+//	                                                            declared failure every API operation
+//	                                                            answers 503
 //	Invoice size over 3 MB not documented                       400/21405 when invoiceSize declares it     TestOnlineInvoiceRejections
 //	Persistence            durable                              in memory, lost on exit                    (by construction)
 //	Permission refusals    status 400-450 (verify which)        400 duplicate, 410 wrong relation, 420     TestE2EPermissionsRulesAndErrors,

@@ -155,6 +155,9 @@ func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *a
 	if req.HashOfCorrectedInvoice != nil && len(req.HashOfCorrectedInvoice) != sha256.Size {
 		return validation("hashOfCorrectedInvoice: wymagany skrót SHA-256 (32 bajty).")
 	}
+	if e := correctionNeedsOffline(&req); e != nil {
+		return e
+	}
 	now := s.now()
 	s.mu.Lock()
 	sess, e := s.ownSessionFor(p, ref)
@@ -201,6 +204,9 @@ func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *a
 	defer s.mu.Unlock()
 	// The session may have changed while the invoice was verified.
 	if e := s.checkSendable(sess, now); e != nil {
+		return e
+	}
+	if e := s.checkCorrection(sess, inv, req.HashOfCorrectedInvoice); e != nil {
 		return e
 	}
 	inv.ref = newRef(now, KindInvoice)

@@ -83,6 +83,7 @@ type sessionInvoice struct {
 	sentAt        time.Time
 	readyAt       time.Time
 	offline       bool
+	corrects      []byte                 // hashOfCorrectedInvoice of a technical correction (correction.go)
 	status        ksef.InvoiceStatusInfo // final status, shown from readyAt
 	ksefNumber    string
 	invoiceNumber string

@@ -211,6 +211,10 @@ func (s *Simulator) wrap(rt *route) http.Handler {
 		defer func() {
 			s.cfg.logger.Debug("ksefsim: request", "op", rt.op.String(), "status", sw.status, "duration", time.Since(start))
 		}()
+		if s.failureDeclared() { // StartOutage: KSeF is down
+			s.writeUnavailable(sw, r)
+			return
+		}
 		if f, ok := s.faults.take(rt.op.String()); ok {
 			s.applyFault(sw, r, f, inner)
 			return

@@ -13,6 +13,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/democmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/offlinecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/permissioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
@@ -40,6 +41,8 @@ var Areas = []cli.Area{
 	untimed(invoicecmd.New),
 	untimed(qrcmd.New),
 	untimed(numbercmd.New),
+	untimed(offlinecmd.New),
+	offlinecmd.NewStatus,
 }
 
 // untimed gives the commands of area no default --timeout.
