@@ -126,7 +126,7 @@ func (s *Simulator) sessionFor(p *principal, ref string) (*onlineSession, *apiEr
 // it opened. Callers hold s.mu.
 func (s *Simulator) ownSessionFor(p *principal, ref string) (*onlineSession, *apiError) {
 	sess, e := s.sessionFor(p, ref)
-	if e == nil && sess.creator != normSubject(p.op.subject) {
+	if e == nil && (sess.creator != normSubject(p.op.subject) || sess.batch != nil) {
 		return nil, badRequest(21173, "Sesja o numerze referencyjnym "+ref+" nie została odnaleziona.")
 	}
 	return sess, e
