@@ -249,9 +249,9 @@ func (r BatchResult) Err() error {
 // Results lists the session's invoices and ties each to its packed entry
 // by invoiceFileName and invoiceHash; entries KSeF does not list (after a
 // package failure) come last with a nil Status. Call it after
-// [BatchSession.Wait]. On error it yields the error once and stops.
-//
-// KSeF API: GET /sessions/{referenceNumber}/invoices
+// [BatchSession.Wait]. It reads the list with
+// [SessionsService.InvoicesAll]. On error it yields the error once and
+// stops.
 func (b *BatchSession) Results(ctx context.Context) iter.Seq2[BatchResult, error] {
 	return func(yield func(BatchResult, error) bool) {
 		byName := make(map[string]int, len(b.entries))
@@ -355,8 +355,9 @@ func batchInputs(in iter.Seq[BatchInvoice]) iter.Seq[batchpack.Invoice] {
 //     GET /sessions/{ref} (or list the batch sessions) before sending the
 //     invoices again.
 //
+// The close is [SessionsService.CloseBatch]'s.
+//
 // KSeF API: POST /sessions/batch
-// KSeF API: POST /sessions/batch/{referenceNumber}/close
 func (s *SessionsService) SendBatch(ctx context.Context, form Form, invoices iter.Seq[BatchInvoice], params *BatchParams) (*BatchSession, error) {
 	if _, err := form.Code(); err != nil {
 		return nil, err
@@ -381,9 +382,6 @@ func (s *SessionsService) SendBatch(ctx context.Context, form Form, invoices ite
 // and ends the iteration (the sessions yielded before stand). A package
 // holding only rejected invoices (SkipInvalid) yields a *BatchSession
 // without a reference number.
-//
-// KSeF API: POST /sessions/batch
-// KSeF API: POST /sessions/batch/{referenceNumber}/close
 func (s *SessionsService) SendBatches(ctx context.Context, form Form, invoices iter.Seq[BatchInvoice], params *BatchParams) iter.Seq2[*BatchSession, error] {
 	return func(yield func(*BatchSession, error) bool) {
 		if _, err := form.Code(); err != nil {
