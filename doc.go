@@ -80,8 +80,8 @@
 //
 // Services are pointer fields of the client, grouped by KSeF area:
 // c.Auth, c.PublicKeys and c.TestData on every client, a.Tokens,
-// a.AuthSessions and a.Sessions on an authenticated one (batch sessions,
-// invoice downloads and exports, permissions, certificates, limits, Peppol
+// a.AuthSessions and a.Sessions on an authenticated one (online and batch
+// sessions; invoice downloads and exports, permissions, certificates, limits, Peppol
 // and collective identifiers are not implemented yet). Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params
