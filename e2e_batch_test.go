@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/internal/simtest"
 	"github.com/ksef2/ksef/ksefsim"
 )
 
@@ -365,5 +367,37 @@ func batchFaultCases() map[string]faultCase {
 					}
 				}
 		}},
+	}
+}
+
+// TestE2EBatchNoURLInDebugLog: with the client and the simulator logging
+// at debug level, a batch with a retried and a failed part upload writes no
+// pre-signed URL (nor its signature) to the log or the error.
+func TestE2EBatchNoURLInDebugLog(t *testing.T) {
+	var logBuf lockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sim, baseURL := simtest.Start(t, ksefsim.WithLogger(logger))
+	c, err := ksef.NewClient(ksef.WithBaseURL(baseURL), ksef.WithLogger(logger), ksef.WithRetry(ksef.RetryPolicy{BaseDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, a := loginSeal(t, sim, c)
+	sim.Faults().Fail(ksefsim.PartUploadOperation, 1, ksefsim.Fault{Drop: true})
+	if _, err := a.Sessions.SendBatch(t.Context(), ksef.FormFA3, seqOf(batchOf(t, id.NIP, "G1", 2)), nil); err != nil {
+		t.Fatal(err)
+	}
+	sim.Faults().Fail(ksefsim.PartUploadOperation, 100, ksefsim.Fault{Status: http.StatusBadGateway})
+	_, err = a.Sessions.SendBatch(t.Context(), ksef.FormFA3, seqOf(batchOf(t, id.NIP, "G2", 2)), nil)
+	if !errors.Is(err, ksef.ErrBatchUpload) {
+		t.Fatalf("err = %v, want a BatchUploadError", err)
+	}
+	out := logBuf.String() + err.Error()
+	if !strings.Contains(out, "retrying") || !strings.Contains(out, "/sessions/batch") {
+		t.Fatalf("debug log does not record the batch:\n%s", out)
+	}
+	for _, s := range []string{"sig=", "/storage/batch/"} {
+		if strings.Contains(out, s) {
+			t.Errorf("%q in the debug log or error", s)
+		}
 	}
 }
