@@ -204,6 +204,19 @@ type Options struct {
 	// ModTime is the modification time written into the archive (default
 	// the time packing starts).
 	ModTime time.Time
+	// Progress, when set, is called after each invoice is packed or
+	// rejected, in input order, from the goroutine running Pack or the
+	// PackAll loop. It must be quick.
+	Progress func(Progress)
+}
+
+// Progress reports how far packing has come, counted over the whole input
+// (all packages of PackAll).
+type Progress struct {
+	Invoices int   // invoices packed
+	Rejected int   // invoices rejected (Options.SkipInvalid)
+	Bytes    int64 // XML bytes of the packed invoices
+	Packages int   // packages finished
 }
 
 // Archive describes the whole plain archive (batchFile).

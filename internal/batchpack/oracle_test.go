@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -242,4 +243,55 @@ func TestPackExactPartMultiple(t *testing.T) {
 		t.Fatalf("parts %+v for an archive of %d bytes", pkg.Parts, first.Archive.Size)
 	}
 	unpackWithOracles(t, pkg)
+}
+
+// TestZip64Records lowers the ZIP64 threshold so that a small archive has
+// local header offsets and a central directory "beyond 4 GiB": unzip must
+// read the ZIP64 extra fields and end records as it would in a 5 GB
+// package. (Not parallel: it changes a package variable.)
+func TestZip64Records(t *testing.T) {
+	defer func(v int64) { zip64Limit = v }(zip64Limit)
+	zip64Limit = 3000
+	in := docs(12, 900)
+	src := map[string][]byte{}
+	for _, d := range in {
+		src[d.Name] = d.Data
+	}
+	pkg, err := Pack(context.Background(), slices.Values(in), Options{Compression: Store, Dir: t.TempDir(), PartSize: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pkg.Cleanup()
+	out := unpackWithOracles(t, pkg)
+	checkExtracted(t, pkg, out, src)
+	archive, err := os.ReadFile(filepath.Join(filepath.Dir(out), "archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(archive, []byte("PK\x06\x06")) || !bytes.Contains(archive, []byte("PK\x06\x07")) {
+		t.Error("no ZIP64 end records in the archive")
+	}
+}
+
+// TestNamesWithDirectoriesAndPolishLetters packs names with a directory
+// and non-ASCII letters (UTF-8 flag in ZIP, PAX records in tar).
+func TestNamesWithDirectoriesAndPolishLetters(t *testing.T) {
+	t.Parallel()
+	src := map[string][]byte{
+		"faktury/zażółć-gęślą-jaźń.xml": testInvoice(1, 2000),
+		"faktury/2026/FV 1.xml":         testInvoice(2, 2000),
+		"Ćma.xml":                       testInvoice(3, 2000),
+	}
+	var in []Invoice
+	for _, name := range slices.Sorted(maps.Keys(src)) {
+		in = append(in, Bytes(name, src[name]))
+	}
+	for _, format := range []Format{Zip, TarGz} {
+		pkg, err := Pack(context.Background(), slices.Values(in), Options{Format: format, Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkExtracted(t, pkg, unpackWithOracles(t, pkg), src)
+		pkg.Cleanup()
+	}
 }

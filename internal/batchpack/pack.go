@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"iter"
 	"os"
@@ -131,18 +132,72 @@ func PackAll(ctx context.Context, invoices iter.Seq[Invoice], opts Options) iter
 type job struct {
 	idx  int
 	inv  Invoice
-	done chan struct{}
+	done chan struct{} // closed when prepared
+	goCh chan bool     // the writer's decision: write it (true) or drop it
 
 	name   string        // file name in the archive
 	data   []byte        // the invoice XML
 	raw    *bytes.Buffer // pooled buffer holding data, when read from Open
 	out    *bytes.Buffer // pooled: the compressed entry (ZIP) or segment (TarGz)
 	seg    *bytes.Buffer // pooled, TarGz: the plain tar entry
+	hdr    []byte        // ZIP: the local file header
+	zip    zipEntry      // ZIP: the central directory data
 	stored bool          // ZIP: entry written uncompressed (data as is)
 	crc    uint32        // ZIP: CRC-32 of data
 	sum    Digest
 	err    error
+
+	// Set by the writer with a true decision.
+	arch                *archiveWriter
+	prev                *job          // the previous entry of the same archive
+	aDone, bDone, cDone chan struct{} // closed when each stage is done
+	ct                  *[]byte       // pooled: the entry's ciphertext
+	cuts                []cut         // part boundaries in ct
 }
+
+// body returns the bytes of the entry after its header.
+func (j *job) body() []byte {
+	if j.stored {
+		return j.data
+	}
+	return j.out.Bytes()
+}
+
+// chain runs the three in-order stages of an accepted entry on the worker
+// that prepared it, while its bytes are still in that CPU's cache: the
+// plain stage (archive hash, and the gzip CRC for TarGz), the cipher stage
+// (AES-256-CBC, cutting parts) and the write stage (part hashes and
+// files). Each stage waits for the same stage of the previous entry, so
+// the workers overlap: one encrypts entry i while another hashes entry
+// i+1 or writes entry i-1.
+func (j *job) chain() {
+	a := j.arch
+	if j.prev != nil {
+		<-j.prev.aDone
+	}
+	a.plain(j.hdr)
+	a.plain(j.body())
+	if j.seg != nil {
+		a.crc = crc32.Update(a.crc, crc32.IEEETable, j.seg.Bytes())
+		a.isize += uint32(j.seg.Len())
+	}
+	close(j.aDone)
+	if j.prev != nil {
+		<-j.prev.bDone
+	}
+	j.ct = ctPool.Get().(*[]byte)
+	*j.ct = (*j.ct)[:0]
+	j.cuts = a.enc.encrypt(j.hdr, j.ct, j.cuts[:0])
+	j.cuts = a.enc.encrypt(j.body(), j.ct, j.cuts)
+	close(j.bDone)
+	if j.prev != nil {
+		<-j.prev.cDone
+	}
+	a.pw.write(*j.ct, j.cuts) // errors are kept by the part writer
+	close(j.cDone)
+}
+
+var ctPool = sync.Pool{New: func() any { return new([]byte) }}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -158,7 +213,10 @@ func (j *job) release() {
 	putBuf(j.raw)
 	putBuf(j.out)
 	putBuf(j.seg)
-	j.raw, j.out, j.seg, j.data = nil, nil, nil, nil
+	if j.ct != nil && cap(*j.ct) <= 8<<20 {
+		ctPool.Put(j.ct)
+	}
+	j.raw, j.out, j.seg, j.data, j.ct = nil, nil, nil, nil, nil
 }
 
 // run drives the pipeline: a producer goroutine walks the input, workers
@@ -180,7 +238,7 @@ func run(ctx context.Context, cfg *config, invoices iter.Seq[Invoice], single bo
 		defer close(order)
 		i := 0
 		for inv := range invoices {
-			j := &job{idx: i, inv: inv, done: make(chan struct{})}
+			j := &job{idx: i, inv: inv, done: make(chan struct{}), goCh: make(chan bool, 1)}
 			i++
 			select {
 			case order <- j:
@@ -190,6 +248,8 @@ func run(ctx context.Context, cfg *config, invoices iter.Seq[Invoice], single bo
 			select {
 			case work <- j:
 			case <-stop:
+				j.err = context.Canceled
+				close(j.done)
 				return
 			}
 		}
@@ -207,6 +267,10 @@ func run(ctx context.Context, cfg *config, invoices iter.Seq[Invoice], single bo
 					c.process(j)
 				}
 				close(j.done)
+				if <-j.goCh {
+					j.chain()
+				}
+				j.release()
 			}
 		}()
 	}
@@ -214,11 +278,11 @@ func run(ctx context.Context, cfg *config, invoices iter.Seq[Invoice], single bo
 	w := &writer{cfg: cfg, single: single, yield: yield}
 	defer func() {
 		close(stop)
-		// Release what is still in flight, then wait for the goroutines.
+		// Drop what is still in flight, then wait for the goroutines.
 		go func() {
 			for j := range order {
 				<-j.done
-				j.release()
+				j.goCh <- false
 			}
 		}()
 		wg.Wait()
@@ -231,13 +295,11 @@ func run(ctx context.Context, cfg *config, invoices iter.Seq[Invoice], single bo
 		}
 		if err := ctx.Err(); err != nil {
 			<-j.done
-			j.release()
+			j.goCh <- false
 			w.fail(err)
 			return
 		}
-		err := w.add(j)
-		j.release()
-		if err != nil {
+		if err := w.add(j); err != nil { // sends j its decision
 			w.fail(err)
 			return
 		}

@@ -2,12 +2,12 @@ package batchpack
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"os"
@@ -15,44 +15,88 @@ import (
 
 func sha256Sum(b []byte) Digest { return Digest(sha256.Sum256(b)) }
 
-// Upper bounds of the archive bytes an entry adds, for the limit checks
-// made before the entry is written.
-const (
-	zipLocalFixed   = 30 + 9      // local header + extended timestamp extra
-	zipCentralFixed = 46 + 9 + 28 // central header + timestamp + zip64 extra
-	zipEndFixed     = 22 + 56 + 20
-	tarEndMax       = 1024 + 64 + 18 // compressed tar trailer + gzip header and trailer
-)
+// tarEndMax bounds the end of a TarGz archive: the compressed tar
+// trailer (1024 zero bytes, stored at worst) and the gzip trailer.
+const tarEndMax = 1024 + 64 + 8
 
-// writer writes the prepared invoices, in order, into the current package.
+// writer takes the prepared invoices in input order, decides where each
+// goes (the current package, a new one, or nowhere) and finishes and
+// yields the packages. The bytes themselves are hashed, encrypted and
+// written by the workers (job.chain).
 type writer struct {
 	cfg     *config
 	single  bool
 	yield   func(*Package, error) bool
 	stopped bool // the consumer stopped the iteration
 
-	pkg  *Package
-	arch *archiveWriter
+	pkg      *Package
+	arch     *archiveWriter
+	progress Progress
+}
+
+func (w *writer) report() {
+	if w.cfg.Progress != nil {
+		w.cfg.Progress(w.progress)
+	}
 }
 
 // archiveWriter is the archive of the package being written.
 type archiveWriter struct {
-	sink    *sink
-	zw      *zip.Writer
+	enc *encryptor  // the cipher stage
+	pw  *partWriter // the write stage
+
+	// The plain side, used by one job.chain at a time.
+	arch  hash.Hash
+	size  int64
+	crc   uint32 // TarGz: CRC-32 of the tar stream
+	isize uint32 // TarGz: its length mod 2^32
+
+	// Owned by the writer.
 	names   map[string]struct{}
-	est     int64 // bytes of the entries written
-	central int64 // upper bound of the central directory
-	crc     uint32
-	isize   uint32
+	offset  int64  // archive bytes given to entries so far
+	cd      []byte // ZIP: the central directory
+	entries int
+	last    *job // the last entry given to the workers
+}
+
+func (a *archiveWriter) plain(p []byte) {
+	a.arch.Write(p)
+	a.size += int64(len(p))
+}
+
+// direct writes p through all stages; only when no entry is in flight.
+func (a *archiveWriter) direct(p []byte) error {
+	a.plain(p)
+	var ct []byte
+	cuts := a.enc.encrypt(p, &ct, nil)
+	a.pw.write(ct, cuts)
+	return a.pw.err
+}
+
+// wait waits until the workers have written every entry given to them.
+func (a *archiveWriter) wait() {
+	if a.last != nil {
+		<-a.last.cDone
+	}
 }
 
 func (w *writer) newPackage() {
 	w.pkg = &Package{Format: w.cfg.Format}
 }
 
-// add writes one prepared invoice, starting a new package when the
-// current one is full (PackAll) or failing (Pack).
+// add decides about one prepared invoice and sends the job its decision:
+// it goes into the current package, or into a new one when the current
+// one is full (PackAll), or it is rejected or fails packing (Pack).
 func (w *writer) add(j *job) error {
+	accepted := false
+	defer func() {
+		if accepted { // before the job is let go: the worker frees its data
+			w.progress.Invoices++
+			w.progress.Bytes += int64(len(j.data))
+		}
+		j.goCh <- accepted
+		w.report()
+	}()
 	if w.pkg == nil {
 		w.newPackage()
 	}
@@ -82,13 +126,19 @@ func (w *writer) add(j *job) error {
 			return err
 		}
 	}
-	if err := w.write(j); err != nil {
-		return err
+	a := w.arch
+	j.arch, j.prev, a.last = a, a.last, j
+	j.aDone, j.bDone, j.cDone = make(chan struct{}), make(chan struct{}), make(chan struct{})
+	if w.cfg.Format == Zip {
+		a.cd = appendZipCentral(a.cd, j.zip, a.offset, w.cfg.ModTime)
+		a.entries++
 	}
-	w.arch.names[j.name] = struct{}{}
+	a.offset += int64(len(j.hdr) + len(j.body()))
+	a.names[j.name] = struct{}{}
 	w.pkg.Invoices = append(w.pkg.Invoices, InvoiceEntry{
 		Index: j.idx, Name: j.inv.Name, FileName: j.name, SHA256: j.sum, Size: int64(len(j.data)),
 	})
+	accepted = true
 	return nil
 }
 
@@ -97,42 +147,38 @@ func (w *writer) reject(err error) error {
 	var ie *InvoiceError
 	if w.cfg.SkipInvalid && errors.As(err, &ie) {
 		w.pkg.Rejected = append(w.pkg.Rejected, ie)
+		w.progress.Rejected++
 		return nil
 	}
 	return err
 }
 
 // full returns the limit that adding j to the current package would
-// break, or nil.
+// break, or nil. The sizes are exact: the archive's length is known
+// before a byte of it is written.
 func (w *writer) full(j *job) error {
 	if len(w.pkg.Invoices) >= w.cfg.MaxInvoices {
 		return fmt.Errorf("%w: more than %d", ErrTooManyInvoices, w.cfg.MaxInvoices)
 	}
-	var est, central int64
+	var offset, cd int64
+	entries := 0
 	if w.arch != nil {
-		est, central = w.arch.est, w.arch.central
+		offset, cd, entries = w.arch.offset, int64(len(w.arch.cd)), w.arch.entries
+	} else if w.cfg.Format == TarGz {
+		offset = int64(len(gzipHeader(w.cfg)))
 	}
-	add, addCentral := w.entrySize(j)
-	var end int64 = zipEndFixed
-	if w.cfg.Format == TarGz {
-		end = tarEndMax
+	offset += int64(len(j.hdr) + len(j.body()))
+	var need int64
+	if w.cfg.Format == Zip {
+		cd += zipCentralSize(j.name, offset)
+		need = offset + cd + zipEndSize(entries+1, offset, cd)
+	} else {
+		need = offset + tarEndMax
 	}
-	if need := est + add + central + addCentral + end; need > w.cfg.limit {
-		return fmt.Errorf("%w: the archive would reach about %d bytes, limit %d", w.cfg.limitErr, need, w.cfg.limit)
+	if need > w.cfg.limit {
+		return fmt.Errorf("%w: the archive would reach %d bytes, limit %d", w.cfg.limitErr, need, w.cfg.limit)
 	}
 	return nil
-}
-
-func (w *writer) entrySize(j *job) (entry, central int64) {
-	if w.cfg.Format == TarGz {
-		return int64(j.out.Len()), 0
-	}
-	n := int64(len(j.name))
-	body := int64(len(j.data))
-	if !j.stored {
-		body = int64(j.out.Len())
-	}
-	return zipLocalFixed + n + body, zipCentralFixed + n
 }
 
 func (w *writer) startArchive() error {
@@ -150,16 +196,16 @@ func (w *writer) startArchive() error {
 	}
 	w.pkg.Key = key
 	w.pkg.dir = dir
-	a := &archiveWriter{sink: newSink(dir, w.cfg.PartSize, key), names: map[string]struct{}{}}
-	if w.cfg.Format == Zip {
-		a.zw = zip.NewWriter(a.sink)
-	} else {
-		if _, err := a.sink.Write(gzipHeader(w.cfg)); err != nil {
-			return err
-		}
-		a.est = 10
+	a := &archiveWriter{
+		enc: newEncryptor(w.cfg.PartSize, key), pw: newPartWriter(dir),
+		arch: sha256.New(), names: map[string]struct{}{},
 	}
 	w.arch = a
+	if w.cfg.Format == TarGz {
+		h := gzipHeader(w.cfg)
+		a.offset = int64(len(h))
+		return a.direct(h)
+	}
 	return nil
 }
 
@@ -167,48 +213,7 @@ func (w *writer) startArchive() error {
 func gzipHeader(cfg *config) []byte {
 	h := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3}
 	binary.LittleEndian.PutUint32(h[4:8], uint32(cfg.ModTime.Unix()))
-	if cfg.Compression == Store {
-		h[8] = 0
-	}
 	return h
-}
-
-func (w *writer) write(j *job) error {
-	a := w.arch
-	entry, central := w.entrySize(j)
-	if w.cfg.Format == TarGz {
-		if _, err := a.sink.Write(j.out.Bytes()); err != nil {
-			return err
-		}
-		a.crc = crc32.Update(a.crc, crc32.IEEETable, j.seg.Bytes())
-		a.isize += uint32(j.seg.Len())
-	} else {
-		fh := &zip.FileHeader{
-			Name:               j.name,
-			Method:             zip.Deflate,
-			CRC32:              j.crc,
-			UncompressedSize64: uint64(len(j.data)),
-			Modified:           w.cfg.ModTime,
-		}
-		fh.SetMode(0o644)
-		body := j.data
-		if j.stored {
-			fh.Method = zip.Store
-		} else {
-			body = j.out.Bytes()
-		}
-		fh.CompressedSize64 = uint64(len(body))
-		ew, err := a.zw.CreateRaw(fh)
-		if err != nil {
-			return err
-		}
-		if _, err := ew.Write(body); err != nil {
-			return err
-		}
-	}
-	a.est += entry
-	a.central += central
-	return nil
 }
 
 // finish closes the current package and yields it (at the end of the
@@ -223,15 +228,21 @@ func (w *writer) finish(last bool) bool {
 	if w.arch != nil {
 		a := w.arch
 		w.arch = nil
+		a.wait()
 		err := a.close(w.cfg)
 		if err == nil {
-			pkg.Archive, pkg.Parts, err = a.sink.close()
+			var ct []byte
+			cuts := a.enc.finish(&ct, nil)
+			a.pw.write(ct, cuts)
+			pkg.Parts, err = a.pw.close(a.enc)
+			pkg.Archive = Archive{Size: a.size}
+			a.arch.Sum(pkg.Archive.SHA256[:0])
 		}
 		if err == nil && pkg.Archive.Size > w.cfg.limit {
 			err = fmt.Errorf("batchpack: internal error: archive of %d bytes exceeds the limit %d", pkg.Archive.Size, w.cfg.limit)
 		}
 		if err != nil {
-			a.sink.abort()
+			a.pw.abort()
 			pkg.Cleanup()
 			w.stopped = true
 			w.yield(nil, err)
@@ -240,6 +251,7 @@ func (w *writer) finish(last bool) bool {
 	} else if len(pkg.Rejected) == 0 && !(last && w.single) {
 		return true
 	}
+	w.progress.Packages++
 	if !w.yield(pkg, nil) {
 		w.stopped = true
 		return false
@@ -247,10 +259,14 @@ func (w *writer) finish(last bool) bool {
 	return true
 }
 
-// close writes the end of the archive.
+// close writes the end of the archive, once the entries are written.
 func (a *archiveWriter) close(cfg *config) error {
-	if a.zw != nil {
-		return a.zw.Close()
+	if cfg.Format == Zip {
+		cdOffset := a.offset
+		if err := a.direct(a.cd); err != nil {
+			return err
+		}
+		return a.direct(zipEnd(a.entries, cdOffset, int64(len(a.cd))))
 	}
 	var seg bytes.Buffer
 	fw := newFlateWriter(cfg.Compression)
@@ -266,14 +282,14 @@ func (a *archiveWriter) close(cfg *config) error {
 	binary.LittleEndian.PutUint32(tail[0:4], a.crc)
 	binary.LittleEndian.PutUint32(tail[4:8], a.isize)
 	seg.Write(tail[:])
-	_, err := a.sink.Write(seg.Bytes())
-	return err
+	return a.direct(seg.Bytes())
 }
 
 // fail yields err after removing the unfinished package.
 func (w *writer) fail(err error) {
 	if w.arch != nil {
-		w.arch.sink.abort()
+		w.arch.wait()
+		w.arch.pw.abort()
 		w.arch = nil
 	}
 	if w.pkg != nil {
@@ -290,6 +306,7 @@ func (w *writer) fail(err error) {
 // compression is off or does not pay.
 func (c *compressor) zipEntry(j *job) error {
 	j.crc = crc32.ChecksumIEEE(j.data)
+	defer c.zipHeader(j)
 	if c.cfg.Compression == Store {
 		j.stored = true
 		return nil
@@ -306,6 +323,15 @@ func (c *compressor) zipEntry(j *job) error {
 		j.stored = true
 	}
 	return nil
+}
+
+// zipHeader fills in the entry's central directory data and local header.
+func (c *compressor) zipHeader(j *job) {
+	j.zip = zipEntry{name: j.name, method: 8, crc: j.crc, csize: uint32(len(j.body())), size: uint32(len(j.data))}
+	if j.stored {
+		j.zip.method = 0
+	}
+	j.hdr = zipLocalHeader(j.zip, c.cfg.ModTime)
 }
 
 // tarEntry builds the tar entry (header, data, padding) and compresses it
