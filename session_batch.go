@@ -78,6 +78,9 @@ type BatchParams struct {
 	// OnProgress, when set, is called as the parts of a session are
 	// uploaded (one call at a time).
 	OnProgress func(BatchProgress)
+	// OnPack, when set, is called after each invoice is packed or
+	// rejected, counted over all the sessions of a batch. It must be quick.
+	OnPack func(BatchPackProgress)
 	// Validate, when set, checks each invoice before it is packed (the
 	// schema validators of fa3, fa2 and farr fit; wrap them to take the
 	// name). It is called from several goroutines at once.
@@ -114,6 +117,14 @@ type BatchProgress struct {
 	BytesSent, BytesTotal int64
 	// PartsSent and PartsTotal count the parts.
 	PartsSent, PartsTotal int
+}
+
+// BatchPackProgress is how far packing a batch has come.
+type BatchPackProgress struct {
+	Invoices int   // invoices packed
+	Rejected int   // invoices left out (BatchParams.SkipInvalid)
+	Bytes    int64 // XML bytes of the packed invoices
+	Sessions int   // packages finished (one per session)
 }
 
 // BatchEntry is one invoice packed into a batch session: its source (Index
@@ -311,6 +322,11 @@ func (p *BatchParams) packOptions() batchpack.Options {
 	o.Dir = p.TempDir
 	o.MaxInvoices = p.MaxInvoices
 	o.PartSize = p.PartSize
+	if fn := p.OnPack; fn != nil {
+		o.Progress = func(pp batchpack.Progress) {
+			fn(BatchPackProgress{Invoices: pp.Invoices, Rejected: pp.Rejected, Bytes: pp.Bytes, Sessions: pp.Packages})
+		}
+	}
 	return o
 }
 

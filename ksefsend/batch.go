@@ -25,6 +25,8 @@ type BatchOptions struct {
 	// OnProgress, when set, is called as the parts of each session are
 	// uploaded (one call at a time).
 	OnProgress func(ksef.BatchProgress)
+	// OnPack, when set, is called as invoices are packed (and validated).
+	OnPack func(ksef.BatchPackProgress)
 	// OnSession, when set, is called with each batch session once it is
 	// closed, before its invoices have outcomes.
 	OnSession func(*ksef.BatchSession)
@@ -151,6 +153,7 @@ func (snd *Sender) sendBatch(ctx context.Context, produce func(yield func(ksef.B
 		Compression: o.Compression,
 		Parallelism: o.Parallelism,
 		OnProgress:  o.OnProgress,
+		OnPack:      o.OnPack,
 		Validate:    func(_ string, data []byte) error { return validate(data) },
 		SkipInvalid: true,
 		TempDir:     o.TempDir,

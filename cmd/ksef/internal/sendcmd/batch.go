@@ -145,7 +145,7 @@ func (r *run) sendBatch(cmd *cobra.Command, s *cli.Session, files []string, b *b
 		}
 		outs, err := snd.SendBatchFrom(cmd.Context(), in, &ksefsend.BatchOptions{
 			Compression: compression, Parallelism: b.parallel, PartSize: b.partSize,
-			OnProgress: bar.upload,
+			OnProgress: bar.upload, OnPack: bar.pack,
 		})
 		for j, i := range idx {
 			e := &rec.Invoices[i]

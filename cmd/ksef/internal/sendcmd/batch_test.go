@@ -48,7 +48,7 @@ func TestSendBatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "1 of 6 invoice(s) are not in KSeF") {
 		t.Fatalf("send --batch: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, "upload 5/5 parts") || !strings.Contains(stderr, "6/6 sent") {
+	if !strings.Contains(stderr, "upload 5/5 parts") || !strings.Contains(stderr, "packed 6") || !strings.Contains(stderr, "6/6 sent") {
 		t.Errorf("progress: %q", stderr)
 	}
 	rec := readReceipt(t, receipt)

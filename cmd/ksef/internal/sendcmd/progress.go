@@ -22,8 +22,10 @@ type progress struct {
 	w              io.Writer // nil: quiet
 	total          int
 	done, failures int
-	// Batch uploads, per session: parts and bytes.
-	up ksef.BatchProgress
+	// Batch sending: invoices packed, and the parts and bytes uploaded
+	// of the current session.
+	packed int
+	up     ksef.BatchProgress
 }
 
 func newProgress(stderr io.Writer, total int) *progress {
@@ -49,6 +51,14 @@ func (p *progress) add(ok bool) {
 	p.draw()
 }
 
+// pack shows how many invoices were packed for batch sessions.
+func (p *progress) pack(st ksef.BatchPackProgress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.packed = st.Invoices + st.Rejected
+	p.draw()
+}
+
 // upload shows the upload of a batch session's parts.
 func (p *progress) upload(st ksef.BatchProgress) {
 	p.mu.Lock()
@@ -67,6 +77,9 @@ func (p *progress) draw() {
 	fmt.Fprintf(p.w, "\r[%s%s] %d/%d sent", strings.Repeat("=", n), strings.Repeat(" ", barWidth-n), p.done, p.total)
 	if p.failures > 0 {
 		fmt.Fprintf(p.w, ", %d not in KSeF", p.failures)
+	}
+	if p.packed > 0 {
+		fmt.Fprintf(p.w, " | packed %d", p.packed)
 	}
 	if p.up.PartsTotal > 0 {
 		fmt.Fprintf(p.w, " | upload %d/%d parts, %s/%s", p.up.PartsSent, p.up.PartsTotal, mb(p.up.BytesSent), mb(p.up.BytesTotal))
