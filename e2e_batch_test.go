@@ -177,7 +177,8 @@ func TestE2EBatchSession(t *testing.T) {
 
 // TestE2EBatchNegative is workflows §E 43-45 and 48 through the SDK: a
 // part dropped once is uploaded again; a part that cannot be uploaded at
-// all leaves a clear error and no close (the session ends as 440); an
+// all leaves a clear error and no close (the session ends as 440); a part
+// the WAF refuses (413) fails at once and a close then gives 21205; an
 // upload after the time budget gets 403, the close 21208 and the session
 // 440; a declared part size that does not match gives 21157 at the close;
 // a wrong IV breaks the archive (430); too many invoices for the session
@@ -224,6 +225,23 @@ func TestE2EBatchNegative(t *testing.T) {
 		if err != nil || st.Status.Code != 440 {
 			t.Fatalf("status after the budget: %+v, %v; want 440", st, err)
 		}
+	})
+	t.Run("WAF refuses a part (413)", func(t *testing.T) {
+		// Workflows §E 48: an undocumented 413 from the WAF fails the part
+		// at once (not retried); the session is not closed by the SDK, and
+		// a close then reports the missing part (21205).
+		sim, c := simClient(t)
+		id, a := loginSeal(t, sim, c)
+		sim.Faults().Fail(ksefsim.PartUploadOperation, 1, ksefsim.Fault{Status: http.StatusRequestEntityTooLarge})
+		_, err := a.Sessions.SendBatch(t.Context(), ksef.FormFA3, seqOf(batchOf(t, id.NIP, "W", 2)), nil)
+		var ue *ksef.BatchUploadError
+		if !errors.As(err, &ue) || ue.Attempts != 1 || !strings.Contains(err.Error(), "413") {
+			t.Fatalf("err = %v, want a BatchUploadError after one 413", err)
+		}
+		if n := sim.Calls(ksef.OpBatchSessionClose.String()); n != 0 {
+			t.Errorf("%d closes, want none", n)
+		}
+		wantAPIError(t, a.Sessions.CloseBatch(t.Context(), ue.ReferenceNumber), 400, 21205)
 	})
 	t.Run("upload after the time budget", func(t *testing.T) {
 		sim, c, tp, _ := tapClient(t)
