@@ -82,6 +82,18 @@ func readHead(name string) ([]byte, error) {
 	return b[:n], err
 }
 
+// batchWait polls a batch session's status at most a second apart: one
+// poll per session, not per invoice, so a short delay costs nothing and
+// the results come as soon as KSeF has them.
+func batchWait(w *ksef.WaitOptions) *ksef.WaitOptions {
+	out := ksef.WaitOptions{MaxDelay: time.Second}
+	if w != nil {
+		out = *w
+		out.MaxDelay = min(max(w.MaxDelay, w.MinDelay), time.Second)
+	}
+	return &out
+}
+
 func isPEF(f ksef.Form) bool { return f == ksef.FormPEF3 || f == ksef.FormPEFKOR3 }
 
 // sendBatch sends files through batch sessions, one run per form, in
@@ -133,7 +145,7 @@ func (r *run) sendBatch(cmd *cobra.Command, s *cli.Session, files []string, b *b
 	var runErr error
 	for _, form := range forms {
 		idx := byForm[form]
-		snd := &ksefsend.Sender{Sessions: s.Client.Sessions, Form: form, Wait: r.wait,
+		snd := &ksefsend.Sender{Sessions: s.Client.Sessions, Form: form, Wait: batchWait(r.wait),
 			OnOutcome: func(o ksefsend.Outcome) { bar.add(o.OK()) }}
 		in := func(yield func(ksefsend.InputOpener) bool) {
 			for _, i := range idx {
