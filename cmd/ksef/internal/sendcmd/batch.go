@@ -89,7 +89,9 @@ func batchWait(w *ksef.WaitOptions) *ksef.WaitOptions {
 	out := ksef.WaitOptions{MaxDelay: time.Second}
 	if w != nil {
 		out = *w
-		out.MaxDelay = min(max(w.MaxDelay, w.MinDelay), time.Second)
+		if out.MaxDelay <= 0 || out.MaxDelay > time.Second {
+			out.MaxDelay = time.Second
+		}
 	}
 	return &out
 }
