@@ -506,8 +506,7 @@ func (s *Simulator) runBatch(sess *onlineSession, job *batchJob) {
 	sess.updated = closed
 }
 
-// batchSessionFor reports whether sess is a batch session; online-only
-// operations do not find batch sessions.
+// isBatch reports whether sess is a batch session.
 func isBatch(sess *onlineSession) bool { return sess.batch != nil }
 
 // sessionKindMatches reports whether sess is of the session type typ of
