@@ -172,6 +172,14 @@ func TestBatchStorageRules(t *testing.T) {
 		t.Fatalf("upload: %d, want 201", code)
 	}
 	closePath := "/sessions/batch/" + out.ReferenceNumber + "/close"
+	// A batch session is not an online one, and the other way round.
+	if code := c.exception("POST", "/sessions/online/"+out.ReferenceNumber+"/close", nil, nil); code != 21173 {
+		t.Errorf("online close of a batch session: %d, want 21173", code)
+	}
+	onlineRef, _ := c.openSession(formFA3)
+	if code := c.exception("POST", "/sessions/batch/"+onlineRef+"/close", nil, nil); code != 21173 {
+		t.Errorf("batch close of an online session: %d, want 21173", code)
+	}
 	if code := c.exception("POST", closePath, nil, nil); code != 21205 {
 		t.Errorf("close with part 2 missing: %d, want 21205", code)
 	}
