@@ -224,7 +224,7 @@ func TestBatchStorageRules(t *testing.T) {
 
 // TestBatchPackageStatuses processes packages that fail as a whole and
 // checks the documented session statuses: 405 (a part's or the archive's
-// hash), 435 (a part that does not decrypt), 430 (not an archive), 420
+// hash), 415 (a key that does not unwrap), 435 (a part that does not decrypt), 430 (not an archive), 420
 // (more invoices than the limit), 440 (an empty package; a session never
 // closed), 445 (no valid invoice), and 200 with invoiceFileName and the
 // failed invoices listed.
@@ -294,6 +294,17 @@ func TestBatchPackageStatuses(t *testing.T) {
 		t.Errorf("empty package details %v", st.Status.Details)
 	}
 	run("no valid invoice", pack(t, zipOf(t, [2]string{"x.xml", "<x/>"}), 1), nil, 445)
+
+	// A key that does not unwrap: 415 at once, and no close.
+	bad := c.openBatch(pack(t, good, 1), func(r *ksef.OpenBatchSessionRequest) {
+		r.Encryption.EncryptedSymmetricKey = bytes.Repeat([]byte{7}, 256)
+	})
+	if st := c.sessionStatus(bad.ReferenceNumber); st.Status.Code != 415 {
+		t.Errorf("undecryptable key: status %+v, want 415", st.Status)
+	}
+	if code := c.exception("POST", "/sessions/batch/"+bad.ReferenceNumber+"/close", nil, nil); code != 21180 {
+		t.Errorf("close of a 415 session: %d, want 21180", code)
+	}
 
 	// Never closed: 440 once the upload time (20 min x 1 part) is over.
 	idle := c.openBatch(pack(t, good, 1), nil)
