@@ -36,7 +36,7 @@ func New(f *cli.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send FILE|DIR...",
 		Short: "Send invoices to KSeF (online or batch sessions) and wait for their KSeF numbers",
-		Long: `Send invoice files to KSeF in online sessions and wait for their KSeF numbers.
+		Long: `Send invoice files to KSeF in online or batch sessions and wait for their KSeF numbers.
 A directory stands for the *.xml files directly in it (not its
 subdirectories), in name order.
 
