@@ -479,7 +479,9 @@ func (s *SessionsService) sendPackage(ctx context.Context, form Form, pkg *batch
 	}
 	recovered, err := s.closeBatch(ctx, bs.ref)
 	if err != nil {
-		return nil, err
+		// Name the session: with an unknown outcome its status says
+		// whether KSeF took the close.
+		return nil, fmt.Errorf("ksef: batch session %s: close: %w", bs.ref, err)
 	}
 	bs.closeRecovered = recovered
 	log.DebugContext(ctx, "ksef batch session closed", "referenceNumber", bs.ref, "recovered", recovered)
