@@ -63,6 +63,8 @@ gen() { # gen DIR PREFIX COUNT
 }
 gen "$tmp/batch" "FV/B" "$n"
 gen "$tmp/online" "FV/O" "$online_n"
+small_n=$((n / 10))
+gen "$tmp/small" "FV/S" "$small_n"
 bytes=$(du -sb "$tmp/batch" | cut -f1)
 echo "bench-batch-send: $n invoices ($((bytes / 1000)) kB of XML), $(nproc) CPU(s), $base" >&2
 
@@ -70,6 +72,11 @@ now() { date +%s.%N; }
 timed=()
 if [ -x /usr/bin/time ]; then timed=(/usr/bin/time -f "%M" -o "$tmp/rss"); fi
 
+rss_small=""
+if [ ${#timed[@]} -gt 0 ]; then
+  /usr/bin/time -f "%M" -o "$tmp/rss-small" "$bin" send "$tmp/small" --batch --receipt "$tmp/small.json" --timeout 0 >/dev/null
+  rss_small=$(( $(tail -1 "$tmp/rss-small") / 1024 ))
+fi
 t0=$(now)
 "${timed[@]}" "$bin" send "$tmp/batch" --batch --receipt "$tmp/batch.json" --timeout 0 --wait-timeout 10m >/dev/null
 t1=$(now)
@@ -85,5 +92,7 @@ awk -v n="$n" -v on="$online_n" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v ok="$ok" 
   printf "online: %d invoices in %.2f s = %.0f invoices/s (%d registered; yardstick, same simulator, no rate limits)\n", on, t2 - t1, o, okon
   printf "ratio batch/online: %.1f\n", b / o
 }'
-if [ -s "$tmp/rss" ]; then echo "peak RSS of ksef send --batch: $(( $(tail -1 "$tmp/rss") / 1024 )) MiB"; fi
+if [ -s "$tmp/rss" ]; then
+  echo "peak RSS of ksef send --batch: $(( $(tail -1 "$tmp/rss") / 1024 )) MiB for $n invoices, $rss_small MiB for $small_n"
+fi
 if [ "$ok" -ne "$n" ]; then echo "bench-batch-send: only $ok of $n registered" >&2; exit 1; fi
