@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,6 +81,7 @@ func packChild(dir string) int {
 	}
 	opts := modeOptions(os.Getenv("KSEF_BATCHPACK_MODE"))
 	opts.Dir = os.Getenv("KSEF_BATCHPACK_OUT")
+	opts.Workers, _ = strconv.Atoi(os.Getenv("KSEF_BATCHPACK_WORKERS"))
 	start := time.Now()
 	pkg, err := Pack(context.Background(), Files(files...), opts)
 	if err != nil {
@@ -87,6 +89,12 @@ func packChild(dir string) int {
 		return 1
 	}
 	defer pkg.Cleanup()
+	if prof := os.Getenv("KSEF_BATCHPACK_HEAPPROF"); prof != "" {
+		if f, err := os.Create(prof); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	json.NewEncoder(os.Stdout).Encode(childResult{
 		Invoices: len(pkg.Invoices), Archive: pkg.Archive.Size, Parts: len(pkg.Parts),
 		Seconds: time.Since(start).Seconds(), HWM: vmHWM(), HeapSys: heapSys(),

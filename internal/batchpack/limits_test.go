@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tiny returns n small distinct invoices named inv-00000.xml ...
@@ -345,4 +346,55 @@ func TestProgress(t *testing.T) {
 	if want := (Progress{Invoices: 29, Rejected: 1, Bytes: bytes, Packages: 2}); calls != 30 || last != want {
 		t.Errorf("%d calls, last %+v, want %+v (packages yielded: %d)", calls, last, want, len(pkgs))
 	}
+}
+
+// TestWorkerCounts packs the same invoices with one to eight workers: the
+// archives are identical (the order and bytes do not depend on the
+// scheduling), with the same key and time.
+func TestWorkerCounts(t *testing.T) {
+	t.Parallel()
+	in := docs(40, 3000)
+	key := testKey(t)
+	want := map[Format]Digest{}
+	for _, workers := range []int{1, 2, 3, 8} {
+		for _, format := range []Format{Zip, TarGz} {
+			pkg, err := Pack(context.Background(), slices.Values(in), Options{
+				Format: format, Workers: workers, Key: key, Dir: t.TempDir(), PartSize: 10_000,
+				ModTime: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkg.Cleanup()
+			if workers == 1 {
+				want[format] = pkg.Archive.SHA256
+			} else if pkg.Archive.SHA256 != want[format] {
+				t.Errorf("%v, %d workers: archive %v, with one worker %v", format, workers, pkg.Archive.SHA256, want[format])
+			}
+		}
+	}
+}
+
+// TestExactFit packs stored invoices into a ZIP whose limit is the size
+// the same invoices make: they fit exactly, and one byte less refuses the
+// last invoice. (A TarGz end is bounded, not exact: its trailer is
+// compressed.)
+func TestExactFit(t *testing.T) {
+	t.Parallel()
+	in := docs(7, 1500)
+	opts := Options{Compression: Store, Dir: t.TempDir()}
+	pkg, err := Pack(context.Background(), slices.Values(in), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg.Cleanup()
+	opts.MaxArchiveSize = pkg.Archive.Size
+	pkg, err = Pack(context.Background(), slices.Values(in), opts)
+	if err != nil {
+		t.Fatalf("limit = own size %d: %v", opts.MaxArchiveSize, err)
+	}
+	pkg.Cleanup()
+	opts.MaxArchiveSize--
+	_, err = Pack(context.Background(), slices.Values(in), opts)
+	wantInvoiceError(t, err, ErrArchiveTooLarge, 6, "d006.xml")
 }

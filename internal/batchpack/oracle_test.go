@@ -295,3 +295,24 @@ func TestNamesWithDirectoriesAndPolishLetters(t *testing.T) {
 		pkg.Cleanup()
 	}
 }
+
+// TestIncompressibleEntryIsStored: an entry that deflate would make larger
+// is stored, and unzip still reads it.
+func TestIncompressibleEntryIsStored(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 9))
+	noise := make([]byte, 50_000)
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	src := map[string][]byte{"noise.xml": noise}
+	pkg, err := Pack(context.Background(), slices.Values([]Invoice{Bytes("noise.xml", noise)}), Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pkg.Cleanup()
+	if over := pkg.Archive.Size - int64(len(noise)); over > 200 {
+		t.Errorf("archive is %d bytes over the entry: not stored", over)
+	}
+	checkExtracted(t, pkg, unpackWithOracles(t, pkg), src)
+}

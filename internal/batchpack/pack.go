@@ -192,6 +192,7 @@ func (j *job) chain() {
 	close(j.bDone)
 	if j.prev != nil {
 		<-j.prev.cDone
+		j.prev = nil // do not keep the whole chain of jobs alive
 	}
 	a.pw.write(*j.ct, j.cuts) // errors are kept by the part writer
 	close(j.cDone)
@@ -312,9 +313,8 @@ func run(ctx context.Context, cfg *config, invoices iter.Seq[Invoice], single bo
 
 // compressor is a worker's state: its reusable deflate writers.
 type compressor struct {
-	cfg  *config
-	fw   flateWriter
-	tarh []byte
+	cfg *config
+	fw  flateWriter
 }
 
 func newCompressor(cfg *config) *compressor {

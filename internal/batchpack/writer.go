@@ -167,10 +167,11 @@ func (w *writer) full(j *job) error {
 	} else if w.cfg.Format == TarGz {
 		offset = int64(len(gzipHeader(w.cfg)))
 	}
+	start := offset
 	offset += int64(len(j.hdr) + len(j.body()))
 	var need int64
 	if w.cfg.Format == Zip {
-		cd += zipCentralSize(j.name, offset)
+		cd += zipCentralSize(j.name, start)
 		need = offset + cd + zipEndSize(entries+1, offset, cd)
 	} else {
 		need = offset + tarEndMax
@@ -263,10 +264,17 @@ func (w *writer) finish(last bool) bool {
 func (a *archiveWriter) close(cfg *config) error {
 	if cfg.Format == Zip {
 		cdOffset := a.offset
+		if a.size != cdOffset {
+			return fmt.Errorf("batchpack: internal error: %d archive bytes written, %d expected", a.size, cdOffset)
+		}
+		end := zipEnd(a.entries, cdOffset, int64(len(a.cd)))
+		if int64(len(end)) != zipEndSize(a.entries, cdOffset, int64(len(a.cd))) {
+			return errors.New("batchpack: internal error: ZIP end record size")
+		}
 		if err := a.direct(a.cd); err != nil {
 			return err
 		}
-		return a.direct(zipEnd(a.entries, cdOffset, int64(len(a.cd))))
+		return a.direct(end)
 	}
 	var seg bytes.Buffer
 	fw := newFlateWriter(cfg.Compression)
@@ -306,9 +314,9 @@ func (w *writer) fail(err error) {
 // compression is off or does not pay.
 func (c *compressor) zipEntry(j *job) error {
 	j.crc = crc32.ChecksumIEEE(j.data)
-	defer c.zipHeader(j)
 	if c.cfg.Compression == Store {
 		j.stored = true
+		c.zipHeader(j)
 		return nil
 	}
 	j.out = getBuf()
@@ -322,6 +330,7 @@ func (c *compressor) zipEntry(j *job) error {
 	if j.out.Len() >= len(j.data) {
 		j.stored = true
 	}
+	c.zipHeader(j)
 	return nil
 }
 
