@@ -59,6 +59,7 @@ type batchInfo struct {
 	deadline    time.Time    // uploads must start before it
 
 	timedOut   bool // a close came after the deadline (21208)
+	abandoned  bool // never closed; its uploads were removed after the deadline
 	processing bool // the package is being processed (after close)
 	processed  bool // processing finished
 	// result is the session's final status when the package itself
@@ -119,7 +120,7 @@ func (sess *onlineSession) batchStatusAt(now time.Time, delay time.Duration) kse
 	}
 	if sess.closedAt == nil {
 		if !now.Before(b.deadline) {
-			if b.anyUploaded() {
+			if b.anyUploaded() || b.abandoned {
 				return batchStatus(440, detailUploadTimeout)
 			}
 			return batchStatus(440, detailNoInvoices)
@@ -272,10 +273,24 @@ func (s *Simulator) handleOpenBatch(w http.ResponseWriter, r *http.Request) *api
 	sess.enforcement = p.hasAny("EnforcementOperations")
 	sess.subjectValidation = hasFeature(r.Header, featureSubjectValidation)
 	st := s.st.online()
+	s.sweepUploads(now)
 	st.sessions[sess.ref] = sess
 	st.order = append(st.order, sess)
 	writeOK(w, http.StatusCreated, out)
 	return nil
+}
+
+// sweepUploads removes the stored parts of batch sessions whose upload
+// time ended without a close (they can no longer be closed), so that a
+// long-running simulator does not keep abandoned uploads. Callers hold
+// s.mu.
+func (s *Simulator) sweepUploads(now time.Time) {
+	for _, sess := range s.st.online().order {
+		if b := sess.batch; b != nil && sess.closedAt == nil && !now.Before(b.deadline) && b.anyUploaded() {
+			b.removeParts()
+			b.abandoned = true
+		}
+	}
 }
 
 // presignUpload returns the pre-signed upload URL of part ordinal of

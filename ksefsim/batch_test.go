@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -229,6 +230,8 @@ func TestBatchStorageRules(t *testing.T) {
 // closed), 445 (no valid invoice), and 200 with invoiceFileName and the
 // failed invoices listed.
 func TestBatchPackageStatuses(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where the simulator keeps the uploads
 	c, clk := newRawClient(t, ksefsim.WithSessionInvoiceLimit(3))
 	id := newIdentity(t, c)
 	c.loginID(id)
@@ -304,6 +307,24 @@ func TestBatchPackageStatuses(t *testing.T) {
 	}
 	if code := c.exception("POST", "/sessions/batch/"+bad.ReferenceNumber+"/close", nil, nil); code != 21180 {
 		t.Errorf("close of a 415 session: %d, want 21180", code)
+	}
+
+	// Uploaded but never closed: 440 "Przekroczono czas wysyłki" after the
+	// upload time, also once the next opening swept its stored parts.
+	abandoned := pack(t, good, 1)
+	ab := c.openBatch(abandoned, nil)
+	c.uploadAll(ab, abandoned)
+	clk.Advance(21 * time.Minute)
+	c.loginID(id)
+	if parts, _ := filepath.Glob(filepath.Join(tmp, "ksefsim-part-*")); len(parts) != 1 {
+		t.Errorf("stored parts before the sweep: %v, want the abandoned one", parts)
+	}
+	c.openBatch(pack(t, good, 1), nil) // sweeps the abandoned upload
+	if parts, _ := filepath.Glob(filepath.Join(tmp, "ksefsim-*")); len(parts) != 0 {
+		t.Errorf("files left after processing and the sweep: %v", parts)
+	}
+	if st := c.sessionStatus(ab.ReferenceNumber); st.Status.Code != 440 || st.Status.Details[0] != "Przekroczono czas wysyłki" {
+		t.Errorf("abandoned upload: %+v, want 440 Przekroczono czas wysyłki", st.Status)
 	}
 
 	// Never closed: 440 once the upload time (20 min x 1 part) is over.

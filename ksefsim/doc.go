@@ -75,7 +75,8 @@
 // upload started later). The close refuses a missing part (21205), a part
 // of another size than declared (21157) and a close after the upload time
 // (21208; the session is cancelled, 440 "Przekroczono czas wysyłki"); a
-// session never closed ends as 440 too. The package is then processed in
+// session never closed ends as 440 too (its uploads, kept in temporary
+// files, are removed by the next opening). The package is then processed in
 // the background (status 150): each part against its declared hash (405),
 // decryption of each part with the session key (435), decompression of the
 // ZIP or TarGz (430; a wrong IV garbles the first block and lands here),
