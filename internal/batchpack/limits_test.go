@@ -398,3 +398,26 @@ func TestExactFit(t *testing.T) {
 	_, err = Pack(context.Background(), slices.Values(in), opts)
 	wantInvoiceError(t, err, ErrArchiveTooLarge, 6, "d006.xml")
 }
+
+// TestUnusableDir: packing into a directory that cannot be created fails
+// with an error, for Pack and PackAll.
+func TestUnusableDir(t *testing.T) {
+	t.Parallel()
+	file := t.TempDir() + "/not-a-dir"
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Pack(context.Background(), tiny(50), Options{Dir: file}); err == nil {
+		t.Error("Pack into a file succeeded")
+	}
+	n := 0
+	for _, err := range PackAll(context.Background(), tiny(50), Options{Dir: file}) {
+		n++
+		if err == nil {
+			t.Error("PackAll into a file yielded a package")
+		}
+	}
+	if n != 1 {
+		t.Errorf("PackAll yielded %d times, want one error", n)
+	}
+}
