@@ -94,9 +94,10 @@
 //
 // Services are pointer fields of the client, grouped by KSeF area:
 // c.Auth, c.PublicKeys and c.TestData on every client, a.Tokens,
-// a.AuthSessions, a.Sessions and a.Permissions on an authenticated one
-// (batch sessions, invoice downloads and exports, certificates, limits,
-// Peppol and collective identifiers are not implemented yet). Every method that calls an API
+// a.AuthSessions, a.Sessions (online and batch sessions) and a.Permissions
+// on an authenticated one (invoice downloads and exports, certificates,
+// limits, Peppol and collective identifiers are not implemented yet).
+// Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params
 // struct (nil for defaults) and return (*T, error). Lists have a page method

@@ -1,5 +1,6 @@
 // Package ksefsend sends a stream of invoices to KSeF through online
-// sessions and reports one final outcome per invoice.
+// sessions ([Sender.Send]) or batch sessions ([Sender.SendBatch],
+// [Sender.SendBatchFrom]) and reports one final outcome per invoice.
 //
 // A [Sender] validates each invoice locally with the schema validator of
 // the session's form (a clear local error, no round trip), opens online

@@ -18,6 +18,7 @@ const AdminPath = "/_sim"
 //
 //	GET    /_sim                      {"now", "operations"}
 //	POST   /_sim/faults               {"operation", "count", "status", "retryAfterSeconds", "delayMillis", "drop", "afterProcessing"}
+//	                                  ("operation": "METHOD /path" of the spec, or "PUT /storage/batch/" for the part uploads)
 //	DELETE /_sim/faults               remove pending faults
 //	POST   /_sim/clock                {"advanceSeconds"} → {"now"}
 //	POST   /_sim/keys/rotate          emergency rotation of the MF keys
@@ -157,8 +158,12 @@ func (s *Simulator) registerAdmin() {
 	})
 }
 
-// serves reports whether op is one of the simulator's operations.
+// serves reports whether op is one of the simulator's operations (or the
+// pre-signed part uploads, PartUploadOperation).
 func (s *Simulator) serves(op string) bool {
+	if op == PartUploadOperation {
+		return true
+	}
 	for _, rt := range s.routes {
 		if rt.op.String() == op {
 			return true

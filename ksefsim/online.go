@@ -123,10 +123,11 @@ func (s *Simulator) sessionFor(p *principal, ref string) (*onlineSession, *apiEr
 // ownSessionFor finds a session the caller opened, for sending and closing:
 // a session of another subject of the same context is not found (21173),
 // as GET /sessions shows a subject without Introspection only the sessions
-// it opened. Callers hold s.mu.
+// it opened. A batch session is not found either (the online operations
+// do not apply to it). Callers hold s.mu.
 func (s *Simulator) ownSessionFor(p *principal, ref string) (*onlineSession, *apiError) {
 	sess, e := s.sessionFor(p, ref)
-	if e == nil && sess.creator != normSubject(p.op.subject) {
+	if e == nil && (sess.creator != normSubject(p.op.subject) || sess.batch != nil) {
 		return nil, badRequest(21173, "Sesja o numerze referencyjnym "+ref+" nie została odnaleziona.")
 	}
 	return sess, e

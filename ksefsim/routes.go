@@ -63,6 +63,8 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpOnlineSessionOpen, s.handleOpenOnline)
 	s.handle(ksef.OpOnlineSessionSendInvoice, s.handleSendInvoice)
 	s.handle(ksef.OpOnlineSessionClose, s.handleCloseOnline)
+	s.handle(ksef.OpBatchSessionOpen, s.handleOpenBatch)
+	s.handle(ksef.OpBatchSessionClose, s.handleCloseBatch)
 	s.handle(ksef.OpSessionsList, s.handleListSessions)
 	s.handle(ksef.OpSessionStatus, s.handleSessionStatus)
 	s.handle(ksef.OpSessionInvoices, s.handleSessionInvoices)
@@ -92,6 +94,7 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpPermissionsQueryAuthorizations, s.handleQueryAuthorizations)
 	s.handle(ksef.OpPermissionsQueryEUEntities, s.handleQueryEUEntities)
 	s.registerStorage()
+	s.registerBatchStorage()
 
 	// Every other operation of the table answers 400 with
 	// codeNotImplemented; other paths and methods under BasePath answer 404

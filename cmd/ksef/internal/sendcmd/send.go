@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,11 +32,12 @@ func New(f *cli.Factory) *cobra.Command {
 		concurrency   int
 		waitTimeout   time.Duration
 		pending       pendingFlags
+		batch         batchFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "send FILE|DIR...",
-		Short: "Send invoices to KSeF in an online session and wait for their KSeF numbers",
-		Long: `Send invoice files to KSeF in online sessions and wait for their KSeF numbers.
+		Short: "Send invoices to KSeF (online or batch sessions) and wait for their KSeF numbers",
+		Long: `Send invoice files to KSeF in online or batch sessions and wait for their KSeF numbers.
 A directory stands for the *.xml files directly in it (not its
 subdirectories), in name order.
 
@@ -55,7 +57,17 @@ kind and number) comes back as "duplicate" with the KSeF number of the
 original, which counts as success. The exit status is non-zero when any
 file is not in KSeF (invalid, rejected or failed).
 
-A progress bar is drawn on stderr when stderr is a terminal.
+More than ` + strconv.Itoa(BatchThreshold) + ` files go through batch sessions instead (--batch and
+--online force one or the other): the files are packed into a ZIP
+(--compression targz for a TarGz), split into encrypted parts of at most
+100 MB, uploaded in parallel (--parallel), and KSeF processes the package
+as a whole; one session takes up to 10,000 invoices, more are split into
+several sessions. The files are read as they are packed, in constant
+memory, and validated on all cores; PEF invoices always go online. The
+receipt is the same.
+
+A progress bar is drawn on stderr when stderr is a terminal (for batch
+sessions also the parts and bytes uploaded).
 
 --auto-offline asks Latarnia before each invoice (cached 30 s): while KSeF
 declares a failure or maintenance, the invoice is not sent but issued
@@ -100,7 +112,18 @@ close or past (see ksef offline --help).`,
 			if r.offline, err = pending.autoOffline(f, s); err != nil {
 				return err
 			}
-			rec, sendErr := r.send(cmd, s, files)
+			var (
+				rec     *Receipt
+				sendErr error
+			)
+			if batch.useBatch(len(files)) {
+				rec, sendErr = r.sendBatch(cmd, s, files, &batch)
+				if rec == nil {
+					return sendErr
+				}
+			} else {
+				rec, sendErr = r.send(cmd, s, files)
+			}
 			rec.Path = receipt
 			if err := rec.save(receipt); err != nil {
 				rec.Path = ""
@@ -124,6 +147,7 @@ close or past (see ksef offline --help).`,
 	fl.IntVar(&concurrency, "concurrency", 8, "invoices in flight at once")
 	fl.DurationVar(&waitTimeout, "wait-timeout", 0, "longest wait for one invoice's status (default 5m)")
 	pending.add(cmd)
+	batch.register(cmd)
 	return cli.SetTimeout(cmd, cli.NoTimeout)
 }
 
