@@ -94,10 +94,11 @@
 //
 // Services are pointer fields of the client, grouped by KSeF area:
 // c.Auth, c.PublicKeys, c.TestData and c.Peppol on every client; a.Tokens,
-// a.AuthSessions, a.Sessions, a.Permissions, a.Certificates, a.Limits and
-// a.CollectiveIdentifiers on an authenticated one. docs/sdk-reference.md
-// (generated from the code) maps every operation to its method and CLI
-// command and shows what is not implemented yet. Every method that calls an API
+// a.AuthSessions, a.Sessions (online and batch sessions), a.Permissions,
+// a.Certificates, a.Limits and a.CollectiveIdentifiers on an authenticated
+// one. docs/sdk-reference.md (generated from the code) maps every
+// operation to its method and CLI command and shows what is not
+// implemented yet. Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params
 // struct (nil for defaults) and return (*T, error). Lists have a page method

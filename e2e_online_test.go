@@ -46,6 +46,7 @@ func openOrSkip(t *testing.T, sim *ksefsim.Simulator, a *ksef.AuthenticatedClien
 var resolvedFaultOps = map[string]bool{
 	"POST /sessions/online/{referenceNumber}/invoices": true,
 	"POST /sessions/online/{referenceNumber}/close":    true,
+	"POST /sessions/batch/{referenceNumber}/close":     true,
 }
 
 // skipWithoutOnline skips the test while the simulator does not handle

@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// SessionsService covers online sessions (open, send, close), the session
+// SessionsService covers online sessions (open, send, close), batch
+// sessions (pack, upload, close: [SessionsService.SendBatch]), the session
 // history, session and invoice statuses and UPO downloads. It needs an
 // access token, so it is reachable only from an [AuthenticatedClient]
 // (field Sessions).

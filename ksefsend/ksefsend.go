@@ -1,5 +1,6 @@
 // Package ksefsend sends a stream of invoices to KSeF through online
-// sessions and reports one final outcome per invoice.
+// sessions ([Sender.Send]) or batch sessions ([Sender.SendBatch],
+// [Sender.SendBatchFrom]) and reports one final outcome per invoice.
 //
 // A [Sender] validates each invoice locally with the schema validator of
 // the session's form (a clear local error, no round trip), opens online
@@ -40,6 +41,11 @@ type Input struct {
 	Data []byte
 	// Err, when set, is reported as the invoice's local error.
 	Err error
+	// OfflineMode sends the invoice as issued offline (offlineMode: true).
+	OfflineMode bool
+	// HashOfCorrectedInvoice, for a technical correction, is the SHA-256
+	// of the rejected offline invoice it replaces (needs OfflineMode).
+	HashOfCorrectedInvoice []byte
 }
 
 // Files returns the inputs read from the given files, in order.
@@ -83,6 +89,9 @@ const (
 	// (Err says why; a ksef.ErrOutcomeUnknown error means: look the
 	// invoice up in the session named by SessionReferenceNumber).
 	Failed
+	// IssuedOffline: the invoice was not sent but kept to be sent later
+	// in offline mode (Sender.Offline); Offline names where it was kept.
+	IssuedOffline
 )
 
 // String returns "registered", "duplicate", "rejected", "invalid" or
@@ -99,6 +108,8 @@ func (k Kind) String() string {
 		return "invalid"
 	case Failed:
 		return "failed"
+	case IssuedOffline:
+		return "offline"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -121,6 +132,12 @@ type Outcome struct {
 	SessionReferenceNumber, InvoiceReferenceNumber string
 	// Err is the reason of a Rejected, Invalid or Failed outcome.
 	Err error
+	// InvoicingMode is the mode KSeF registered the invoice in (Online,
+	// or Offline when sent so or marked offline by KSeF); Registered only.
+	InvoicingMode ksef.InvoicingMode
+	// Offline is set for IssuedOffline: the mode and the id under which
+	// the invoice was kept.
+	Offline *OfflineKept
 }
 
 // OK reports whether the invoice is in KSeF (registered or duplicate).
@@ -153,6 +170,9 @@ type Sender struct {
 	// Now returns the current time (default time.Now), for the session
 	// age.
 	Now func() time.Time
+	// Offline, when set, lets the sender switch to offline issuing by
+	// itself: see [OfflineIssuing].
+	Offline *OfflineIssuing
 }
 
 // DefaultValidator returns the local validator of form: the generated
@@ -248,6 +268,10 @@ func (snd *Sender) Send(ctx context.Context, in iter.Seq[Input]) ([]Outcome, err
 			r.report(idx, Outcome{Kind: Invalid, Err: fmt.Errorf("ksefsend: %s: %w", inp.Name, err)})
 			continue
 		}
+		if o, ok := r.keepOffline(inp, nil); ok {
+			r.report(idx, o)
+			continue
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -256,7 +280,13 @@ func (snd *Sender) Send(ctx context.Context, in iter.Seq[Input]) ([]Outcome, err
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r.report(idx, r.one(inp.Data))
+			o := r.one(inp)
+			if o.Kind == Failed {
+				if k, ok := r.keepOffline(inp, o.Err); ok {
+					o = k
+				}
+			}
+			r.report(idx, o)
 		})
 	}
 	wg.Wait()
@@ -350,7 +380,7 @@ func sessionGone(err error) bool {
 
 // send sends data in the current session, moving to a new session when
 // KSeF refuses it for the session's sake.
-func (r *run) send(data []byte) (*slot, *ksef.SentInvoice, error) {
+func (r *run) send(inp Input) (*slot, *ksef.SentInvoice, error) {
 	var (
 		sl   *slot
 		sent *ksef.SentInvoice
@@ -361,7 +391,7 @@ func (r *run) send(data []byte) (*slot, *ksef.SentInvoice, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		sent, err = sl.s.SendInvoice(r.ctx, data, nil)
+		sent, err = sl.s.SendInvoice(r.ctx, inp.Data, sendParams(inp))
 		sl.inflight.Done()
 		if err == nil || r.ctx.Err() != nil {
 			break
@@ -385,9 +415,9 @@ func (r *run) send(data []byte) (*slot, *ksef.SentInvoice, error) {
 	return sl, sent, err
 }
 
-func (r *run) one(data []byte) Outcome {
+func (r *run) one(inp Input) Outcome {
 	for resend := 0; ; resend++ {
-		sl, sent, err := r.send(data)
+		sl, sent, err := r.send(inp)
 		if err != nil {
 			o := Outcome{Kind: Failed, Err: err}
 			if sl != nil {
@@ -400,7 +430,7 @@ func (r *run) one(data []byte) Outcome {
 		var se *ksef.StatusError
 		switch {
 		case err == nil:
-			o.Kind, o.KSeFNumber = Registered, st.KSeFNumber
+			o.Kind, o.KSeFNumber, o.InvoicingMode = Registered, st.KSeFNumber, st.InvoicingMode
 		case errors.As(err, &se) && se.Duplicate != nil:
 			o.Kind, o.KSeFNumber, o.Duplicate, o.Err = Duplicate, se.Duplicate.OriginalKSeFNumber, se.Duplicate, err
 		case (errors.Is(err, ksef.ErrInvoiceSystemError) || errors.Is(err, ksef.ErrInvoiceSessionCancelled)) && resend < MaxResends && r.ctx.Err() == nil:

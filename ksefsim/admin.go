@@ -18,10 +18,13 @@ const AdminPath = "/_sim"
 //
 //	GET    /_sim                      {"now", "operations"}
 //	POST   /_sim/faults               {"operation", "count", "status", "retryAfterSeconds", "delayMillis", "drop", "afterProcessing"}
+//	                                  ("operation": "METHOD /path" of the spec, or "PUT /storage/batch/" for the part uploads)
 //	DELETE /_sim/faults               remove pending faults
 //	POST   /_sim/clock                {"advanceSeconds"} → {"now"}
 //	POST   /_sim/keys/rotate          emergency rotation of the MF keys
 //	POST   /_sim/maintenance          {"on"}: sends to the open online sessions get 21184 (Simulator.SetMaintenance)
+//	POST   /_sim/outages              {"category": "MAINTENANCE" | "FAILURE" | "TOTAL_FAILURE", "title"} → {"eventId"} (Simulator.StartOutage)
+//	DELETE /_sim/outages/{eventId}    the outage ends (Simulator.EndOutage)
 //	POST   /_sim/rate-limits/reset    forget counted requests
 //	POST   /_sim/identities           {"kind": "seal" | "person"} → {"nip", "pesel", "certificatePem", "keyPem"}
 //	GET    /_sim/calls                {"METHOD /path": count, ...}
@@ -110,6 +113,7 @@ func (s *Simulator) registerAdmin() {
 		s.SetMaintenance(m.On)
 		return nil, http.StatusNoContent
 	})
+	s.registerOutageAdmin(h)
 	h("POST "+AdminPath+"/rate-limits/reset", func(http.ResponseWriter, *http.Request) (any, int) {
 		s.ResetRateLimits()
 		return nil, http.StatusNoContent
@@ -154,8 +158,12 @@ func (s *Simulator) registerAdmin() {
 	})
 }
 
-// serves reports whether op is one of the simulator's operations.
+// serves reports whether op is one of the simulator's operations (or the
+// pre-signed part uploads, PartUploadOperation).
 func (s *Simulator) serves(op string) bool {
+	if op == PartUploadOperation {
+		return true
+	}
 	for _, rt := range s.routes {
 		if rt.op.String() == op {
 			return true

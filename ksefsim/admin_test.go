@@ -43,6 +43,11 @@ func TestAdminAPI(t *testing.T) {
 	call("POST", "/faults", `{"operation":"POST /auth/challenge","count":1,"status":503,"retryAfterSeconds":4}`, 204, nil)
 	call("POST", "/faults", `{"operation":"POST /nope","count":1,"status":503}`, 400, nil)
 	call("POST", "/faults", `{"operation":"POST /auth/challenge"}`, 400, nil)
+	// The pre-signed part uploads of batch sessions take faults too.
+	call("POST", "/faults", `{"operation":"`+PartUploadOperation+`","count":1,"drop":true}`, 204, nil)
+	if srv.Faults().Pending(PartUploadOperation) != 1 {
+		t.Error("part upload fault not queued")
+	}
 	call("POST", "/faults", `{`, 400, nil)
 	resp, err := srv.Client().Post(srv.URL+"/auth/challenge", "", nil)
 	if err != nil {

@@ -87,6 +87,27 @@
 // grant (410), a subunit of another NIP or a non-member subordinate entity
 // (410; 430 when the context is neither a VAT group nor a JST), an EU
 // context of another NIP (410) are refused in the operation status.
+// Batch sessions (POST /sessions/batch, …/close) check the declared
+// package (1-50 parts: 21161 beyond; each encrypted part at most 100 MB
+// plus padding and a multiple of 16 bytes, the parts adding up to the
+// archive plus padding: 21157 otherwise) and answer with pre-signed upload
+// URLs served by the simulator itself under "/storage/batch/" (PUT with
+// x-ms-blob-type: BlockBlob, 201; no Authorization header), valid for 20
+// minutes times the number of declared parts from the opening (403 for an
+// upload started later). The close refuses a missing part (21205), a part
+// of another size than declared (21157) and a close after the upload time
+// (21208; the session is cancelled, 440 "Przekroczono czas wysyłki"); a
+// session never closed ends as 440 too (its uploads, kept in temporary
+// files, are removed by the next opening). The package is then processed in
+// the background (status 150): each part against its declared hash (405),
+// decryption of each part with the session key (435), decompression of the
+// ZIP or TarGz (430; a wrong IV garbles the first block and lands here),
+// the archive against its declared size and hash (405), the number of
+// invoices (420, [WithSessionInvoiceLimit]), then every invoice as in an
+// online session (attachments allowed), registered in the same store
+// (KSeF numbers, duplicates, UPO), with invoiceFileName and invoicingDate
+// = the session's opening; 200, 445 when none is valid, 440 for an empty
+// package. [PartUploadOperation] injects faults into the uploads.
 //
 // KSeF certificates (POST /certificates/enrollments and the rest of
 // /certificates) are enrolled only in sessions authenticated by XAdES
@@ -131,6 +152,14 @@
 // [AdminPath] (faults, clock, key rotation, test identities) for programs
 // that talk to "ksef sim serve" from other languages.
 //
+// Latarnia, KSeF's status service, is served under [LatarniaPath]
+// (GET /status, GET /messages); [Simulator.StartOutage] and
+// [Simulator.EndOutage] declare maintenance or a failure there (and make
+// the API behave accordingly), for tests of offline invoicing. Invoices
+// sent with offlineMode, or issued on an earlier day than sent, are
+// registered in the Offline invoicing mode; technical corrections
+// (hashOfCorrectedInvoice) follow the 21166/21167 rules.
+//
 // # Where the simulator differs from KSeF
 //
 // Each row names the test (in this package unless a path is given) that
@@ -160,7 +189,8 @@
 //	Seller vs context      self-invoicing, representatives,     Podmiot1 NIP = context NIP, or             TestOnlineInvoiceRejections,
 //	                       VAT groups                           EnforcementOperations, or an entity        TestE2EPermissionsAuthorizations
 //	                                                            authorization of Podmiot1 in force         (package ksef), TestRRInvoicingAuthorization
-//	Technical corrections  21166/21167 rules                    hashOfCorrectedInvoice format-checked only (by construction: not implemented yet)
+//	Technical corrections  21166/21167 rules on the corrected   the same rules on the invoice's final      TestE2ETechnicalCorrection (package offline)
+//	                       invoice's status                     status, even while it is still processing
 //	NIP checks on invoices PRD; on TEST with X-KSeF-Feature:    only in sessions opened with the header:   TestE2EOnlineSemanticErrors (package ksef)
 //	                       subject-identifier-validation        check digits of the NIPs of Podmiot1/2/3
 //	                       (verify)                             and PodmiotUpowazniony and of Podmiot3
@@ -197,6 +227,14 @@
 //	                       400/21173)                           subject of the context opened: 400/21173,
 //	                                                            as GET /sessions shows a subject without
 //	                                                            Introspection only the sessions it opened
+//	Technical corrections  not documented: the corrected hash   400/21167 (correction.go); without         TestE2ETechnicalCorrection (package offline)
+//	of unknown or online   unknown or sent online; the hash     offlineMode: true 400/21405
+//	invoices               without offlineMode
+//	Latarnia               separate service and host; during a  served by the simulator under              package latarnia TestSimulator
+//	                       failure KSeF may be unreachable      [LatarniaPath]; outages on demand
+//	                                                            ([Simulator.StartOutage]); during a
+//	                                                            declared failure every API operation
+//	                                                            answers 503
 //	Invoice size over 3 MB not documented                       400/21405 when invoiceSize declares it     TestOnlineInvoiceRejections
 //	TEST rate-limit values per context, on TEST                  per context, enforced even with            TestE2ERateLimits (package ksef)
 //	overrides                                                   WithoutRateLimits
@@ -215,6 +253,15 @@
 //	General indirect grant all clients of the intermediary      clients with a delegable entity grant to   TestE2EPermissionsEntitiesAndIndirect
 //	                                                            the intermediary                           (package ksef)
 //	Attachment consent     e-Urząd Skarbowy / POST /testdata/…  [Simulator.SetAttachmentsAllowed]          TestE2EPermissionsEUEntity (package ksef)
+//	Part upload headers    Azure blob storage rules             an Authorization header is refused (400),  TestBatchStorageRules
+//	                                                            x-ms-blob-type: BlockBlob required (400),
+//	                                                            a body larger than declared refused (400)
+//	Batch check order      not documented                       part hashes (405), part decryption (435),  TestBatchPackageStatuses
+//	                                                            decompression (430), archive hash (405),
+//	                                                            invoice count (420)
+//	Missing part at close  21205; the session stays usable?     21205, the session stays open for the      TestBatchStorageRules
+//	                       (not documented)                     missing upload until the upload time ends
+//	Batch attachments      need prior opt-in (e-Urząd Skarbowy) accepted without the opt-in                (by construction)
 //
 // The XAdES signature forms KSeF lists (enveloped or enveloping, also
 // base64; XPath, XPath-Filter2 and enveloped-signature transforms; C14N

@@ -26,6 +26,8 @@ var exceptionDescriptions = map[int]string{
 	21111: "Nieprawidłowe wyzwanie autoryzacyjne.",
 	21115: "Nieprawidłowy certyfikat.",
 	21117: "Nieprawidłowy identyfikator podmiotu dla wskazanego typu kontekstu.",
+	21166: "Korekta techniczna niedostępna.",
+	21167: "Status faktury nie pozwala na korektę techniczną.",
 	21217: "Nieprawidłowe kodowanie znaków.",
 	21301: "Brak autoryzacji.",
 	21304: "Brak uwierzytelnienia.",

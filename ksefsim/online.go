@@ -123,10 +123,11 @@ func (s *Simulator) sessionFor(p *principal, ref string) (*onlineSession, *apiEr
 // ownSessionFor finds a session the caller opened, for sending and closing:
 // a session of another subject of the same context is not found (21173),
 // as GET /sessions shows a subject without Introspection only the sessions
-// it opened. Callers hold s.mu.
+// it opened. A batch session is not found either (the online operations
+// do not apply to it). Callers hold s.mu.
 func (s *Simulator) ownSessionFor(p *principal, ref string) (*onlineSession, *apiError) {
 	sess, e := s.sessionFor(p, ref)
-	if e == nil && sess.creator != normSubject(p.op.subject) {
+	if e == nil && (sess.creator != normSubject(p.op.subject) || sess.batch != nil) {
 		return nil, badRequest(21173, "Sesja o numerze referencyjnym "+ref+" nie została odnaleziona.")
 	}
 	return sess, e
@@ -154,6 +155,9 @@ func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *a
 	}
 	if req.HashOfCorrectedInvoice != nil && len(req.HashOfCorrectedInvoice) != sha256.Size {
 		return validation("hashOfCorrectedInvoice: wymagany skrót SHA-256 (32 bajty).")
+	}
+	if e := correctionNeedsOffline(&req); e != nil {
+		return e
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -201,6 +205,9 @@ func (s *Simulator) handleSendInvoice(w http.ResponseWriter, r *http.Request) *a
 	defer s.mu.Unlock()
 	// The session may have changed while the invoice was verified.
 	if e := s.checkSendable(sess, now); e != nil {
+		return e
+	}
+	if e := s.checkCorrection(sess, inv, req.HashOfCorrectedInvoice); e != nil {
 		return e
 	}
 	inv.ref = newRef(now, KindInvoice)

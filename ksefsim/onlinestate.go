@@ -63,6 +63,8 @@ type onlineSession struct {
 	subjectValidation bool
 	// maintenance: sends refused with 21184 (Simulator.SetMaintenance).
 	maintenance bool
+	// batch is set for a batch session (see batch.go).
+	batch *batchInfo
 }
 
 // upoPage is one page of a session UPO.
@@ -83,12 +85,14 @@ type sessionInvoice struct {
 	sentAt        time.Time
 	readyAt       time.Time
 	offline       bool
+	corrects      []byte                 // hashOfCorrectedInvoice of a technical correction (correction.go)
 	status        ksef.InvoiceStatusInfo // final status, shown from readyAt
 	ksefNumber    string
 	invoiceNumber string
 	sellerNIP     string
 	issueDate     time.Time
 	upoXML        []byte
+	fileName      string // the file's name in a batch package
 }
 
 // closedAt returns when the session was closed (explicitly or by expiry at
@@ -128,6 +132,9 @@ var sessionStatuses = map[int32]ksef.StatusInfo{
 // statusAt is the session status at now with the processing delay; the
 // session's own status method uses no delay (see Simulator.sessionStatus).
 func (sess *onlineSession) statusAt(now time.Time, delay time.Duration) ksef.StatusInfo {
+	if sess.batch != nil {
+		return sess.batchStatusAt(now, delay)
+	}
 	if sess.keyError {
 		return sessionStatuses[415]
 	}

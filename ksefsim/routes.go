@@ -63,6 +63,8 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpOnlineSessionOpen, s.handleOpenOnline)
 	s.handle(ksef.OpOnlineSessionSendInvoice, s.handleSendInvoice)
 	s.handle(ksef.OpOnlineSessionClose, s.handleCloseOnline)
+	s.handle(ksef.OpBatchSessionOpen, s.handleOpenBatch)
+	s.handle(ksef.OpBatchSessionClose, s.handleCloseBatch)
 	s.handle(ksef.OpSessionsList, s.handleListSessions)
 	s.handle(ksef.OpSessionStatus, s.handleSessionStatus)
 	s.handle(ksef.OpSessionInvoices, s.handleSessionInvoices)
@@ -92,6 +94,7 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpPermissionsQueryAuthorizations, s.handleQueryAuthorizations)
 	s.handle(ksef.OpPermissionsQueryEUEntities, s.handleQueryEUEntities)
 	s.registerStorage()
+	s.registerBatchStorage()
 	// Certificates.
 	s.handle(ksef.OpCertificateLimits, s.handleCertificateLimits)
 	s.handle(ksef.OpCertificateEnrollmentData, s.handleEnrollmentData)
@@ -240,6 +243,10 @@ func (s *Simulator) wrap(rt *route) http.Handler {
 		defer func() {
 			s.cfg.logger.Debug("ksefsim: request", "op", rt.op.String(), "status", sw.status, "duration", time.Since(start))
 		}()
+		if s.failureDeclared() { // StartOutage: KSeF is down
+			s.writeUnavailable(sw, r)
+			return
+		}
 		if f, ok := s.faults.take(rt.op.String()); ok {
 			s.applyFault(sw, r, f, inner)
 			return

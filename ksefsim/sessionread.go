@@ -98,6 +98,7 @@ func (s *Simulator) invoiceBody(r *http.Request, inv *sessionInvoice, now time.T
 		InvoicingDate:   inv.sentAt,
 		InvoicingMode:   ksef.InvoicingMode(inv.mode()),
 		Status:          inv.statusAt(now),
+		InvoiceFileName: inv.fileName,
 	}
 	if !inv.done(now) {
 		return out
@@ -259,40 +260,38 @@ func (s *Simulator) handleListSessions(w http.ResponseWriter, r *http.Request) *
 		return (from == nil || !t.Before(*from)) && (to == nil || !t.After(*to))
 	}
 	var items []ksef.SessionsQueryResponseItem
-	if typ == "Online" {
-		for _, sess := range slices.Backward(s.st.online().order) {
-			if sess.ctx != p.ctx() || (!all && sess.creator != me) {
-				continue
-			}
-			if refFilter != "" && sess.ref != refFilter {
-				continue
-			}
-			st := s.sessionStatusAt(sess, now)
-			updated := sess.dateUpdated(now, s.cfg.processingDelay)
-			if !in(sess.created, ranges[0], ranges[1]) || !in(updated, ranges[4], ranges[5]) {
-				continue
-			}
-			if ranges[2] != nil || ranges[3] != nil {
-				closed, ok := sess.closeTime(now)
-				if !ok || !in(closed, ranges[2], ranges[3]) {
-					continue
-				}
-			}
-			if len(statuses) > 0 && !slices.Contains(statuses, commonStatus(st.Code)) {
-				continue
-			}
-			total, ok, failed := sess.counts(now)
-			items = append(items, ksef.SessionsQueryResponseItem{
-				ReferenceNumber:        sess.ref,
-				Status:                 st,
-				DateCreated:            sess.created,
-				DateUpdated:            updated,
-				ValidUntil:             &sess.validUntil,
-				TotalInvoiceCount:      total,
-				SuccessfulInvoiceCount: ok,
-				FailedInvoiceCount:     failed,
-			})
+	for _, sess := range slices.Backward(s.st.online().order) {
+		if sess.ctx != p.ctx() || (!all && sess.creator != me) || !sessionKindMatches(sess, typ) {
+			continue
 		}
+		if refFilter != "" && sess.ref != refFilter {
+			continue
+		}
+		st := s.sessionStatusAt(sess, now)
+		updated := sess.dateUpdated(now, s.cfg.processingDelay)
+		if !in(sess.created, ranges[0], ranges[1]) || !in(updated, ranges[4], ranges[5]) {
+			continue
+		}
+		if ranges[2] != nil || ranges[3] != nil {
+			closed, ok := sess.closeTime(now)
+			if !ok || !in(closed, ranges[2], ranges[3]) {
+				continue
+			}
+		}
+		if len(statuses) > 0 && !slices.Contains(statuses, commonStatus(st.Code)) {
+			continue
+		}
+		total, ok, failed := sess.counts(now)
+		items = append(items, ksef.SessionsQueryResponseItem{
+			ReferenceNumber:        sess.ref,
+			Status:                 st,
+			DateCreated:            sess.created,
+			DateUpdated:            updated,
+			ValidUntil:             &sess.validUntil,
+			TotalInvoiceCount:      total,
+			SuccessfulInvoiceCount: ok,
+			FailedInvoiceCount:     failed,
+		})
 	}
 	var out ksef.SessionsQueryResponse
 	out.Sessions, out.ContinuationToken = page(items, offset, size, "sessions")

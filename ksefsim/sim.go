@@ -38,6 +38,8 @@ type Simulator struct {
 	// verifications counts full XAdES verifications (tests check that
 	// cheap refusals come first).
 	verifications atomic.Int64
+	// lat is the simulated Latarnia (latarnia.go).
+	lat latarniaState
 }
 
 // TokenLifetimes are the lifetimes of the JWTs the simulator issues.
@@ -197,6 +199,7 @@ func New(opts ...Option) *Simulator {
 	s.limiter = newRateLimiter(cfg.rateLimits, cfg.rateLimitsOff)
 	s.mux = http.NewServeMux()
 	s.register()
+	s.registerLatarnia()
 	if cfg.admin {
 		s.registerAdmin()
 	}

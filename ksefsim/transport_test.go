@@ -262,6 +262,7 @@ func TestHandled(t *testing.T) {
 		"GET /sessions/{referenceNumber}/upo/{upoReferenceNumber}",
 		"GET /tokens", "GET /tokens/{referenceNumber}", "POST /auth/challenge", "POST /auth/ksef-token",
 		"POST /auth/token/redeem", "POST /auth/token/refresh", "POST /auth/xades-signature",
+		"POST /sessions/batch", "POST /sessions/batch/{referenceNumber}/close",
 		"POST /sessions/online", "POST /sessions/online/{referenceNumber}/close",
 		"POST /sessions/online/{referenceNumber}/invoices",
 		"POST /testdata/context/block", "POST /testdata/context/unblock", "POST /testdata/permissions",

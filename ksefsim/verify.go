@@ -133,6 +133,12 @@ var encodingDecl = sync.OnceValue(func() *regexp.Regexp {
 // acceptance rules on its bytes, the form's schema, the size limit and the
 // attachment rule. A zero status means the invoice passed.
 func verifyInvoice(form formSpec, doc []byte) (*invoiceFacts, ksef.InvoiceStatusInfo) {
+	return verifyDocument(form, doc, false)
+}
+
+// verifyDocument is verifyInvoice for an online session (attachments
+// refused with 415) or a batch session (attachments allowed).
+func verifyDocument(form formSpec, doc []byte, batch bool) (*invoiceFacts, ksef.InvoiceStatusInfo) {
 	fail := func(code int32, details ...string) (*invoiceFacts, ksef.InvoiceStatusInfo) {
 		st := invoiceStatus(code)
 		st.Details = details
@@ -161,7 +167,7 @@ func verifyInvoice(form formSpec, doc []byte) (*invoiceFacts, ksef.InvoiceStatus
 	if len(doc) > limit {
 		return fail(430, "Rozmiar faktury przekracza dopuszczalny limit.")
 	}
-	if f.hasAttachment {
+	if f.hasAttachment && !batch {
 		// Online sessions take no attachments (only batch sessions do).
 		return fail(415)
 	}

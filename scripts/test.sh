@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # program:package pairs for the independent oracles used by the tests, and
 # the C compiler the race detector needs.
 oracles=(xmlsec1:xmlsec1 xmllint:libxml2-utils openssl:openssl zbarimg:zbar-tools
-         pdftotext:poppler-utils pdftoppm:poppler-utils gcc:gcc)
+         pdftotext:poppler-utils pdftoppm:poppler-utils unzip:unzip ncal:ncal gcc:gcc)
 missing=()
 for pair in "${oracles[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")

@@ -14,6 +14,9 @@
 //	ksef auth sessions
 //	ksef auth logout
 //	ksef invoice render faktura.xml --out faktura.pdf
+//	ksef status                       # KSeF's status service (Latarnia)
+//	ksef offline deadline --mode offline24 --issued 2026-04-03
+//	ksef offline add faktura.xml --mode offline24 && ksef send --pending
 //
 // Every command accepts -o json for machine-readable output; -o is the
 // output format only, and commands that write a file take it with --out.

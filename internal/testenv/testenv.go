@@ -70,6 +70,10 @@ var debianPackage = map[string]string{
 	"psql":      "postgresql-client",
 	"pg_ctl":    "postgresql",
 	"initdb":    "postgresql",
+	"unzip":     "unzip",
+	"zip":       "zip",
+	"tar":       "tar",
+	"sha256sum": "coreutils",
 }
 
 // RequireTool returns the path of an external program. When it is missing

@@ -43,3 +43,7 @@ func NewServer(t testing.TB, opts ...ksefsim.Option) *Server {
 
 // Client returns an HTTP client for the server.
 func (s *Server) Client() *http.Client { return s.HTTP.Client() }
+
+// LatarniaURL returns the base URL of the simulator's Latarnia (KSeF's
+// status service), e.g. "http://127.0.0.1:PORT/latarnia".
+func (s *Server) LatarniaURL() string { return s.HTTP.URL + ksefsim.LatarniaPath }

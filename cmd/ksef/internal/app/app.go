@@ -16,6 +16,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/limitscmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/offlinecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/peppolcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/permissioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
@@ -52,6 +53,8 @@ var Areas = []cli.Area{
 	untimed(invoicecmd.New),
 	untimed(qrcmd.New),
 	untimed(numbercmd.New),
+	untimed(offlinecmd.New),
+	offlinecmd.NewStatus,
 }
 
 // untimed gives the commands of area no default --timeout.

@@ -24,6 +24,7 @@ type renderResult struct {
 	Format           string `json:"format"`
 	Bytes            int    `json:"bytes"`
 	VerificationLink string `json:"verificationLink,omitempty"`
+	CertificateLink  string `json:"certificateLink,omitempty"`
 }
 
 // renderFormat returns "pdf" or "html" for a file name by its extension
@@ -44,6 +45,7 @@ func renderableExt(name string) bool { return renderFormat(name) != "" }
 func newInvoiceRenderCmd(f *cli.Factory) *cobra.Command {
 	var out, ksefNumber string
 	var noQR bool
+	var off offlineFlags
 	cmd := &cobra.Command{
 		Use:   "render FILE [OUT]",
 		Short: "Render an FA(3) or FA(2) invoice to PDF or HTML (by the output file's extension)",
@@ -51,12 +53,17 @@ func newInvoiceRenderCmd(f *cli.Factory) *cobra.Command {
 --out or as the second argument; its extension chooses the format: .pdf or
 .html (.htm). The printout carries KOD I, the verification QR code for the
 environment chosen with --env, labelled with --ksef-number or "OFFLINE".
+--offline prints an invoice issued offline: KOD I labelled "OFFLINE" and
+KOD II labelled "CERTYFIKAT", signed with the KSeF certificate of type
+Offline given with --cert and --key (or a PKCS#12 file as --cert; the key
+password from $KSEF_KEY_PASSWORD).
 
 -o is the report format only (text or json, as on every command).`,
 		Example: `  ksef invoice render faktura.xml --out faktura.pdf
   ksef invoice render faktura.xml faktura.pdf
   ksef invoice render faktura.xml --out faktura.html --ksef-number 5265877635-20260115-0123456789AB-CE
-  ksef invoice render faktura.xml --out faktura.pdf -o json`,
+  ksef invoice render faktura.xml --out faktura.pdf -o json
+  ksef invoice render faktura.xml --out faktura.pdf --offline --cert offline.pem --key offline.key`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 2 {
@@ -97,6 +104,14 @@ environment chosen with --env, labelled with --ksef-number or "OFFLINE".
 				}
 				inv.VerificationLink = link.Link
 			}
+			if off.on {
+				if noQR || ksefNumber != "" {
+					return errors.New("--offline prints both QR codes without a KSeF number: not with --no-qr or --ksef-number")
+				}
+				if inv.CertificateLink, err = off.certificateLink(f, doc); err != nil {
+					return err
+				}
+			}
 			var buf bytes.Buffer
 			if format == "pdf" {
 				err = visual.RenderInvoicePDF(&buf, inv)
@@ -109,7 +124,8 @@ environment chosen with --env, labelled with --ksef-number or "OFFLINE".
 			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 				return err
 			}
-			res := renderResult{File: args[0], Out: out, Format: format, Bytes: buf.Len(), VerificationLink: inv.VerificationLink}
+			res := renderResult{File: args[0], Out: out, Format: format, Bytes: buf.Len(), VerificationLink: inv.VerificationLink,
+				CertificateLink: inv.CertificateLink}
 			return f.Emit(res, func(w io.Writer) {
 				fmt.Fprintf(w, "wrote %s (%s, %d bytes)\n", out, strings.ToUpper(format), buf.Len())
 			})
@@ -118,5 +134,6 @@ environment chosen with --env, labelled with --ksef-number or "OFFLINE".
 	cmd.Flags().StringVar(&out, "out", "", "output file; .pdf or .html")
 	cmd.Flags().StringVar(&ksefNumber, "ksef-number", "", "KSeF number printed on the invoice and under its QR code")
 	cmd.Flags().BoolVar(&noQR, "no-qr", false, "omit the verification QR code (KOD I)")
+	off.add(cmd)
 	return cmd
 }

@@ -46,6 +46,9 @@ type Summary struct {
 	Rejected   int `json:"rejected"`
 	Invalid    int `json:"invalid"`
 	Failed     int `json:"failed"`
+	// Offline counts the invoices issued offline into the queue
+	// (--auto-offline).
+	Offline int `json:"offline,omitempty"`
 }
 
 // Entry is one input file of a receipt.
@@ -74,6 +77,10 @@ type Entry struct {
 	StatusCode int `json:"statusCode,omitempty"`
 	// Error says why the invoice is not in KSeF.
 	Error string `json:"error,omitempty"`
+	// OfflineMode and OfflineID are set for an invoice issued offline
+	// into the queue (status "offline"): its mode and queue id.
+	OfflineMode string `json:"offlineMode,omitempty"`
+	OfflineID   string `json:"offlineId,omitempty"`
 }
 
 // fromOutcome fills e from the Sender's outcome.
@@ -92,6 +99,9 @@ func (e *Entry) fromOutcome(o ksefsend.Outcome) {
 	if o.Err != nil && !e.OK {
 		e.Error = describe(o.Err)
 	}
+	if o.Offline != nil {
+		e.OfflineMode, e.OfflineID, e.Error = o.Offline.Mode, o.Offline.ID, ""
+	}
 }
 
 // count recomputes the summary from the entries.
@@ -107,6 +117,8 @@ func (r *Receipt) count() {
 			r.Summary.Rejected++
 		case "invalid":
 			r.Summary.Invalid++
+		case ksefsend.IssuedOffline.String():
+			r.Summary.Offline++
 		default:
 			r.Summary.Failed++
 		}

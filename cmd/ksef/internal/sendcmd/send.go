@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,11 +31,13 @@ func New(f *cli.Factory) *cobra.Command {
 		receipt, form string
 		concurrency   int
 		waitTimeout   time.Duration
+		pending       pendingFlags
+		batch         batchFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "send FILE|DIR...",
-		Short: "Send invoices to KSeF in an online session and wait for their KSeF numbers",
-		Long: `Send invoice files to KSeF in online sessions and wait for their KSeF numbers.
+		Short: "Send invoices to KSeF (online or batch sessions) and wait for their KSeF numbers",
+		Long: `Send invoice files to KSeF in online or batch sessions and wait for their KSeF numbers.
 A directory stands for the *.xml files directly in it (not its
 subdirectories), in name order.
 
@@ -54,9 +57,38 @@ kind and number) comes back as "duplicate" with the KSeF number of the
 original, which counts as success. The exit status is non-zero when any
 file is not in KSeF (invalid, rejected or failed).
 
-A progress bar is drawn on stderr when stderr is a terminal.`,
-		Args: cobra.MinimumNArgs(1),
+More than ` + strconv.Itoa(BatchThreshold) + ` files go through batch sessions instead (--batch and
+--online force one or the other): the files are packed into a ZIP
+(--compression targz for a TarGz), split into encrypted parts of at most
+100 MB, uploaded in parallel (--parallel), and KSeF processes the package
+as a whole; one session takes up to 10,000 invoices, more are split into
+several sessions. The files are read as they are packed, in constant
+memory, and validated on all cores; PEF invoices always go online. The
+receipt is the same.
+
+A progress bar is drawn on stderr when stderr is a terminal (for batch
+sessions also the parts and bytes uploaded).
+
+--auto-offline asks Latarnia before each invoice (cached 30 s): while KSeF
+declares a failure or maintenance, the invoice is not sent but issued
+offline into the queue (status "offline" in the receipt, with the mode and
+queue id; not an error); send them later with --pending.
+
+--pending sends the invoices issued offline and queued with ksef offline
+add (or kept by the SDK's offline queue) instead of files: earliest
+deadline first, with offlineMode=true, warning about deadlines that are
+close or past (see ksef offline --help).`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if pending.on {
+				if len(args) > 0 {
+					return errors.New("--pending sends the offline queue: give no files")
+				}
+				return sendPending(cmd, f, pending, concurrency, waitTimeout)
+			}
+			if len(args) == 0 {
+				return errors.New("no invoice files given (or --pending for the offline queue)")
+			}
 			var fixed ksef.Form
 			if form != "" {
 				var err error
@@ -77,7 +109,21 @@ A progress bar is drawn on stderr when stderr is a terminal.`,
 			}
 			r := &run{f: f, fixed: fixed, concurrency: concurrency,
 				wait: &ksef.WaitOptions{MinDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, Timeout: waitTimeout}}
-			rec, sendErr := r.send(cmd, s, files)
+			if r.offline, err = pending.autoOffline(f, s); err != nil {
+				return err
+			}
+			var (
+				rec     *Receipt
+				sendErr error
+			)
+			if batch.useBatch(len(files)) {
+				rec, sendErr = r.sendBatch(cmd, s, files, &batch)
+				if rec == nil {
+					return sendErr
+				}
+			} else {
+				rec, sendErr = r.send(cmd, s, files)
+			}
 			rec.Path = receipt
 			if err := rec.save(receipt); err != nil {
 				rec.Path = ""
@@ -100,6 +146,8 @@ A progress bar is drawn on stderr when stderr is a terminal.`,
 	fl.StringVar(&form, "form", "", `form of every file: "FA (3)" (or fa3), "FA (2)", "FA_RR (1)", "PEF (3)", "PEF_KOR (3)" (default: detected from the namespace)`)
 	fl.IntVar(&concurrency, "concurrency", 8, "invoices in flight at once")
 	fl.DurationVar(&waitTimeout, "wait-timeout", 0, "longest wait for one invoice's status (default 5m)")
+	pending.add(cmd)
+	batch.register(cmd)
 	return cli.SetTimeout(cmd, cli.NoTimeout)
 }
 
@@ -182,6 +230,7 @@ type run struct {
 	fixed       ksef.Form // --form, or "" to detect
 	concurrency int
 	wait        *ksef.WaitOptions
+	offline     func(ksef.Form) *ksefsend.OfflineIssuing // --auto-offline (pending.go)
 }
 
 // prepared is an input file read, its form known and validated.
@@ -226,6 +275,9 @@ func (r *run) send(cmd *cobra.Command, s *cli.Session, files []string) (*Receipt
 		ps := byForm[form]
 		snd := &ksefsend.Sender{Sessions: s.Client.Sessions, Form: form, Concurrency: r.concurrency, Wait: r.wait,
 			OnOutcome: func(o ksefsend.Outcome) { bar.add(o.OK()) }}
+		if r.offline != nil {
+			snd.Offline = r.offline(form)
+		}
 		in := func(yield func(ksefsend.Input) bool) {
 			for _, p := range ps {
 				if !yield(ksefsend.Input{Name: files[p.index], Data: p.data}) {
@@ -292,6 +344,8 @@ func printReceipt(w io.Writer, rec *Receipt) {
 	for _, e := range rec.Invoices {
 		detail := e.KSeFNumber
 		switch {
+		case e.OfflineID != "":
+			detail = "issued offline (" + e.OfflineMode + "), queued as " + e.OfflineID
 		case e.Status == "duplicate":
 			detail += " (already in KSeF"
 			if e.OriginalSessionReferenceNumber != "" {
@@ -314,6 +368,9 @@ func printReceipt(w io.Writer, rec *Receipt) {
 		fmt.Fprintf(w, "; session(s) %s", strings.Join(rec.Sessions, ", "))
 	}
 	fmt.Fprintln(w)
+	if s.Offline > 0 {
+		fmt.Fprintf(w, "%d invoice(s) issued offline into the queue: send them with ksef send --pending once KSeF is available\n", s.Offline)
+	}
 	if rec.Path != "" {
 		fmt.Fprintf(w, "Receipt: %s\n", rec.Path)
 	}

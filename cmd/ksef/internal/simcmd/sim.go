@@ -33,9 +33,11 @@ func New(f *cli.Factory) *cobra.Command {
 
 // simInfo is what `ksef sim serve` prints once it listens.
 type simInfo struct {
-	BaseURL  string      `json:"baseUrl"`
-	Identity simIdentity `json:"identity"`
-	Login    string      `json:"loginCommand"`
+	BaseURL string `json:"baseUrl"`
+	// LatarniaURL is the simulator's status service (ksef status).
+	LatarniaURL string      `json:"latarniaUrl"`
+	Identity    simIdentity `json:"identity"`
+	Login       string      `json:"loginCommand"`
 }
 
 // simIdentity is the ready test identity written by `ksef sim serve`.
@@ -113,7 +115,8 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 		return err
 	}
 	info := simInfo{
-		BaseURL: ksefsim.BaseURL(l.Addr()),
+		BaseURL:     ksefsim.BaseURL(l.Addr()),
+		LatarniaURL: ksefsim.LatarniaURL(l.Addr()),
 		Identity: simIdentity{
 			NIP:         id.NIP,
 			CertFile:    filepath.Join(dir, "cert.pem"),
@@ -132,6 +135,7 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 		"--nip", info.Identity.NIP}, " ")
 	err = f.Emit(info, func(w io.Writer) {
 		fmt.Fprintf(w, "KSeF simulator listening; API base URL: %s\n", info.BaseURL)
+		fmt.Fprintf(w, "Status service (Latarnia): %s\n", info.LatarniaURL)
 		fmt.Fprintf(w, "Test identity: NIP %s (company seal, ECDSA P-256)\n", info.Identity.NIP)
 		fmt.Fprintf(w, "  certificate: %s\n  private key: %s\n", info.Identity.CertFile, info.Identity.KeyFile)
 		fmt.Fprintf(w, "Log in with:\n  %s\n", info.Login)

@@ -1,0 +1,269 @@
+package ksefsend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ksef2/ksef"
+)
+
+// BatchOptions are the options of [Sender.SendBatch].
+type BatchOptions struct {
+	// Compression is the package format: ksef.CompressionTypeZip (default)
+	// or ksef.CompressionTypeTarGz.
+	Compression ksef.CompressionType
+	// Parallelism is the number of parts uploaded at once (default
+	// ksef.DefaultBatchUploadParallelism).
+	Parallelism int
+	// OnProgress, when set, is called as the parts of each session are
+	// uploaded (one call at a time).
+	OnProgress func(ksef.BatchProgress)
+	// OnPack, when set, is called as invoices are packed (and validated).
+	OnPack func(ksef.BatchPackProgress)
+	// OnSession, when set, is called with each batch session once it is
+	// closed, before its invoices have outcomes.
+	OnSession func(*ksef.BatchSession)
+	// MaxPerSession is the number of invoices per batch session (default
+	// and maximum ksef.MaxSessionInvoices); a larger batch is split into
+	// several sessions.
+	MaxPerSession int
+	// PartSize is the plain bytes per part (default and maximum
+	// ksef.MaxBatchPartSize; tests use less).
+	PartSize int64
+	// TempDir is where the encrypted parts are spilled (default the
+	// system's temporary directory).
+	TempDir string
+}
+
+// InputOpener is an [Input] whose XML is read only when it is packed, so
+// that a batch of any size is sent in constant memory.
+type InputOpener struct {
+	// Name identifies the invoice in its outcome.
+	Name string
+	// Open returns a reader of the XML; it is called once per read (the
+	// local validation and the packing each read the invoice once).
+	Open func() (io.ReadCloser, error)
+}
+
+// SendBatch sends every input through batch sessions: the invoices are
+// validated locally (Validate, as in [Sender.Send]; an invalid one gets an
+// Invalid outcome and is not sent), packed into as many packages as the
+// limits of one session require (ksef.MaxSessionInvoices invoices, 5 GB,
+// 50 parts of 100 MB), each package sent in its own session
+// ([ksef.SessionsService.SendBatches]: parallel part upload, close settled
+// by the session status, never sent twice), and every invoice gets one
+// outcome from its session's invoice list, tied back to it by its file
+// name and hash. Outcomes are in input order.
+//
+// A package that fails as a whole (a part that cannot be uploaded, a
+// package KSeF could not process) gives its invoices Failed outcomes with
+// the reason; the packages after a failed upload are not sent (their
+// invoices get Failed "not sent"). Unlike [Sender.Send] a rejected invoice
+// is not sent again: 550 and 405 come back as Rejected and Failed.
+// The error is non-nil only when the sender is misconfigured or ctx ended.
+func (snd *Sender) SendBatch(ctx context.Context, in iter.Seq[Input], opts *BatchOptions) ([]Outcome, error) {
+	return snd.sendBatch(ctx, func(yield func(ksef.BatchInvoice) bool, add func(name string) (int, string)) {
+		for inp := range in {
+			_, file := add(inp.Name)
+			if !yield(ksef.BatchInvoice{Name: file, Data: inp.Data, Err: inp.Err}) {
+				return
+			}
+		}
+	}, opts)
+}
+
+// SendBatchFrom is [Sender.SendBatch] for invoices read only when needed
+// (e.g. files), in constant memory whatever the number of invoices.
+func (snd *Sender) SendBatchFrom(ctx context.Context, in iter.Seq[InputOpener], opts *BatchOptions) ([]Outcome, error) {
+	return snd.sendBatch(ctx, func(yield func(ksef.BatchInvoice) bool, add func(name string) (int, string)) {
+		for inp := range in {
+			_, file := add(inp.Name)
+			if !yield(ksef.BatchInvoice{Name: file, Open: inp.Open}) {
+				return
+			}
+		}
+	}, opts)
+}
+
+// batchRun is one SendBatch.
+type batchRun struct {
+	snd   *Sender
+	mu    sync.Mutex // guards outs and names
+	outs  []Outcome
+	names map[string]bool // file names used in the packages
+}
+
+func (r *batchRun) report(idx int, o Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o.Index, o.Name = idx, r.outs[idx].Name
+	r.outs[idx] = o
+	if r.snd.OnOutcome != nil {
+		r.snd.OnOutcome(o)
+	}
+}
+
+// add records an input and returns its index and a file name for the
+// package, unique within the run: the base name of its name, prefixed with
+// its position when that is taken.
+func (r *batchRun) add(name string) (int, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	idx := len(r.outs)
+	r.outs = append(r.outs, Outcome{Index: idx, Name: name})
+	file := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	if file == "." || file == "/" {
+		file = "invoice.xml"
+	}
+	if r.names[file] {
+		file = strconv.Itoa(idx+1) + "-" + file
+	}
+	r.names[file] = true
+	return idx, file
+}
+
+func (snd *Sender) sendBatch(ctx context.Context, produce func(yield func(ksef.BatchInvoice) bool, add func(string) (int, string)), opts *BatchOptions) ([]Outcome, error) {
+	if snd.Sessions == nil {
+		return nil, errors.New("ksefsend: Sender.Sessions is nil")
+	}
+	if _, err := snd.Form.Code(); err != nil {
+		return nil, err
+	}
+	var o BatchOptions
+	if opts != nil {
+		o = *opts
+	}
+	validate := snd.Validate
+	if validate == nil {
+		validate = DefaultValidator(snd.Form)
+	}
+	maxN := o.MaxPerSession
+	if maxN <= 0 || maxN > ksef.MaxSessionInvoices {
+		maxN = ksef.MaxSessionInvoices
+	}
+	r := &batchRun{snd: snd, names: map[string]bool{}}
+	params := &ksef.BatchParams{
+		Compression: o.Compression,
+		Parallelism: o.Parallelism,
+		OnProgress:  o.OnProgress,
+		OnPack:      o.OnPack,
+		Validate:    func(_ string, data []byte) error { return validate(data) },
+		SkipInvalid: true,
+		TempDir:     o.TempDir,
+		MaxInvoices: maxN,
+		PartSize:    o.PartSize,
+	}
+	invoices := func(yield func(ksef.BatchInvoice) bool) { produce(yield, r.add) }
+
+	var (
+		wg      sync.WaitGroup
+		sendErr error
+	)
+	for bs, err := range snd.Sessions.SendBatches(ctx, snd.Form, invoices, params) {
+		if err != nil {
+			sendErr = err
+			break
+		}
+		for _, rej := range bs.Rejected() {
+			r.report(rej.Index, Outcome{Kind: Invalid, Err: fmt.Errorf("ksefsend: %w", rej.Err)})
+		}
+		if bs.ReferenceNumber() == "" {
+			continue
+		}
+		if o.OnSession != nil {
+			o.OnSession(bs)
+		}
+		wg.Go(func() { r.collect(ctx, bs) })
+	}
+	wg.Wait()
+	// Inputs without an outcome were in a package that was not sent.
+	r.mu.Lock()
+	var missing []int
+	for i, out := range r.outs {
+		if out.Kind == 0 {
+			missing = append(missing, i)
+		}
+	}
+	r.mu.Unlock()
+	var ue *ksef.BatchUploadError
+	for _, i := range missing {
+		o := Outcome{Kind: Failed, Err: sendErr}
+		if sendErr == nil {
+			o.Err = errors.New("ksefsend: not sent: the run stopped before this invoice was sent")
+		} else if errors.As(sendErr, &ue) {
+			o.SessionReferenceNumber = ue.ReferenceNumber
+		}
+		r.report(i, o)
+	}
+	return r.outs, ctx.Err()
+}
+
+// collect waits for a batch session and reports the outcome of each of its
+// invoices.
+func (r *batchRun) collect(ctx context.Context, bs *ksef.BatchSession) {
+	ref := bs.ReferenceNumber()
+	_, werr := bs.Wait(ctx, r.snd.Wait)
+	var se *ksef.StatusError
+	if werr != nil && !errors.As(werr, &se) {
+		// Timeout or transport: the session's result is not known.
+		for _, e := range bs.Entries() {
+			r.report(e.Index, Outcome{Kind: Failed, SessionReferenceNumber: ref,
+				Err: fmt.Errorf("ksefsend: batch session %s: %w", ref, werr)})
+		}
+		return
+	}
+	for res, err := range bs.Results(ctx) {
+		if err != nil {
+			r.failUnreported(bs, fmt.Errorf("ksefsend: batch session %s: listing its invoices: %w", ref, err))
+			return
+		}
+		r.report(res.Entry.Index, batchOutcome(ref, res, werr))
+	}
+}
+
+// failUnreported gives every invoice of bs still without an outcome a
+// Failed one.
+func (r *batchRun) failUnreported(bs *ksef.BatchSession, err error) {
+	for _, e := range bs.Entries() {
+		r.mu.Lock()
+		done := r.outs[e.Index].Kind != 0
+		r.mu.Unlock()
+		if !done {
+			r.report(e.Index, Outcome{Kind: Failed, SessionReferenceNumber: bs.ReferenceNumber(), Err: err})
+		}
+	}
+}
+
+// batchOutcome turns one invoice's result into its outcome; sessionErr is
+// the session's failure, if any.
+func batchOutcome(ref string, res ksef.BatchResult, sessionErr error) Outcome {
+	o := Outcome{SessionReferenceNumber: ref}
+	if res.Status == nil {
+		o.Kind = Failed
+		o.Err = sessionErr
+		if o.Err == nil {
+			o.Err = res.Err()
+		}
+		o.Err = fmt.Errorf("ksefsend: %s: the batch package failed: %w", res.Entry.Name, o.Err)
+		return o
+	}
+	o.InvoiceReferenceNumber = res.Status.ReferenceNumber
+	err := res.Err()
+	var se *ksef.StatusError
+	switch {
+	case err == nil:
+		o.Kind, o.KSeFNumber = Registered, res.Status.KSeFNumber
+	case errors.As(err, &se) && se.Duplicate != nil:
+		o.Kind, o.KSeFNumber, o.Duplicate, o.Err = Duplicate, se.Duplicate.OriginalKSeFNumber, se.Duplicate, err
+	default:
+		o.Kind, o.Err = Rejected, err
+	}
+	return o
+}

@@ -1,0 +1,65 @@
+package ksefsend
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ksef2/ksef"
+)
+
+// OfflineIssuing lets a [Sender] issue invoices offline by itself when
+// KSeF cannot take them: before each invoice the sender asks Check; when
+// it answers that an offline mode applies (KSeF declared a failure or
+// maintenance in Latarnia, or the program was told that its connection is
+// down), the invoice is not sent but handed to Keep, which stores it
+// durably to be sent later with offlineMode: true, and its outcome is
+// [IssuedOffline]. An invoice whose sending failed (KSeF unreachable) is
+// kept too when Check then says offline: should the failed send have
+// registered it after all, sending it later gives a duplicate with the
+// original KSeF number, never a second number.
+//
+// Package offline provides both functions: a Latarnia-backed switch and a
+// durable queue (offline.Queue.Issuing).
+type OfflineIssuing struct {
+	// Check returns the offline mode that applies now ("offline24",
+	// "offline", "awaryjny", ...) and whether one applies. It is called
+	// once per invoice: cache what it asks.
+	Check func(ctx context.Context) (mode string, offline bool)
+	// Keep stores the invoice issued offline in mode and returns the id
+	// under which it is kept. An error makes the invoice's outcome Failed.
+	Keep func(ctx context.Context, in Input, mode string) (id string, err error)
+}
+
+// OfflineKept says where an invoice issued offline was kept.
+type OfflineKept struct {
+	// Mode is the offline mode it was issued in.
+	Mode string
+	// ID is the id Keep returned.
+	ID string
+}
+
+// keepOffline hands inp to the offline issuing when it is configured and
+// says offline; sendErr is the error of a failed send, if any.
+func (r *run) keepOffline(inp Input, sendErr error) (Outcome, bool) {
+	oi := r.snd.Offline
+	if oi == nil || oi.Check == nil || oi.Keep == nil || inp.OfflineMode || r.ctx.Err() != nil {
+		return Outcome{}, false
+	}
+	mode, off := oi.Check(r.ctx)
+	if !off {
+		return Outcome{}, false
+	}
+	id, err := oi.Keep(r.ctx, inp, mode)
+	if err != nil {
+		return Outcome{Kind: Failed, Err: errors.Join(sendErr, err)}, true
+	}
+	return Outcome{Kind: IssuedOffline, Offline: &OfflineKept{Mode: mode, ID: id}, Err: sendErr}, true
+}
+
+// sendParams are the send parameters of inp (nil for an online invoice).
+func sendParams(inp Input) *ksef.SendInvoiceParams {
+	if !inp.OfflineMode && inp.HashOfCorrectedInvoice == nil {
+		return nil
+	}
+	return &ksef.SendInvoiceParams{OfflineMode: inp.OfflineMode, HashOfCorrectedInvoice: inp.HashOfCorrectedInvoice}
+}
