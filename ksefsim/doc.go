@@ -131,7 +131,10 @@
 // rate limits per context (429). Collective identifiers group accepted
 // invoices of one seller (71001, 71004, 71005, 71002 after 132 per invoice
 // and context) and hide payment and description from other contexts
-// (detailsHidden). GET /peppol/query lists providers registered with
+// (detailsHidden). An invoice with attachments (Zalacznik) in a batch
+// session ends with status 415 unless the context's NIP has the consent of
+// POST /testdata/attachment (until the expectedEndDate of a revocation).
+// GET /peppol/query lists providers registered with
 // [Simulator.AddPeppolProvider] and those that logged in to a PeppolId
 // context.
 //
