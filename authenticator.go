@@ -195,6 +195,12 @@ type AuthenticatedClient struct {
 	// Sessions opens online sessions, sends invoices, and reads session
 	// and invoice statuses and UPOs.
 	Sessions *SessionsService
+	// Certificates obtains and manages KSeF certificates.
+	Certificates *CertificatesService
+	// Limits reads (and on TEST changes) context, subject and rate limits.
+	Limits *LimitsService
+	// CollectiveIdentifiers creates and lists collective identifiers.
+	CollectiveIdentifiers *CollectiveIdentifiersService
 
 	// ReferenceNumber identifies the authentication operation (empty for a
 	// client resumed from stored tokens).
@@ -233,10 +239,13 @@ func (s *AuthService) ResumeWith(a Authenticator) *AuthenticatedClient {
 
 func newAuthenticatedClient(c *Client) *AuthenticatedClient {
 	return &AuthenticatedClient{
-		Client:       c,
-		Tokens:       &TokensService{c: c},
-		Permissions:  &PermissionsService{c: c},
-		AuthSessions: &AuthSessionsService{c: c},
-		Sessions:     &SessionsService{c: c},
+		Client:                c,
+		Tokens:                &TokensService{c: c},
+		Permissions:           &PermissionsService{c: c},
+		AuthSessions:          &AuthSessionsService{c: c},
+		Sessions:              &SessionsService{c: c},
+		Certificates:          &CertificatesService{c: c},
+		Limits:                &LimitsService{c: c},
+		CollectiveIdentifiers: &CollectiveIdentifiersService{c: c},
 	}
 }

@@ -98,6 +98,8 @@ type Client struct {
 	PublicKeys *PublicKeysService
 	// TestData sets up data on the TEST environment (and the simulator).
 	TestData *TestDataService
+	// Peppol lists the Peppol service providers.
+	Peppol *PeppolService
 }
 
 // service is the common base of the services: each service type is
@@ -215,6 +217,7 @@ func newClient(cfg *config) *Client {
 	c.Auth = &AuthService{c: c}
 	c.PublicKeys = &PublicKeysService{c: c}
 	c.TestData = &TestDataService{c: c}
+	c.Peppol = &PeppolService{c: c}
 	return c
 }
 

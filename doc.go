@@ -93,11 +93,12 @@
 // # Services
 //
 // Services are pointer fields of the client, grouped by KSeF area:
-// c.Auth, c.PublicKeys and c.TestData on every client, a.Tokens,
-// a.AuthSessions, a.Sessions (online and batch sessions) and a.Permissions
-// on an authenticated one (invoice downloads and exports, certificates,
-// limits, Peppol and collective identifiers are not implemented yet).
-// Every method that calls an API
+// c.Auth, c.PublicKeys, c.TestData and c.Peppol on every client; a.Tokens,
+// a.AuthSessions, a.Sessions (online and batch sessions), a.Permissions,
+// a.Certificates, a.Limits and a.CollectiveIdentifiers on an authenticated
+// one. docs/sdk-reference.md (generated from the code) maps every
+// operation to its method and CLI command and shows what is not
+// implemented yet. Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params
 // struct (nil for defaults) and return (*T, error). Lists have a page method
@@ -177,6 +178,28 @@
 // # Test data
 //
 // On the TEST environment and the simulator, c.TestData creates subjects
-// and persons, grants permissions the way a ZAW-FA filing would, and blocks
-// contexts ([TestDataService]).
+// and persons, grants permissions the way a ZAW-FA filing would, enables
+// attachments and blocks contexts ([TestDataService]); a.Limits overrides
+// session, certificate and rate limits ([LimitsService.SetSessionLimits]
+// and the rest) and a.Certificates shortens certificates
+// ([CertificatesService.TestSetValidTo]). A [TestDataScope]
+// ([TestDataService.Temporary], [TestDataService.RunTemporary]) undoes
+// everything made through it when it is closed, also after a failure or
+// a panic.
+//
+// # Administration
+//
+// KSeF certificates: [CertificatesService.EnrollmentData] gives the
+// attributes a CSR must carry (build it with credentials.NewCSR),
+// [CertificatesService.Enroll] files it and
+// [CertificatesService.WaitEnrollment] waits for the serial number;
+// [CertificatesService.RetrieveX509], [CertificatesService.QueryAll] and
+// [CertificatesService.Revoke] follow. Limits: [LimitsService.Context],
+// [LimitsService.Subject], [LimitsService.RateLimits], and
+// [LimitsService.PaceFromServer] to pace the client with the limits of
+// GET /rate-limits instead of [DefaultRateLimits]. Collective identifiers:
+// [CollectiveIdentifiersService.Create], QueryAll, ByKSeFNumberAll and
+// InvoicesAll (any number of identifiers, 10 per request); [PaymentTitle]
+// writes a bank transfer title for a KSeF number or a collective
+// identifier. Peppol providers: [PeppolService.ProvidersAll].
 package ksef

@@ -368,6 +368,7 @@ func faultCases() map[string]faultCase {
 		}},
 	}
 	maps.Copy(cases, onlineFaultCases())
+	maps.Copy(cases, adminFaultCases())
 	maps.Copy(cases, permissionFaultCases())
 	maps.Copy(cases, batchFaultCases())
 	return cases

@@ -245,6 +245,7 @@ func (s *Simulator) handleXAdESSignature(w http.ResponseWriter, r *http.Request)
 	if skew := s.cfg.signingSkew; !certValidity && skew >= 0 && vs.signingTime.Before(ch.issued.Add(-skew)) {
 		return badRequest(9105, "Czas podpisu (SigningTime) jest wcześniejszy niż wyzwanie.")
 	}
+	result = s.checkKSeFCertificate(op, vs, result, now) // certificates.go
 	if result.Code == 0 {
 		result = s.decide(op.ctx, op.subject)
 	}

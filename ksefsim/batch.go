@@ -512,6 +512,11 @@ func (s *Simulator) runBatch(sess *onlineSession, job *batchJob) {
 			inv.sellerNIP = d.facts.sellerNIP
 			inv.issueDate = d.facts.issueDate
 		}
+		if inv.status.Code == 0 && d.facts != nil && d.facts.hasAttachment && !s.perms().attachments[contextNIP(sess.ctx)].allowedAt(closed) {
+			// No consent to attachments (POST /testdata/attachment): 415.
+			inv.status = invoiceStatus(415)
+			inv.status.Details = []string{"Brak zgody na przesyłanie faktur z załącznikiem dla NIP " + contextNIP(sess.ctx) + "."}
+		}
 		if inv.status.Code == 0 {
 			inv.status = s.acceptInvoice(sess, inv, d.facts)
 		}

@@ -109,6 +109,35 @@
 // = the session's opening; 200, 445 when none is valid, 440 for an empty
 // package. [PartUploadOperation] injects faults into the uploads.
 //
+// KSeF certificates (POST /certificates/enrollments and the rest of
+// /certificates) are enrolled only in sessions authenticated by XAdES
+// (25001/25002 for KSeF tokens), from a PKCS#10 CSR whose DN must hold
+// exactly the attributes of the authentication certificate (25003), RSA
+// 2048 or EC P-256 (25010), with a CSR signature KSeF accepts (25004,
+// 25011), within the subject's limits (NIP 300 requests / 100
+// certificates, PESEL or fingerprint 12 / 6; 25006/25007; lowered on TEST
+// with POST /testdata/limits/subject/certificate). The request shows status
+// 100 until [WithProcessingDelay] has passed, then 200 with the serial of a
+// certificate issued by the simulator's CA ([Simulator.CertificateAuthority];
+// 8-byte serials written as 16 uppercase hex digits, keyUsage
+// digitalSignature for Authentication and nonRepudiation for Offline).
+// Such a certificate logs in by XAdES (method InternalCertificate, trusted
+// also with verifyCertificateChain=true) until it is revoked or expires
+// (PUT /testdata/certificates moves validTo earlier); an Offline one never
+// logs in (460). Context limits (GET /limits/context), subject limits and
+// GET /rate-limits report what applies; the TEST overrides apply to later
+// calls at once: onlineSession.maxInvoices to sends (21155),
+// collectiveIdentifier.maxInvoices to POST /collective-identifiers (21405),
+// rate limits per context (429). Collective identifiers group accepted
+// invoices of one seller (71001, 71004, 71005, 71002 after 132 per invoice
+// and context) and hide payment and description from other contexts
+// (detailsHidden). An invoice with attachments (Zalacznik) in a batch
+// session ends with status 415 unless the context's NIP has the consent of
+// POST /testdata/attachment (until the expectedEndDate of a revocation).
+// GET /peppol/query lists providers registered with
+// [Simulator.AddPeppolProvider] and those that logged in to a PeppolId
+// context.
+//
 // Errors come in both KSeF formats: the legacy ExceptionResponse, or
 // application/problem+json when the request carries
 // "X-Error-Format: problem-details" (401, 403 and 410 are always problem
@@ -169,6 +198,11 @@
 //	                       subject-identifier-validation        check digits of the NIPs of Podmiot1/2/3
 //	                       (verify)                             and PodmiotUpowazniony and of Podmiot3
 //	                                                            IDWew; a bad one gives status 450
+//	KSeF certificate CA    MF certificate authority             the simulator's CA, 2-year validity        TestE2ECertificateLifecycle (package ksef)
+//	Collective identifiers invoices the context may see (verify)  any accepted invoice (one seller per       TestCollectiveIdentifierCodes
+//	                                                            identifier)
+//	Certificate retrieve   unknown serial: not documented       serials not the caller's are left out      TestE2ECertificateLifecycle (package ksef)
+//	Peppol providers       registered by MF                     AddPeppolProvider, or a PeppolId login     TestE2EPeppolProviders (package ksef)
 //	Maintenance (21184)    during maintenance works             on demand ([Simulator.SetMaintenance]):    TestE2EOnlineSessionStateErrors,
 //	                                                            sends to the sessions open then get        TestE2ESenderMovesOnAfterMaintenance
 //	                                                            21184; sessions opened later work          (package ksef)
@@ -205,6 +239,10 @@
 //	                                                            declared failure every API operation
 //	                                                            answers 503
 //	Invoice size over 3 MB not documented                       400/21405 when invoiceSize declares it     TestOnlineInvoiceRejections
+//	TEST rate-limit values per context, on TEST                  per context, enforced even with            TestE2ERateLimits (package ksef)
+//	overrides                                                   WithoutRateLimits
+//	Collective maxInvoices not documented (verify: 21405)       400/21405 beyond the context's limit       TestCollectiveIdentifierCodes
+//	Revoke in token session "not available" (code undocumented) 403 auth-method-not-allowed                 (by construction: handleRevokeCertificate)
 //	Persistence            durable                              in memory, lost on exit                    (by construction)
 //	Permission refusals    status 400-450 (verify which)        400 duplicate, 410 wrong relation, 420     TestE2EPermissionsRulesAndErrors,
 //	                                                            revoke out of reach, 430 missing role,     TestE2EPermissionsEntitiesAndIndirect,

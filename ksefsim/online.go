@@ -237,8 +237,8 @@ func (s *Simulator) checkSendable(sess *onlineSession, now time.Time) *apiError 
 	if sess.maintenance {
 		return badRequest(21184, "Trwają prace serwisowe i sesja "+sess.ref+" jest tymczasowo niedostępna. Spróbuj ponownie później lub otwórz nową sesję, aby wysłać kolejne faktury.")
 	}
-	if len(sess.invoices) >= s.invoiceLimit() {
-		return badRequest(21155, "Sesja o numerze referencyjnym "+sess.ref+" osiągnęła dozwolony limit liczby faktur "+strconv.Itoa(s.invoiceLimit())+".")
+	if limit := s.sessionInvoiceLimit(sess.ctx); len(sess.invoices) >= limit { // limits.go
+		return badRequest(21155, "Sesja o numerze referencyjnym "+sess.ref+" osiągnęła dozwolony limit liczby faktur "+strconv.Itoa(limit)+".")
 	}
 	return nil
 }

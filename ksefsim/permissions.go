@@ -495,7 +495,7 @@ func (s *Simulator) handleAttachmentStatus(w http.ResponseWriter, r *http.Reques
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.perms().attachments[contextNIP(p.ctx())]
-	allowed := a != nil && a.allowed
+	allowed := a.allowedAt(s.now())
 	out := ksef.CheckAttachmentPermissionStatusResponse{IsAttachmentAllowed: &allowed}
 	if a != nil && a.revoked != nil {
 		t := *a.revoked
@@ -523,8 +523,14 @@ func (s *Simulator) setAttachmentConsent(nip string, allowed bool) {
 func (s *Simulator) AttachmentsAllowed(nip string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.perms().attachments[nip]
-	return a != nil && a.allowed
+	return s.perms().attachments[nip].allowedAt(s.now())
+}
+
+// allowedAt reports whether the consent allows attachments at now: given
+// and not revoked, or revoked with an end date still ahead
+// (expectedEndDate of POST /testdata/attachment/revoke).
+func (a *attachmentConsent) allowedAt(now time.Time) bool {
+	return a != nil && a.allowed && (a.revoked == nil || now.Before(*a.revoked))
 }
 
 // SetAttachmentsAllowed sets the attachment opt-in of a NIP (what POST

@@ -35,6 +35,10 @@ type rateLimiter struct {
 	off    bool
 	limits map[ksef.RateLimitGroup]RateLimit
 	hits   map[string][]time.Time // oldest first
+	// overrides are the limits set per context with
+	// POST /testdata/rate-limits (see limits.go); they apply even when
+	// rate limiting is off.
+	overrides map[string]map[ksef.RateLimitGroup]RateLimit
 }
 
 func newRateLimiter(limits map[ksef.RateLimitGroup]RateLimit, off bool) *rateLimiter {
@@ -44,12 +48,9 @@ func newRateLimiter(limits map[ksef.RateLimitGroup]RateLimit, off bool) *rateLim
 // allow records a request at now unless a window of the group is full; then
 // it reports how long the client must wait and a description of the limit.
 func (l *rateLimiter) allow(group ksef.RateLimitGroup, context, ip string, now time.Time) (ok bool, wait time.Duration, detail string) {
-	if l.off {
-		return true, 0, ""
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim, found := l.limits[group]
+	lim, found := l.limitOf(group, context)
 	if !found {
 		return true, 0, ""
 	}

@@ -95,6 +95,35 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpPermissionsQueryEUEntities, s.handleQueryEUEntities)
 	s.registerStorage()
 	s.registerBatchStorage()
+	// Certificates.
+	s.handle(ksef.OpCertificateLimits, s.handleCertificateLimits)
+	s.handle(ksef.OpCertificateEnrollmentData, s.handleEnrollmentData)
+	s.handle(ksef.OpCertificateEnroll, s.handleEnroll)
+	s.handle(ksef.OpCertificateEnrollmentStatus, s.handleEnrollmentStatus)
+	s.handle(ksef.OpCertificatesRetrieve, s.handleRetrieveCertificates)
+	s.handle(ksef.OpCertificatesQuery, s.handleQueryCertificates)
+	s.handle(ksef.OpCertificateRevoke, s.handleRevokeCertificate)
+	s.handle(ksef.OpTestDataCertificateUpdate, s.handleTestUpdateCertificate)
+	// Limits.
+	s.handle(ksef.OpLimitsContext, s.handleContextLimits)
+	s.handle(ksef.OpLimitsSubject, s.handleSubjectLimits)
+	s.handle(ksef.OpRateLimits, s.handleRateLimits)
+	s.handle(ksef.OpTestDataSessionLimitsSet, s.handleSetSessionLimits)
+	s.handle(ksef.OpTestDataSessionLimitsReset, s.handleResetSessionLimits)
+	s.handle(ksef.OpTestDataCertificateLimitsSet, s.handleSetCertificateLimits)
+	s.handle(ksef.OpTestDataCertificateLimitsReset, s.handleResetCertificateLimits)
+	s.handle(ksef.OpTestDataRateLimitsSet, s.handleSetRateLimits)
+	s.handle(ksef.OpTestDataRateLimitsReset, s.handleResetRateLimits)
+	s.handle(ksef.OpTestDataRateLimitsProduction, s.handleProductionRateLimits)
+	// Test data: attachments.
+	s.handle(ksef.OpTestDataAttachmentGrant, s.handleEnableAttachments)
+	s.handle(ksef.OpTestDataAttachmentRevoke, s.handleRevokeAttachments)
+	// Collective identifiers and Peppol.
+	s.handle(ksef.OpCollectiveIdentifierCreate, s.handleCreateCollective)
+	s.handle(ksef.OpCollectiveIdentifiersQuery, s.handleQueryCollective)
+	s.handle(ksef.OpCollectiveIdentifiersByKSeFNumber, s.handleCollectiveByKSeF)
+	s.handle(ksef.OpCollectiveIdentifierInvoices, s.handleCollectiveInvoices)
+	s.handle(ksef.OpPeppolQuery, s.handlePeppolQuery)
 
 	// Every other operation of the table answers 400 with
 	// codeNotImplemented; other paths and methods under BasePath answer 404

@@ -1,6 +1,7 @@
 package ksefsim
 
 import (
+	"crypto/x509"
 	"slices"
 	"strings"
 	"time"
@@ -50,8 +51,9 @@ type authOp struct {
 	method     ksef.AuthenticationMethod
 	methodInfo ksef.AuthenticationMethodInfo
 	result     ksef.StatusInfo
-	tokenRef   string // the KSeF token used, for token authentication
-	docHash    string // Base64 SHA-256 of the signed AuthTokenRequest (XAdES)
+	tokenRef   string            // the KSeF token used, for token authentication
+	cert       *x509.Certificate // the signing certificate, for XAdES authentication
+	docHash    string            // Base64 SHA-256 of the signed AuthTokenRequest (XAdES)
 	policy     *ipPolicy
 
 	redeemed          bool
@@ -130,6 +132,7 @@ type state struct {
 	grants         map[ctxID]map[subjectID][]string
 	blocked        map[ctxID]bool
 	onlineSt       *onlineStore // see online()
+	adminSt        *adminStore  // see admin()
 	permSt         *permStore   // see Simulator.perms()
 }
 

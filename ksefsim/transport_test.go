@@ -269,10 +269,15 @@ func TestHandled(t *testing.T) {
 		"POST /testdata/permissions/revoke", "POST /testdata/person", "POST /testdata/person/remove",
 		"POST /testdata/subject", "POST /testdata/subject/remove", "POST /tokens",
 	}
+	// Other areas add operations; each of these must stay handled, sorted.
 	want = append(want, permissionOps...)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("Handled() = %q", got)
+	for _, op := range want {
+		if !slices.Contains(got, op) {
+			t.Errorf("Handled() lacks %q", op)
+		}
+	}
+	if !slices.IsSorted(got) {
+		t.Errorf("Handled() not sorted: %q", got)
 	}
 }
 

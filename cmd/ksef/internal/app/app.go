@@ -9,16 +9,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksef2/ksef/cmd/ksef/internal/authcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/certcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/collectivecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/democmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/limitscmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/offlinecmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/peppolcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/permissioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sessioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/simcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/testdatacmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/tokencmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/upocmd"
 )
 
@@ -35,7 +41,13 @@ var Areas = []cli.Area{
 	sendcmd.New,
 	sessioncmd.New,
 	upocmd.New,
+	tokencmd.New,
 	permissioncmd.New,
+	certcmd.New,
+	limitscmd.New,
+	collectivecmd.New,
+	peppolcmd.New,
+	testdatacmd.New,
 	untimed(simcmd.New),
 	untimed(democmd.New),
 	untimed(invoicecmd.New),
