@@ -74,6 +74,7 @@ func (s *Simulator) register() {
 	// Invoice retrieval.
 	s.handle(ksef.OpInvoiceDownload, s.handleDownloadInvoice)
 	s.handle(ksef.OpInvoicesQueryMetadata, s.handleQueryMetadata)
+	s.registerExports()
 	s.registerStorage()
 
 	// Every other operation of the table answers 400 with
