@@ -338,3 +338,25 @@ func retrievalFaultCases() map[string]faultCase {
 		}},
 	}
 }
+
+// TestE2ERunExportReissuesStuck runs workflows §G 57 end to end: an
+// export stuck at 100 is abandoned after StuckAfter and scheduled again;
+// the abandoned one keeps its place in the cap.
+func TestE2ERunExportReissuesStuck(t *testing.T) {
+	e := newExportEnv(t, 20)
+	e.sim.InjectExportFaults(ksefsim.ExportFaults{Stuck: 1})
+	var scheduled []string
+	exp, res, err := e.a.Invoices.RunExport(t.Context(), &ksef.ExportParams{Filters: e.filters}, &ksef.ExportRunOptions{
+		Wait: fastWait, StuckAfter: 150 * time.Millisecond,
+		OnScheduled: func(x *ksef.Export) { scheduled = append(scheduled, x.ReferenceNumber) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scheduled) != 2 || exp.ReferenceNumber != scheduled[1] || res.Invoices != 20 {
+		t.Fatalf("scheduled %v, delivered by %s, %d invoices", scheduled, exp.ReferenceNumber, res.Invoices)
+	}
+	if r := e.a.Invoices.Running(); len(r) != 1 || r[0] != scheduled[0] {
+		t.Errorf("running %v, want the abandoned %s", r, scheduled[0])
+	}
+}
