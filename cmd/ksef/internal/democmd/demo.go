@@ -199,6 +199,7 @@ func demoSteps() []demoStep {
 		{"Download the session UPO and verify its signature", stepUPO},
 		{"Render the UPO to PDF and HTML", stepRenderUPO},
 		{"Send the invoice again: KSeF answers with the original KSeF number", stepResend},
+		{"Download the sent invoices by KSeF number: byte-identical", stepDownload},
 	}
 }
 
