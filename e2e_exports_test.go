@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -347,16 +348,18 @@ func TestE2ERunExportReissuesStuck(t *testing.T) {
 	e.sim.InjectExportFaults(ksefsim.ExportFaults{Stuck: 1})
 	var scheduled []string
 	exp, res, err := e.a.Invoices.RunExport(t.Context(), &ksef.ExportParams{Filters: e.filters}, &ksef.ExportRunOptions{
-		Wait: fastWait, StuckAfter: 150 * time.Millisecond,
+		Wait: fastWait, StuckAfter: time.Second, MaxReissues: 3,
 		OnScheduled: func(x *ksef.Export) { scheduled = append(scheduled, x.ReferenceNumber) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(scheduled) != 2 || exp.ReferenceNumber != scheduled[1] || res.Invoices != 20 {
+	// the first is stuck for good; on a loaded machine a later one may
+	// also outlast StuckAfter and be re-issued
+	if len(scheduled) < 2 || exp.ReferenceNumber != scheduled[len(scheduled)-1] || res.Invoices != 20 {
 		t.Fatalf("scheduled %v, delivered by %s, %d invoices", scheduled, exp.ReferenceNumber, res.Invoices)
 	}
-	if r := e.a.Invoices.Running(); len(r) != 1 || r[0] != scheduled[0] {
-		t.Errorf("running %v, want the abandoned %s", r, scheduled[0])
+	if r := e.a.Invoices.Running(); !slices.Contains(r, scheduled[0]) || slices.Contains(r, exp.ReferenceNumber) {
+		t.Errorf("running %v, want the abandoned %s and not the finished %s", r, scheduled[0], exp.ReferenceNumber)
 	}
 }

@@ -53,7 +53,7 @@ type ExportDownloadOptions struct {
 	// TempDir holds the spooled parts (default os.TempDir()).
 	TempDir string
 	// OnProgress, when set, is called after each downloaded part and each
-	// unpacked invoice.
+	// unpacked invoice, one call at a time.
 	OnProgress func(ExportProgress)
 }
 
@@ -165,6 +165,7 @@ type partDownloader struct {
 	ctx   context.Context
 
 	mu       sync.Mutex
+	cbMu     sync.Mutex // serialises OnProgress calls
 	progress ExportProgress
 	err      error
 	files    []string
@@ -244,6 +245,8 @@ func (d *partDownloader) reportInvoice() {
 	if d.opts.OnProgress == nil {
 		return
 	}
+	d.cbMu.Lock()
+	defer d.cbMu.Unlock()
 	d.mu.Lock()
 	d.progress.Invoices++
 	p := d.progress
@@ -305,6 +308,9 @@ func (d *partDownloader) fetch(i int) (string, error) {
 		}
 		path, err := d.fetchOnce(p)
 		if err == nil {
+			if d.opts.OnProgress != nil {
+				d.cbMu.Lock()
+			}
 			d.mu.Lock()
 			d.progress.PartsDownloaded++
 			d.progress.BytesDownloaded += p.EncryptedPartSize
@@ -312,6 +318,7 @@ func (d *partDownloader) fetch(i int) (string, error) {
 			d.mu.Unlock()
 			if d.opts.OnProgress != nil {
 				d.opts.OnProgress(pr)
+				d.cbMu.Unlock()
 			}
 			return path, nil
 		}
