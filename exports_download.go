@@ -459,9 +459,6 @@ func (u *unpacker) file(name string, r io.Reader) error {
 		return fmt.Errorf("ksef: export package: unexpected file name %q", SanitizeText(name))
 	}
 	if name == ExportMetadataFile {
-		var m struct {
-			Invoices []InvoiceMetadata `json:"invoices"`
-		}
 		var w io.Writer = io.Discard
 		var f *os.File
 		if u.opts.Dir != "" {
@@ -471,7 +468,7 @@ func (u *unpacker) file(name string, r io.Reader) error {
 			}
 			w = f
 		}
-		err := json.NewDecoder(io.TeeReader(r, w)).Decode(&m)
+		meta, err := decodeMetadata(io.TeeReader(r, w))
 		if err == nil {
 			_, err = io.Copy(w, r)
 		}
@@ -483,7 +480,7 @@ func (u *unpacker) file(name string, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("ksef: export: %s: %w", ExportMetadataFile, err)
 		}
-		u.meta, u.sawMeta = m.Invoices, true
+		u.meta, u.sawMeta = meta, true
 		return nil
 	}
 	num, ok := strings.CutSuffix(name, ".xml")
@@ -538,6 +535,46 @@ func (u *unpacker) file(name string, r io.Reader) error {
 	u.invoices++
 	u.progress()
 	return nil
+}
+
+// decodeMetadata reads {"invoices":[...]} record by record, so that the
+// decoder never holds the whole document (only the decoded records).
+func decodeMetadata(r io.Reader) ([]InvoiceMetadata, error) {
+	d := json.NewDecoder(r)
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object: %v", err)
+	}
+	out := []InvoiceMetadata{}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		if key, _ := tok.(string); key != "invoices" {
+			var skip json.RawMessage
+			if err := d.Decode(&skip); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
+			return nil, fmt.Errorf("invoices is not an array: %v", err)
+		}
+		for d.More() {
+			var md InvoiceMetadata
+			if err := d.Decode(&md); err != nil {
+				return nil, err
+			}
+			out = append(out, md)
+		}
+		if _, err := d.Token(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := d.Token(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // match checks the files against _metadata.json.
