@@ -438,6 +438,9 @@ func (s *Simulator) handleExportStatus(w http.ResponseWriter, r *http.Request) *
 	if code == 200 && job.complete.IsZero() {
 		job.complete = now
 	}
+	if code == 210 {
+		job.parts = nil // the package is gone; free its memory
+	}
 	if code == 210 && !now.Before(job.complete.Add(2*c.packageLifetime())) {
 		return gone("Status eksportu " + job.ref + " nie jest już dostępny.")
 	}
