@@ -201,6 +201,9 @@ type AuthenticatedClient struct {
 	Limits *LimitsService
 	// CollectiveIdentifiers creates and lists collective identifiers.
 	CollectiveIdentifiers *CollectiveIdentifiersService
+	// Invoices downloads invoices, queries their metadata and exports
+	// them.
+	Invoices *InvoicesService
 
 	// ReferenceNumber identifies the authentication operation (empty for a
 	// client resumed from stored tokens).
@@ -247,5 +250,6 @@ func newAuthenticatedClient(c *Client) *AuthenticatedClient {
 		Certificates:          &CertificatesService{c: c},
 		Limits:                &LimitsService{c: c},
 		CollectiveIdentifiers: &CollectiveIdentifiersService{c: c},
+		Invoices:              newInvoicesService(c),
 	}
 }

@@ -371,6 +371,7 @@ func faultCases() map[string]faultCase {
 	maps.Copy(cases, adminFaultCases())
 	maps.Copy(cases, permissionFaultCases())
 	maps.Copy(cases, batchFaultCases())
+	maps.Copy(cases, retrievalFaultCases())
 	return cases
 }
 

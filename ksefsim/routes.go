@@ -93,6 +93,10 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpPermissionsQuerySubordinateEntityRoles, s.handleQuerySubordinateRoles)
 	s.handle(ksef.OpPermissionsQueryAuthorizations, s.handleQueryAuthorizations)
 	s.handle(ksef.OpPermissionsQueryEUEntities, s.handleQueryEUEntities)
+	// Invoice retrieval.
+	s.handle(ksef.OpInvoiceDownload, s.handleDownloadInvoice)
+	s.handle(ksef.OpInvoicesQueryMetadata, s.handleQueryMetadata)
+	s.registerExports()
 	s.registerStorage()
 	s.registerBatchStorage()
 	// Certificates.

@@ -131,9 +131,11 @@ type state struct {
 	persons        map[string]*testPerson  // by NIP
 	grants         map[ctxID]map[subjectID][]string
 	blocked        map[ctxID]bool
-	onlineSt       *onlineStore // see online()
-	adminSt        *adminStore  // see admin()
-	permSt         *permStore   // see Simulator.perms()
+	onlineSt       *onlineStore  // see online()
+	adminSt        *adminStore   // see admin()
+	permSt         *permStore    // see Simulator.perms()
+	invoiceSt      *invoiceStore // see invoices()
+	exportSt       *exportStore  // see exports()
 }
 
 func newState() *state {

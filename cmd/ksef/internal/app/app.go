@@ -13,6 +13,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
 	"github.com/ksef2/ksef/cmd/ksef/internal/collectivecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/democmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/exportcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/limitscmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
@@ -48,6 +49,7 @@ var Areas = []cli.Area{
 	collectivecmd.New,
 	peppolcmd.New,
 	testdatacmd.New,
+	exportcmd.New,
 	untimed(simcmd.New),
 	untimed(democmd.New),
 	untimed(invoicecmd.New),

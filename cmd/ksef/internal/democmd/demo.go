@@ -200,6 +200,7 @@ func demoSteps() []demoStep {
 		{"Render the UPO to PDF and HTML", stepRenderUPO},
 		{"Send the invoice again: KSeF answers with the original KSeF number", stepResend},
 		{"Send three invoices in a batch session", stepSendBatch},
+		{"Download the sent invoices by KSeF number: byte-identical", stepDownload},
 	}
 }
 
