@@ -101,7 +101,7 @@ func (f *Fake) visible(id string) int {
 	return f.PerStream
 }
 
-func (f *Fake) same() int  { return max(f.SameInstant, 1) }
+func (f *Fake) same() int { return max(f.SameInstant, 1) }
 func (f *Fake) step() time.Duration {
 	if f.Step <= 0 {
 		return time.Second
