@@ -2,13 +2,13 @@ package ksefsync_test
 
 import (
 	"crypto/sha256"
-	"net/http"
-	"sync/atomic"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
