@@ -69,6 +69,7 @@ func TestCrashSimChild(t *testing.T) {
 // the store ends with exactly the simulator's invoices of the context,
 // each XML matching its metadata's hash.
 func TestCrashSafetySimulator(t *testing.T) {
+	skipUnderRace(t)
 	t.Run("SQLite", func(t *testing.T) {
 		crashSim(t, "sqlite:"+filepath.Join(t.TempDir(), "crash.db"), 1200, 400)
 	})
