@@ -179,6 +179,9 @@ func (e *Engine) Watch(ctx context.Context, interval time.Duration, report func(
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+			if err := ctx.Err(); err != nil {
+				return err // both ready: the context wins
+			}
 		}
 	}
 }
