@@ -1,11 +1,12 @@
 package ksefsync
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/ksef2/ksef"
 )
@@ -14,10 +15,10 @@ import (
 // (POST /invoices/exports) with dateType PermanentStorage and
 // restrictToPermanentStorageHwmDate, waited for and downloaded through the
 // SDK (parts verified, decrypted, unpacked in a stream). The invoice files
-// are spooled to a temporary directory and the package's _metadata.json
-// (at most 10,000 records) is kept, so that memory stays bounded by one
-// package whatever the number of invoices; the directory is removed when
-// the iteration of the package ends.
+// are spooled to one temporary file and the package's _metadata.json (at
+// most 10,000 records) is kept, so that memory stays bounded by one
+// package whatever the number of invoices; the file is removed when the
+// iteration of the package ends.
 //
 // Use one ExportSource per context, on that context's authenticated
 // client: the client paces the export and status requests of its context
@@ -72,27 +73,51 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 		pkg.Invoices = func(func(*Invoice, error) bool) {}
 		return pkg, nil
 	}
-	dir, err := os.MkdirTemp(s.TempDir, "ksefsync-")
+	// One spool file for the package's invoice files, appended in package
+	// order, with the place of each (at most 10,000 entries): creating a
+	// file per invoice costs more than everything else together.
+	spool, err := os.CreateTemp(s.TempDir, "ksefsync-*.spool")
 	if err != nil {
 		return nil, fmt.Errorf("ksefsync: %w", err)
 	}
-	res, err := s.Invoices.DownloadExport(ctx, exp, st, &ksef.ExportDownloadOptions{Dir: dir, TempDir: s.TempDir})
+	discard := func() {
+		spool.Close()
+		os.Remove(spool.Name())
+	}
+	type span struct{ off, n int64 }
+	at := make(map[string]span, p.InvoiceCount)
+	var end int64
+	bw := bufio.NewWriterSize(spool, 256<<10)
+	res, err := s.Invoices.DownloadExport(ctx, exp, st, &ksef.ExportDownloadOptions{TempDir: s.TempDir,
+		OnInvoice: func(num string, xml io.Reader) error {
+			n, err := io.Copy(bw, xml)
+			if err != nil {
+				return fmt.Errorf("ksefsync: spool: %w", err)
+			}
+			at[num] = span{end, n}
+			end += n
+			return nil
+		}})
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err != nil {
-		os.RemoveAll(dir)
+		discard()
 		return nil, err
 	}
 	meta := res.Metadata
 	pkg.Invoices = func(yield func(*Invoice, error) bool) {
-		defer os.RemoveAll(dir)
+		defer discard()
 		for i := range meta {
 			num := meta[i].KSeFNumber
-			if num == "" || filepath.Base(num) != num {
-				yield(nil, fmt.Errorf("ksefsync: export metadata: bad KSeF number %q", ksef.SanitizeText(num)))
+			sp, ok := at[num]
+			if !ok {
+				yield(nil, fmt.Errorf("ksefsync: export: no file for %s", ksef.SanitizeText(num)))
 				return
 			}
-			xml, err := os.ReadFile(filepath.Join(dir, num+".xml"))
-			if err != nil {
-				yield(nil, fmt.Errorf("ksefsync: %w", err))
+			xml := make([]byte, sp.n)
+			if _, err := spool.ReadAt(xml, sp.off); err != nil {
+				yield(nil, fmt.Errorf("ksefsync: spool: %w", err))
 				return
 			}
 			if !yield(&Invoice{Metadata: meta[i], XML: xml}, nil) {
