@@ -76,12 +76,32 @@
 // package upo. Package ksefsend sends a stream of invoices with one outcome
 // per invoice.
 //
+// # Receiving invoices
+//
+// [InvoicesService.Download] fetches one invoice by KSeF number and checks
+// it against x-ms-meta-hash ([ErrInvoiceNotFound] for 21164,
+// [ErrInvoiceNotYetAvailable] for 21165, which [InvoicesService.WaitDownload]
+// waits out); [ParseInvoice] reads it into the fa3, fa2 or farr model.
+// [InvoicesService.QueryMetadata] returns one page of metadata after
+// checking the filters locally ([ValidateFilters]: 100-day UTC range, page
+// size 10-250); [InvoicesService.QueryMetadataAll] iterates over every
+// record, moving the date window when KSeF truncates at 10,000 and
+// yielding each invoice once. [InvoicesService.Export] schedules an export
+// with a fresh key (never more than [MaxConcurrentExports] per context),
+// [InvoicesService.WaitExport] waits for its package (failures as a
+// *[StatusError]: [ErrExportExpired], [ErrExportKeyDecryption],
+// [ErrExportFromAfterHWM], ...), and [InvoicesService.DownloadExport]
+// downloads the parts concurrently, verifies, decrypts, joins and unpacks
+// them in a stream to a directory or a callback per invoice, matching
+// _metadata.json; [InvoicesService.RunExport] does all three and re-issues
+// an export stuck at status 100.
+//
 // # Services
 //
 // Services are pointer fields of the client, grouped by KSeF area:
 // c.Auth, c.PublicKeys and c.TestData on every client, a.Tokens,
-// a.AuthSessions and a.Sessions on an authenticated one (batch sessions,
-// invoice downloads and exports, permissions, certificates, limits, Peppol
+// a.AuthSessions, a.Sessions and a.Invoices on an authenticated one (batch
+// sessions, permissions, certificates, limits, Peppol
 // and collective identifiers are not implemented yet). Every method that calls an API
 // operation says which one in a "KSeF API: METHOD /path" line of its
 // documentation. Methods take a context first, optional input in a params

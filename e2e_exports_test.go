@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -336,5 +337,29 @@ func retrievalFaultCases() map[string]faultCase {
 					}
 				}
 		}},
+	}
+}
+
+// TestE2ERunExportReissuesStuck runs workflows §G 57 end to end: an
+// export stuck at 100 is abandoned after StuckAfter and scheduled again;
+// the abandoned one keeps its place in the cap.
+func TestE2ERunExportReissuesStuck(t *testing.T) {
+	e := newExportEnv(t, 20)
+	e.sim.InjectExportFaults(ksefsim.ExportFaults{Stuck: 1})
+	var scheduled []string
+	exp, res, err := e.a.Invoices.RunExport(t.Context(), &ksef.ExportParams{Filters: e.filters}, &ksef.ExportRunOptions{
+		Wait: fastWait, StuckAfter: time.Second, MaxReissues: 3,
+		OnScheduled: func(x *ksef.Export) { scheduled = append(scheduled, x.ReferenceNumber) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the first is stuck for good; on a loaded machine a later one may
+	// also outlast StuckAfter and be re-issued
+	if len(scheduled) < 2 || exp.ReferenceNumber != scheduled[len(scheduled)-1] || res.Invoices != 20 {
+		t.Fatalf("scheduled %v, delivered by %s, %d invoices", scheduled, exp.ReferenceNumber, res.Invoices)
+	}
+	if r := e.a.Invoices.Running(); !slices.Contains(r, scheduled[0]) || slices.Contains(r, exp.ReferenceNumber) {
+		t.Errorf("running %v, want the abandoned %s and not the finished %s", r, scheduled[0], exp.ReferenceNumber)
 	}
 }

@@ -354,3 +354,67 @@ func (s *InvoicesService) Running() []string {
 	}
 	return out
 }
+
+// ExportRunOptions control [InvoicesService.RunExport].
+type ExportRunOptions struct {
+	// Wait controls the status polling; its Timeout is replaced by
+	// StuckAfter.
+	Wait *WaitOptions
+	// StuckAfter is how long an export may stay at status 100 before it
+	// is abandoned and scheduled again (default 15 minutes). The abandoned
+	// export keeps its place in the cap until a status call sees it end.
+	StuckAfter time.Duration
+	// MaxReissues is how many times a stuck export is scheduled again
+	// (default 2); then the *[WaitTimeoutError] is returned.
+	MaxReissues int
+	// Download controls the download of the package.
+	Download *ExportDownloadOptions
+	// OnScheduled, when set, is called with every export scheduled (also
+	// the re-issued ones), e.g. to save it for resuming.
+	OnScheduled func(*Export)
+}
+
+// RunExport schedules an export, waits for it and downloads its package
+// ([InvoicesService.Export], [InvoicesService.WaitExport],
+// [InvoicesService.DownloadExport]). An export still at status 100 after
+// StuckAfter is abandoned (its reference stays in
+// [InvoicesService.Running]) and scheduled again with a fresh key, at
+// most MaxReissues times. It returns the export that delivered the package
+// with the result.
+func (s *InvoicesService) RunExport(ctx context.Context, p *ExportParams, o *ExportRunOptions) (*Export, *ExportResult, error) {
+	var opts ExportRunOptions
+	if o != nil {
+		opts = *o
+	}
+	if opts.StuckAfter <= 0 {
+		opts.StuckAfter = 15 * time.Minute
+	}
+	if opts.MaxReissues <= 0 {
+		opts.MaxReissues = 2
+	}
+	var w WaitOptions
+	if opts.Wait != nil {
+		w = *opts.Wait
+	}
+	w.Timeout = opts.StuckAfter
+	for attempt := 0; ; attempt++ {
+		exp, err := s.Export(ctx, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if opts.OnScheduled != nil {
+			opts.OnScheduled(exp)
+		}
+		st, err := s.WaitExport(ctx, exp.ReferenceNumber, &w)
+		var te *WaitTimeoutError
+		if errors.As(err, &te) && ctx.Err() == nil && attempt < opts.MaxReissues {
+			s.c.cfg.logger.WarnContext(ctx, "ksef export stuck, scheduling it again", "referenceNumber", exp.ReferenceNumber, "after", opts.StuckAfter)
+			continue
+		}
+		if err != nil {
+			return exp, nil, err
+		}
+		res, err := s.DownloadExport(ctx, exp, st, opts.Download)
+		return exp, res, err
+	}
+}

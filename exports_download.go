@@ -53,7 +53,7 @@ type ExportDownloadOptions struct {
 	// TempDir holds the spooled parts (default os.TempDir()).
 	TempDir string
 	// OnProgress, when set, is called after each downloaded part and each
-	// unpacked invoice.
+	// unpacked invoice, one call at a time.
 	OnProgress func(ExportProgress)
 }
 
@@ -165,6 +165,7 @@ type partDownloader struct {
 	ctx   context.Context
 
 	mu       sync.Mutex
+	cbMu     sync.Mutex // serialises OnProgress calls
 	progress ExportProgress
 	err      error
 	files    []string
@@ -244,6 +245,8 @@ func (d *partDownloader) reportInvoice() {
 	if d.opts.OnProgress == nil {
 		return
 	}
+	d.cbMu.Lock()
+	defer d.cbMu.Unlock()
 	d.mu.Lock()
 	d.progress.Invoices++
 	p := d.progress
@@ -305,6 +308,9 @@ func (d *partDownloader) fetch(i int) (string, error) {
 		}
 		path, err := d.fetchOnce(p)
 		if err == nil {
+			if d.opts.OnProgress != nil {
+				d.cbMu.Lock()
+			}
 			d.mu.Lock()
 			d.progress.PartsDownloaded++
 			d.progress.BytesDownloaded += p.EncryptedPartSize
@@ -312,6 +318,7 @@ func (d *partDownloader) fetch(i int) (string, error) {
 			d.mu.Unlock()
 			if d.opts.OnProgress != nil {
 				d.opts.OnProgress(pr)
+				d.cbMu.Unlock()
 			}
 			return path, nil
 		}
@@ -443,6 +450,7 @@ type unpacker struct {
 	sawMeta  bool
 	invoices int
 	progress func()
+	bw       *bufio.Writer // reused for every file written to Dir
 }
 
 // file handles one file of the archive.
@@ -492,7 +500,11 @@ func (u *unpacker) file(name string, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("ksef: export: %w", err)
 		}
-		bw := bufio.NewWriterSize(f, 32<<10)
+		if u.bw == nil {
+			u.bw = bufio.NewWriterSize(f, 32<<10)
+		}
+		bw := u.bw
+		bw.Reset(f)
 		_, err = io.Copy(bw, tr)
 		if err == nil {
 			err = bw.Flush()
@@ -601,6 +613,8 @@ const (
 func (u *unpacker) unzip(r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var hdr [30]byte
+	var fr io.ReadCloser // one decompressor, reset for every entry
+	c := crc32.NewIEEE()
 	for {
 		if _, err := io.ReadFull(br, hdr[:4]); err != nil {
 			return fmt.Errorf("ksef: export package (zip): %w", err)
@@ -633,7 +647,6 @@ func (u *unpacker) unzip(r io.Reader) error {
 			return errors.New("ksef: export package (zip): encrypted entries are not supported")
 		}
 		var body io.Reader
-		var fr io.ReadCloser
 		switch method {
 		case 0:
 			if flags&0x8 != 0 {
@@ -641,12 +654,16 @@ func (u *unpacker) unzip(r io.Reader) error {
 			}
 			body = io.LimitReader(br, csize)
 		case 8:
-			fr = flate.NewReader(br)
+			if fr == nil {
+				fr = flate.NewReader(br)
+			} else if err := fr.(flate.Resetter).Reset(br, nil); err != nil {
+				return fmt.Errorf("ksef: export package (zip): %w", err)
+			}
 			body = fr
 		default:
 			return fmt.Errorf("ksef: export package (zip): compression method %d not supported", method)
 		}
-		c := crc32.NewIEEE()
+		c.Reset()
 		tee := io.TeeReader(body, c)
 		var err error
 		if strings.HasSuffix(name, "/") {
@@ -656,9 +673,6 @@ func (u *unpacker) unzip(r io.Reader) error {
 		}
 		if err == nil {
 			_, err = io.Copy(io.Discard, tee)
-		}
-		if fr != nil {
-			fr.Close()
 		}
 		if err != nil {
 			return err

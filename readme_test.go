@@ -27,6 +27,7 @@ var readmeImports = map[string]string{
 	"net":         "net",
 	"fmt":         "fmt",
 	"errors":      "errors",
+	"time":        "time",
 }
 
 var unusedVar = regexp.MustCompile(`declared and not used: (\w+)`)

@@ -144,6 +144,27 @@
 //	                                                            Introspection only the sessions it opened
 //	Invoice size over 3 MB not documented                       400/21405 when invoiceSize declares it     TestOnlineInvoiceRejections
 //	Persistence            durable                              in memory, lost on exit                    (by construction)
+//	Permanent storage      invoices reach it after a lag; data  after [WithPermanentStorageDelay] (default TestPermanentStorageDelayAndHWM
+//	and HWM                up to the HWM is final               0); the HWM is just before the oldest
+//	                                                            invoice not yet stored, else now; 21165
+//	                                                            for download until then
+//	Query cap ties         not documented                       records sorted by the filter's date, ties  TestE2EQueryMetadata (package ksef)
+//	                                                            by KSeF number; isTruncated on the page
+//	                                                            that reaches record 10,000; the range
+//	                                                            [from, to] includes both ends
+//	Export package layout  not documented beyond the file      invoices as {ksefNumber}.xml in ascending  TestExportOracle (package ksef)
+//	                       names                                date order, then _metadata.json last;
+//	                                                            one AES-256-CBC run per part, all with
+//	                                                            the export's key and IV
+//	Unknown export ref     not documented                       400/21405                                  (handleExportStatus)
+//	Export status after    210, then 410 after the 7-day        210 after [ExportLimits].PackageLifetime,  TestE2EExportExpiryAndWrongKey (package
+//	expiry                 retention                            410 after twice that                       ksef)
+//	Export faults          -                                    on demand ([Simulator.InjectExportFaults]): TestE2EExportFaults (package ksef)
+//	                                                            stuck at 100, expired part URLs, a part
+//	                                                            with one byte changed
+//	Seeded invoices        -                                    [Simulator.SeedInvoices]: FA(3) invoices   TestSeedDownloadAndQuery
+//	                                                            generated on demand from templates, one
+//	                                                            seller and buyer, schema-valid
 //
 // The XAdES signature forms KSeF lists (enveloped or enveloping, also
 // base64; XPath, XPath-Filter2 and enveloped-signature transforms; C14N

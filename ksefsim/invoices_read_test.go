@@ -86,8 +86,10 @@ func TestSeedDownloadAndQuery(t *testing.T) {
 		"currency EUR":  {func(f *ksef.InvoiceQueryFilters) { f.CurrencyCodes = []ksef.CurrencyCode{"EUR"} }, 0},
 		"type Kor":      {func(f *ksef.InvoiceQueryFilters) { f.InvoiceTypes = []ksef.InvoiceType{"Kor"} }, 0},
 		"type Vat":      {func(f *ksef.InvoiceQueryFilters) { f.InvoiceTypes = []ksef.InvoiceType{"Vat"} }, 25},
-		"buyer":         {func(f *ksef.InvoiceQueryFilters) { f.BuyerIdentifier = &ksef.InvoiceQueryBuyerIdentifier{Type: "Nip", Value: res.BuyerNIP} }, 25},
-		"form FA_RR":    {func(f *ksef.InvoiceQueryFilters) { f.FormType = "FA_RR" }, 0},
+		"buyer": {func(f *ksef.InvoiceQueryFilters) {
+			f.BuyerIdentifier = &ksef.InvoiceQueryBuyerIdentifier{Type: "Nip", Value: res.BuyerNIP}
+		}, 25},
+		"form FA_RR": {func(f *ksef.InvoiceQueryFilters) { f.FormType = "FA_RR" }, 0},
 		"issue dates": {func(f *ksef.InvoiceQueryFilters) {
 			f.DateRange.DateType = "Issue"
 		}, 25},

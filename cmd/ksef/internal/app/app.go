@@ -11,6 +11,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/authcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
 	"github.com/ksef2/ksef/cmd/ksef/internal/democmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/exportcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
@@ -34,6 +35,7 @@ var Areas = []cli.Area{
 	sendcmd.New,
 	sessioncmd.New,
 	upocmd.New,
+	exportcmd.New,
 	untimed(synccmd.New),
 	untimed(synccmd.NewDB),
 	untimed(simcmd.New),

@@ -30,7 +30,7 @@ func TestDemo(t *testing.T) {
 	t.Setenv("TMPDIR", tmp) // the default --out-dir
 	outDir := filepath.Join(t.TempDir(), "new", "dir")
 	out := c.MustRun("demo", "--out-dir", outDir)
-	if n := len(demoSteps()); n != 17 || !strings.Contains(out, "Demo succeeded: 17 of 17 steps passed") {
+	if n := len(demoSteps()); n != 18 || !strings.Contains(out, "Demo succeeded: 18 of 18 steps passed") {
 		t.Errorf("demo output:\n%s", out)
 	}
 	for i, st := range demoSteps() {
@@ -159,7 +159,7 @@ func TestDemoFailingStep(t *testing.T) {
 		t.Errorf("report: %+v", rep)
 	}
 	out, _, _ = c.Run("demo")
-	if !strings.Contains(out, "Demo FAILED: 5 of 17") || !strings.Contains(out, "7. Refresh the access token: skipped") ||
+	if !strings.Contains(out, "Demo FAILED: 5 of 18") || !strings.Contains(out, "7. Refresh the access token: skipped") ||
 		!strings.Contains(out, "12. Render the invoice to PDF and HTML: skipped") ||
 		!strings.Contains(out, "16. Send the invoice again: KSeF answers with the original KSeF number: skipped") {
 		t.Errorf("text report:\n%s", out)

@@ -22,9 +22,9 @@ import (
 func New(f *cli.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "invoice",
-		Short: "Validate, render and create invoices (FA(3); FA(2) and FA_RR(1) for validation)",
+		Short: "Download, query, validate, render and create invoices (FA(3); FA(2) and FA_RR(1) for validation)",
 	}
-	cmd.AddCommand(newInvoiceValidateCmd(f), newInvoiceRenderCmd(f), newInvoiceNewCmd(f))
+	cmd.AddCommand(newInvoiceValidateCmd(f), newInvoiceRenderCmd(f), newInvoiceNewCmd(f), newInvoiceGetCmd(f), newInvoiceQueryCmd(f))
 	return cmd
 }
 

@@ -36,6 +36,9 @@ type simInfo struct {
 	BaseURL  string      `json:"baseUrl"`
 	Identity simIdentity `json:"identity"`
 	Login    string      `json:"loginCommand"`
+	// SeededInvoices is the number of invoices put into the simulator
+	// with --seed-invoices (sold by the test identity's NIP).
+	SeededInvoices int `json:"seededInvoices,omitempty"`
 }
 
 // simIdentity is the ready test identity written by `ksef sim serve`.
@@ -51,6 +54,9 @@ func newSimServeCmd(f *cli.Factory) *cobra.Command {
 		addr, identityDir string
 		delay             time.Duration
 		noRateLimits      bool
+		seed              int
+		storageDelay      time.Duration
+		partSize          int64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -70,17 +76,29 @@ that logs in with it.`,
 			if noRateLimits {
 				opts = append(opts, ksefsim.WithoutRateLimits())
 			}
-			return serveSim(cmd.Context(), f, addr, identityDir, opts...)
+			if storageDelay > 0 {
+				opts = append(opts, ksefsim.WithPermanentStorageDelay(storageDelay))
+			}
+			if partSize > 0 {
+				opts = append(opts, ksefsim.WithExportLimits(ksefsim.ExportLimits{PartSize: partSize}))
+			}
+			if seed < 0 || seed > 1_000_000 {
+				return fmt.Errorf("sim: --seed-invoices must be 0-1000000")
+			}
+			return serveSim(cmd.Context(), f, addr, identityDir, seed, opts...)
 		},
 	}
 	cmd.Flags().DurationVar(&delay, "processing-delay", 0, "how long asynchronous operations stay in progress (e.g. 2s)")
 	cmd.Flags().BoolVar(&noRateLimits, "no-rate-limits", false, "disable the published KSeF rate limits")
+	cmd.Flags().IntVar(&seed, "seed-invoices", 0, "put N invoices sold by the test identity's NIP (over the last 30 days) into the simulator, to try queries and exports at scale")
+	cmd.Flags().DurationVar(&storageDelay, "permanent-storage-delay", 0, "how long accepted invoices take to reach permanent storage (download 21165 and the HWM until then)")
+	cmd.Flags().Int64Var(&partSize, "export-part-size", 0, "largest export package part in bytes (default 50 MB)")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	cmd.Flags().StringVar(&identityDir, "identity-dir", "", "directory for the test identity's cert.pem and key.pem, restricted to its owner (0700; key.pem 0600) (default: a new temporary directory, removed when the simulator stops)")
 	return cmd
 }
 
-func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...ksefsim.Option) error {
+func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, seed int, opts ...ksefsim.Option) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("sim: cannot listen on %s: %w", addr, err)
@@ -112,8 +130,14 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 	if err != nil {
 		return err
 	}
+	if seed > 0 {
+		if _, err := sim.SeedInvoices(ksefsim.SeedParams{Count: seed, SellerNIP: id.NIP}); err != nil {
+			return fmt.Errorf("sim: %w", err)
+		}
+	}
 	info := simInfo{
-		BaseURL: ksefsim.BaseURL(l.Addr()),
+		SeededInvoices: seed,
+		BaseURL:        ksefsim.BaseURL(l.Addr()),
 		Identity: simIdentity{
 			NIP:         id.NIP,
 			CertFile:    filepath.Join(dir, "cert.pem"),
@@ -133,6 +157,9 @@ func serveSim(ctx context.Context, f *cli.Factory, addr, dir string, opts ...kse
 	err = f.Emit(info, func(w io.Writer) {
 		fmt.Fprintf(w, "KSeF simulator listening; API base URL: %s\n", info.BaseURL)
 		fmt.Fprintf(w, "Test identity: NIP %s (company seal, ECDSA P-256)\n", info.Identity.NIP)
+		if info.SeededInvoices > 0 {
+			fmt.Fprintf(w, "Seeded %d invoices sold by NIP %s over the last 30 days\n", info.SeededInvoices, info.Identity.NIP)
+		}
 		fmt.Fprintf(w, "  certificate: %s\n  private key: %s\n", info.Identity.CertFile, info.Identity.KeyFile)
 		fmt.Fprintf(w, "Log in with:\n  %s\n", info.Login)
 		fmt.Fprintln(w, "Press Ctrl+C to stop.")
