@@ -73,7 +73,7 @@ if [ "${#race[@]}" -gt 0 ] && [ "$#" -eq 0 ]; then
   go test -count=1 -timeout 30m -v -run 'TestCrashSafety' ./ksefsync/storeurl/ >>"$log" 2>&1 || rc=$?
 fi
 # A package's output ends with its "ok"/"FAIL" line: name each figure by it.
-awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:|^TestE2ESendWithFaults:|send rate:|^crash safety |^three workers |^sync bench/ {
+awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:|^TestE2ESendWithFaults:|send rate:|^crash safety |^three workers |^sync e2e:|^sync bench/ {
        sub(/^[ \t]+/, ""); buf[n++] = $0; next }
      /^(ok|FAIL)[ \t]/ { for (i = 0; i < n; i++) print $2 ": " buf[i]; n = 0 }' "$log"
 if [ "$rc" -ne 0 ]; then
