@@ -20,6 +20,7 @@ import (
 	"hash/fnv"
 	"iter"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,6 +95,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, errors.New("pgstore: cannot parse the connection string") // it may hold a password
+	}
+	// A claimed stream keeps its connection; leave room for the streams of
+	// several contexts at once plus the readers (pool_max_conns overrides).
+	if !strings.Contains(dsn, "pool_max_conns") && cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
