@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"iter"
 	"strconv"
 	"strings"
@@ -160,13 +159,17 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit(ctx)
 }
 
-// lockKey maps a stream onto an advisory lock key. Two streams sharing a
-// key (a 64-bit hash collision) only wait for each other.
-func lockKey(k ksefsync.StreamKey) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("ksefsync\x00" + k.Context + "\x00" + string(k.SubjectType) + "\x00" + k.Kind))
-	return int64(h.Sum64())
+// lockName names a stream's advisory lock. Advisory locks are shared by
+// the whole database, so the server hashes the name together with the
+// schema the tables live in (current_schema()): stores in two schemas of
+// one database never block each other. Two streams whose keys collide
+// (a 64-bit hash) only take turns.
+func lockName(k ksefsync.StreamKey) string {
+	return "ksefsync/" + k.Context + "/" + string(k.SubjectType) + "/" + k.Kind
 }
+
+// lockKeySQL is the advisory lock key of the stream named by $1.
+const lockKeySQL = `hashtextextended(current_schema() || '/' || $1, 0)`
 
 // Claim takes the stream's advisory lock on a connection of its own; it
 // returns [ksefsync.ErrStreamBusy] when another session holds it.
@@ -176,7 +179,7 @@ func (s *Store) Claim(ctx context.Context, key ksefsync.StreamKey) (ksefsync.Str
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey(key)).Scan(&ok); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lockKeySQL+`)`, lockName(key)).Scan(&ok); err != nil {
 		conn.Release()
 		return nil, fmt.Errorf("pgstore: claim: %w", err)
 	}
@@ -202,7 +205,7 @@ func (st *stream) Release() error {
 	st.conn = nil
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockKey(st.key)); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(`+lockKeySQL+`)`, lockName(st.key)); err != nil {
 		// the lock must not outlive the claim: drop the connection
 		conn.Conn().Close(ctx)
 		conn.Release()

@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/ksef2/ksef/internal/testenv"
@@ -56,5 +57,41 @@ func TestMigrations(t *testing.T) {
 	}
 	if _, err := pgstore.Open(ctx, dsn); err == nil {
 		t.Fatal("a store of schema version 99 opened")
+	}
+}
+
+// Stores in two schemas of one database claim their streams
+// independently (advisory locks are database-wide).
+func TestClaimsPerSchema(t *testing.T) {
+	ctx := context.Background()
+	schemas := pgstoretest.New(t, testenv.PostgresDSN(t))
+	a, err := pgstore.Open(ctx, schemas.DSN("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := pgstore.Open(ctx, schemas.DSN("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	key := ksefsync.StreamKey{Context: "5265877635", SubjectType: "Subject1"}
+	sa, err := a.Claim(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sa.Release()
+	sb, err := b.Claim(ctx, key)
+	if err != nil {
+		t.Fatalf("the same stream in another schema: %v", err)
+	}
+	sb.Release()
+	a2, err := pgstore.Open(ctx, schemas.DSN("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	if _, err := a2.Claim(ctx, key); !errors.Is(err, ksefsync.ErrStreamBusy) {
+		t.Fatalf("the same stream in the same schema from another pool: %v, want ErrStreamBusy", err)
 	}
 }
