@@ -24,6 +24,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sessioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/simcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/synccmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/testdatacmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/tokencmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/upocmd"
@@ -50,6 +51,8 @@ var Areas = []cli.Area{
 	peppolcmd.New,
 	testdatacmd.New,
 	exportcmd.New,
+	untimed(synccmd.New),
+	untimed(synccmd.NewDB),
 	untimed(simcmd.New),
 	untimed(democmd.New),
 	untimed(invoicecmd.New),

@@ -1,0 +1,126 @@
+package ksefsync_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/ksefsync"
+	"github.com/ksef2/ksef/ksefsync/ksefsynctest"
+	"github.com/ksef2/ksef/ksefsync/sqlitestore"
+)
+
+func openSQLite(t *testing.T) ksefsync.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "e.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// Watch picks up invoices that arrive between its rounds and stops with
+// its context.
+func TestWatch(t *testing.T) {
+	st := openSQLite(t)
+	f := ksefsynctest.NewFake(30, 10)
+	f.SetVisible(9)
+	e, err := ksefsync.NewEngine(st, ksefsynctest.Sources(f), ksefsync.Options{Start: ksefsynctest.Base.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var mu sync.Mutex
+	var news []int
+	err = e.Watch(ctx, 20*time.Millisecond, func(s *ksefsync.Summary) {
+		if s.Err() != nil {
+			t.Error(s.Err())
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		news = append(news, s.New())
+		switch len(news) {
+		case 1:
+			f.SetVisible(21) // more invoices arrive
+		case 3:
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Watch returned %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(news) != 3 || news[0] != 8*9 || news[1] != 8*12 || news[2] != 0 {
+		t.Fatalf("new invoices per round %v, want [72 96 0]", news)
+	}
+}
+
+// A truncated package whose last date is its window's start cannot move
+// the stream on (more invoices at one instant than a package holds): the
+// stream stops with an error instead of looping.
+func TestTruncatedWithoutProgress(t *testing.T) {
+	st := openSQLite(t)
+	f := ksefsynctest.NewFake(30, 5)
+	f.SameInstant = 10 // 10 invoices per instant, packages of 5
+	e, _ := ksefsync.NewEngine(st, ksefsynctest.Sources(f), ksefsync.Options{
+		Start: ksefsynctest.Base, SubjectTypes: []ksef.InvoiceQuerySubjectType{ksef.InvoiceQuerySubjectTypeSubject1}})
+	s := e.Run(t.Context())
+	if err := s.Err(); err == nil || !strings.Contains(err.Error(), "no progress") {
+		t.Fatalf("err %v, want no progress", err)
+	}
+}
+
+func TestNewEngineChecks(t *testing.T) {
+	st := openSQLite(t)
+	if _, err := ksefsync.NewEngine(nil, nil, ksefsync.Options{}); err == nil {
+		t.Error("no store accepted")
+	}
+	if _, err := ksefsync.NewEngine(st, nil, ksefsync.Options{}); err == nil {
+		t.Error("no contexts accepted")
+	}
+	if _, err := ksefsync.NewEngine(st, []ksefsync.ContextSource{{Context: "1"}}, ksefsync.Options{}); err == nil {
+		t.Error("a context without a source accepted")
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	if d, ok := ksefsync.RetryAfter(&ksef.APIError{StatusCode: 429, RetryAfter: 90 * time.Second}); !ok || d != 90*time.Second {
+		t.Errorf("429: %v %v", d, ok)
+	}
+	if d, ok := ksefsync.RetryAfter(&ksef.PacingError{Group: ksef.GroupInvoiceExport, RetryAfter: 40 * time.Minute}); !ok || d != 40*time.Minute {
+		t.Errorf("pacing: %v %v", d, ok)
+	}
+	if _, ok := ksefsync.RetryAfter(&ksef.APIError{StatusCode: 500}); ok {
+		t.Error("500 taken for a rate limit")
+	}
+}
+
+// A Retry-After longer than MaxRateLimitWait ends the stream with an error
+// naming the wait, without waiting.
+func TestRateLimitTooLong(t *testing.T) {
+	st := openSQLite(t)
+	f := ksefsynctest.NewFake(5, 10)
+	f.RateLimitEvery = 1
+	f.RetryAfter = time.Hour
+	e, _ := ksefsync.NewEngine(st, ksefsynctest.Sources(f), ksefsync.Options{Start: ksefsynctest.Base, MaxRateLimitWait: time.Minute,
+		SubjectTypes: []ksef.InvoiceQuerySubjectType{ksef.InvoiceQuerySubjectTypeSubject1}})
+	t0 := time.Now()
+	err := e.Run(t.Context()).Err()
+	if err == nil || !errors.Is(err, ksef.ErrRateLimited) || !strings.Contains(err.Error(), "1h0m0s") || time.Since(t0) > 10*time.Second {
+		t.Fatalf("err %v after %v", err, time.Since(t0))
+	}
+}
+
+func TestWatchNeedsInterval(t *testing.T) {
+	e, _ := ksefsync.NewEngine(openSQLite(t), ksefsynctest.Sources(ksefsynctest.NewFake(1, 1)), ksefsync.Options{})
+	if err := e.Watch(t.Context(), 0, nil); err == nil {
+		t.Error("Watch with interval 0 accepted")
+	}
+}
