@@ -65,5 +65,6 @@ func stepSendBatch(ctx context.Context, s *demoState) (facts, error) {
 	if session == "" || !strings.Contains(session, "-SB-") || last.PartsSent != last.PartsTotal || last.PartsTotal < 2 {
 		return fs, fmt.Errorf("batch session %q, %d of %d parts uploaded", session, last.PartsSent, last.PartsTotal)
 	}
+	s.batchNumbers = numbers
 	return fs, nil
 }

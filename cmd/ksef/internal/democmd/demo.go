@@ -160,6 +160,9 @@ type demoState struct {
 	outDir string // --out-dir
 	inv    demoInvoice
 	online demoOnline
+	// batchNumbers are the KSeF numbers of the invoices sent in the batch
+	// session.
+	batchNumbers []string
 
 	cleanup []func()
 }

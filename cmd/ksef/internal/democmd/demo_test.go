@@ -43,13 +43,13 @@ func TestDemo(t *testing.T) {
 		"output directory:  " + outDir, filepath.Join(outDir, "faktura.pdf") + " (",
 		"invoice 1 KSeF number:", "invoice 2 KSeF number:", "valid (XAdES), signed by", filepath.Join(outDir, "upo.pdf") + " (",
 		"outcome:               duplicate", "-SB-", "encrypted parts", "faktura-b3.xml KSeF number:",
-		"sqlite:" + filepath.Join(outDir, "ksef.db"), "2 invoices, net ", "ksef db list --store sqlite:"} {
+		"sqlite:" + filepath.Join(outDir, "ksef.db"), "5 invoices, net ", "ksef db list --store sqlite:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
 
-	// the sync step's store holds exactly the two invoices sent
+	// the sync step's store holds exactly the five invoices sent
 	checkDemoStore(t, filepath.Join(outDir, "ksef.db"), out)
 
 	jsonOut := c.MustRun("demo", "-o", "json")

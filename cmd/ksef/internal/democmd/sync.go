@@ -13,7 +13,7 @@ import (
 	"github.com/ksef2/ksef/ksefsync/sqlitestore"
 )
 
-// stepSync syncs the context's invoices (the two sent by the demo) into
+// stepSync syncs the context's invoices (the two sent online and the three of the batch) into
 // an SQLite file with ksefsync and prints what the store holds.
 func stepSync(ctx context.Context, s *demoState) (facts, error) {
 	if s.tokenSess == nil || len(s.online.numbers) != 2 {
@@ -51,7 +51,7 @@ func stepSync(ctx context.Context, s *demoState) (facts, error) {
 		held = append(held, inv.KSeFNumber)
 		fs = append(fs, fact{"stored " + inv.KSeFNumber, fmt.Sprintf("%s, %s %s gross", inv.InvoiceNumber, amount(inv.Gross), inv.Currency)})
 	}
-	for _, n := range s.online.numbers {
+	for _, n := range slices.Concat(s.online.numbers, s.batchNumbers) {
 		if !slices.Contains(held, n) {
 			return fs, fmt.Errorf("the store lacks %s", n)
 		}

@@ -28,7 +28,7 @@ func checkDemoStore(t *testing.T, path, out string) {
 			t.Errorf("stored %s was not printed as sent by the demo", inv.KSeFNumber)
 		}
 	}
-	if n != 2 {
-		t.Errorf("the demo store holds %d invoices, want 2", n)
+	if n != 5 {
+		t.Errorf("the demo store holds %d invoices, want 5 (2 online, 3 in the batch)", n)
 	}
 }
