@@ -12,6 +12,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
 	"github.com/ksef2/ksef/cmd/ksef/internal/democmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/mcpcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/qrcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
@@ -38,6 +39,7 @@ var Areas = []cli.Area{
 	untimed(invoicecmd.New),
 	untimed(qrcmd.New),
 	untimed(numbercmd.New),
+	untimed(mcpcmd.New),
 }
 
 // untimed gives the commands of area no default --timeout.
