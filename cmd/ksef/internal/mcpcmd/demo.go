@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -23,10 +25,6 @@ import (
 	"github.com/ksef2/ksef/ksefsim"
 	"github.com/ksef2/ksef/visual"
 )
-
-// SendOp is the simulator's operation of sending an invoice in an online
-// session (see ksefsim.Simulator.Calls).
-const SendOp = "POST /sessions/online/{referenceNumber}/invoices"
 
 func newDemoCmd(f *cli.Factory) *cobra.Command {
 	var outDir string
@@ -81,7 +79,46 @@ type DemoEnv struct {
 	// Sent are the KSeF numbers of the demo invoices, in order.
 	Sent []string
 
+	accepted atomic.Int64
+
 	close []func()
+}
+
+// Accepted counts the invoices the simulator accepted for processing
+// (answers 202 to a send in an online session): requests refused with 429
+// and retried are not counted, unlike ksefsim.Simulator.Calls.
+func (e *DemoEnv) Accepted() int { return int(e.accepted.Load()) }
+
+// countAccepted is the simulator middleware behind Accepted.
+func (e *DemoEnv) countAccepted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/sessions/online/") &&
+			strings.HasSuffix(r.URL.Path, "/invoices") && rec.status == http.StatusAccepted {
+			e.accepted.Add(1)
+		}
+	})
+}
+
+// statusRecorder remembers the status of a response.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 // Close stops the simulator.
@@ -115,7 +152,8 @@ func StartDemo(ctx context.Context, logger *slog.Logger, simOpts ...ksefsim.Opti
 	if err != nil {
 		return nil, err
 	}
-	e := &DemoEnv{Sim: ksefsim.New(append([]ksefsim.Option{ksefsim.WithLogger(logger)}, simOpts...)...), BaseURL: ksefsim.BaseURL(l.Addr())}
+	e := &DemoEnv{BaseURL: ksefsim.BaseURL(l.Addr())}
+	e.Sim = ksefsim.New(append([]ksefsim.Option{ksefsim.WithLogger(logger), ksefsim.WithMiddleware(e.countAccepted)}, simOpts...)...)
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { defer close(done); _ = e.Sim.Serve(sctx, l) }()
@@ -165,7 +203,7 @@ func StartDemo(ctx context.Context, logger *slog.Logger, simOpts ...ksefsim.Opti
 		{Number: "E/11/DEMO", IssueDate: day(33), Seller: supp, Buyer: me, Lines: []fa3.Line{line("Energia elektryczna", "812", "0.95", "23")}},
 		{Number: "E/12/DEMO", IssueDate: day(2), Seller: supp, Buyer: me, Lines: []fa3.Line{line("Energia elektryczna", "790", "0.97", "23")}},
 	}
-	mem := &MemStore{}
+	var stored []Invoice
 	for _, batch := range []struct {
 		c    *ksef.AuthenticatedClient
 		invs []fa3.InvoiceParams
@@ -194,9 +232,11 @@ func StartDemo(ctx context.Context, logger *slog.Logger, simOpts ...ksefsim.Opti
 			if err != nil {
 				return nil, err
 			}
-			mem.Add(time.Now().UTC(), inv)
+			stored = append(stored, inv)
 		}
 	}
+	mem := &MemStore{}
+	mem.Add(time.Now().UTC(), stored...)
 	e.Store = mem
 	ok = true
 	return e, nil
@@ -262,7 +302,7 @@ func (e *DemoEnv) Transcript(ctx context.Context, w io.Writer, outDir string) er
 		}
 		return res, nil
 	}
-	sends := func() int { return e.Sim.Calls(SendOp) }
+	sends := e.Accepted
 
 	say("Simulator at %s; seller NIP %s; the store holds %d invoices (sales and a supplier's invoices)", e.BaseURL, e.NIP, len(e.Sent))
 	tools, err := cs.ListTools(ctx, nil)

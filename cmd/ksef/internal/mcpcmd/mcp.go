@@ -68,7 +68,12 @@ Example client configuration (Claude Desktop, VS Code and others):
 			defer closeStore()
 			srv := NewServer(cfg)
 			if httpAddr != "" {
-				return serveHTTP(ctx, f, srv, httpAddr)
+				l, err := listenLoopback(httpAddr)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(f.SyncStderr(), "ksef mcp: serving streamable HTTP on http://%s/mcp\n", l.Addr())
+				return ServeHTTP(ctx, srv, l)
 			}
 			err = srv.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(f.Stdin), Writer: nopWriteCloser{f.Stdout}})
 			if errors.Is(err, context.Canceled) || errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, io.EOF) {
@@ -153,25 +158,26 @@ func configFor(ctx context.Context, f *cli.Factory, dbPath string, readOnly bool
 	return cfg, closeStore, nil
 }
 
-// serveHTTP serves srv as streamable HTTP on a loopback address until ctx
-// ends.
-func serveHTTP(ctx context.Context, f *cli.Factory, srv *mcp.Server, addr string) error {
+// listenLoopback listens on addr, which must be a loopback address.
+func listenLoopback(addr string) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--http %q: %w", addr, err)
+		return nil, fmt.Errorf("--http %q: %w", addr, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("--http %q: only a loopback address (127.0.0.1, [::1], localhost) is served", addr)
+		return nil, fmt.Errorf("--http %q: only a loopback address (127.0.0.1, [::1], localhost) is served", addr)
 	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
+	return net.Listen("tcp", addr)
+}
+
+// ServeHTTP serves srv as streamable HTTP at /mcp on l until ctx ends. The
+// SDK's handler refuses requests whose Host header is not a loopback name
+// (DNS rebinding).
+func ServeHTTP(ctx context.Context, srv *mcp.Server, l net.Listener) error {
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", h)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(f.SyncStderr(), "ksef mcp: serving streamable HTTP on http://%s/mcp\n", l.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
