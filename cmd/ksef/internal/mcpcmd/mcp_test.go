@@ -545,4 +545,3 @@ func TestReadOnlyHasNoWrites(t *testing.T) {
 		t.Errorf("monthly_summary prompt: %v", err)
 	}
 }
-
