@@ -193,6 +193,9 @@ type AuthenticatedClient struct {
 	// Sessions opens online sessions, sends invoices, and reads session
 	// and invoice statuses and UPOs.
 	Sessions *SessionsService
+	// Invoices downloads invoices, queries their metadata and exports
+	// them.
+	Invoices *InvoicesService
 
 	// ReferenceNumber identifies the authentication operation (empty for a
 	// client resumed from stored tokens).
@@ -235,5 +238,6 @@ func newAuthenticatedClient(c *Client) *AuthenticatedClient {
 		Tokens:       &TokensService{c: c},
 		AuthSessions: &AuthSessionsService{c: c},
 		Sessions:     &SessionsService{c: c},
+		Invoices:     newInvoicesService(c),
 	}
 }

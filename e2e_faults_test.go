@@ -368,6 +368,7 @@ func faultCases() map[string]faultCase {
 		}},
 	}
 	maps.Copy(cases, onlineFaultCases())
+	maps.Copy(cases, retrievalFaultCases())
 	return cases
 }
 

@@ -276,6 +276,7 @@ func (s *Simulator) acceptInvoice(sess *onlineSession, inv *sessionInvoice, f *i
 	inv.ksefNumber = newKSeFNumber(sellerForNumber(f, sess.ctx), accepted)
 	st.accepted[key] = inv
 	st.byKSeF[inv.ksefNumber] = inv
+	s.indexSessionInvoice(sess.form, sess.ctx, inv, f)
 	return invoiceStatus(200)
 }
 

@@ -71,6 +71,10 @@ func (s *Simulator) register() {
 	s.handle(ksef.OpSessionInvoiceUpoByKSeFNumber, s.handleInvoiceUPOByKSeF)
 	s.handle(ksef.OpSessionInvoiceUpo, s.handleInvoiceUPOByRef)
 	s.handle(ksef.OpSessionUpo, s.handleSessionUPO)
+	// Invoice retrieval.
+	s.handle(ksef.OpInvoiceDownload, s.handleDownloadInvoice)
+	s.handle(ksef.OpInvoicesQueryMetadata, s.handleQueryMetadata)
+	s.registerExports()
 	s.registerStorage()
 
 	// Every other operation of the table answers 400 with

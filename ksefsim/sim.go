@@ -74,6 +74,8 @@ type config struct {
 	signingSkew     time.Duration // < 0: unchecked
 	invoiceLimit    int           // 0: DefaultSessionInvoiceLimit
 	timeouts        ServerTimeouts
+	storageDelay    time.Duration // see WithPermanentStorageDelay
+	export          exportConfig  // see WithExportPartSize
 }
 
 // Option configures a [Simulator].

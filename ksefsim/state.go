@@ -129,7 +129,9 @@ type state struct {
 	persons        map[string]*testPerson  // by NIP
 	grants         map[ctxID]map[subjectID][]string
 	blocked        map[ctxID]bool
-	onlineSt       *onlineStore // see online()
+	onlineSt       *onlineStore  // see online()
+	invoiceSt      *invoiceStore // see invoices()
+	exportSt       *exportStore  // see exports()
 }
 
 func newState() *state {

@@ -254,7 +254,9 @@ func TestHandled(t *testing.T) {
 	got := New(WithoutRateLimits()).Handled()
 	want := []string{
 		"DELETE /auth/sessions/current", "DELETE /auth/sessions/{referenceNumber}", "DELETE /tokens/{referenceNumber}",
-		"GET /auth/sessions", "GET /auth/{referenceNumber}", "GET /security/public-key-certificates",
+		"GET /auth/sessions", "GET /auth/{referenceNumber}",
+		"GET /invoices/exports/{referenceNumber}", "GET /invoices/ksef/{ksefNumber}",
+		"GET /security/public-key-certificates",
 		"GET /sessions", "GET /sessions/{referenceNumber}", "GET /sessions/{referenceNumber}/invoices",
 		"GET /sessions/{referenceNumber}/invoices/failed", "GET /sessions/{referenceNumber}/invoices/ksef/{ksefNumber}/upo",
 		"GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}",
@@ -262,6 +264,7 @@ func TestHandled(t *testing.T) {
 		"GET /sessions/{referenceNumber}/upo/{upoReferenceNumber}",
 		"GET /tokens", "GET /tokens/{referenceNumber}", "POST /auth/challenge", "POST /auth/ksef-token",
 		"POST /auth/token/redeem", "POST /auth/token/refresh", "POST /auth/xades-signature",
+		"POST /invoices/exports", "POST /invoices/query/metadata",
 		"POST /sessions/online", "POST /sessions/online/{referenceNumber}/close",
 		"POST /sessions/online/{referenceNumber}/invoices",
 		"POST /testdata/context/block", "POST /testdata/context/unblock", "POST /testdata/permissions",

@@ -99,6 +99,8 @@ type invoiceFacts struct {
 	// (NIP, and IDWew of Podmiot3), checked in sessions opened with
 	// subject-identifier-validation.
 	parties []partyID
+	// doc is the invoice XML (for the invoice repository).
+	doc []byte
 }
 
 // partyID is an identifier named on an invoice.
@@ -205,7 +207,7 @@ func schemaDetails(err error) []string {
 // extractFacts reads the fields the acceptance rules use from a
 // schema-valid invoice, by local element paths.
 func extractFacts(form formSpec, doc []byte) *invoiceFacts {
-	f := &invoiceFacts{}
+	f := &invoiceFacts{doc: doc}
 	d := xml.NewDecoder(bytes.NewReader(doc))
 	var path []string
 	var issue string

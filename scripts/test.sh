@@ -15,11 +15,41 @@ missing=()
 for pair in "${oracles[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
+# PostgreSQL (the server behind the ksefsync/pgstore tests) is not on PATH
+# in Debian: look for its initdb.
+pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+if [ -z "${KSEF_TEST_POSTGRES:-}" ] && [ ! -x "$(pgbin)/initdb" ]; then
+  missing+=(postgresql)
+fi
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "test.sh: installing ${missing[*]}" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A throwaway PostgreSQL cluster for the pgstore tests, unless
+# KSEF_TEST_POSTGRES already names a server: initdb into a temporary
+# directory (as the postgres user when run as root: initdb refuses root),
+# listening on 127.0.0.1 at a free port, stopped and removed on exit.
+pgdir=""
+cleanup() {
+  if [ -n "$pgdir" ]; then
+    $pgrun "$(pgbin)/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pgdir"
+  fi
+  rm -f "${log:-}"
+}
+trap cleanup EXIT
+if [ -z "${KSEF_TEST_POSTGRES:-}" ]; then
+  pgdir=$(mktemp -d "${TMPDIR:-/tmp}/ksef-pg.XXXXXX")
+  pgrun=""
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$pgdir"; pgrun="runuser -u postgres --"; fi
+  pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)
+  $pgrun "$(pgbin)/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+  $pgrun "$(pgbin)/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdir -c fsync=off" start >/dev/null
+  export KSEF_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
 fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -33,13 +63,12 @@ go vet ./...
 # passing packages; print the package results and those figures, and the whole
 # log of any failing package.
 log=$(mktemp "${TMPDIR:-/tmp}/ksef-test.XXXXXX")
-trap 'rm -f "$log"' EXIT
 race=(-race)
 if [ "${KSEF_TEST_RACE:-1}" = 0 ]; then race=(); fi
 rc=0
 go test "${race[@]}" -count=1 -timeout 60m -v "$@" ./... >"$log" 2>&1 || rc=$?
 # A package's output ends with its "ok"/"FAIL" line: name each figure by it.
-awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:|^TestE2ESendWithFaults:|send rate:/ {
+awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:|^TestE2ESendWithFaults:|send rate:|^crash safety |^three workers |^sync bench/ {
        sub(/^[ \t]+/, ""); buf[n++] = $0; next }
      /^(ok|FAIL)[ \t]/ { for (i = 0; i < n; i++) print $2 ": " buf[i]; n = 0 }' "$log"
 if [ "$rc" -ne 0 ]; then

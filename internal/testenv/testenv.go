@@ -108,3 +108,17 @@ func SpecJSON(t testing.TB, rel string, v any) {
 		t.Fatalf("%s: %v", rel, err)
 	}
 }
+
+// PostgresDSN returns the connection string of the PostgreSQL server the
+// tests may use ($KSEF_TEST_POSTGRES, for example
+// "postgres://postgres:postgres@127.0.0.1:5432/ksef_test"). When it is not
+// set the test fails under CI (scripts/test.sh starts a server and sets it)
+// and is skipped elsewhere.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("KSEF_TEST_POSTGRES")
+	if dsn == "" {
+		unavailable(t, "KSEF_TEST_POSTGRES not set (a PostgreSQL server: apt-get install postgresql; scripts/test.sh starts one)")
+	}
+	return dsn
+}

@@ -1,0 +1,534 @@
+package ksefsim
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"crypto/hmac"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/internal/envelope"
+)
+
+// Export limits (pobieranie-faktur.md, API 2.8.1); see [ExportLimits].
+const (
+	// DefaultExportPartSize is the largest part of an export package
+	// (50 MB, before encryption).
+	DefaultExportPartSize = 50_000_000
+	// exportMaxInvoices is the largest number of invoices in a package.
+	exportMaxInvoices = 10000
+	// exportMaxPackage is the largest compressed package (1 GB).
+	exportMaxPackage = 1_000_000_000
+	// exportCap is the number of exports one context may run at once.
+	exportCap = 10
+	// exportStoragePath is where the pre-signed part URLs point.
+	exportStoragePath = "/storage/exports/"
+)
+
+// ExportLimits configures exports; zero fields keep their defaults.
+type ExportLimits struct {
+	// PartSize is the largest part before encryption (default
+	// [DefaultExportPartSize], 50 MB).
+	PartSize int64
+	// MaxInvoices is the largest number of invoices in one package
+	// (default 10,000).
+	MaxInvoices int
+	// MaxPackageSize is the largest compressed package (default 1 GB).
+	MaxPackageSize int64
+	// URLLifetime is the validity of part URLs, renewed by each status
+	// call (default 1 hour).
+	URLLifetime time.Duration
+	// PackageLifetime is how long a package can be downloaded after it is
+	// ready (default 7 days); then the status is 210, and after twice as
+	// long the status call answers 410.
+	PackageLifetime time.Duration
+}
+
+// exportConfig is the effective configuration of exports.
+type exportConfig struct{ ExportLimits }
+
+// WithExportLimits overrides the export limits (part size, invoices per
+// package, URL and package lifetimes). Tests use small parts to get
+// multi-part packages from a few invoices.
+func WithExportLimits(l ExportLimits) Option {
+	return func(c *config) { c.export.ExportLimits = l }
+}
+
+func (c exportConfig) partSize() int64 {
+	if c.PartSize > 0 {
+		return c.PartSize
+	}
+	return DefaultExportPartSize
+}
+
+func (c exportConfig) maxInvoices() int {
+	if c.MaxInvoices > 0 {
+		return c.MaxInvoices
+	}
+	return exportMaxInvoices
+}
+
+func (c exportConfig) maxPackage() int64 {
+	if c.MaxPackageSize > 0 {
+		return c.MaxPackageSize
+	}
+	return exportMaxPackage
+}
+
+func (c exportConfig) urlLifetime() time.Duration {
+	if c.URLLifetime > 0 {
+		return c.URLLifetime
+	}
+	return time.Hour
+}
+
+func (c exportConfig) packageLifetime() time.Duration {
+	if c.PackageLifetime > 0 {
+		return c.PackageLifetime
+	}
+	return 7 * 24 * time.Hour
+}
+
+// ExportFaults are failures injected into the next exports (see
+// [Simulator.InjectExportFaults]); each counter is consumed one by one.
+type ExportFaults struct {
+	// Stuck is the number of next exports that stay at status 100 forever.
+	Stuck int
+	// ExpiredURLs is the number of next status answers whose part URLs
+	// have already expired (storage answers 403).
+	ExpiredURLs int
+	// CorruptParts is the number of next part downloads with one byte
+	// changed (their hash does not match).
+	CorruptParts int
+}
+
+// InjectExportFaults adds f to the pending export faults.
+func (s *Simulator) InjectExportFaults(f ExportFaults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st.exports()
+	st.faults.Stuck += f.Stuck
+	st.faults.ExpiredURLs += f.ExpiredURLs
+	st.faults.CorruptParts += f.CorruptParts
+}
+
+// ResetExportFaults drops the pending export faults.
+func (s *Simulator) ResetExportFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.exports().faults = ExportFaults{}
+}
+
+// exportStore holds the invoice exports; guarded by Simulator.mu.
+type exportStore struct {
+	jobs   map[string]*exportJob
+	faults ExportFaults
+}
+
+func (st *state) exports() *exportStore {
+	if st.exportSt == nil {
+		st.exportSt = &exportStore{jobs: map[string]*exportJob{}}
+	}
+	return st.exportSt
+}
+
+// exportJob is one export.
+type exportJob struct {
+	ref      string
+	ctx      ctxID
+	created  time.Time
+	readyAt  time.Time
+	stuck    bool
+	failure  int32 // final failure status (415, 420), 0 when none
+	built    bool  // the package is ready (built in the background)
+	pkg      ksef.InvoicePackage
+	parts    []*exportPart
+	complete time.Time // when the status turned 200 (set on first sight)
+}
+
+// exportPart is one encrypted part of a package.
+type exportPart struct {
+	name      string
+	enc       []byte
+	plainSize int64
+	plainHash []byte
+	encHash   []byte
+}
+
+var exportStatuses = map[int32]ksef.StatusInfo{
+	100: {Code: 100, Description: "Eksport faktur w toku"},
+	200: {Code: 200, Description: "Eksport faktur zakończony sukcesem"},
+	210: {Code: 210, Description: "Paczka faktur wygasła i nie jest już dostępna do pobrania"},
+	415: {Code: 415, Description: "Błąd odszyfrowania dostarczonego klucza"},
+	420: {Code: 420, Description: "Zakres filtrowania wykracza poza dostępny zakres danych", Details: []string{"Parametr dateRange.from jest późniejszy niż PermanentStorageHwmDate."}},
+	500: {Code: 500, Description: "Nieznany błąd"},
+	550: {Code: 550, Description: "Operacja została anulowana przez system"},
+}
+
+// statusAt returns the job's status code at now.
+func (j *exportJob) statusAt(now time.Time, c exportConfig) int32 {
+	switch {
+	case j.stuck || now.Before(j.readyAt):
+		return 100
+	case j.failure != 0:
+		return j.failure
+	case !j.built:
+		return 100
+	case !j.complete.IsZero() && !now.Before(j.complete.Add(c.packageLifetime())):
+		return 210
+	}
+	return 200
+}
+
+// handleExport serves POST /invoices/exports.
+func (s *Simulator) handleExport(w http.ResponseWriter, r *http.Request) *apiError {
+	p, e := s.requirePermission(r, readInvoicePermissions...)
+	if e != nil {
+		return e
+	}
+	var req ksef.InvoiceExportRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	if len(req.Encryption.InitializationVector) != envelope.IVSize {
+		return validation("encryption.initializationVector: wymagane %d bajtów.", envelope.IVSize)
+	}
+	if len(req.Encryption.EncryptedSymmetricKey) == 0 {
+		return validation("encryption.encryptedSymmetricKey: wartość wymagana.")
+	}
+	compression := req.CompressionType
+	switch compression {
+	case "":
+		compression = ksef.CompressionTypeZip
+	case ksef.CompressionTypeZip, ksef.CompressionTypeTarGz:
+	default:
+		return validation("compressionType: dozwolone wartości Zip, TarGz.")
+	}
+	now := s.now()
+	job := &exportJob{ref: newRef(now, KindExport), ctx: p.ctx(), created: now, readyAt: now.Add(s.cfg.processingDelay)}
+	raw, err := s.decryptSymmetricKey(req.Encryption.PublicKeyID, req.Encryption.EncryptedSymmetricKey)
+	var key *envelope.Key
+	switch {
+	case err == errUnknownKey:
+		return badRequest(21470, "Klucz o identyfikatorze "+req.Encryption.PublicKeyID+" nie jest wspierany.")
+	case err != nil:
+		job.failure = 415
+	default:
+		if key, err = envelope.KeyFromBytes(raw, req.Encryption.InitializationVector); err != nil {
+			job.failure = 415
+		}
+	}
+	s.mu.Lock()
+	q, fe := s.checkFilters(req.Filters, now)
+	if fe != nil {
+		if len(fe.errs) == 1 && fe.errs[0].Code == 21183 {
+			// exports report a window after the HWM in their status
+			fe = nil
+			job.failure = 420
+		} else {
+			s.mu.Unlock()
+			return fe
+		}
+	}
+	st := s.st.exports()
+	running := 0
+	for _, j := range st.jobs {
+		if j.ctx == job.ctx && j.statusAt(now, s.cfg.export) == 100 {
+			running++
+		}
+	}
+	if running >= exportCap {
+		s.mu.Unlock()
+		return badRequest(21182, "Osiągnięto limit "+strconv.Itoa(exportCap)+" trwających eksportów dla kontekstu. Spróbuj ponownie później.")
+	}
+	if st.faults.Stuck > 0 {
+		st.faults.Stuck--
+		job.stuck = true
+	}
+	st.jobs[job.ref] = job
+	var list []*storedInvoice
+	if job.failure == 0 {
+		list = s.selectInvoices(job.ctx, q, now, false)
+	}
+	s.mu.Unlock()
+	if job.failure == 0 {
+		onlyMeta := req.OnlyMetadata != nil && *req.OnlyMetadata
+		go s.buildExport(job, key, list, q.f.DateRange.DateType, q.hwm, onlyMeta, compression)
+	}
+	writeOK(w, http.StatusCreated, ksef.ExportInvoicesResponse{ReferenceNumber: job.ref})
+	return nil
+}
+
+// partWriter splits what is written into parts of at most size bytes.
+type partWriter struct {
+	size  int64
+	parts [][]byte
+	n     int64
+}
+
+func (pw *partWriter) Write(p []byte) (int, error) {
+	total := len(p)
+	for len(p) > 0 {
+		if len(pw.parts) == 0 || int64(len(pw.parts[len(pw.parts)-1])) == pw.size {
+			pw.parts = append(pw.parts, make([]byte, 0, min(pw.size, 1<<20)))
+		}
+		last := &pw.parts[len(pw.parts)-1]
+		k := min(int64(len(p)), pw.size-int64(len(*last)))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+	pw.n += int64(total)
+	return total, nil
+}
+
+// archiveWriter writes files into a ZIP or tar.gz archive.
+type archiveWriter interface {
+	add(name string, doc []byte) error
+	close() error
+}
+
+type zipArchive struct{ z *zip.Writer }
+
+func (a zipArchive) add(name string, doc []byte) error {
+	w, err := a.z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(doc)
+	return err
+}
+
+func (a zipArchive) close() error { return a.z.Close() }
+
+type tarGzArchive struct {
+	gz *gzip.Writer
+	t  *tar.Writer
+}
+
+func (a tarGzArchive) add(name string, doc []byte) error {
+	if err := a.t.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(doc)), ModTime: time.Now(), Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	_, err := a.t.Write(doc)
+	return err
+}
+
+func (a tarGzArchive) close() error {
+	if err := a.t.Close(); err != nil {
+		return err
+	}
+	return a.gz.Close()
+}
+
+// buildExport builds, splits and encrypts the package of job in the
+// background: invoices in ascending order of the filter's date until the
+// invoice or size limit, then _metadata.json.
+func (s *Simulator) buildExport(job *exportJob, key *envelope.Key, list []*storedInvoice, dt ksef.InvoiceQueryDateType, hwm *time.Time, onlyMeta bool, compression ksef.CompressionType) {
+	c := s.cfg.export
+	pw := &partWriter{size: c.partSize()}
+	var aw archiveWriter
+	ext := ".zip"
+	if compression == ksef.CompressionTypeTarGz {
+		gz := gzip.NewWriter(pw)
+		aw, ext = tarGzArchive{gz: gz, t: tar.NewWriter(gz)}, ".tar.gz"
+	} else {
+		aw = zipArchive{z: zip.NewWriter(pw)}
+	}
+	meta := struct {
+		Invoices []ksef.InvoiceMetadata `json:"invoices"`
+	}{Invoices: []ksef.InvoiceMetadata{}}
+	truncated := false
+	var last *storedInvoice
+	fail := func() {
+		s.mu.Lock()
+		job.failure = 500
+		s.mu.Unlock()
+	}
+	for i, inv := range list {
+		if i >= c.maxInvoices() || pw.n >= c.maxPackage() {
+			truncated = true
+			break
+		}
+		if !onlyMeta {
+			if err := aw.add(inv.md.KSeFNumber+".xml", inv.xml()); err != nil {
+				fail()
+				return
+			}
+		}
+		meta.Invoices = append(meta.Invoices, inv.md)
+		last = inv
+	}
+	mj, err := json.Marshal(meta)
+	if err != nil {
+		fail()
+		return
+	}
+	if err := aw.add("_metadata.json", mj); err != nil {
+		fail()
+		return
+	}
+	if err := aw.close(); err != nil {
+		fail()
+		return
+	}
+	pkg := ksef.InvoicePackage{
+		InvoiceCount:    int64(len(meta.Invoices)),
+		Size:            pw.n,
+		IsTruncated:     truncated,
+		CompressionType: compression,
+		Parts:           []ksef.InvoicePackagePart{},
+	}
+	if last != nil {
+		switch dt {
+		case ksef.InvoiceQueryDateTypeIssue:
+			pkg.LastIssueDate = last.md.IssueDate
+		case ksef.InvoiceQueryDateTypeInvoicing:
+			d := last.md.InvoicingDate
+			pkg.LastInvoicingDate = &d
+		default:
+			d := last.md.PermanentStorageDate
+			pkg.LastPermanentStorageDate = &d
+		}
+	}
+	if dt == ksef.InvoiceQueryDateTypePermanentStorage {
+		pkg.PermanentStorageHwmDate = hwm
+	}
+	parts := make([]*exportPart, 0, len(pw.parts))
+	for i, plain := range pw.parts {
+		enc := key.Encrypt(plain)
+		parts = append(parts, &exportPart{
+			name:      fmt.Sprintf("%s-%03d%s.aes", job.ref, i+1, ext),
+			enc:       enc,
+			plainSize: int64(len(plain)),
+			plainHash: hashOf(plain),
+			encHash:   hashOf(enc),
+		})
+		pw.parts[i] = nil
+	}
+	s.mu.Lock()
+	job.pkg, job.parts, job.built = pkg, parts, true
+	s.mu.Unlock()
+}
+
+// handleExportStatus serves GET /invoices/exports/{referenceNumber}.
+func (s *Simulator) handleExportStatus(w http.ResponseWriter, r *http.Request) *apiError {
+	p, refs, e := s.requireRefs(r, readInvoicePermissions, "referenceNumber")
+	if e != nil {
+		return e
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st.exports()
+	job := st.jobs[refs[0]]
+	if job == nil || job.ctx != p.ctx() {
+		return badRequest(21405, "Eksport o numerze referencyjnym "+refs[0]+" nie został odnaleziony.")
+	}
+	c := s.cfg.export
+	code := job.statusAt(now, c)
+	if code == 200 && job.complete.IsZero() {
+		job.complete = now
+	}
+	if code == 210 && !now.Before(job.complete.Add(2*c.packageLifetime())) {
+		return gone("Status eksportu " + job.ref + " nie jest już dostępny.")
+	}
+	out := ksef.InvoiceExportStatusResponse{Status: exportStatuses[code]}
+	if code == 200 || code == 210 {
+		done := job.complete
+		exp := done.Add(c.packageLifetime())
+		out.CompletedDate, out.PackageExpirationDate = &done, &exp
+	}
+	if code == 200 {
+		pkg := job.pkg
+		urlExp := now.Add(c.urlLifetime()).Truncate(time.Second)
+		if st.faults.ExpiredURLs > 0 {
+			st.faults.ExpiredURLs--
+			urlExp = now.Add(-time.Minute).Truncate(time.Second)
+		}
+		pkg.Parts = make([]ksef.InvoicePackagePart, len(job.parts))
+		for i, part := range job.parts {
+			pkg.Parts[i] = ksef.InvoicePackagePart{
+				OrdinalNumber:     int32(i + 1),
+				PartName:          part.name,
+				Method:            http.MethodGet,
+				URL:               s.presignExport(r, job.ref, part.name, urlExp),
+				PartSize:          part.plainSize,
+				PartHash:          part.plainHash,
+				EncryptedPartSize: int64(len(part.enc)),
+				EncryptedPartHash: part.encHash,
+				ExpirationDate:    urlExp,
+			}
+		}
+		out.Package = &pkg
+	}
+	writeOK(w, http.StatusOK, out)
+	return nil
+}
+
+// presignExport returns the pre-signed URL of one part, served by the
+// simulator itself without authorization.
+func (s *Simulator) presignExport(r *http.Request, ref, name string, exp time.Time) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	path := exportStoragePath + strings.ToLower(ref) + "/" + name
+	se := strconv.FormatInt(exp.Unix(), 10)
+	q := url.Values{"sv": {"2025-01-05"}, "se": {se}, "sr": {"b"}, "sp": {"r"}, "sig": {s.storageSig(path, se)}}
+	return scheme + "://" + r.Host + path + "?" + q.Encode()
+}
+
+// handleExportPart serves the pre-signed part URLs: 403 for a bad
+// signature or an expired URL, as blob storage does.
+func (s *Simulator) handleExportPart(w http.ResponseWriter, r *http.Request) {
+	se, sig := r.URL.Query().Get("se"), r.URL.Query().Get("sig")
+	exp, err := strconv.ParseInt(se, 10, 64)
+	if err != nil || !hmac.Equal([]byte(sig), []byte(s.storageSig(r.URL.Path, se))) {
+		http.Error(w, "AuthenticationFailed: the signature of the URL is not valid.", http.StatusForbidden)
+		return
+	}
+	if s.now().After(time.Unix(exp, 0)) {
+		http.Error(w, "AuthenticationFailed: the URL has expired.", http.StatusForbidden)
+		return
+	}
+	ref, name := strings.ToUpper(r.PathValue("ref")), r.PathValue("part")
+	s.mu.Lock()
+	st := s.st.exports()
+	var body []byte
+	if job := st.jobs[ref]; job != nil {
+		for _, p := range job.parts {
+			if p.name == name {
+				body = p.enc
+			}
+		}
+	}
+	if body != nil && st.faults.CorruptParts > 0 {
+		st.faults.CorruptParts--
+		body = bytes.Clone(body)
+		body[len(body)/2] ^= 0xFF
+	}
+	s.mu.Unlock()
+	if body == nil {
+		http.Error(w, "BlobNotFound", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = io.Copy(w, bytes.NewReader(body))
+}
+
+// registerExports installs the export operations and the part storage.
+func (s *Simulator) registerExports() {
+	s.handle(ksef.OpInvoicesExport, s.handleExport)
+	s.handle(ksef.OpInvoicesExportStatus, s.handleExportStatus)
+	s.mux.HandleFunc("GET "+exportStoragePath+"{ref}/{part}", s.handleExportPart)
+}

@@ -1,0 +1,61 @@
+// Package sqlq holds the SQL shared by the ksefsync stores: the filter of
+// stored invoices and the encoding of amounts and metadata.
+package sqlq
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/ksef2/ksef/ksefsync"
+)
+
+// Where returns the WHERE clause (empty or starting with " WHERE ") and
+// its arguments for f; ph(n) writes the n-th placeholder (1-based).
+func Where(f ksefsync.Filter, ph func(int) string) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, strings.ReplaceAll(cond, "?", ph(len(args))))
+	}
+	if f.Context != "" || f.SubjectType != "" {
+		sub := "SELECT ksef_number FROM invoice_streams WHERE TRUE"
+		if f.Context != "" {
+			args = append(args, f.Context)
+			sub += " AND context_id = " + ph(len(args))
+		}
+		if f.SubjectType != "" {
+			args = append(args, string(f.SubjectType))
+			sub += " AND subject_type = " + ph(len(args))
+		}
+		conds = append(conds, "ksef_number IN ("+sub+")")
+	}
+	if f.SellerNIP != "" {
+		add("seller_nip = ?", f.SellerNIP)
+	}
+	if f.BuyerID != "" {
+		add("buyer_id = ?", f.BuyerID)
+	}
+	if f.IssuedFrom != "" {
+		add("issue_date >= ?", f.IssuedFrom)
+	}
+	if f.IssuedTo != "" {
+		add("issue_date <= ?", f.IssuedTo)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Limit returns " LIMIT n" or "".
+func Limit(f ksefsync.Filter) string {
+	if f.Limit <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(f.Limit)
+}
+
+// Columns lists the key columns of the invoices table in the order of
+// [Row] and the stores' scans.
+const Columns = "ksef_number, invoice_number, seller_nip, seller_name, buyer_id_type, buyer_id, buyer_name, issue_date, invoicing_date, acquisition_date, permanent_storage_date, currency, net, vat, gross, invoice_type, form_code, metadata"
