@@ -23,7 +23,8 @@ import (
 	"github.com/ksef2/ksef/fa3"
 	"github.com/ksef2/ksef/ksefsend"
 	"github.com/ksef2/ksef/ksefsim"
-	"github.com/ksef2/ksef/visual"
+	"github.com/ksef2/ksef/ksefsync"
+	"github.com/ksef2/ksef/ksefsync/sqlitestore"
 )
 
 func newDemoCmd(f *cli.Factory) *cobra.Command {
@@ -51,7 +52,7 @@ sent until the right token came. Each call and its answer are printed.`,
 			if err := os.MkdirAll(outDir, 0o755); err != nil {
 				return err
 			}
-			env, err := StartDemo(ctx, f.Logger(), f.SimOptions...)
+			env, err := StartDemo(ctx, f.Logger(), outDir, f.SimOptions...)
 			if err != nil {
 				return err
 			}
@@ -79,9 +80,28 @@ type DemoEnv struct {
 	// Sent are the KSeF numbers of the demo invoices, in order.
 	Sent []string
 
-	accepted atomic.Int64
+	accepted  atomic.Int64
+	db        *sqlitestore.Store
+	tempDir   string
+	syncStart time.Time
+	logger    *slog.Logger
 
 	close []func()
+}
+
+// Sync runs the sync engine once over the seller's four invoice streams
+// (exports of the simulator) into the store and returns the number of
+// invoices new to their streams.
+func (e *DemoEnv) Sync(ctx context.Context) (int, error) {
+	src := &ksefsync.ExportSource{Invoices: e.Client.Invoices, TempDir: e.tempDir,
+		Wait: &ksef.WaitOptions{MinDelay: 20 * time.Millisecond, MaxDelay: 500 * time.Millisecond, Timeout: time.Minute}}
+	eng, err := ksefsync.NewEngine(e.db, []ksefsync.ContextSource{{Context: e.NIP, Source: src}},
+		ksefsync.Options{Start: e.syncStart, Logger: e.logger})
+	if err != nil {
+		return 0, err
+	}
+	sum := eng.Run(ctx)
+	return sum.New(), sum.Err()
 }
 
 // Accepted counts the invoices the simulator accepted for processing
@@ -143,8 +163,10 @@ var demoBuyers = []fa3.Party{
 }
 
 // StartDemo starts a simulator on loopback, logs in a seller and a
-// supplier, sends the demo invoices through ksefsend and fills a store.
-func StartDemo(ctx context.Context, logger *slog.Logger, simOpts ...ksefsim.Option) (*DemoEnv, error) {
+// supplier, sends the demo invoices through ksefsend and syncs the
+// seller's invoices (sales and purchases) into an SQLite store in dir with
+// the sync engine (package ksefsync, exports of the simulator).
+func StartDemo(ctx context.Context, logger *slog.Logger, dir string, simOpts ...ksefsim.Option) (*DemoEnv, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -152,7 +174,7 @@ func StartDemo(ctx context.Context, logger *slog.Logger, simOpts ...ksefsim.Opti
 	if err != nil {
 		return nil, err
 	}
-	e := &DemoEnv{BaseURL: ksefsim.BaseURL(l.Addr())}
+	e := &DemoEnv{BaseURL: ksefsim.BaseURL(l.Addr()), logger: logger}
 	e.Sim = ksefsim.New(append([]ksefsim.Option{ksefsim.WithLogger(logger), ksefsim.WithMiddleware(e.countAccepted)}, simOpts...)...)
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -203,7 +225,6 @@ func StartDemo(ctx context.Context, logger *slog.Logger, simOpts ...ksefsim.Opti
 		{Number: "E/11/DEMO", IssueDate: day(33), Seller: supp, Buyer: me, Lines: []fa3.Line{line("Energia elektryczna", "812", "0.95", "23")}},
 		{Number: "E/12/DEMO", IssueDate: day(2), Seller: supp, Buyer: me, Lines: []fa3.Line{line("Energia elektryczna", "790", "0.97", "23")}},
 	}
-	var stored []Invoice
 	for _, batch := range []struct {
 		c    *ksef.AuthenticatedClient
 		invs []fa3.InvoiceParams
@@ -228,39 +249,20 @@ func StartDemo(ctx context.Context, logger *slog.Logger, simOpts ...ksefsim.Opti
 				return nil, fmt.Errorf("demo invoice %s: %s: %v", batch.invs[i].Number, o.Kind, o.Err)
 			}
 			e.Sent = append(e.Sent, o.KSeFNumber)
-			inv, err := memInvoice(o.KSeFNumber, docs[i])
-			if err != nil {
-				return nil, err
-			}
-			stored = append(stored, inv)
 		}
 	}
-	mem := &MemStore{}
-	mem.Add(time.Now().UTC(), stored...)
-	e.Store = mem
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, DefaultStoreName))
+	if err != nil {
+		return nil, err
+	}
+	e.close = append(e.close, func() { st.Close() })
+	e.db, e.tempDir, e.syncStart = st, dir, today.Add(-time.Hour)
+	e.Store = SyncStore(st, time.Second)
+	if _, err := e.Sync(ctx); err != nil {
+		return nil, err
+	}
 	ok = true
 	return e, nil
-}
-
-// memInvoice describes a sent invoice as the store would after a sync
-// (the key fields are read from the document).
-func memInvoice(ksefNumber string, doc []byte) (Invoice, error) {
-	v, err := visual.FromFA3(doc)
-	if err != nil {
-		return Invoice{}, err
-	}
-	inv := Invoice{KSeFNumber: ksefNumber, InvoiceNumber: v.Number, SellerNIP: v.Seller.NIP, SellerName: v.Seller.Name,
-		BuyerIDType: "Nip", BuyerID: v.Buyer.NIP, BuyerName: v.Buyer.Name, IssueDate: v.IssueDate, Currency: v.Currency,
-		InvoiceType: "Vat", FormCode: v.FormCode, XML: doc, PermanentStorageDate: time.Now().UTC()}
-	for _, a := range []struct {
-		s   string
-		dst *int64
-	}{{v.Totals.Net, &inv.Net}, {v.Totals.VAT, &inv.VAT}, {v.Totals.Gross, &inv.Gross}} {
-		if *a.dst, err = ParseAmount(a.s); err != nil {
-			return Invoice{}, err
-		}
-	}
-	return inv, nil
 }
 
 // Transcript drives a server of the demo over the SDK's in-memory

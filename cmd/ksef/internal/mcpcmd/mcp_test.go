@@ -28,13 +28,20 @@ var demo struct {
 	once sync.Once
 	env  *DemoEnv
 	err  error
+	dir  string
 }
 
 func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mcpcmd-test-")
+	if err != nil {
+		panic(err)
+	}
+	demo.dir = dir
 	code := m.Run()
 	if demo.env != nil {
 		demo.env.Close()
 	}
+	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
@@ -43,7 +50,7 @@ func TestMain(m *testing.M) {
 func demoEnv(t *testing.T) *DemoEnv {
 	t.Helper()
 	demo.once.Do(func() {
-		demo.env, demo.err = StartDemo(context.Background(), nil, clitest.ContractOption(t))
+		demo.env, demo.err = StartDemo(context.Background(), nil, demo.dir, clitest.ContractOption(t))
 	})
 	if demo.err != nil {
 		t.Fatal(demo.err)

@@ -457,7 +457,7 @@ func (s *server) whatsNew(ctx context.Context, in WhatsNewInput) (SearchOutput, 
 		return SearchOutput{}, errors.New("no local store: run ksef sync first")
 	}
 	last, err := s.cfg.Store.LastSync(ctx)
-	if err != nil {
+	if err != nil && in.Since == "" {
 		return SearchOutput{}, err
 	}
 	since := last
