@@ -64,6 +64,10 @@ sent until the right token came. Each call and its answer are printed.`,
 	return cmd
 }
 
+// demoGap separates sync runs in the demo's store (its runs take
+// milliseconds).
+const demoGap = time.Second
+
 // DemoEnv is a simulator with demo invoices sent to it and a store holding
 // them: what `ksef mcp demo` and the tests run the server against.
 type DemoEnv struct {
@@ -85,6 +89,7 @@ type DemoEnv struct {
 	tempDir   string
 	syncStart time.Time
 	logger    *slog.Logger
+	lastSync  time.Time
 
 	close []func()
 }
@@ -92,7 +97,17 @@ type DemoEnv struct {
 // Sync runs the sync engine once over the seller's four invoice streams
 // (exports of the simulator) into the store and returns the number of
 // invoices new to their streams.
+//
+// A run starts at least demoGap after the previous one ended, so that the
+// store tells them apart (see sqlitestore.Store.LastSync).
 func (e *DemoEnv) Sync(ctx context.Context) (int, error) {
+	if wait := time.Until(e.lastSync.Add(demoGap + 100*time.Millisecond)); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 	src := &ksefsync.ExportSource{Invoices: e.Client.Invoices, TempDir: e.tempDir,
 		Wait: &ksef.WaitOptions{MinDelay: 20 * time.Millisecond, MaxDelay: 500 * time.Millisecond, Timeout: time.Minute}}
 	eng, err := ksefsync.NewEngine(e.db, []ksefsync.ContextSource{{Context: e.NIP, Source: src}},
@@ -101,6 +116,7 @@ func (e *DemoEnv) Sync(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	sum := eng.Run(ctx)
+	e.lastSync = time.Now()
 	return sum.New(), sum.Err()
 }
 
@@ -257,7 +273,7 @@ func StartDemo(ctx context.Context, logger *slog.Logger, dir string, simOpts ...
 	}
 	e.close = append(e.close, func() { st.Close() })
 	e.db, e.tempDir, e.syncStart = st, dir, today.Add(-time.Hour)
-	e.Store = SyncStore(st, time.Second)
+	e.Store = SyncStore(st, demoGap)
 	if _, err := e.Sync(ctx); err != nil {
 		return nil, err
 	}
@@ -287,7 +303,10 @@ func (e *DemoEnv) Transcript(ctx context.Context, w io.Writer, outDir string) er
 		fmt.Fprintf(w, "\n%d. %s\n", step, fmt.Sprintf(format, args...))
 	}
 	call := func(name string, args map[string]any) (*mcp.CallToolResult, error) {
-		b, _ := json.Marshal(args)
+		b := []byte("{}")
+		if args != nil {
+			b, _ = json.Marshal(args)
+		}
 		fmt.Fprintf(w, "   -> %s %s\n", name, abbreviate(string(b), 200))
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
 		if err != nil {
@@ -397,6 +416,15 @@ func (e *DemoEnv) Transcript(ctx context.Context, w io.Writer, outDir string) er
 	fmt.Fprintf(w, "      invoices sent: %d (unchanged)\n", sends())
 	say("The UPO of the invoice just sent")
 	if _, err := call("get_upo", map[string]any{"ksefNumber": sent}); err != nil {
+		return err
+	}
+	say("Sync again (ksef sync): what is new since the last sync")
+	n, err := e.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "      the sync stored %d new stream entries\n", n)
+	if _, err := call("whats_new", nil); err != nil {
 		return err
 	}
 	if after := sends(); after != before+1 {

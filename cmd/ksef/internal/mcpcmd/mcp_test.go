@@ -552,3 +552,24 @@ func TestReadOnlyHasNoWrites(t *testing.T) {
 		t.Errorf("monthly_summary prompt: %v", err)
 	}
 }
+
+func TestWhatsNewAfterSync(t *testing.T) {
+	e := demoEnv(t)
+	cs := connect(t, e.Config())
+	if _, err := e.Sync(t.Context()); err != nil { // what earlier tests sent is old now
+		t.Fatal(err)
+	}
+	prev, _ := ok[WriteOutput](t, cs, "send_invoice", map[string]any{"invoice": sendInvoice(uniq("FV/NEW"))})
+	done, _ := ok[WriteOutput](t, cs, "send_invoice", map[string]any{"confirmationToken": prev.ConfirmationToken})
+	knum, _ := done.Result["ksefNumber"].(string)
+	if n, err := e.Sync(t.Context()); err != nil || n < 1 {
+		t.Fatalf("second sync: %d new, %v", n, err)
+	}
+	news, _ := ok[SearchOutput](t, cs, "whats_new", nil)
+	if news.Count != 1 || news.Invoices[0].KSeFNumber != knum || news.Invoices[0].Stored < news.Since {
+		t.Errorf("whats_new after the sync: %+v, want only %s", news, knum)
+	}
+	if found, _ := ok[SearchOutput](t, cs, "search_invoices", map[string]any{"invoiceNumber": "FV/NEW"}); found.Count < 1 {
+		t.Errorf("the synced invoice is not found: %+v", found)
+	}
+}

@@ -86,7 +86,9 @@ func (a sqliteStore) Invoice(ctx context.Context, ksefNumber string) (*Invoice, 
 	return invoice(ctx, a.s, ksefNumber)
 }
 
-func (a sqliteStore) LastSync(ctx context.Context) (time.Time, error) { return a.s.LastSync(ctx, a.gap) }
+func (a sqliteStore) LastSync(ctx context.Context) (time.Time, error) {
+	return a.s.LastSync(ctx, a.gap)
+}
 
 type readerStore struct{ r ksefsync.Reader }
 
