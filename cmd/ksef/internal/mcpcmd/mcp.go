@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -128,7 +129,10 @@ func configFor(ctx context.Context, f *cli.Factory, dbPath string, readOnly bool
 		if p.ContextType == "Nip" {
 			cfg.NIP = p.ContextValue
 		}
+		var mu sync.Mutex // tool calls run concurrently; the Factory is not safe for that
 		cfg.Client = func(context.Context) (*ksef.AuthenticatedClient, error) {
+			mu.Lock()
+			defer mu.Unlock()
 			s, err := f.Session()
 			if err != nil {
 				return nil, err

@@ -330,6 +330,12 @@ func TestOfflineTools(t *testing.T) {
 	if v, _ := ok[ValidateOutput](t, cs, "validate_invoice", map[string]any{"file": file}); !v.Valid {
 		t.Errorf("validate a file: %+v", v)
 	}
+	secret := clitest.WriteTempDoc(t, t.TempDir(), "profiles.json", []byte(`{"default":{"accessToken":"SECRET-TOKEN"}}`))
+	for _, tool := range []string{"validate_invoice", "send_invoice", "invoice_link"} {
+		if msg := failing(t, cs, tool, map[string]any{"file": secret}); !strings.Contains(msg, "only .xml files") || strings.Contains(msg, "SECRET") {
+			t.Errorf("%s of a JSON file: %s", tool, msg)
+		}
+	}
 }
 
 // uniq tells the invoice numbers of one test from those of earlier runs

@@ -18,7 +18,7 @@ type prompt struct {
 }
 
 var prompts = []prompt{
-	{name: "unpaid_from_supplier", title: "Invoices from a supplier this month",
+	{name: "supplier_invoices", title: "Invoices from a supplier this month",
 		description: "List this month's invoices from a supplier and their totals.",
 		args:        []*mcp.PromptArgument{{Name: "supplier", Description: "the supplier's name or NIP", Required: true}},
 		text: "Find the invoices issued to us by {supplier} this month with search_invoices (role seller; use nip if it is a NIP, party otherwise; " +

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -17,7 +19,7 @@ import (
 // DocumentInput names an invoice document: a file on this machine or the
 // XML text itself.
 type DocumentInput struct {
-	File string `json:"file,omitempty" jsonschema:"path of an invoice XML file on this machine"`
+	File string `json:"file,omitempty" jsonschema:"path of an invoice file (*.xml) on this machine"`
 	XML  string `json:"xml,omitempty" jsonschema:"the invoice XML itself (instead of file)"`
 }
 
@@ -27,6 +29,11 @@ func (d DocumentInput) read() ([]byte, string, error) {
 	case d.File != "" && d.XML != "":
 		return nil, "", errors.New("give either file or xml, not both")
 	case d.File != "":
+		// Only XML documents: the tools never read other files (profiles,
+		// keys) on behalf of a client.
+		if !strings.EqualFold(filepath.Ext(d.File), ".xml") {
+			return nil, "", fmt.Errorf("%s: only .xml files are read", d.File)
+		}
 		b, err := invoicefile.Read(nil, d.File)
 		return b, d.File, err
 	case d.XML != "":
