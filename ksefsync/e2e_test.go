@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,4 +177,96 @@ func TestE2EIncrementalSync(t *testing.T) {
 	}
 	check(slices.Concat(aToB, more), bToA)
 	fmt.Printf("sync e2e: %d invoices in 4 streams, %d truncated packages continued, rerun idempotent\n", 140, truncated)
+}
+
+// Two contexts synced at once against the simulator's default (production)
+// limits: the clients pace their requests per context and group, so KSeF
+// never answers 429.
+func TestE2EWithinLimits(t *testing.T) {
+	var limited atomic.Int64
+	count := ksefsim.WithMiddleware(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := &statusRecorder{ResponseWriter: w}
+			h.ServeHTTP(rec, r)
+			if rec.status == http.StatusTooManyRequests {
+				limited.Add(1)
+			}
+		})
+	})
+	e := newSimEnv(t, count, ksefsim.WithExportLimits(ksefsim.ExportLimits{MaxInvoices: 25}))
+	now := e.sim.Now()
+	e.seed(t, 60, 0, 1, now.Add(-3*24*time.Hour), now.Add(-time.Hour))
+	e.seed(t, 30, 1, 0, now.Add(-3*24*time.Hour), now.Add(-time.Hour))
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "limits.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng, _ := ksefsync.NewEngine(st, e.sources(t), ksefsync.Options{Start: now.Add(-5 * 24 * time.Hour)})
+	s := eng.Run(t.Context())
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s.New() != 180 {
+		t.Fatalf("%d new stream invoices, want 180", s.New())
+	}
+	if n := limited.Load(); n != 0 {
+		t.Fatalf("the simulator answered 429 %d times", n)
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+// Workflows §G 59: a backfill of a long history (over 100 days, so in
+// several windows) next to the incremental sync does not move the
+// incremental checkpoint and fills the store.
+func TestE2EBackfill(t *testing.T) {
+	e := newSimEnv(t, ksefsim.WithoutRateLimits())
+	now := e.sim.Now()
+	old := e.seed(t, 40, 0, 1, now.Add(-200*24*time.Hour), now.Add(-100*24*time.Hour))
+	recent := e.seed(t, 10, 0, 1, now.Add(-5*24*time.Hour), now.Add(-time.Hour))
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "backfill.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sources := e.sources(t)[:1]
+	eng, _ := ksefsync.NewEngine(st, sources, ksefsync.Options{Start: now.Add(-30 * 24 * time.Hour), SubjectTypes: []ksef.InvoiceQuerySubjectType{ksef.InvoiceQuerySubjectTypeSubject1}})
+	if s := eng.Run(t.Context()); s.Err() != nil || s.New() != 10 {
+		t.Fatalf("incremental: %d new, %v", s.New(), s.Err())
+	}
+	before, _ := st.Checkpoints(t.Context())
+	s := eng.Backfill(t.Context(), now.Add(-210*24*time.Hour), time.Time{})
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s.New() != 40 || s.Streams[0].Packages < 3 {
+		t.Fatalf("backfill: %d new in %d packages, want 40 in ≥3 windows of ≤90 days", s.New(), s.Streams[0].Packages)
+	}
+	after, _ := st.Checkpoints(t.Context())
+	for _, a := range after {
+		if a.Key.Kind == ksefsync.KindIncremental && !a.Checkpoint.From.Equal(before[0].Checkpoint.From) {
+			t.Fatalf("backfill moved the incremental checkpoint: %v → %v", before[0].Checkpoint.From, a.Checkpoint.From)
+		}
+	}
+	if got := streamNumbers(t, st, e.nips[0], ksef.InvoiceQuerySubjectTypeSubject1); !slices.Equal(got, sorted(old, recent)) {
+		t.Fatalf("store holds %d invoices, want %d", len(got), 50)
+	}
 }

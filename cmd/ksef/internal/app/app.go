@@ -18,6 +18,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/sendcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/sessioncmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/simcmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/synccmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/upocmd"
 )
 
@@ -34,6 +35,8 @@ var Areas = []cli.Area{
 	sendcmd.New,
 	sessioncmd.New,
 	upocmd.New,
+	untimed(synccmd.New),
+	untimed(synccmd.NewDB),
 	untimed(simcmd.New),
 	untimed(democmd.New),
 	untimed(invoicecmd.New),

@@ -37,10 +37,11 @@ simulator has none) and render it to PDF and HTML. Then, online again, send
 the invoice and a second one in an online session (with the KSeF token's
 session) and print their KSeF numbers, download the session's UPO, verify
 its XAdES signature, render it to PDF and HTML, and send the first invoice
-again to show that KSeF answers with its original KSeF number. The files
-(faktura.xml, faktura-2.xml, faktura.pdf, faktura.html, upo.xml, upo.pdf,
-upo.html) go to --out-dir, by default a new temporary directory whose path
-is printed.
+again to show that KSeF answers with its original KSeF number. Finally it
+syncs the context's invoices into an SQLite file (ksef.db) as ksef sync does
+and prints what the store holds. The files (faktura.xml, faktura-2.xml,
+faktura.pdf, faktura.html, upo.xml, upo.pdf, upo.html, ksef.db) go to
+--out-dir, by default a new temporary directory whose path is printed.
 
 Every step is printed with what happened (reference numbers, statuses,
 validity times, totals, file paths; never token text). The exit status is
@@ -199,6 +200,7 @@ func demoSteps() []demoStep {
 		{"Download the session UPO and verify its signature", stepUPO},
 		{"Render the UPO to PDF and HTML", stepRenderUPO},
 		{"Send the invoice again: KSeF answers with the original KSeF number", stepResend},
+		{"Sync the context's invoices into SQLite (ksef sync)", stepSync},
 	}
 }
 

@@ -30,7 +30,7 @@ func TestDemo(t *testing.T) {
 	t.Setenv("TMPDIR", tmp) // the default --out-dir
 	outDir := filepath.Join(t.TempDir(), "new", "dir")
 	out := c.MustRun("demo", "--out-dir", outDir)
-	if n := len(demoSteps()); n != 16 || !strings.Contains(out, "Demo succeeded: 16 of 16 steps passed") {
+	if n := len(demoSteps()); n != 17 || !strings.Contains(out, "Demo succeeded: 17 of 17 steps passed") {
 		t.Errorf("demo output:\n%s", out)
 	}
 	for i, st := range demoSteps() {
@@ -42,11 +42,14 @@ func TestDemo(t *testing.T) {
 		"invoice number:  FV/DEMO/", "VAT 23% and 8%", "gross:", "KOD I:", qr.TestHost + "/invoice/",
 		"output directory:  " + outDir, filepath.Join(outDir, "faktura.pdf") + " (",
 		"invoice 1 KSeF number:", "invoice 2 KSeF number:", "valid (XAdES), signed by", filepath.Join(outDir, "upo.pdf") + " (",
-		"outcome:               duplicate"} {
+		"outcome:               duplicate", "sqlite:" + filepath.Join(outDir, "ksef.db"), "2 invoices, net ", "ksef db list --store sqlite:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+
+	// the sync step's store holds exactly the two invoices sent
+	checkDemoStore(t, filepath.Join(outDir, "ksef.db"), out)
 
 	jsonOut := c.MustRun("demo", "-o", "json")
 	rep := clitest.DecodeJSON[demoReport](t, jsonOut)
@@ -156,7 +159,7 @@ func TestDemoFailingStep(t *testing.T) {
 		t.Errorf("report: %+v", rep)
 	}
 	out, _, _ = c.Run("demo")
-	if !strings.Contains(out, "Demo FAILED: 5 of 16") || !strings.Contains(out, "7. Refresh the access token: skipped") ||
+	if !strings.Contains(out, "Demo FAILED: 5 of 17") || !strings.Contains(out, "7. Refresh the access token: skipped") ||
 		!strings.Contains(out, "12. Render the invoice to PDF and HTML: skipped") ||
 		!strings.Contains(out, "16. Send the invoice again: KSeF answers with the original KSeF number: skipped") {
 		t.Errorf("text report:\n%s", out)

@@ -240,7 +240,7 @@ func TestDemoOutDirUnusable(t *testing.T) {
 	c := newCLI(t)
 	out, _, err := c.Run("demo", "--out-dir", filepath.Join(file, "sub"))
 	if err == nil || !strings.Contains(err.Error(), "step 9") ||
-		!strings.Contains(out, "cannot create the output directory") || !strings.Contains(out, "Demo FAILED: 8 of 16") {
+		!strings.Contains(out, "cannot create the output directory") || !strings.Contains(out, "Demo FAILED: 8 of 17") {
 		t.Errorf("err %v, output:\n%s", err, out)
 	}
 }

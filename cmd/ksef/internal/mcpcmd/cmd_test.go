@@ -80,7 +80,7 @@ func TestStdioCommand(t *testing.T) {
 				t.Fatalf("read-only: %s", out)
 			}
 		}
-		r := stdioReplies(t, c, "--db", db)
+		r := stdioReplies(t, c, "--store", "sqlite:"+db)
 		if len(r) != 3 || r[1]["result"] == nil {
 			t.Fatalf("replies: %v", r)
 		}

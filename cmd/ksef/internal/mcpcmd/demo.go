@@ -267,7 +267,7 @@ func StartDemo(ctx context.Context, logger *slog.Logger, dir string, simOpts ...
 			e.Sent = append(e.Sent, o.KSeFNumber)
 		}
 	}
-	st, err := sqlitestore.Open(ctx, filepath.Join(dir, DefaultStoreName))
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, demoStoreName))
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/cmd/ksef/internal/atomicfile"
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/synccmd"
+	"github.com/ksef2/ksef/ksefsync/storeurl"
 )
 
 // OpenStore opens the local sync store at path for the server; nil until
@@ -30,7 +32,7 @@ var OpenStore func(ctx context.Context, path string) (Store, io.Closer, error)
 // New is the `ksef mcp` area.
 func New(f *cli.Factory) *cobra.Command {
 	var (
-		httpAddr, dbPath string
+		httpAddr, storeSpec string
 		readOnly         bool
 	)
 	cmd := &cobra.Command{
@@ -38,7 +40,7 @@ func New(f *cli.Factory) *cobra.Command {
 		Short: "Serve KSeF to AI assistants over the Model Context Protocol (stdio, or HTTP on loopback)",
 		Long: `Serve the Model Context Protocol on stdin/stdout (or, with --http, streamable
 HTTP on a loopback address) for an AI assistant, with the credentials of
---profile and the local sync store (--db, filled by ksef sync).
+--profile and the local store that ksef sync fills (--store).
 
 Read tools answer from the store, never by asking KSeF per question:
 search_invoices (party, NIP, dates, amounts, type, currency), get_invoice
@@ -62,7 +64,7 @@ Example client configuration (Claude Desktop, VS Code and others):
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, closeStore, err := configFor(ctx, f, dbPath, readOnly)
+			cfg, closeStore, err := configFor(ctx, f, storeSpec, readOnly)
 			if err != nil {
 				return err
 			}
@@ -85,15 +87,14 @@ Example client configuration (Claude Desktop, VS Code and others):
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&httpAddr, "http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
-	fl.StringVar(&dbPath, "db", "", "the local sync store (default: "+DefaultStoreName+" in the configuration directory)")
+	fl.StringVar(&storeSpec, "store", synccmd.DefaultStore, "the store ksef sync fills: sqlite:FILE or postgres://USER@HOST/DB")
 	fl.BoolVar(&readOnly, "read-only", false, "offer no write tools (also set per profile with ksef mcp read-only on)")
 	cmd.AddCommand(newReadOnlyCmd(f), newDemoCmd(f))
 	return cli.SetTimeout(cmd, cli.NoTimeout)
 }
 
-// DefaultStoreName is the store's file name in the configuration
-// directory.
-const DefaultStoreName = "ksef.db"
+// demoStoreName is the demo store's file name.
+const demoStoreName = "ksef.db"
 
 type nopWriteCloser struct{ io.Writer }
 
@@ -111,7 +112,7 @@ func configDir(f *cli.Factory) (string, error) {
 // configFor builds the server's configuration from the command line: the
 // profile (logged in lazily, on the first tool that needs KSeF), the store
 // and the read-only setting.
-func configFor(ctx context.Context, f *cli.Factory, dbPath string, readOnly bool) (Config, func(), error) {
+func configFor(ctx context.Context, f *cli.Factory, storeSpec string, readOnly bool) (Config, func(), error) {
 	cfg := Config{Profile: f.Flags.Profile, Version: f.Version, Environment: f.Environment(), ReadOnly: readOnly}
 	level := slog.LevelWarn
 	if f.Flags.Verbose {
@@ -149,13 +150,10 @@ func configFor(ctx context.Context, f *cli.Factory, dbPath string, readOnly bool
 	}
 	cfg.Ledger = &Ledger{Path: filepath.Join(dir, "mcp", f.Flags.Profile, "sent.jsonl")}
 	closeStore := func() {}
-	if dbPath == "" {
-		dbPath = filepath.Join(dir, DefaultStoreName)
-	}
 	if OpenStore != nil {
-		st, c, err := OpenStore(ctx, dbPath)
+		st, c, err := OpenStore(ctx, storeSpec)
 		if err != nil {
-			return cfg, nil, fmt.Errorf("cannot open the store %s: %w", dbPath, err)
+			return cfg, nil, fmt.Errorf("cannot open the store %s: %w", storeurl.Redact(storeSpec), err)
 		}
 		cfg.Store, closeStore = st, func() { c.Close() }
 	}
