@@ -33,7 +33,7 @@ var OpenStore func(ctx context.Context, path string) (Store, io.Closer, error)
 func New(f *cli.Factory) *cobra.Command {
 	var (
 		httpAddr, storeSpec string
-		readOnly         bool
+		readOnly            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "mcp",
