@@ -15,56 +15,90 @@ import (
 
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
 	"github.com/ksef2/ksef/cmd/ksef/internal/clitest"
+	"github.com/ksef2/ksef/cmd/ksef/internal/synccmd"
+	"github.com/ksef2/ksef/ksefsim"
+	"github.com/ksef2/ksef/ksefsim/ksefsimtest"
 )
 
-// rpcLines are JSON-RPC requests of an MCP client over stdio: the
-// handshake, the tool list and a call.
-const rpcLines = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}
-{"jsonrpc":"2.0","method":"notifications/initialized","params":{}}
-{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}
-{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_invoices","arguments":{}}}
-`
+// stdio is `ksef mcp` running in-process with a pipe as its stdin: an MCP
+// client speaking JSON-RPC lines.
+type stdio struct {
+	t    *testing.T
+	in   *os.File
+	out  *clitest.SyncBuffer
+	done chan error
+	next int
+}
 
-// stdioReplies runs `ksef mcp` with the requests on stdin and returns the
-// replies by id.
-func stdioReplies(t *testing.T, c *clitest.CLI, args ...string) map[float64]map[string]any {
+// startStdio runs `ksef mcp args...` of c's areas and initializes the
+// MCP session.
+func startStdio(t *testing.T, c *clitest.CLI, args ...string) *stdio {
 	t.Helper()
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out clitest.SyncBuffer
-	f := &cli.Factory{Stdin: pr, Stdout: &out, Stderr: &clitest.SyncBuffer{}, Getenv: func(string) string { return "" }}
-	root := cli.NewRoot(f, New)
-	done := make(chan error, 1)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	go func() { done <- cli.Execute(ctx, f, root, append([]string{"--config-dir", c.Dir, "mcp"}, args...)) }()
-	replies := map[float64]map[string]any{}
-	if _, err := pw.WriteString(rpcLines); err != nil {
-		t.Fatal(err)
+	s := &stdio{t: t, in: pw, out: &clitest.SyncBuffer{}, done: make(chan error, 1)}
+	f := &cli.Factory{Stdin: pr, Stdout: s.out, Stderr: &clitest.SyncBuffer{}, Getenv: func(string) string { return "" }}
+	root := cli.NewRoot(f, c.Areas...)
+	go func() { s.done <- cli.Execute(t.Context(), f, root, append([]string{"--config-dir", c.Dir, "mcp"}, args...)) }()
+	t.Cleanup(func() { pw.Close(); pr.Close() })
+	init := s.ask("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "t", "version": "1"}})
+	if init["serverInfo"] == nil {
+		t.Fatalf("initialize: %v", init)
 	}
-	// Wait for the three answers, then end the input as a client does.
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) && strings.Count(out.String(), "\n") < 3 {
-		time.Sleep(10 * time.Millisecond)
+	s.send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized", "params": map[string]any{}})
+	return s
+}
+
+func (s *stdio) send(msg map[string]any) {
+	b, _ := json.Marshal(msg)
+	if _, err := s.in.Write(append(b, '\n')); err != nil {
+		s.t.Fatal(err)
 	}
-	pw.Close()
-	if err := <-done; err != nil {
-		t.Fatalf("ksef mcp: %v", err)
-	}
-	sc := bufio.NewScanner(strings.NewReader(out.String()))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("stdout holds a line that is not JSON-RPC: %q", sc.Text())
+}
+
+// ask sends a request and returns the result of its answer.
+func (s *stdio) ask(method string, params any) map[string]any {
+	s.t.Helper()
+	s.next++
+	id := float64(s.next)
+	s.send(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		sc := bufio.NewScanner(strings.NewReader(s.out.String()))
+		sc.Buffer(nil, 4<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				s.t.Fatalf("stdout holds a line that is not JSON-RPC: %q", sc.Text())
+			}
+			if m["id"] == id {
+				if m["error"] != nil {
+					s.t.Fatalf("%s: %v", method, m["error"])
+				}
+				return m["result"].(map[string]any)
+			}
 		}
-		if id, ok := m["id"].(float64); ok {
-			replies[id] = m
-		}
 	}
-	return replies
+	s.t.Fatalf("%s: no answer", method)
+	return nil
+}
+
+// tool calls a tool and returns its result.
+func (s *stdio) tool(name string, args map[string]any) map[string]any {
+	s.t.Helper()
+	return s.ask("tools/call", map[string]any{"name": name, "arguments": args})
+}
+
+// close ends stdin, as a client does, and waits for the command.
+func (s *stdio) close() string {
+	s.t.Helper()
+	s.in.Close()
+	if err := <-s.done; err != nil {
+		s.t.Fatalf("ksef mcp: %v", err)
+	}
+	return s.out.String()
 }
 
 func TestStdioCommand(t *testing.T) {
@@ -80,18 +114,16 @@ func TestStdioCommand(t *testing.T) {
 				t.Fatalf("read-only: %s", out)
 			}
 		}
-		r := stdioReplies(t, c, "--store", "sqlite:"+db)
-		if len(r) != 3 || r[1]["result"] == nil {
-			t.Fatalf("replies: %v", r)
-		}
-		tools := r[2]["result"].(map[string]any)["tools"].([]any)
+		s := startStdio(t, c, "--store", "sqlite:"+db)
+		tools := s.ask("tools/list", map[string]any{})["tools"].([]any)
 		if len(tools) != tc.tools {
 			t.Errorf("readOnly=%v: %d tools, want %d", tc.readOnly, len(tools), tc.tools)
 		}
-		res := r[3]["result"].(map[string]any)
+		res := s.tool("search_invoices", map[string]any{})
 		if res["isError"] == true || res["structuredContent"].(map[string]any)["count"] != 0.0 {
 			t.Errorf("search of an empty store: %v", res)
 		}
+		s.close()
 	}
 	if _, err := os.Stat(db); err != nil {
 		t.Errorf("the store was not created: %v", err)
@@ -144,5 +176,52 @@ func TestDemoCommand(t *testing.T) {
 	pdf, err := os.ReadFile(filepath.Join(dir, "faktura.pdf"))
 	if err != nil || !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Errorf("faktura.pdf: %v", err)
+	}
+}
+
+// TestCLIEndToEnd is the whole path through the command line: a profile
+// logged in to the simulator, ksef sync into SQLite, then ksef mcp over
+// stdio with that profile and store: search the synced invoices, and send
+// one only after the confirmation, with the profile's credentials.
+func TestCLIEndToEnd(t *testing.T) {
+	srv := ksefsimtest.NewServer(t, ksefsim.WithoutRateLimits())
+	c := clitest.New(t, synccmd.New, New)
+	nip, _ := c.LogIn(srv.Simulator, srv.URL, "default")
+	now := srv.Now()
+	if _, err := srv.SeedInvoices(ksefsim.SeedParams{Count: 5, SellerNIP: nip, BuyerNIP: "7773152431", From: now.Add(-48 * time.Hour), To: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ksef.db")
+	c.MustRun("sync", "--store", store, "--start", now.Add(-5*24*time.Hour).Format(time.DateOnly))
+
+	s := startStdio(t, c, "--store", store)
+	found := s.tool("search_invoices", map[string]any{"nip": nip, "role": "seller"})["structuredContent"].(map[string]any)
+	if found["count"] != 5.0 {
+		t.Fatalf("search after ksef sync: %v", found)
+	}
+	const op = "POST /sessions/online/{referenceNumber}/invoices"
+	inv := sendInvoice(uniq("FV/CLI"))
+	prev := s.tool("send_invoice", map[string]any{"invoice": inv})
+	if prev["isError"] == true {
+		t.Fatalf("preview: %v", prev)
+	}
+	token := prev["structuredContent"].(map[string]any)["confirmationToken"].(string)
+	if n := srv.Calls(op); n != 0 {
+		t.Fatalf("%d invoices sent before the confirmation", n)
+	}
+	if res := s.tool("send_invoice", map[string]any{"invoice": inv, "confirmationToken": token + "X"}); res["isError"] != true || srv.Calls(op) != 0 {
+		t.Fatalf("a wrong token: %v (sends %d)", res, srv.Calls(op))
+	}
+	done := s.tool("send_invoice", map[string]any{"invoice": inv, "confirmationToken": token})
+	result, _ := done["structuredContent"].(map[string]any)["result"].(map[string]any)
+	if result["status"] != "registered" || srv.Calls(op) != 1 {
+		t.Fatalf("confirmed send: %v (sends %d)", done, srv.Calls(op))
+	}
+	out := s.close()
+	p := c.Profile("default")
+	clitest.AssertNoTokens(t, out, p.AccessToken, p.RefreshToken)
+	// The UPO path needs the ledger in the configuration directory.
+	if _, err := os.Stat(filepath.Join(c.Dir, "mcp", "default", "sent.jsonl")); err != nil {
+		t.Errorf("no ledger of the sent invoice: %v", err)
 	}
 }
