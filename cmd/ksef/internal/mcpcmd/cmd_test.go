@@ -41,7 +41,9 @@ func startStdio(t *testing.T, c *clitest.CLI, args ...string) *stdio {
 	s := &stdio{t: t, in: pw, out: &clitest.SyncBuffer{}, done: make(chan error, 1)}
 	f := &cli.Factory{Stdin: pr, Stdout: s.out, Stderr: &clitest.SyncBuffer{}, Getenv: func(string) string { return "" }}
 	root := cli.NewRoot(f, c.Areas...)
-	go func() { s.done <- cli.Execute(t.Context(), f, root, append([]string{"--config-dir", c.Dir, "mcp"}, args...)) }()
+	go func() {
+		s.done <- cli.Execute(t.Context(), f, root, append([]string{"--config-dir", c.Dir, "mcp"}, args...))
+	}()
 	t.Cleanup(func() { pw.Close(); pr.Close() })
 	init := s.ask("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
 		"clientInfo": map[string]any{"name": "t", "version": "1"}})
