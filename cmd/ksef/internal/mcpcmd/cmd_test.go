@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,6 +156,26 @@ func TestHTTP(t *testing.T) {
 	out, _ := ok[SearchOutput](t, cs, "search_invoices", map[string]any{"minGross": "100"})
 	if out.Count != 1 || out.Invoices[0].Gross != "123.00" {
 		t.Errorf("search over HTTP: %+v", out)
+	}
+	// A web page's script (cross-origin) and a rebound host name are refused.
+	for _, h := range []map[string]string{{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, {"Host": "evil.example"}} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+l.Addr().String()+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range h {
+			req.Header.Set(k, v)
+			if k == "Host" {
+				req.Host = v
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("request with %v: status %d, want 403", h, resp.StatusCode)
+		}
 	}
 	cs.Close()
 	cancel()

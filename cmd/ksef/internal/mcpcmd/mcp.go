@@ -174,11 +174,11 @@ func listenLoopback(addr string) (net.Listener, error) {
 
 // ServeHTTP serves srv as streamable HTTP at /mcp on l until ctx ends. The
 // SDK's handler refuses requests whose Host header is not a loopback name
-// (DNS rebinding).
+// (DNS rebinding), and cross-origin browser requests are refused.
 func ServeHTTP(ctx context.Context, srv *mcp.Server, l net.Listener) error {
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", h)
+	mux.Handle("/mcp", http.NewCrossOriginProtection().Handler(h)) // no requests from web pages' scripts
 	// Requests live in ctx: when it ends, open event streams end too and
 	// the shutdown does not wait for them.
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
