@@ -42,22 +42,7 @@ is refused, and the simulator's count of sent invoices shows that nothing was
 sent until the right token came. Each call and its answer are printed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if outDir == "" {
-				var err error
-				if outDir, err = os.MkdirTemp("", "ksef-mcp-demo-"); err != nil {
-					return err
-				}
-			}
-			if err := os.MkdirAll(outDir, 0o755); err != nil {
-				return err
-			}
-			env, err := StartDemo(ctx, f.Logger(), outDir, f.SimOptions...)
-			if err != nil {
-				return err
-			}
-			defer env.Close()
-			return env.Transcript(ctx, f.Stdout, outDir)
+			return RunDemo(cmd.Context(), f, outDir)
 		},
 	}
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "directory for the rendered invoice (default: a new temporary directory)")
@@ -67,6 +52,28 @@ sent until the right token came. Each call and its answer are printed.`,
 // demoGap separates sync runs in the demo's store (its runs take
 // milliseconds).
 const demoGap = time.Second
+
+// RunDemo is `ksef mcp demo` (also `ksef demo --mcp`): the demo
+// environment and the transcript of an MCP session against it, printed to
+// f.Stdout; the rendered invoice and the store go to outDir (default: a new
+// temporary directory).
+func RunDemo(ctx context.Context, f *cli.Factory, outDir string) error {
+	if outDir == "" {
+		var err error
+		if outDir, err = os.MkdirTemp("", "ksef-mcp-demo-"); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	env, err := StartDemo(ctx, f.Logger(), outDir, f.SimOptions...)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	return env.Transcript(ctx, f.Stdout, outDir)
+}
 
 // DemoEnv is a simulator with demo invoices sent to it and a store holding
 // them: what `ksef mcp demo` and the tests run the server against.
