@@ -67,6 +67,11 @@ race=(-race)
 if [ "${KSEF_TEST_RACE:-1}" = 0 ]; then race=(); fi
 rc=0
 go test "${race[@]}" -count=1 -timeout 60m -v "$@" ./... >"$log" 2>&1 || rc=$?
+# The crash-safety loops start dozens of sync processes and skip under the
+# race detector; run them without it.
+if [ "${#race[@]}" -gt 0 ] && [ "$#" -eq 0 ]; then
+  go test -count=1 -timeout 30m -v -run 'TestCrashSafety' ./ksefsync/storeurl/ >>"$log" 2>&1 || rc=$?
+fi
 # A package's output ends with its "ok"/"FAIL" line: name each figure by it.
 awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire types checked:|^TestE2ESendWithFaults:|send rate:|^crash safety |^three workers |^sync bench/ {
        sub(/^[ \t]+/, ""); buf[n++] = $0; next }

@@ -165,7 +165,18 @@ func storeName(spec string) string {
 	return "PostgreSQL"
 }
 
+// skipUnderRace skips the crash loops under the race detector: each of
+// their dozens of sync processes would be a race-instrumented binary, many
+// times slower. scripts/test.sh runs them again without it.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceDetector {
+		t.Skip("crash loop skipped under -race (scripts/test.sh runs it without the race detector)")
+	}
+}
+
 func TestCrashSafety(t *testing.T) {
+	skipUnderRace(t)
 	t.Run("SQLite", func(t *testing.T) {
 		crashLoop(t, "sqlite:"+filepath.Join(t.TempDir(), "crash.db"), 450, 80*time.Millisecond)
 	})
