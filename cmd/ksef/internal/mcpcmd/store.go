@@ -103,7 +103,8 @@ func (q *Query) Match(inv *Invoice) bool {
 // few invoices in memory, however many match.
 type Store interface {
 	// Search yields the invoices matching q without their XML, ordered by
-	// issue date and KSeF number.
+	// issue date and KSeF number (the SQLite and memory stores; a store
+	// read through ksefsync.Reader keeps its own order).
 	Search(ctx context.Context, q Query) iter.Seq2[Invoice, error]
 	// Invoice returns one invoice with its XML, or an error matching
 	// [ErrNotFound].
