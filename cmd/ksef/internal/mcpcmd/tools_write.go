@@ -23,7 +23,8 @@ import (
 // WriteOutput is the result of a write tool: a preview with its
 // confirmation token, or what was done after the confirmation.
 type WriteOutput struct {
-	// Status is "preview" (nothing done yet) or "done".
+	// Status is "preview" (nothing done yet), "done", or "failed" (the
+	// write began but did not finish; Result says what is known).
 	Status string `json:"status"`
 	// Preview describes what the confirmation will do.
 	Preview map[string]any `json:"preview,omitempty"`
@@ -83,10 +84,19 @@ func (s *server) confirmable(ctx context.Context, req *mcp.CallToolRequest, tool
 		}
 		res, err := a.run(ctx)
 		s.logCall(ctx, tool, err, "confirmed", true)
+		m, _ := res.(map[string]any)
 		if err != nil {
-			return nil, WriteOutput{}, err
+			if m == nil {
+				return nil, WriteOutput{}, err
+			}
+			// Stopped after the send began: say what is known (session,
+			// invoice reference), so that nobody sends it again blindly.
+			m["error"] = err.Error()
+			r := textResult("Stopped: %v. What is known: %s. Do not send again: look the invoice up first.", err, describe(m))
+			r.IsError = true
+			return r, WriteOutput{Status: "failed", Result: m}, nil
 		}
-		out := WriteOutput{Status: "done", Result: res.(map[string]any)}
+		out := WriteOutput{Status: "done", Result: m}
 		return textResult("Done: %s", describe(out.Result)), out, nil
 	}
 	p, err := prepare(ctx)
