@@ -16,6 +16,7 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/exportcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/limitscmd"
+	"github.com/ksef2/ksef/cmd/ksef/internal/mcpcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/numbercmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/offlinecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/peppolcmd"
@@ -60,6 +61,7 @@ var Areas = []cli.Area{
 	untimed(numbercmd.New),
 	untimed(offlinecmd.New),
 	offlinecmd.NewStatus,
+	untimed(mcpcmd.New),
 }
 
 // untimed gives the commands of area no default --timeout.

@@ -17,12 +17,14 @@ import (
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/cmd/ksef/internal/cli"
+	"github.com/ksef2/ksef/cmd/ksef/internal/mcpcmd"
 	"github.com/ksef2/ksef/credentials"
 )
 
 // New is the `ksef demo` area.
 func New(f *cli.Factory) *cobra.Command {
 	var outDir string
+	var withMCP bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole KSeF flow against an embedded simulator (no network, no arguments)",
@@ -46,13 +48,21 @@ faktura.pdf, faktura.html, upo.xml, upo.pdf, upo.html, ksef.db) go to
 
 Every step is printed with what happened (reference numbers, statuses,
 validity times, totals, file paths; never token text). The exit status is
-non-zero if a step fails.`,
+non-zero if a step fails.
+
+With --mcp it shows ksef mcp instead (as ksef mcp demo does): an MCP client
+searching, totalling and rendering synced invoices and sending one only
+after the confirmation.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if withMCP {
+				return mcpcmd.RunDemo(cmd.Context(), f, outDir)
+			}
 			return runDemo(cmd.Context(), f, demoSteps(), outDir)
 		},
 	}
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "directory for the demo invoice files (default: a new temporary directory)")
+	cmd.Flags().BoolVar(&withMCP, "mcp", false, "show the MCP server (ksef mcp) instead: see ksef mcp demo")
 	return cmd
 }
 
