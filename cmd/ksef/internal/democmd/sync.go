@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,6 +25,13 @@ func stepSync(ctx context.Context, s *demoState) (facts, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, "ksef.db")
+	// A fresh store, like the demo's other files: an earlier demo's
+	// store in the same --out-dir would mix another context's invoices in.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
 	st, err := sqlitestore.Open(ctx, path)
 	if err != nil {
 		return nil, err
