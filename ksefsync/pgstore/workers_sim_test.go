@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -141,21 +142,22 @@ type simFetch struct {
 	stream     string
 	worker     int
 	start, end time.Time
-	requests   int
 }
 
 // fetches groups the log into fetches: each export request names its
 // stream (the token's context, the filters' subject type) and worker (the
 // token's login); its status polls and part downloads follow by reference
 // number and must come from the same login and context.
-func (s *simRecorder) fetches(t *testing.T, workerOf map[string]int) []simFetch {
+func (s *simRecorder) fetches(t *testing.T, workerOf map[string]int) ([]simFetch, map[string]int) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	byRef := map[string]*simFetch{}
 	ctxOf := map[string]string{}
 	var out []*simFetch
+	ops := map[string]int{}
 	for _, r := range s.reqs {
+		ops[r.op]++
 		if r.op != "export" {
 			continue
 		}
@@ -163,7 +165,7 @@ func (s *simRecorder) fetches(t *testing.T, workerOf map[string]int) []simFetch 
 		if !ok || r.context == "" || r.subject == "" {
 			t.Fatalf("export request not attributable: context %q, subject %q, known login %v", r.context, r.subject, ok)
 		}
-		f := &simFetch{stream: r.context + "/" + r.subject, worker: w, start: r.start, end: r.end, requests: 1}
+		f := &simFetch{stream: r.context + "/" + r.subject, worker: w, start: r.start, end: r.end}
 		out = append(out, f)
 		if r.ref != "" {
 			byRef[r.ref] = f
@@ -187,13 +189,12 @@ func (s *simRecorder) fetches(t *testing.T, workerOf map[string]int) []simFetch 
 		if r.end.After(f.end) {
 			f.end = r.end
 		}
-		f.requests++
 	}
 	res := make([]simFetch, len(out))
 	for i, f := range out {
 		res[i] = *f
 	}
-	return res
+	return res, ops
 }
 
 // TestThreeWorkersSimulator runs three workers at once, each with its own
@@ -286,12 +287,13 @@ func TestThreeWorkersSimulator(t *testing.T) {
 	}
 
 	// the simulator's log: per stream, fetches ordered by start never overlap
-	fetches := rec.fetches(t, workerOf)
+	fetches, ops := rec.fetches(t, workerOf)
+	if ops["status"] == 0 || ops["part"] == 0 {
+		t.Fatalf("the log holds %d status polls and %d part downloads: the fetches were not all seen", ops["status"], ops["part"])
+	}
 	byStream := map[string][]simFetch{}
-	requests := 0
 	for _, f := range fetches {
 		byStream[f.stream] = append(byStream[f.stream], f)
-		requests += f.requests
 	}
 	workersSeen := map[int]bool{}
 	handedOver := 0 // streams fetched by more than one worker, one after another
@@ -344,6 +346,17 @@ func TestThreeWorkersSimulator(t *testing.T) {
 					t.Fatal(err)
 				}
 				got = append(got, inv.KSeFNumber)
+				full, err := rd.Invoice(ctx, inv.KSeFNumber)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var md ksef.InvoiceMetadata
+				if err := json.Unmarshal(full.Metadata, &md); err != nil {
+					t.Fatal(err)
+				}
+				if h := sha256.Sum256(full.XML); !slices.Equal(h[:], md.InvoiceHash) {
+					t.Fatalf("%s: stored XML does not match its invoiceHash", inv.KSeFNumber)
+				}
 			}
 			slices.Sort(got)
 			w := slices.Sorted(slices.Values(want[st]))
@@ -353,6 +366,6 @@ func TestThreeWorkersSimulator(t *testing.T) {
 			stored += len(got)
 		}
 	}
-	fmt.Printf("three workers on one PostgreSQL store from the simulator: %d export/status/part requests (of %d) in %d fetches over %d streams, none concurrent on one stream (simulator's log); %d workers fetched, %d streams fetched by more than one; %d busy skips; %d stream invoices stored, exactly the simulator's; %v\n",
-		requests, rec.all, len(fetches), len(byStream), len(workersSeen), handedOver, busy, stored, elapsed.Round(time.Millisecond))
+	fmt.Printf("three workers on one PostgreSQL store from the simulator: %d exports, %d status polls, %d part downloads (of %d requests) in %d fetches over %d streams, none concurrent on one stream (simulator's log); %d workers fetched, %d streams fetched by more than one; %d busy skips; %d stream invoices stored, exactly the simulator's, every XML matching its hash; %v\n",
+		ops["export"], ops["status"], ops["part"], rec.all, len(fetches), len(byStream), len(workersSeen), handedOver, busy, stored, elapsed.Round(time.Millisecond))
 }
