@@ -180,8 +180,10 @@ func (s *simRecorder) fetches(t *testing.T, workerOf map[string]int) ([]simFetch
 		if !ok {
 			t.Fatalf("%s request for an export never requested (status %d)", r.op, r.status)
 		}
-		if r.op == "status" && (r.context != ctxOf[r.ref] || workerOf[r.authRef] != f.worker) {
-			t.Fatalf("status poll of a %s export from context %s, worker %d", f.stream, r.context, workerOf[r.authRef])
+		if r.op == "status" {
+			if w, ok := workerOf[r.authRef]; !ok || w != f.worker || r.context != ctxOf[r.ref] {
+				t.Fatalf("status poll of a %s export by worker %d from context %s, worker %d (known login %v)", f.stream, f.worker, r.context, w, ok)
+			}
 		}
 		if r.start.Before(f.start) {
 			f.start = r.start
