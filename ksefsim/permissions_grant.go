@@ -23,17 +23,27 @@ var (
 	credentialsPerms = []string{"CredentialsManage"}
 )
 
+// grantRequest begins a grant: it authenticates r with one of perms in a
+// context of one of ctxTypes and decodes the request body, in that order.
+func grantRequest[Req any](s *Simulator, r *http.Request, perms []string, ctxTypes ...string) (*principal, *Req, *apiError) {
+	p, e := s.requirePermission(r, perms...)
+	if e != nil {
+		return nil, nil, e
+	}
+	if e := requireGrantContext(p, ctxTypes...); e != nil {
+		return nil, nil, e
+	}
+	var req Req
+	if e := decodeJSON(r, &req); e != nil {
+		return nil, nil, e
+	}
+	return p, &req, nil
+}
+
 // handleGrantPersons serves POST /permissions/persons/grants.
 func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.PersonPermissionsGrantRequest](s, r, credentialsPerms, "Nip", "InternalId")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip", "InternalId"); e != nil {
-		return e
-	}
-	var req ksef.PersonPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
@@ -54,11 +64,8 @@ func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *
 	defer s.mu.Unlock()
 	c := p.ctx()
 	details := req.SubjectDetails
-	var recs []*permRecord
-	for _, x := range list {
-		recs = append(recs, &permRecord{id: newUUID(), kind: pkPerson, ctx: c, subject: sub, scope: x,
-			author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
-	}
+	recs := perScope(list, permRecord{kind: pkPerson, ctx: c, subject: sub,
+		author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
 	result := permOpOK
 	switch {
 	case s.st.isOwner(c, sub):
@@ -70,6 +77,18 @@ func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *
 	}
 	s.startOp(w, p, result, recs, nil)
 	return nil
+}
+
+// perScope returns a record for each scope of list: copies of base, each
+// with its own id.
+func perScope(list []string, base permRecord) []*permRecord {
+	recs := make([]*permRecord, 0, len(list))
+	for _, x := range list {
+		rec := base
+		rec.id, rec.scope = newUUID(), x
+		recs = append(recs, &rec)
+	}
+	return recs
 }
 
 func hasEnforcementRole(roles []ksef.EntityRoleType) bool {
@@ -90,15 +109,8 @@ func (s *Simulator) rejectDuplicates(recs []*permRecord, result ksef.StatusInfo)
 
 // handleGrantEntities serves POST /permissions/entities/grants.
 func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.EntityPermissionsGrantRequest](s, r, credentialsPerms, "Nip", "InternalId")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip", "InternalId"); e != nil {
-		return e
-	}
-	var req ksef.EntityPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip)
@@ -139,15 +151,8 @@ func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) 
 
 // handleGrantAuthorization serves POST /permissions/authorizations/grants.
 func (s *Simulator) handleGrantAuthorization(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.EntityAuthorizationPermissionsGrantRequest](s, r, credentialsPerms, "Nip")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip"); e != nil {
-		return e
-	}
-	var req ksef.EntityAuthorizationPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePeppolID)
@@ -183,15 +188,8 @@ func (s *Simulator) handleGrantAuthorization(w http.ResponseWriter, r *http.Requ
 
 // handleGrantIndirect serves POST /permissions/indirect/grants.
 func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.IndirectPermissionsGrantRequest](s, r, credentialsPerms, "Nip")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip"); e != nil {
-		return e
-	}
-	var req ksef.IndirectPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
@@ -222,11 +220,8 @@ func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) 
 	defer s.mu.Unlock()
 	c := p.ctx()
 	details := req.SubjectDetails
-	var recs []*permRecord
-	for _, x := range list {
-		recs = append(recs, &permRecord{id: newUUID(), kind: pkIndirect, ctx: *target, subject: sub, scope: x, target: target,
-			author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
-	}
+	recs := perScope(list, permRecord{kind: pkIndirect, ctx: *target, subject: sub, target: target,
+		author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
 	result := permOpOK
 	if target.Type != string(ident.TypeAllPartners) {
 		now := s.now()
@@ -246,15 +241,8 @@ func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) 
 
 // handleGrantSubunit serves POST /permissions/subunits/grants.
 func (s *Simulator) handleGrantSubunit(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, "SubunitManage")
+	p, req, e := grantRequest[ksef.SubunitPermissionsGrantRequest](s, r, []string{"SubunitManage"}, "Nip")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip"); e != nil {
-		return e
-	}
-	var req ksef.SubunitPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
@@ -311,15 +299,8 @@ func (s *Simulator) handleGrantSubunit(w http.ResponseWriter, r *http.Request) *
 
 // handleGrantEUAdmin serves POST /permissions/eu-entities/administration/grants.
 func (s *Simulator) handleGrantEUAdmin(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.EuEntityAdministrationPermissionsGrantRequest](s, r, credentialsPerms, "Nip")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip"); e != nil {
-		return e
-	}
-	var req ksef.EuEntityAdministrationPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
@@ -346,11 +327,8 @@ func (s *Simulator) handleGrantEUAdmin(w http.ResponseWriter, r *http.Request) *
 	c := p.ctx()
 	eu := ctxID{Type: "NipVatUe", Value: req.ContextIdentifier.Value}
 	details := req.SubjectDetails
-	var recs []*permRecord
-	for _, x := range euAdminScopes {
-		recs = append(recs, &permRecord{id: newUUID(), kind: pkEUAdmin, ctx: eu, subject: sub, scope: x,
-			author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
-	}
+	recs := perScope(euAdminScopes, permRecord{kind: pkEUAdmin, ctx: eu, subject: sub,
+		author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
 	result := permOpOK
 	if contextNIP(eu) != c.Value {
 		result = permOpFailed(410, "Kontekst złożony "+eu.Value+" nie zawiera NIP podmiotu kontekstu "+c.Value+".")
@@ -366,15 +344,8 @@ func (s *Simulator) handleGrantEUAdmin(w http.ResponseWriter, r *http.Request) *
 
 // handleGrantEURep serves POST /permissions/eu-entities/grants.
 func (s *Simulator) handleGrantEURep(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, "VatUeManage")
+	p, req, e := grantRequest[ksef.EuEntityPermissionsGrantRequest](s, r, []string{"VatUeManage"}, "NipVatUe")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "NipVatUe"); e != nil {
-		return e
-	}
-	var req ksef.EuEntityPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
@@ -395,11 +366,8 @@ func (s *Simulator) handleGrantEURep(w http.ResponseWriter, r *http.Request) *ap
 	defer s.mu.Unlock()
 	c := p.ctx()
 	details := req.SubjectDetails
-	var recs []*permRecord
-	for _, x := range list {
-		recs = append(recs, &permRecord{id: newUUID(), kind: pkEURep, ctx: c, subject: sub, scope: x,
-			author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
-	}
+	recs := perScope(list, permRecord{kind: pkEURep, ctx: c, subject: sub,
+		author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
 	s.startOp(w, p, s.rejectDuplicates(recs, permOpOK), recs, nil)
 	return nil
 }
