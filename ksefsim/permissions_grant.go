@@ -50,14 +50,8 @@ func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *
 	if e != nil {
 		return e
 	}
-	list, e := scopes(req.Permissions, personScopes...)
+	list, e := checkPersonGrant(sub, req.Permissions, personScopes, req.Description, req.SubjectDetails)
 	if e != nil {
-		return e
-	}
-	if e := checkDescription("description", req.Description); e != nil {
-		return e
-	}
-	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
 		return e
 	}
 	s.mu.Lock()
@@ -77,6 +71,23 @@ func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *
 	}
 	s.startOp(w, p, result, recs, nil)
 	return nil
+}
+
+// checkPersonGrant checks what the person and indirect grants share, in
+// this order: the permissions (of allowed), the description and the person
+// details for sub. It returns the permissions.
+func checkPersonGrant[T ~string](sub subjectID, perms []T, allowed []string, description string, d ksef.PersonPermissionSubjectDetails) ([]string, *apiError) {
+	list, e := scopes(perms, allowed...)
+	if e != nil {
+		return nil, e
+	}
+	if e := checkDescription("description", description); e != nil {
+		return nil, e
+	}
+	if e := checkPersonDetails(sub, d); e != nil {
+		return nil, e
+	}
+	return list, nil
 }
 
 // perScope returns a record for each scope of list: copies of base, each
@@ -206,14 +217,8 @@ func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) 
 		}
 		target = &ctxID{Type: string(t.Type), Value: t.Value}
 	}
-	list, e := scopes(req.Permissions, entityScopes...)
+	list, e := checkPersonGrant(sub, req.Permissions, entityScopes, req.Description, req.SubjectDetails)
 	if e != nil {
-		return e
-	}
-	if e := checkDescription("description", req.Description); e != nil {
-		return e
-	}
-	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
 		return e
 	}
 	s.mu.Lock()
