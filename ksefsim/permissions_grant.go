@@ -90,6 +90,22 @@ func checkPersonGrant[T ~string](sub subjectID, perms []T, allowed []string, des
 	return list, nil
 }
 
+// checkEntityGrant checks what the entity and authorization grants share,
+// in this order: the permissions (of allowed), the description and the
+// entity's full name.
+func checkEntityGrant[T ~string](perms []T, allowed []string, description, fullName string) *apiError {
+	if _, e := scopes(perms, allowed...); e != nil {
+		return e
+	}
+	if e := checkDescription("description", description); e != nil {
+		return e
+	}
+	if fullName == "" {
+		return validation("subjectDetails.fullName: wymagana wartość.")
+	}
+	return nil
+}
+
 // perScope returns a record for each scope of list: copies of base, each
 // with its own id.
 func perScope(list []string, base permRecord) []*permRecord {
@@ -132,14 +148,8 @@ func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) 
 	for i, x := range req.Permissions {
 		types[i] = x.Type
 	}
-	if _, e := scopes(types, entityScopes...); e != nil {
+	if e := checkEntityGrant(types, entityScopes, req.Description, req.SubjectDetails.FullName); e != nil {
 		return e
-	}
-	if e := checkDescription("description", req.Description); e != nil {
-		return e
-	}
-	if req.SubjectDetails.FullName == "" {
-		return validation("subjectDetails.fullName: wymagana wartość.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -170,14 +180,8 @@ func (s *Simulator) handleGrantAuthorization(w http.ResponseWriter, r *http.Requ
 	if e != nil {
 		return e
 	}
-	if _, e := scopes([]ksef.EntityAuthorizationPermissionType{req.Permission}, authScopes...); e != nil {
+	if e := checkEntityGrant([]ksef.EntityAuthorizationPermissionType{req.Permission}, authScopes, req.Description, req.SubjectDetails.FullName); e != nil {
 		return e
-	}
-	if e := checkDescription("description", req.Description); e != nil {
-		return e
-	}
-	if req.SubjectDetails.FullName == "" {
-		return validation("subjectDetails.fullName: wymagana wartość.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
