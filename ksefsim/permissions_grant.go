@@ -66,10 +66,8 @@ func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *
 		result = permOpFailed(440, "Podmiot uprawniony jest właścicielem kontekstu; uprawnień właścicielskich nie nadaje się.")
 	case slices.Contains(list, "EnforcementOperations") && !hasEnforcementRole(s.st.contextRoles(ctxID{"Nip", contextNIP(c)})):
 		result = permOpFailed(430, "Uprawnienie EnforcementOperations wymaga roli EnforcementAuthority lub CourtBailiff podmiotu kontekstu.")
-	default:
-		result = s.rejectDuplicates(recs, result)
 	}
-	s.startOp(w, p, result, recs, nil)
+	s.finishGrant(w, p, result, recs)
 	return nil
 }
 
@@ -122,6 +120,16 @@ func hasEnforcementRole(roles []ksef.EntityRoleType) bool {
 	return slices.Contains(roles, ksef.EntityRoleTypeEnforcementAuthority) || slices.Contains(roles, ksef.EntityRoleTypeCourtBailiff)
 }
 
+// finishGrant answers a grant with a new operation of recs: a failed
+// result stands; a successful one fails with 400 when one of recs exists
+// already. Callers hold s.mu.
+func (s *Simulator) finishGrant(w http.ResponseWriter, p *principal, result ksef.StatusInfo, recs []*permRecord) {
+	if result.Code == permOpOK.Code {
+		result = s.rejectDuplicates(recs, result)
+	}
+	s.startOp(w, p, result, recs, nil)
+}
+
 // rejectDuplicates turns result into 400 when one of recs exists already.
 // Callers hold s.mu.
 func (s *Simulator) rejectDuplicates(recs []*permRecord, result ksef.StatusInfo) ksef.StatusInfo {
@@ -163,10 +171,8 @@ func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) 
 	result := permOpOK
 	if sub.Value == contextNIP(c) {
 		result = permOpFailed(440, "Podmiot nie może nadać uprawnień do obsługi faktur samemu sobie.")
-	} else {
-		result = s.rejectDuplicates(recs, result)
 	}
-	s.startOp(w, p, result, recs, nil)
+	s.finishGrant(w, p, result, recs)
 	return nil
 }
 
@@ -194,10 +200,8 @@ func (s *Simulator) handleGrantAuthorization(w http.ResponseWriter, r *http.Requ
 		result = permOpFailed(440, "Podmiot nie może nadać uprawnienia podmiotowego samemu sobie.")
 	case req.Permission == ksef.EntityAuthorizationPermissionTypePefInvoicing && sub.Type != "PeppolId":
 		result = permOpFailed(450, "Uprawnienie PefInvoicing nadaje się dostawcy usług Peppol (PeppolId).")
-	default:
-		result = s.rejectDuplicates([]*permRecord{rec}, result)
 	}
-	s.startOp(w, p, result, []*permRecord{rec}, nil)
+	s.finishGrant(w, p, result, []*permRecord{rec})
 	return nil
 }
 
@@ -241,10 +245,7 @@ func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) 
 			}
 		}
 	}
-	if result.Code == 200 {
-		result = s.rejectDuplicates(recs, result)
-	}
-	s.startOp(w, p, result, recs, nil)
+	s.finishGrant(w, p, result, recs)
 	return nil
 }
 
@@ -299,10 +300,7 @@ func (s *Simulator) handleGrantSubunit(w http.ResponseWriter, r *http.Request) *
 			result = permOpFailed(410, "Podmiot "+unit.Value+" nie jest podmiotem podrzędnym podmiotu "+c.Value+".")
 		}
 	}
-	if result.Code == 200 {
-		result = s.rejectDuplicates([]*permRecord{rec}, result)
-	}
-	s.startOp(w, p, result, []*permRecord{rec}, nil)
+	s.finishGrant(w, p, result, []*permRecord{rec})
 	return nil
 }
 
@@ -377,6 +375,6 @@ func (s *Simulator) handleGrantEURep(w http.ResponseWriter, r *http.Request) *ap
 	details := req.SubjectDetails
 	recs := perScope(list, permRecord{kind: pkEURep, ctx: c, subject: sub,
 		author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
-	s.startOp(w, p, s.rejectDuplicates(recs, permOpOK), recs, nil)
+	s.finishGrant(w, p, permOpOK, recs)
 	return nil
 }
