@@ -198,8 +198,51 @@ func checkEUDetails(m string, d EuEntityPermissionSubjectDetails) error {
 	return permErr(m, "subjectDetails: the details of %s are missing", d.SubjectDetailsType)
 }
 
-// grant sends one grant request.
-func (s *PermissionsService) grant(ctx context.Context, op Operation, body any) (*PermissionsOperationResponse, error) {
+// grantCheck validates a grant request of method m field by field: it
+// keeps the first error, and once one check failed the later ones are
+// skipped, so the error is the one the first failing check reports.
+type grantCheck struct {
+	m   string
+	err error
+}
+
+func (c *grantCheck) subject(field string, id ident.Identifier, allowed ...ident.Type) {
+	if c.err == nil {
+		c.err = checkSubject(c.m, field, id, allowed...)
+	}
+}
+
+func (c *grantCheck) description(field, d string) {
+	if c.err == nil {
+		c.err = checkPermDescription(c.m, field, d)
+	}
+}
+
+func (c *grantCheck) personDetails(subject ident.Identifier, d PersonPermissionSubjectDetails) {
+	if c.err == nil {
+		c.err = checkPersonDetails(c.m, subject, d)
+	}
+}
+
+func (c *grantCheck) euDetails(d EuEntityPermissionSubjectDetails) {
+	if c.err == nil {
+		c.err = checkEUDetails(c.m, d)
+	}
+}
+
+// failIf records the error of format and args when failed holds.
+func (c *grantCheck) failIf(failed bool, format string, args ...any) {
+	if c.err == nil && failed {
+		c.err = permErr(c.m, format, args...)
+	}
+}
+
+// grant sends one grant request unless checkErr, the result of the local
+// checks, is an error.
+func (s *PermissionsService) grant(ctx context.Context, op Operation, body any, checkErr error) (*PermissionsOperationResponse, error) {
+	if checkErr != nil {
+		return nil, checkErr
+	}
 	return call[PermissionsOperationResponse](ctx, s.c, &request{op: op, body: body})
 }
 
@@ -210,23 +253,15 @@ func (s *PermissionsService) grant(ctx context.Context, op Operation, body any) 
 //
 // KSeF API: POST /permissions/persons/grants
 func (s *PermissionsService) GrantPersons(ctx context.Context, req *PersonPermissionsGrantRequest) (*PermissionsOperationResponse, error) {
-	const m = "GrantPersons"
+	c := grantCheck{m: "GrantPersons"}
 	if req == nil {
-		return nil, permErr(m, "nil request")
+		return nil, permErr(c.m, "nil request")
 	}
-	if err := checkSubject(m, "subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint); err != nil {
-		return nil, err
-	}
-	if len(req.Permissions) == 0 {
-		return nil, permErr(m, "no permissions")
-	}
-	if err := checkPermDescription(m, "description", req.Description); err != nil {
-		return nil, err
-	}
-	if err := checkPersonDetails(m, req.SubjectIdentifier, req.SubjectDetails); err != nil {
-		return nil, err
-	}
-	return s.grant(ctx, OpPermissionsGrantPersons, req)
+	c.subject("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
+	c.failIf(len(req.Permissions) == 0, "no permissions")
+	c.description("description", req.Description)
+	c.personDetails(req.SubjectIdentifier, req.SubjectDetails)
+	return s.grant(ctx, OpPermissionsGrantPersons, req, c.err)
 }
 
 // GrantEntities grants an entity (subject Nip) permissions to handle the
@@ -236,23 +271,15 @@ func (s *PermissionsService) GrantPersons(ctx context.Context, req *PersonPermis
 //
 // KSeF API: POST /permissions/entities/grants
 func (s *PermissionsService) GrantEntities(ctx context.Context, req *EntityPermissionsGrantRequest) (*PermissionsOperationResponse, error) {
-	const m = "GrantEntities"
+	c := grantCheck{m: "GrantEntities"}
 	if req == nil {
-		return nil, permErr(m, "nil request")
+		return nil, permErr(c.m, "nil request")
 	}
-	if err := checkSubject(m, "subjectIdentifier", req.SubjectIdentifier, ident.TypeNip); err != nil {
-		return nil, err
-	}
-	if len(req.Permissions) == 0 {
-		return nil, permErr(m, "no permissions")
-	}
-	if err := checkPermDescription(m, "description", req.Description); err != nil {
-		return nil, err
-	}
-	if req.SubjectDetails.FullName == "" {
-		return nil, permErr(m, "subjectDetails.fullName missing")
-	}
-	return s.grant(ctx, OpPermissionsGrantEntities, req)
+	c.subject("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip)
+	c.failIf(len(req.Permissions) == 0, "no permissions")
+	c.description("description", req.Description)
+	c.failIf(req.SubjectDetails.FullName == "", "subjectDetails.fullName missing")
+	return s.grant(ctx, OpPermissionsGrantEntities, req, c.err)
 }
 
 // GrantAuthorization grants an entity (subject Nip or PeppolId) one entity
@@ -261,23 +288,15 @@ func (s *PermissionsService) GrantEntities(ctx context.Context, req *EntityPermi
 //
 // KSeF API: POST /permissions/authorizations/grants
 func (s *PermissionsService) GrantAuthorization(ctx context.Context, req *EntityAuthorizationPermissionsGrantRequest) (*PermissionsOperationResponse, error) {
-	const m = "GrantAuthorization"
+	c := grantCheck{m: "GrantAuthorization"}
 	if req == nil {
-		return nil, permErr(m, "nil request")
+		return nil, permErr(c.m, "nil request")
 	}
-	if err := checkSubject(m, "subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePeppolID); err != nil {
-		return nil, err
-	}
-	if req.Permission == "" {
-		return nil, permErr(m, "no permission")
-	}
-	if err := checkPermDescription(m, "description", req.Description); err != nil {
-		return nil, err
-	}
-	if req.SubjectDetails.FullName == "" {
-		return nil, permErr(m, "subjectDetails.fullName missing")
-	}
-	return s.grant(ctx, OpPermissionsGrantAuthorizations, req)
+	c.subject("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePeppolID)
+	c.failIf(req.Permission == "", "no permission")
+	c.description("description", req.Description)
+	c.failIf(req.SubjectDetails.FullName == "", "subjectDetails.fullName missing")
+	return s.grant(ctx, OpPermissionsGrantAuthorizations, req, c.err)
 }
 
 // GrantIndirect lets a person (subject Nip, Pesel or Fingerprint) of the
@@ -288,28 +307,18 @@ func (s *PermissionsService) GrantAuthorization(ctx context.Context, req *Entity
 //
 // KSeF API: POST /permissions/indirect/grants
 func (s *PermissionsService) GrantIndirect(ctx context.Context, req *IndirectPermissionsGrantRequest) (*PermissionsOperationResponse, error) {
-	const m = "GrantIndirect"
+	c := grantCheck{m: "GrantIndirect"}
 	if req == nil {
-		return nil, permErr(m, "nil request")
+		return nil, permErr(c.m, "nil request")
 	}
-	if err := checkSubject(m, "subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint); err != nil {
-		return nil, err
-	}
+	c.subject("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
 	if t := req.TargetIdentifier; t != nil && t.Type != ident.TypeAllPartners {
-		if err := checkSubject(m, "targetIdentifier", ident.Identifier{Type: t.Type, Value: t.Value}, ident.TypeNip, ident.TypeInternalID); err != nil {
-			return nil, err
-		}
+		c.subject("targetIdentifier", ident.Identifier{Type: t.Type, Value: t.Value}, ident.TypeNip, ident.TypeInternalID)
 	}
-	if len(req.Permissions) == 0 {
-		return nil, permErr(m, "no permissions")
-	}
-	if err := checkPermDescription(m, "description", req.Description); err != nil {
-		return nil, err
-	}
-	if err := checkPersonDetails(m, req.SubjectIdentifier, req.SubjectDetails); err != nil {
-		return nil, err
-	}
-	return s.grant(ctx, OpPermissionsGrantIndirect, req)
+	c.failIf(len(req.Permissions) == 0, "no permissions")
+	c.description("description", req.Description)
+	c.personDetails(req.SubjectIdentifier, req.SubjectDetails)
+	return s.grant(ctx, OpPermissionsGrantIndirect, req, c.err)
 }
 
 // GrantSubunitAdmin makes a person or entity (subject Nip, Pesel or
@@ -321,36 +330,23 @@ func (s *PermissionsService) GrantIndirect(ctx context.Context, req *IndirectPer
 //
 // KSeF API: POST /permissions/subunits/grants
 func (s *PermissionsService) GrantSubunitAdmin(ctx context.Context, req *SubunitPermissionsGrantRequest) (*PermissionsOperationResponse, error) {
-	const m = "GrantSubunitAdmin"
+	c := grantCheck{m: "GrantSubunitAdmin"}
 	if req == nil {
-		return nil, permErr(m, "nil request")
+		return nil, permErr(c.m, "nil request")
 	}
-	if err := checkSubject(m, "subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint); err != nil {
-		return nil, err
-	}
-	if err := checkSubject(m, "contextIdentifier", req.ContextIdentifier, ident.TypeInternalID, ident.TypeNip); err != nil {
-		return nil, err
-	}
+	c.subject("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
+	c.subject("contextIdentifier", req.ContextIdentifier, ident.TypeInternalID, ident.TypeNip)
 	if req.ContextIdentifier.Type == ident.TypeInternalID {
-		if !ident.InternalID(req.ContextIdentifier.Value).HasValidCheckDigit() {
-			return nil, permErr(m, "contextIdentifier: internal identifier %q has a wrong check digit", req.ContextIdentifier.Value)
-		}
-		if req.SubunitName == "" {
-			return nil, permErr(m, "subunitName is required for an internal identifier")
-		}
+		c.failIf(!ident.InternalID(req.ContextIdentifier.Value).HasValidCheckDigit(),
+			"contextIdentifier: internal identifier %q has a wrong check digit", req.ContextIdentifier.Value)
+		c.failIf(req.SubunitName == "", "subunitName is required for an internal identifier")
 	}
 	if req.SubunitName != "" {
-		if err := checkPermDescription(m, "subunitName", req.SubunitName); err != nil {
-			return nil, err
-		}
+		c.description("subunitName", req.SubunitName)
 	}
-	if err := checkPermDescription(m, "description", req.Description); err != nil {
-		return nil, err
-	}
-	if err := checkPersonDetails(m, req.SubjectIdentifier, req.SubjectDetails); err != nil {
-		return nil, err
-	}
-	return s.grant(ctx, OpPermissionsGrantSubunits, req)
+	c.description("description", req.Description)
+	c.personDetails(req.SubjectIdentifier, req.SubjectDetails)
+	return s.grant(ctx, OpPermissionsGrantSubunits, req, c.err)
 }
 
 // GrantEUEntityAdmin makes the holder of a certificate (subject
@@ -361,26 +357,16 @@ func (s *PermissionsService) GrantSubunitAdmin(ctx context.Context, req *Subunit
 //
 // KSeF API: POST /permissions/eu-entities/administration/grants
 func (s *PermissionsService) GrantEUEntityAdmin(ctx context.Context, req *EuEntityAdministrationPermissionsGrantRequest) (*PermissionsOperationResponse, error) {
-	const m = "GrantEUEntityAdmin"
+	c := grantCheck{m: "GrantEUEntityAdmin"}
 	if req == nil {
-		return nil, permErr(m, "nil request")
+		return nil, permErr(c.m, "nil request")
 	}
-	if err := checkSubject(m, "subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint); err != nil {
-		return nil, err
-	}
-	if err := checkSubject(m, "contextIdentifier", req.ContextIdentifier, ident.TypeNipVatUe); err != nil {
-		return nil, err
-	}
-	if err := checkPermDescription(m, "description", req.Description); err != nil {
-		return nil, err
-	}
-	if err := checkPermDescription(m, "euEntityName", req.EuEntityName); err != nil {
-		return nil, err
-	}
-	if err := checkEUDetails(m, req.SubjectDetails); err != nil {
-		return nil, err
-	}
-	return s.grant(ctx, OpPermissionsGrantEUEntityAdministration, req)
+	c.subject("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
+	c.subject("contextIdentifier", req.ContextIdentifier, ident.TypeNipVatUe)
+	c.description("description", req.Description)
+	c.description("euEntityName", req.EuEntityName)
+	c.euDetails(req.SubjectDetails)
+	return s.grant(ctx, OpPermissionsGrantEUEntityAdministration, req, c.err)
 }
 
 // GrantEUEntityRepresentative grants the holder of a certificate (subject
@@ -389,23 +375,15 @@ func (s *PermissionsService) GrantEUEntityAdmin(ctx context.Context, req *EuEnti
 //
 // KSeF API: POST /permissions/eu-entities/grants
 func (s *PermissionsService) GrantEUEntityRepresentative(ctx context.Context, req *EuEntityPermissionsGrantRequest) (*PermissionsOperationResponse, error) {
-	const m = "GrantEUEntityRepresentative"
+	c := grantCheck{m: "GrantEUEntityRepresentative"}
 	if req == nil {
-		return nil, permErr(m, "nil request")
+		return nil, permErr(c.m, "nil request")
 	}
-	if err := checkSubject(m, "subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint); err != nil {
-		return nil, err
-	}
-	if len(req.Permissions) == 0 {
-		return nil, permErr(m, "no permissions")
-	}
-	if err := checkPermDescription(m, "description", req.Description); err != nil {
-		return nil, err
-	}
-	if err := checkEUDetails(m, req.SubjectDetails); err != nil {
-		return nil, err
-	}
-	return s.grant(ctx, OpPermissionsGrantEUEntities, req)
+	c.subject("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
+	c.failIf(len(req.Permissions) == 0, "no permissions")
+	c.description("description", req.Description)
+	c.euDetails(req.SubjectDetails)
+	return s.grant(ctx, OpPermissionsGrantEUEntities, req, c.err)
 }
 
 // checkPermissionID validates a permission identifier (36 characters).

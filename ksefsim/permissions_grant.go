@@ -23,57 +23,111 @@ var (
 	credentialsPerms = []string{"CredentialsManage"}
 )
 
+// grantRequest begins a grant: it authenticates r with one of perms in a
+// context of one of ctxTypes and decodes the request body, in that order.
+func grantRequest[Req any](s *Simulator, r *http.Request, perms []string, ctxTypes ...string) (*principal, *Req, *apiError) {
+	p, e := s.requirePermission(r, perms...)
+	if e != nil {
+		return nil, nil, e
+	}
+	if e := requireGrantContext(p, ctxTypes...); e != nil {
+		return nil, nil, e
+	}
+	var req Req
+	if e := decodeJSON(r, &req); e != nil {
+		return nil, nil, e
+	}
+	return p, &req, nil
+}
+
 // handleGrantPersons serves POST /permissions/persons/grants.
 func (s *Simulator) handleGrantPersons(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.PersonPermissionsGrantRequest](s, r, credentialsPerms, "Nip", "InternalId")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip", "InternalId"); e != nil {
-		return e
-	}
-	var req ksef.PersonPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
 	if e != nil {
 		return e
 	}
-	list, e := scopes(req.Permissions, personScopes...)
+	list, e := checkPersonGrant(sub, req.Permissions, personScopes, req.Description, req.SubjectDetails)
 	if e != nil {
-		return e
-	}
-	if e := checkDescription("description", req.Description); e != nil {
-		return e
-	}
-	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
 		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := p.ctx()
 	details := req.SubjectDetails
-	var recs []*permRecord
-	for _, x := range list {
-		recs = append(recs, &permRecord{id: newUUID(), kind: pkPerson, ctx: c, subject: sub, scope: x,
-			author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
-	}
+	recs := perScope(list, permRecord{kind: pkPerson, ctx: c, subject: sub,
+		author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
 	result := permOpOK
 	switch {
 	case s.st.isOwner(c, sub):
 		result = permOpFailed(440, "Podmiot uprawniony jest właścicielem kontekstu; uprawnień właścicielskich nie nadaje się.")
 	case slices.Contains(list, "EnforcementOperations") && !hasEnforcementRole(s.st.contextRoles(ctxID{"Nip", contextNIP(c)})):
 		result = permOpFailed(430, "Uprawnienie EnforcementOperations wymaga roli EnforcementAuthority lub CourtBailiff podmiotu kontekstu.")
-	default:
-		result = s.rejectDuplicates(recs, result)
 	}
-	s.startOp(w, p, result, recs, nil)
+	s.finishGrant(w, p, result, recs)
 	return nil
+}
+
+// checkPersonGrant checks what the person and indirect grants share, in
+// this order: the permissions (of allowed), the description and the person
+// details for sub. It returns the permissions.
+func checkPersonGrant[T ~string](sub subjectID, perms []T, allowed []string, description string, d ksef.PersonPermissionSubjectDetails) ([]string, *apiError) {
+	list, e := scopes(perms, allowed...)
+	if e != nil {
+		return nil, e
+	}
+	if e := checkDescription("description", description); e != nil {
+		return nil, e
+	}
+	if e := checkPersonDetails(sub, d); e != nil {
+		return nil, e
+	}
+	return list, nil
+}
+
+// checkEntityGrant checks what the entity and authorization grants share,
+// in this order: the permissions (of allowed), the description and the
+// entity's full name.
+func checkEntityGrant[T ~string](perms []T, allowed []string, description, fullName string) *apiError {
+	if _, e := scopes(perms, allowed...); e != nil {
+		return e
+	}
+	if e := checkDescription("description", description); e != nil {
+		return e
+	}
+	if fullName == "" {
+		return validation("subjectDetails.fullName: wymagana wartość.")
+	}
+	return nil
+}
+
+// perScope returns a record for each scope of list: copies of base, each
+// with its own id.
+func perScope(list []string, base permRecord) []*permRecord {
+	recs := make([]*permRecord, 0, len(list))
+	for _, x := range list {
+		rec := base
+		rec.id, rec.scope = newUUID(), x
+		recs = append(recs, &rec)
+	}
+	return recs
 }
 
 func hasEnforcementRole(roles []ksef.EntityRoleType) bool {
 	return slices.Contains(roles, ksef.EntityRoleTypeEnforcementAuthority) || slices.Contains(roles, ksef.EntityRoleTypeCourtBailiff)
+}
+
+// finishGrant answers a grant with a new operation of recs: a failed
+// result stands; a successful one fails with 400 when one of recs exists
+// already. Callers hold s.mu.
+func (s *Simulator) finishGrant(w http.ResponseWriter, p *principal, result ksef.StatusInfo, recs []*permRecord) {
+	if result.Code == permOpOK.Code {
+		result = s.rejectDuplicates(recs, result)
+	}
+	s.startOp(w, p, result, recs, nil)
 }
 
 // rejectDuplicates turns result into 400 when one of recs exists already.
@@ -90,15 +144,8 @@ func (s *Simulator) rejectDuplicates(recs []*permRecord, result ksef.StatusInfo)
 
 // handleGrantEntities serves POST /permissions/entities/grants.
 func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.EntityPermissionsGrantRequest](s, r, credentialsPerms, "Nip", "InternalId")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip", "InternalId"); e != nil {
-		return e
-	}
-	var req ksef.EntityPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip)
@@ -109,14 +156,8 @@ func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) 
 	for i, x := range req.Permissions {
 		types[i] = x.Type
 	}
-	if _, e := scopes(types, entityScopes...); e != nil {
+	if e := checkEntityGrant(types, entityScopes, req.Description, req.SubjectDetails.FullName); e != nil {
 		return e
-	}
-	if e := checkDescription("description", req.Description); e != nil {
-		return e
-	}
-	if req.SubjectDetails.FullName == "" {
-		return validation("subjectDetails.fullName: wymagana wartość.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -130,38 +171,23 @@ func (s *Simulator) handleGrantEntities(w http.ResponseWriter, r *http.Request) 
 	result := permOpOK
 	if sub.Value == contextNIP(c) {
 		result = permOpFailed(440, "Podmiot nie może nadać uprawnień do obsługi faktur samemu sobie.")
-	} else {
-		result = s.rejectDuplicates(recs, result)
 	}
-	s.startOp(w, p, result, recs, nil)
+	s.finishGrant(w, p, result, recs)
 	return nil
 }
 
 // handleGrantAuthorization serves POST /permissions/authorizations/grants.
 func (s *Simulator) handleGrantAuthorization(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.EntityAuthorizationPermissionsGrantRequest](s, r, credentialsPerms, "Nip")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip"); e != nil {
-		return e
-	}
-	var req ksef.EntityAuthorizationPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePeppolID)
 	if e != nil {
 		return e
 	}
-	if _, e := scopes([]ksef.EntityAuthorizationPermissionType{req.Permission}, authScopes...); e != nil {
+	if e := checkEntityGrant([]ksef.EntityAuthorizationPermissionType{req.Permission}, authScopes, req.Description, req.SubjectDetails.FullName); e != nil {
 		return e
-	}
-	if e := checkDescription("description", req.Description); e != nil {
-		return e
-	}
-	if req.SubjectDetails.FullName == "" {
-		return validation("subjectDetails.fullName: wymagana wartość.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -174,24 +200,15 @@ func (s *Simulator) handleGrantAuthorization(w http.ResponseWriter, r *http.Requ
 		result = permOpFailed(440, "Podmiot nie może nadać uprawnienia podmiotowego samemu sobie.")
 	case req.Permission == ksef.EntityAuthorizationPermissionTypePefInvoicing && sub.Type != "PeppolId":
 		result = permOpFailed(450, "Uprawnienie PefInvoicing nadaje się dostawcy usług Peppol (PeppolId).")
-	default:
-		result = s.rejectDuplicates([]*permRecord{rec}, result)
 	}
-	s.startOp(w, p, result, []*permRecord{rec}, nil)
+	s.finishGrant(w, p, result, []*permRecord{rec})
 	return nil
 }
 
 // handleGrantIndirect serves POST /permissions/indirect/grants.
 func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.IndirectPermissionsGrantRequest](s, r, credentialsPerms, "Nip")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip"); e != nil {
-		return e
-	}
-	var req ksef.IndirectPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
@@ -208,25 +225,16 @@ func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) 
 		}
 		target = &ctxID{Type: string(t.Type), Value: t.Value}
 	}
-	list, e := scopes(req.Permissions, entityScopes...)
+	list, e := checkPersonGrant(sub, req.Permissions, entityScopes, req.Description, req.SubjectDetails)
 	if e != nil {
-		return e
-	}
-	if e := checkDescription("description", req.Description); e != nil {
-		return e
-	}
-	if e := checkPersonDetails(sub, req.SubjectDetails); e != nil {
 		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := p.ctx()
 	details := req.SubjectDetails
-	var recs []*permRecord
-	for _, x := range list {
-		recs = append(recs, &permRecord{id: newUUID(), kind: pkIndirect, ctx: *target, subject: sub, scope: x, target: target,
-			author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
-	}
+	recs := perScope(list, permRecord{kind: pkIndirect, ctx: *target, subject: sub, target: target,
+		author: s.author(p), authorCtx: c, description: req.Description, personDetails: &details})
 	result := permOpOK
 	if target.Type != string(ident.TypeAllPartners) {
 		now := s.now()
@@ -237,24 +245,14 @@ func (s *Simulator) handleGrantIndirect(w http.ResponseWriter, r *http.Request) 
 			}
 		}
 	}
-	if result.Code == 200 {
-		result = s.rejectDuplicates(recs, result)
-	}
-	s.startOp(w, p, result, recs, nil)
+	s.finishGrant(w, p, result, recs)
 	return nil
 }
 
 // handleGrantSubunit serves POST /permissions/subunits/grants.
 func (s *Simulator) handleGrantSubunit(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, "SubunitManage")
+	p, req, e := grantRequest[ksef.SubunitPermissionsGrantRequest](s, r, []string{"SubunitManage"}, "Nip")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip"); e != nil {
-		return e
-	}
-	var req ksef.SubunitPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeNip, ident.TypePesel, ident.TypeFingerprint)
@@ -302,24 +300,14 @@ func (s *Simulator) handleGrantSubunit(w http.ResponseWriter, r *http.Request) *
 			result = permOpFailed(410, "Podmiot "+unit.Value+" nie jest podmiotem podrzędnym podmiotu "+c.Value+".")
 		}
 	}
-	if result.Code == 200 {
-		result = s.rejectDuplicates([]*permRecord{rec}, result)
-	}
-	s.startOp(w, p, result, []*permRecord{rec}, nil)
+	s.finishGrant(w, p, result, []*permRecord{rec})
 	return nil
 }
 
 // handleGrantEUAdmin serves POST /permissions/eu-entities/administration/grants.
 func (s *Simulator) handleGrantEUAdmin(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, credentialsPerms...)
+	p, req, e := grantRequest[ksef.EuEntityAdministrationPermissionsGrantRequest](s, r, credentialsPerms, "Nip")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "Nip"); e != nil {
-		return e
-	}
-	var req ksef.EuEntityAdministrationPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
@@ -346,11 +334,8 @@ func (s *Simulator) handleGrantEUAdmin(w http.ResponseWriter, r *http.Request) *
 	c := p.ctx()
 	eu := ctxID{Type: "NipVatUe", Value: req.ContextIdentifier.Value}
 	details := req.SubjectDetails
-	var recs []*permRecord
-	for _, x := range euAdminScopes {
-		recs = append(recs, &permRecord{id: newUUID(), kind: pkEUAdmin, ctx: eu, subject: sub, scope: x,
-			author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
-	}
+	recs := perScope(euAdminScopes, permRecord{kind: pkEUAdmin, ctx: eu, subject: sub,
+		author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
 	result := permOpOK
 	if contextNIP(eu) != c.Value {
 		result = permOpFailed(410, "Kontekst złożony "+eu.Value+" nie zawiera NIP podmiotu kontekstu "+c.Value+".")
@@ -366,15 +351,8 @@ func (s *Simulator) handleGrantEUAdmin(w http.ResponseWriter, r *http.Request) *
 
 // handleGrantEURep serves POST /permissions/eu-entities/grants.
 func (s *Simulator) handleGrantEURep(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, "VatUeManage")
+	p, req, e := grantRequest[ksef.EuEntityPermissionsGrantRequest](s, r, []string{"VatUeManage"}, "NipVatUe")
 	if e != nil {
-		return e
-	}
-	if e := requireGrantContext(p, "NipVatUe"); e != nil {
-		return e
-	}
-	var req ksef.EuEntityPermissionsGrantRequest
-	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
 	sub, e := checkSubjectID("subjectIdentifier", req.SubjectIdentifier, ident.TypeFingerprint)
@@ -395,11 +373,8 @@ func (s *Simulator) handleGrantEURep(w http.ResponseWriter, r *http.Request) *ap
 	defer s.mu.Unlock()
 	c := p.ctx()
 	details := req.SubjectDetails
-	var recs []*permRecord
-	for _, x := range list {
-		recs = append(recs, &permRecord{id: newUUID(), kind: pkEURep, ctx: c, subject: sub, scope: x,
-			author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
-	}
-	s.startOp(w, p, s.rejectDuplicates(recs, permOpOK), recs, nil)
+	recs := perScope(list, permRecord{kind: pkEURep, ctx: c, subject: sub,
+		author: s.author(p), authorCtx: c, description: req.Description, euDetails: &details})
+	s.finishGrant(w, p, permOpOK, recs)
 	return nil
 }

@@ -151,9 +151,14 @@ func targetMatches(f *ksef.PersonPermissionsTargetIdentifier, r *permRecord) boo
 	return r.target != nil && string(f.Type) == r.target.Type && f.Value == r.target.Value
 }
 
-// handleQueryPersonal serves POST /permissions/query/personal/grants.
-func (s *Simulator) handleQueryPersonal(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requireAccess(r)
+// serveQuery is the frame of the offset-paged permission queries: it
+// authenticates the caller (holding one of perms; none: any access token),
+// reads pageOffset and pageSize and, unless the operation is a GET, the
+// request body, in that order; then lists the items under s.mu and answers
+// 200 with the requested page wrapped by answer.
+func serveQuery[Req, Item any](s *Simulator, w http.ResponseWriter, r *http.Request, perms []string,
+	list func(p *principal, req *Req) ([]Item, *apiError), answer func(page []Item, more bool) any) *apiError {
+	p, e := s.requirePermission(r, perms...)
 	if e != nil {
 		return e
 	}
@@ -161,12 +166,31 @@ func (s *Simulator) handleQueryPersonal(w http.ResponseWriter, r *http.Request) 
 	if e != nil {
 		return e
 	}
-	var req ksef.PersonalPermissionsQueryRequest
-	if e := decodeJSON(r, &req); e != nil {
-		return e
+	var req Req
+	if r.Method != http.MethodGet {
+		if e := decodeJSON(r, &req); e != nil {
+			return e
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	items, e := list(p, &req)
+	if e != nil {
+		return e
+	}
+	page, more := pageOf(items, offset, size)
+	writeOK(w, http.StatusOK, answer(page, more))
+	return nil
+}
+
+// handleQueryPersonal serves POST /permissions/query/personal/grants.
+func (s *Simulator) handleQueryPersonal(w http.ResponseWriter, r *http.Request) *apiError {
+	return serveQuery(s, w, r, nil, s.listPersonal, func(page []ksef.PersonalPermission, more bool) any {
+		return ksef.QueryPersonalPermissionsResponse{Permissions: page, HasMore: more}
+	})
+}
+
+func (s *Simulator) listPersonal(p *principal, req *ksef.PersonalPermissionsQueryRequest) ([]ksef.PersonalPermission, *apiError) {
 	c, me := p.ctx(), s.author(p)
 	owner := s.st.isOwner(c, me)
 	ps := s.perms()
@@ -219,35 +243,25 @@ func (s *Simulator) handleQueryPersonal(w http.ResponseWriter, r *http.Request) 
 		}
 		out = append(out, item)
 	}
-	page, more := pageOf(out, offset, size)
-	writeOK(w, http.StatusOK, ksef.QueryPersonalPermissionsResponse{Permissions: page, HasMore: more})
-	return nil
+	return out, nil
 }
 
 // handleQueryPersons serves POST /permissions/query/persons/grants.
 func (s *Simulator) handleQueryPersons(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, querySubPerms...)
-	if e != nil {
-		return e
-	}
-	offset, size, e := offsetPage(r)
-	if e != nil {
-		return e
-	}
-	var req ksef.PersonPermissionsQueryRequest
-	if e := decodeJSON(r, &req); e != nil {
-		return e
-	}
+	return serveQuery(s, w, r, querySubPerms, s.listPersons, func(page []ksef.PersonPermission, more bool) any {
+		return ksef.QueryPersonPermissionsResponse{Permissions: page, HasMore: more}
+	})
+}
+
+func (s *Simulator) listPersons(p *principal, req *ksef.PersonPermissionsQueryRequest) ([]ksef.PersonPermission, *apiError) {
 	granted := false
 	switch req.QueryType {
 	case ksef.PersonPermissionsQueryTypePermissionsInCurrentContext:
 	case ksef.PersonPermissionsQueryTypePermissionsGrantedInCurrentContext:
 		granted = true
 	default:
-		return validation("queryType: nieznana wartość %q.", req.QueryType)
+		return nil, validation("queryType: nieznana wartość %q.", req.QueryType)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c, me := p.ctx(), s.author(p)
 	ps, now := s.perms(), s.now()
 	recs := ps.selectRecords(func(x *permRecord) bool {
@@ -289,75 +303,49 @@ func (s *Simulator) handleQueryPersons(w http.ResponseWriter, r *http.Request) *
 		}
 		out = append(out, item)
 	}
-	page, more := pageOf(out, offset, size)
-	writeOK(w, http.StatusOK, ksef.QueryPersonPermissionsResponse{Permissions: page, HasMore: more})
-	return nil
+	return out, nil
 }
 
 // handleQuerySubunits serves POST /permissions/query/subunits/grants.
 func (s *Simulator) handleQuerySubunits(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, querySubPerms...)
-	if e != nil {
-		return e
-	}
-	offset, size, e := offsetPage(r)
-	if e != nil {
-		return e
-	}
-	var req ksef.SubunitPermissionsQueryRequest
-	if e := decodeJSON(r, &req); e != nil {
-		return e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := p.ctx()
-	recs := s.perms().selectRecords(func(x *permRecord) bool {
-		return x.kind == pkSubunit && x.authorCtx == c && identMatches(req.SubunitIdentifier, *ctxIdent(x.ctx))
-	})
-	out := make([]ksef.SubunitPermission, 0, len(recs))
-	for _, x := range recs {
-		out = append(out, ksef.SubunitPermission{
-			ID: x.id, AuthorizedIdentifier: idOf(x.subject), SubunitIdentifier: *ctxIdent(x.ctx), AuthorIdentifier: idOf(x.author),
-			PermissionScope: ksef.SubunitPermissionScope(x.scope), Description: x.description,
-			SubjectPersonDetails: personDetailsOut(x.personDetails), SubunitName: x.subunitName, StartDate: x.start,
+	return serveQuery(s, w, r, querySubPerms, func(p *principal, req *ksef.SubunitPermissionsQueryRequest) ([]ksef.SubunitPermission, *apiError) {
+		c := p.ctx()
+		recs := s.perms().selectRecords(func(x *permRecord) bool {
+			return x.kind == pkSubunit && x.authorCtx == c && identMatches(req.SubunitIdentifier, *ctxIdent(x.ctx))
 		})
-	}
-	page, more := pageOf(out, offset, size)
-	writeOK(w, http.StatusOK, ksef.QuerySubunitPermissionsResponse{Permissions: page, HasMore: more})
-	return nil
+		out := make([]ksef.SubunitPermission, 0, len(recs))
+		for _, x := range recs {
+			out = append(out, ksef.SubunitPermission{
+				ID: x.id, AuthorizedIdentifier: idOf(x.subject), SubunitIdentifier: *ctxIdent(x.ctx), AuthorIdentifier: idOf(x.author),
+				PermissionScope: ksef.SubunitPermissionScope(x.scope), Description: x.description,
+				SubjectPersonDetails: personDetailsOut(x.personDetails), SubunitName: x.subunitName, StartDate: x.start,
+			})
+		}
+		return out, nil
+	}, func(page []ksef.SubunitPermission, more bool) any {
+		return ksef.QuerySubunitPermissionsResponse{Permissions: page, HasMore: more}
+	})
 }
 
 // handleQueryEntities serves POST /permissions/query/entities/grants: the
 // invoice permissions other entities granted to the context's entity.
 func (s *Simulator) handleQueryEntities(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, queryReadPerms...)
-	if e != nil {
-		return e
-	}
-	offset, size, e := offsetPage(r)
-	if e != nil {
-		return e
-	}
-	var req ksef.EntityPermissionsQueryRequest
-	if e := decodeJSON(r, &req); e != nil {
-		return e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me := subjectID{subjNip, contextNIP(p.ctx())}
-	recs := s.perms().selectRecords(func(x *permRecord) bool {
-		return x.kind == pkEntity && x.subject == me && identMatches(req.ContextIdentifier, *ctxIdent(x.ctx))
-	})
-	out := make([]ksef.EntityPermissionItem, 0, len(recs))
-	for _, x := range recs {
-		out = append(out, ksef.EntityPermissionItem{
-			ID: x.id, ContextIdentifier: *ctxIdent(x.ctx), PermissionScope: ksef.EntityPermissionItemScope(x.scope),
-			Description: x.description, StartDate: x.start, CanDelegate: x.canDelegate,
+	return serveQuery(s, w, r, queryReadPerms, func(p *principal, req *ksef.EntityPermissionsQueryRequest) ([]ksef.EntityPermissionItem, *apiError) {
+		me := subjectID{subjNip, contextNIP(p.ctx())}
+		recs := s.perms().selectRecords(func(x *permRecord) bool {
+			return x.kind == pkEntity && x.subject == me && identMatches(req.ContextIdentifier, *ctxIdent(x.ctx))
 		})
-	}
-	page, more := pageOf(out, offset, size)
-	writeOK(w, http.StatusOK, ksef.QueryEntityPermissionsResponse{Permissions: page, HasMore: more})
-	return nil
+		out := make([]ksef.EntityPermissionItem, 0, len(recs))
+		for _, x := range recs {
+			out = append(out, ksef.EntityPermissionItem{
+				ID: x.id, ContextIdentifier: *ctxIdent(x.ctx), PermissionScope: ksef.EntityPermissionItemScope(x.scope),
+				Description: x.description, StartDate: x.start, CanDelegate: x.canDelegate,
+			})
+		}
+		return out, nil
+	}, func(page []ksef.EntityPermissionItem, more bool) any {
+		return ksef.QueryEntityPermissionsResponse{Permissions: page, HasMore: more}
+	})
 }
 
 // subjectStart is when a test subject or person of nip was created (the
@@ -377,97 +365,70 @@ func (st *state) subjectStart(nip string) time.Time {
 	return time.Time{}
 }
 
-// handleQueryEntityRoles serves GET /permissions/query/entities/roles.
+// handleQueryEntityRoles serves GET /permissions/query/entities/roles (no
+// request body).
 func (s *Simulator) handleQueryEntityRoles(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, queryReadPerms...)
-	if e != nil {
-		return e
-	}
-	offset, size, e := offsetPage(r)
-	if e != nil {
-		return e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := p.ctx()
-	var out []ksef.EntityRole
-	for _, role := range s.st.contextRoles(c) {
-		item := ksef.EntityRole{Role: role, StartDate: s.st.subjectStart(c.Value)}
-		switch role {
-		case ksef.EntityRoleTypeVatGroupSubUnit, ksef.EntityRoleTypeLocalGovernmentSubUnit:
-			parent := s.st.parentOf(c.Value)
-			item.ParentEntityIdentifier = &ident.Identifier{Type: ident.TypeNip, Value: parent.nip}
-			item.Description = parent.description
-		case ksef.EntityRoleTypeCourtBailiff:
-			item.Description = s.st.persons[c.Value].description
-		default:
-			item.Description = s.st.subjects[c.Value].description
+	return serveQuery(s, w, r, queryReadPerms, func(p *principal, _ *struct{}) ([]ksef.EntityRole, *apiError) {
+		c := p.ctx()
+		var out []ksef.EntityRole
+		for _, role := range s.st.contextRoles(c) {
+			item := ksef.EntityRole{Role: role, StartDate: s.st.subjectStart(c.Value)}
+			switch role {
+			case ksef.EntityRoleTypeVatGroupSubUnit, ksef.EntityRoleTypeLocalGovernmentSubUnit:
+				parent := s.st.parentOf(c.Value)
+				item.ParentEntityIdentifier = &ident.Identifier{Type: ident.TypeNip, Value: parent.nip}
+				item.Description = parent.description
+			case ksef.EntityRoleTypeCourtBailiff:
+				item.Description = s.st.persons[c.Value].description
+			default:
+				item.Description = s.st.subjects[c.Value].description
+			}
+			out = append(out, item)
 		}
-		out = append(out, item)
-	}
-	page, more := pageOf(out, offset, size)
-	writeOK(w, http.StatusOK, ksef.QueryEntityRolesResponse{Roles: page, HasMore: more})
-	return nil
+		return out, nil
+	}, func(page []ksef.EntityRole, more bool) any {
+		return ksef.QueryEntityRolesResponse{Roles: page, HasMore: more}
+	})
 }
 
 // handleQuerySubordinateRoles serves POST /permissions/query/subordinate-entities/roles.
 func (s *Simulator) handleQuerySubordinateRoles(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, querySubPerms...)
-	if e != nil {
-		return e
-	}
-	offset, size, e := offsetPage(r)
-	if e != nil {
-		return e
-	}
-	var req ksef.SubordinateEntityRolesQueryRequest
-	if e := decodeJSON(r, &req); e != nil {
-		return e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := p.ctx()
-	var out []ksef.SubordinateEntityRole
-	if parent := s.st.subjects[contextNIP(c)]; parent != nil && c.Type == "Nip" {
+	return serveQuery(s, w, r, querySubPerms, func(p *principal, req *ksef.SubordinateEntityRolesQueryRequest) ([]ksef.SubordinateEntityRole, *apiError) {
+		c := p.ctx()
+		var out []ksef.SubordinateEntityRole
+		parent := s.st.subjects[contextNIP(c)]
+		if parent == nil || c.Type != "Nip" || (parent.typ != ksef.SubjectVatGroup && parent.typ != ksef.SubjectJST) {
+			return out, nil
+		}
 		role := ksef.SubordinateEntityRoleTypeVatGroupSubUnit
 		if parent.typ == ksef.SubjectJST {
 			role = ksef.SubordinateEntityRoleTypeLocalGovernmentSubUnit
 		}
-		if parent.typ == ksef.SubjectVatGroup || parent.typ == ksef.SubjectJST {
-			for _, nip := range parent.subunits {
-				id := ident.Identifier{Type: ident.TypeNip, Value: nip}
-				if !identMatches(req.SubordinateEntityIdentifier, id) {
-					continue
-				}
+		for _, nip := range parent.subunits {
+			id := ident.Identifier{Type: ident.TypeNip, Value: nip}
+			if identMatches(req.SubordinateEntityIdentifier, id) {
 				out = append(out, ksef.SubordinateEntityRole{SubordinateEntityIdentifier: id, Role: role,
 					Description: parent.description, StartDate: parent.created})
 			}
 		}
-	}
-	page, more := pageOf(out, offset, size)
-	writeOK(w, http.StatusOK, ksef.QuerySubordinateEntityRolesResponse{Roles: page, HasMore: more})
-	return nil
+		return out, nil
+	}, func(page []ksef.SubordinateEntityRole, more bool) any {
+		return ksef.QuerySubordinateEntityRolesResponse{Roles: page, HasMore: more}
+	})
 }
 
 // handleQueryAuthorizations serves POST /permissions/query/authorizations/grants.
 func (s *Simulator) handleQueryAuthorizations(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, "CredentialsManage", "CredentialsRead", "PefInvoiceWrite")
-	if e != nil {
-		return e
-	}
-	offset, size, e := offsetPage(r)
-	if e != nil {
-		return e
-	}
-	var req ksef.EntityAuthorizationPermissionsQueryRequest
-	if e := decodeJSON(r, &req); e != nil {
-		return e
-	}
+	perms := []string{"CredentialsManage", "CredentialsRead", "PefInvoiceWrite"}
+	return serveQuery(s, w, r, perms, s.listAuthorizations, func(page []ksef.EntityAuthorizationGrant, more bool) any {
+		return ksef.QueryEntityAuthorizationPermissionsResponse{AuthorizationGrants: page, HasMore: more}
+	})
+}
+
+func (s *Simulator) listAuthorizations(p *principal, req *ksef.EntityAuthorizationPermissionsQueryRequest) ([]ksef.EntityAuthorizationGrant, *apiError) {
 	if req.QueryType != ksef.QueryTypeGranted && req.QueryType != ksef.QueryTypeReceived {
-		return validation("queryType: nieznana wartość %q.", req.QueryType)
+		return nil, validation("queryType: nieznana wartość %q.", req.QueryType)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := p.ctx()
 	recs := s.perms().selectRecords(func(x *permRecord) bool {
 		if x.kind != pkAuthorization || !containsScope(req.PermissionTypes, x.scope) {
@@ -490,27 +451,18 @@ func (s *Simulator) handleQueryAuthorizations(w http.ResponseWriter, r *http.Req
 				SubjectDetailsType: ksef.EntitySubjectByIdentifierDetailsTypeEntityByIdentifier, FullName: x.entityName},
 		})
 	}
-	page, more := pageOf(out, offset, size)
-	writeOK(w, http.StatusOK, ksef.QueryEntityAuthorizationPermissionsResponse{AuthorizationGrants: page, HasMore: more})
-	return nil
+	return out, nil
 }
 
 // handleQueryEUEntities serves POST /permissions/query/eu-entities/grants.
 func (s *Simulator) handleQueryEUEntities(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := s.requirePermission(r, "CredentialsManage", "CredentialsRead", "VatUeManage")
-	if e != nil {
-		return e
-	}
-	offset, size, e := offsetPage(r)
-	if e != nil {
-		return e
-	}
-	var req ksef.EuEntityPermissionsQueryRequest
-	if e := decodeJSON(r, &req); e != nil {
-		return e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	perms := []string{"CredentialsManage", "CredentialsRead", "VatUeManage"}
+	return serveQuery(s, w, r, perms, s.listEUEntities, func(page []ksef.EuEntityPermission, more bool) any {
+		return ksef.QueryEuEntityPermissionsResponse{Permissions: page, HasMore: more}
+	})
+}
+
+func (s *Simulator) listEUEntities(p *principal, req *ksef.EuEntityPermissionsQueryRequest) ([]ksef.EuEntityPermission, *apiError) {
 	c := p.ctx()
 	ps := s.perms()
 	recs := ps.selectRecords(func(x *permRecord) bool {
@@ -562,7 +514,5 @@ func (s *Simulator) handleQueryEUEntities(w http.ResponseWriter, r *http.Request
 		}
 		out = append(out, item)
 	}
-	page, more := pageOf(out, offset, size)
-	writeOK(w, http.StatusOK, ksef.QueryEuEntityPermissionsResponse{Permissions: page, HasMore: more})
-	return nil
+	return out, nil
 }

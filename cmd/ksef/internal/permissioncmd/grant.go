@@ -144,6 +144,23 @@ func subjectFlag(cmd *cobra.Command, s *string, usage string) {
 	_ = cmd.RegisterFlagCompletionFunc("subject", completeValues("nip:", "pesel:", "fingerprint:"))
 }
 
+// personGrant parses what the person and indirect grants share, in this
+// order: the subject (--subject), the permissions (--perm, of allowed) and
+// the person details for that subject.
+func personGrant[T ~string](subject string, perms, allowed []string, pf *personFlags) (ident.Identifier, []T, ksef.PersonPermissionSubjectDetails, error) {
+	var d ksef.PersonPermissionSubjectDetails
+	sub, err := parseIdent("subject", subject, subjectTypes...)
+	if err != nil {
+		return sub, nil, d, err
+	}
+	list, err := canonicalAll[T]("perm", perms, allowed)
+	if err != nil {
+		return sub, nil, d, err
+	}
+	d, err = pf.person(sub)
+	return sub, list, d, err
+}
+
 func newGrantPersonCmd(f *cli.Factory) *cobra.Command {
 	var (
 		wait          bool
@@ -159,15 +176,7 @@ func newGrantPersonCmd(f *cli.Factory) *cobra.Command {
 		Args: cobra.NoArgs,
 	}
 	cmd.RunE = grantRun(f, &wait, func(ctx context.Context, a *ksef.AuthenticatedClient) (*ksef.PermissionsOperationResponse, error) {
-		sub, err := parseIdent("subject", subject, subjectTypes...)
-		if err != nil {
-			return nil, err
-		}
-		list, err := canonicalAll[ksef.PersonPermissionType]("perm", perms, personPerms)
-		if err != nil {
-			return nil, err
-		}
-		d, err := pf.person(sub)
+		sub, list, d, err := personGrant[ksef.PersonPermissionType](subject, perms, personPerms, &pf)
 		if err != nil {
 			return nil, err
 		}
@@ -271,15 +280,7 @@ func newGrantIndirectCmd(f *cli.Factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.RunE = grantRun(f, &wait, func(ctx context.Context, a *ksef.AuthenticatedClient) (*ksef.PermissionsOperationResponse, error) {
-		sub, err := parseIdent("subject", subject, subjectTypes...)
-		if err != nil {
-			return nil, err
-		}
-		list, err := canonicalAll[ksef.IndirectPermissionType]("perm", perms, entityPerms)
-		if err != nil {
-			return nil, err
-		}
-		d, err := pf.person(sub)
+		sub, list, d, err := personGrant[ksef.IndirectPermissionType](subject, perms, entityPerms, &pf)
 		if err != nil {
 			return nil, err
 		}

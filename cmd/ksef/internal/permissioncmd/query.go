@@ -75,6 +75,23 @@ func runQuery[T any](cmd *cobra.Command, f *cli.Factory, pf *pageFlags, header s
 	})
 }
 
+// queryCmd builds a query command with no flags but the paging ones.
+func queryCmd[T any](f *cli.Factory, use, short, header string, row func(T) []string,
+	page func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]T, bool, error),
+	all func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[T, error]) *cobra.Command {
+	var pf pageFlags
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runQuery(cmd, f, &pf, header, row, page, all)
+		},
+	}
+	pf.add(cmd)
+	return cmd
+}
+
 func date(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func idStr(id *ident.Identifier) string {
@@ -95,34 +112,24 @@ func newQueryCmd(f *cli.Factory) *cobra.Command {
 }
 
 func newQueryPersonalCmd(f *cli.Factory) *cobra.Command {
-	var pf pageFlags
-	cmd := &cobra.Command{
-		Use:   "personal",
-		Short: "Your own permissions in the profile's context",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runQuery(cmd, f, &pf, "ID\tSCOPE\tCONTEXT\tTARGET\tSTATE\tSTART",
-				func(p ksef.PersonalPermission) []string {
-					target := "-"
-					if p.TargetIdentifier != nil {
-						target = string(p.TargetIdentifier.Type) + ":" + p.TargetIdentifier.Value
-					}
-					return []string{p.ID, string(p.PermissionScope), idStr(p.ContextIdentifier), target, string(p.PermissionState), date(p.StartDate)}
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.PersonalPermission, bool, error) {
-					r, err := a.Permissions.QueryPersonal(ctx, nil, p)
-					if err != nil {
-						return nil, false, err
-					}
-					return r.Permissions, r.HasMore, nil
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.PersonalPermission, error] {
-					return a.Permissions.QueryPersonalAll(ctx, nil, p)
-				})
+	return queryCmd(f, "personal", "Your own permissions in the profile's context", "ID\tSCOPE\tCONTEXT\tTARGET\tSTATE\tSTART",
+		func(p ksef.PersonalPermission) []string {
+			target := "-"
+			if p.TargetIdentifier != nil {
+				target = string(p.TargetIdentifier.Type) + ":" + p.TargetIdentifier.Value
+			}
+			return []string{p.ID, string(p.PermissionScope), idStr(p.ContextIdentifier), target, string(p.PermissionState), date(p.StartDate)}
 		},
-	}
-	pf.add(cmd)
-	return cmd
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.PersonalPermission, bool, error) {
+			r, err := a.Permissions.QueryPersonal(ctx, nil, p)
+			if err != nil {
+				return nil, false, err
+			}
+			return r.Permissions, r.HasMore, nil
+		},
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.PersonalPermission, error] {
+			return a.Permissions.QueryPersonalAll(ctx, nil, p)
+		})
 }
 
 func newQueryPersonsCmd(f *cli.Factory) *cobra.Command {
@@ -173,111 +180,71 @@ func newQueryPersonsCmd(f *cli.Factory) *cobra.Command {
 }
 
 func newQuerySubunitsCmd(f *cli.Factory) *cobra.Command {
-	var pf pageFlags
-	cmd := &cobra.Command{
-		Use:   "subunits",
-		Short: "Administrators of subunits and subordinate entities granted from the profile's context",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runQuery(cmd, f, &pf, "ID\tSUBUNIT\tNAME\tAUTHORIZED\tSTART",
-				func(p ksef.SubunitPermission) []string {
-					return []string{p.ID, idStr(&p.SubunitIdentifier), p.SubunitName, idStr(&p.AuthorizedIdentifier), date(p.StartDate)}
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.SubunitPermission, bool, error) {
-					r, err := a.Permissions.QuerySubunits(ctx, nil, p)
-					if err != nil {
-						return nil, false, err
-					}
-					return r.Permissions, r.HasMore, nil
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.SubunitPermission, error] {
-					return a.Permissions.QuerySubunitsAll(ctx, nil, p)
-				})
+	return queryCmd(f, "subunits", "Administrators of subunits and subordinate entities granted from the profile's context", "ID\tSUBUNIT\tNAME\tAUTHORIZED\tSTART",
+		func(p ksef.SubunitPermission) []string {
+			return []string{p.ID, idStr(&p.SubunitIdentifier), p.SubunitName, idStr(&p.AuthorizedIdentifier), date(p.StartDate)}
 		},
-	}
-	pf.add(cmd)
-	return cmd
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.SubunitPermission, bool, error) {
+			r, err := a.Permissions.QuerySubunits(ctx, nil, p)
+			if err != nil {
+				return nil, false, err
+			}
+			return r.Permissions, r.HasMore, nil
+		},
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.SubunitPermission, error] {
+			return a.Permissions.QuerySubunitsAll(ctx, nil, p)
+		})
 }
 
 func newQueryEntitiesCmd(f *cli.Factory) *cobra.Command {
-	var pf pageFlags
-	cmd := &cobra.Command{
-		Use:   "entities",
-		Short: "Invoice permissions other entities granted to the profile's entity",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runQuery(cmd, f, &pf, "ID\tSCOPE\tFROM\tDELEGATE\tSTART",
-				func(p ksef.EntityPermissionItem) []string {
-					return []string{p.ID, string(p.PermissionScope), idStr(&p.ContextIdentifier), strconv.FormatBool(p.CanDelegate), date(p.StartDate)}
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.EntityPermissionItem, bool, error) {
-					r, err := a.Permissions.QueryEntities(ctx, nil, p)
-					if err != nil {
-						return nil, false, err
-					}
-					return r.Permissions, r.HasMore, nil
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.EntityPermissionItem, error] {
-					return a.Permissions.QueryEntitiesAll(ctx, nil, p)
-				})
+	return queryCmd(f, "entities", "Invoice permissions other entities granted to the profile's entity", "ID\tSCOPE\tFROM\tDELEGATE\tSTART",
+		func(p ksef.EntityPermissionItem) []string {
+			return []string{p.ID, string(p.PermissionScope), idStr(&p.ContextIdentifier), strconv.FormatBool(p.CanDelegate), date(p.StartDate)}
 		},
-	}
-	pf.add(cmd)
-	return cmd
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.EntityPermissionItem, bool, error) {
+			r, err := a.Permissions.QueryEntities(ctx, nil, p)
+			if err != nil {
+				return nil, false, err
+			}
+			return r.Permissions, r.HasMore, nil
+		},
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.EntityPermissionItem, error] {
+			return a.Permissions.QueryEntitiesAll(ctx, nil, p)
+		})
 }
 
 func newQueryRolesCmd(f *cli.Factory) *cobra.Command {
-	var pf pageFlags
-	cmd := &cobra.Command{
-		Use:   "roles",
-		Short: "Roles of the profile's entity (CourtBailiff, EnforcementAuthority, VatGroupUnit, …)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runQuery(cmd, f, &pf, "ROLE\tPARENT\tDESCRIPTION\tSTART",
-				func(p ksef.EntityRole) []string {
-					return []string{string(p.Role), idStr(p.ParentEntityIdentifier), p.Description, date(p.StartDate)}
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.EntityRole, bool, error) {
-					r, err := a.Permissions.QueryEntityRoles(ctx, p)
-					if err != nil {
-						return nil, false, err
-					}
-					return r.Roles, r.HasMore, nil
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.EntityRole, error] {
-					return a.Permissions.QueryEntityRolesAll(ctx, p)
-				})
+	return queryCmd(f, "roles", "Roles of the profile's entity (CourtBailiff, EnforcementAuthority, VatGroupUnit, …)", "ROLE\tPARENT\tDESCRIPTION\tSTART",
+		func(p ksef.EntityRole) []string {
+			return []string{string(p.Role), idStr(p.ParentEntityIdentifier), p.Description, date(p.StartDate)}
 		},
-	}
-	pf.add(cmd)
-	return cmd
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.EntityRole, bool, error) {
+			r, err := a.Permissions.QueryEntityRoles(ctx, p)
+			if err != nil {
+				return nil, false, err
+			}
+			return r.Roles, r.HasMore, nil
+		},
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.EntityRole, error] {
+			return a.Permissions.QueryEntityRolesAll(ctx, p)
+		})
 }
 
 func newQuerySubordinatesCmd(f *cli.Factory) *cobra.Command {
-	var pf pageFlags
-	cmd := &cobra.Command{
-		Use:   "subordinates",
-		Short: "Subordinate entities of the profile's entity (VAT-group members, subordinate JST)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runQuery(cmd, f, &pf, "ENTITY\tROLE\tDESCRIPTION\tSTART",
-				func(p ksef.SubordinateEntityRole) []string {
-					return []string{idStr(&p.SubordinateEntityIdentifier), string(p.Role), p.Description, date(p.StartDate)}
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.SubordinateEntityRole, bool, error) {
-					r, err := a.Permissions.QuerySubordinateEntityRoles(ctx, nil, p)
-					if err != nil {
-						return nil, false, err
-					}
-					return r.Roles, r.HasMore, nil
-				},
-				func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.SubordinateEntityRole, error] {
-					return a.Permissions.QuerySubordinateEntityRolesAll(ctx, nil, p)
-				})
+	return queryCmd(f, "subordinates", "Subordinate entities of the profile's entity (VAT-group members, subordinate JST)", "ENTITY\tROLE\tDESCRIPTION\tSTART",
+		func(p ksef.SubordinateEntityRole) []string {
+			return []string{idStr(&p.SubordinateEntityIdentifier), string(p.Role), p.Description, date(p.StartDate)}
 		},
-	}
-	pf.add(cmd)
-	return cmd
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) ([]ksef.SubordinateEntityRole, bool, error) {
+			r, err := a.Permissions.QuerySubordinateEntityRoles(ctx, nil, p)
+			if err != nil {
+				return nil, false, err
+			}
+			return r.Roles, r.HasMore, nil
+		},
+		func(ctx context.Context, a *ksef.AuthenticatedClient, p *ksef.PermissionsPageParams) iter.Seq2[ksef.SubordinateEntityRole, error] {
+			return a.Permissions.QuerySubordinateEntityRolesAll(ctx, nil, p)
+		})
 }
 
 func newQueryAuthorizationsCmd(f *cli.Factory) *cobra.Command {
