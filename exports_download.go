@@ -3,8 +3,6 @@ package ksef
 import (
 	"archive/tar"
 	"bufio"
-	"compress/flate"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -22,6 +20,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/ksef2/ksef/internal/envelope"
 )
