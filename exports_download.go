@@ -128,7 +128,10 @@ func (s *InvoicesService) DownloadExport(ctx context.Context, exp *Export, st *I
 
 	joined := &joinedReader{ctx: ctx, spool: spool, parts: parts, key: key, release: d.release}
 	res := &ExportResult{Package: pkg}
-	u := &unpacker{opts: &o, hashes: map[string][]byte{}, progress: d.reportInvoice}
+	// The invoice count sizes the hash map and the metadata slice once
+	// (bounded: it comes from the server; both grow past it when needed).
+	hint := int(min(max(pkg.InvoiceCount, 0), maxExportSizeHint))
+	u := &unpacker{opts: &o, hashes: make(map[string][]byte, hint), progress: d.reportInvoice, hint: hint}
 	switch pkg.CompressionType {
 	case CompressionTypeTarGz:
 		err = u.untarGz(joined)
@@ -452,7 +455,12 @@ type unpacker struct {
 	invoices int
 	progress func()
 	bw       *bufio.Writer // reused for every file written to Dir
+	hint     int           // expected number of invoices (capacity hint)
 }
+
+// maxExportSizeHint bounds the capacity reserved ahead from a package's
+// invoiceCount (KSeF packages hold at most 10,000 invoices).
+const maxExportSizeHint = 10000
 
 // file handles one file of the archive.
 func (u *unpacker) file(name string, r io.Reader) error {
@@ -469,7 +477,7 @@ func (u *unpacker) file(name string, r io.Reader) error {
 			}
 			w = f
 		}
-		meta, err := decodeMetadata(io.TeeReader(r, w))
+		meta, err := decodeMetadata(io.TeeReader(r, w), u.hint)
 		if err == nil {
 			_, err = io.Copy(w, r)
 		}
@@ -540,12 +548,13 @@ func (u *unpacker) file(name string, r io.Reader) error {
 
 // decodeMetadata reads {"invoices":[...]} record by record, so that the
 // decoder never holds the whole document (only the decoded records).
-func decodeMetadata(r io.Reader) ([]InvoiceMetadata, error) {
+// hint is the expected number of records.
+func decodeMetadata(r io.Reader, hint int) ([]InvoiceMetadata, error) {
 	d := json.NewDecoder(r)
 	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
 		return nil, fmt.Errorf("not a JSON object: %v", err)
 	}
-	out := []InvoiceMetadata{}
+	out := make([]InvoiceMetadata, 0, hint)
 	for d.More() {
 		tok, err := d.Token()
 		if err != nil {
