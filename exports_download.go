@@ -3,8 +3,6 @@ package ksef
 import (
 	"archive/tar"
 	"bufio"
-	"compress/flate"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -22,6 +20,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/ksef2/ksef/internal/envelope"
 )
@@ -126,20 +127,34 @@ func (s *InvoicesService) DownloadExport(ctx context.Context, exp *Export, st *I
 	defer d.cleanup()
 
 	joined := &joinedReader{ctx: ctx, spool: spool, parts: parts, key: key, release: d.release}
+	// Decryption and the plain-part hashes run on their own goroutine, ahead
+	// of the unpacking by a few fixed-size buffers (the two overlap on two
+	// cores; memory stays constant).
+	src := newReadAhead(joined, 4, 256<<10)
+	defer func() {
+		cancel()
+		src.stop()
+		if joined.f != nil {
+			_ = joined.f.Close()
+		}
+	}()
 	res := &ExportResult{Package: pkg}
-	u := &unpacker{opts: &o, hashes: map[string][]byte{}, progress: d.reportInvoice}
+	// The invoice count sizes the hash map and the metadata slice once
+	// (bounded: it comes from the server; both grow past it when needed).
+	hint := int(min(max(pkg.InvoiceCount, 0), maxExportSizeHint))
+	u := &unpacker{opts: &o, hashes: make(map[string][]byte, hint), progress: d.reportInvoice, hint: hint}
 	switch pkg.CompressionType {
 	case CompressionTypeTarGz:
-		err = u.untarGz(joined)
+		err = u.untarGz(src)
 	case CompressionTypeZip, "":
-		err = u.unzip(joined)
+		err = u.unzip(src)
 	default:
 		err = fmt.Errorf("ksef: DownloadExport: unknown compression type %q", SanitizeText(string(pkg.CompressionType)))
 	}
 	if err == nil {
 		// Read what follows the archive (nothing, or padding of the last part)
 		// so that every part's hash is checked.
-		_, err = io.Copy(io.Discard, joined)
+		_, err = io.Copy(io.Discard, src)
 	}
 	if err != nil {
 		cancel()
@@ -148,7 +163,7 @@ func (s *InvoicesService) DownloadExport(ctx context.Context, exp *Export, st *I
 		}
 		return nil, err
 	}
-	res.Bytes = joined.total
+	res.Bytes = joined.total // src reached EOF: the producer is done
 	res.Invoices = u.invoices
 	if err := u.match(res, pkg, exp.OnlyMetadata); err != nil {
 		return nil, err
@@ -441,6 +456,87 @@ func (j *joinedReader) Read(p []byte) (int, error) {
 	}
 }
 
+// readAhead reads r on its own goroutine into a fixed ring of buffers, so
+// that producing the data overlaps consuming it. Read returns the same
+// bytes, and then the same error, as r would.
+type readAhead struct {
+	full chan raChunk
+	free chan []byte
+	quit chan struct{}
+	done chan struct{}
+	cur  raChunk
+	off  int
+	err  error
+}
+
+// raChunk is a filled buffer, or the error that ended r.
+type raChunk struct {
+	b   []byte
+	err error
+}
+
+func newReadAhead(r io.Reader, n, size int) *readAhead {
+	a := &readAhead{full: make(chan raChunk, n), free: make(chan []byte, n), quit: make(chan struct{}), done: make(chan struct{})}
+	for range n {
+		a.free <- make([]byte, size)
+	}
+	go func() {
+		defer close(a.done)
+		for {
+			var b []byte
+			select {
+			case b = <-a.free:
+			case <-a.quit:
+				return
+			}
+			m, err := 0, error(nil)
+			for m == 0 && err == nil {
+				m, err = r.Read(b[:cap(b)])
+			}
+			if m > 0 {
+				a.full <- raChunk{b: b[:m]} // never blocks: n buffers, n slots
+			} else {
+				a.free <- b // never blocks
+			}
+			if err != nil {
+				select {
+				case a.full <- raChunk{err: err}:
+				case <-a.quit:
+				}
+				return
+			}
+		}
+	}()
+	return a
+}
+
+func (a *readAhead) Read(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	for a.off == len(a.cur.b) {
+		if a.cur.b != nil {
+			a.free <- a.cur.b[:cap(a.cur.b)] // never blocks
+			a.cur.b = nil
+		}
+		a.cur, a.off = <-a.full, 0
+		if a.cur.err != nil {
+			a.err = a.cur.err
+			return 0, a.err
+		}
+	}
+	n := copy(p, a.cur.b[a.off:])
+	a.off += n
+	return n, nil
+}
+
+// stop ends the producer and waits for it (the caller cancels the context
+// the producer may be waiting on before, or the producer reached the end).
+func (a *readAhead) stop() {
+	close(a.quit)
+	<-a.done
+}
+
 // unpacker delivers the files of the joined package and remembers what
 // it needs to match them against _metadata.json.
 type unpacker struct {
@@ -451,7 +547,12 @@ type unpacker struct {
 	invoices int
 	progress func()
 	bw       *bufio.Writer // reused for every file written to Dir
+	hint     int           // expected number of invoices (capacity hint)
 }
+
+// maxExportSizeHint bounds the capacity reserved ahead from a package's
+// invoiceCount (KSeF packages hold at most 10,000 invoices).
+const maxExportSizeHint = 10000
 
 // file handles one file of the archive.
 func (u *unpacker) file(name string, r io.Reader) error {
@@ -468,7 +569,7 @@ func (u *unpacker) file(name string, r io.Reader) error {
 			}
 			w = f
 		}
-		meta, err := decodeMetadata(io.TeeReader(r, w))
+		meta, err := decodeMetadata(io.TeeReader(r, w), u.hint)
 		if err == nil {
 			_, err = io.Copy(w, r)
 		}
@@ -539,12 +640,13 @@ func (u *unpacker) file(name string, r io.Reader) error {
 
 // decodeMetadata reads {"invoices":[...]} record by record, so that the
 // decoder never holds the whole document (only the decoded records).
-func decodeMetadata(r io.Reader) ([]InvoiceMetadata, error) {
+// hint is the expected number of records.
+func decodeMetadata(r io.Reader, hint int) ([]InvoiceMetadata, error) {
 	d := json.NewDecoder(r)
 	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
 		return nil, fmt.Errorf("not a JSON object: %v", err)
 	}
-	out := []InvoiceMetadata{}
+	out := make([]InvoiceMetadata, 0, hint)
 	for d.More() {
 		tok, err := d.Token()
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"slices"
 	"testing"
 )
 
@@ -118,4 +119,40 @@ func FuzzUnzipStream(f *testing.F) {
 		u = &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][]byte{}, progress: func() {}}
 		_ = u.untarGz(bytes.NewReader(b))
 	})
+}
+
+// dataThenErr returns its data in reads of at most 7 bytes, the last one
+// together with err (as joinedReader does when a part's hash fails).
+type dataThenErr struct {
+	data []byte
+	err  error
+}
+
+func (r *dataThenErr) Read(p []byte) (int, error) {
+	n := copy(p[:min(len(p), 7)], r.data)
+	r.data = r.data[n:]
+	if len(r.data) == 0 {
+		return n, r.err
+	}
+	return n, nil
+}
+
+func TestReadAheadKeepsBytesAndError(t *testing.T) {
+	want := bytes.Repeat([]byte("0123456789abcdef"), 1000)
+	boom := errors.New("boom")
+	a := newReadAhead(&dataThenErr{data: slices.Clone(want), err: boom}, 3, 100)
+	got, err := io.ReadAll(a)
+	a.stop()
+	if !errors.Is(err, boom) {
+		t.Fatalf("error %v, want boom", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %d bytes, want %d equal bytes", len(got), len(want))
+	}
+	if _, err := a.Read(make([]byte, 1)); !errors.Is(err, boom) {
+		t.Fatalf("read after the error: %v", err)
+	}
+	// stopped without reading: the producer must not hang
+	b := newReadAhead(&dataThenErr{data: slices.Clone(want), err: io.EOF}, 2, 10)
+	b.stop()
 }
