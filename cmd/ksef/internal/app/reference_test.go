@@ -459,6 +459,20 @@ func constructorsOf(p *pkgFuncs, use string) []*ast.FuncDecl {
 						found = true
 					}
 				}
+			case *ast.CallExpr: // queryCmd(f, "...", ...): a builder of the package whose parameter is named use
+				if id, ok := x.Fun.(*ast.Ident); ok {
+					if b := p.funcs[id.Name]; b != nil && b.Type.Params != nil {
+						i := 0
+						for _, field := range b.Type.Params.List {
+							for _, n := range field.Names {
+								if n.Name == "use" && i < len(x.Args) && isUse(x.Args[i]) {
+									found = true
+								}
+								i++
+							}
+						}
+					}
+				}
 			}
 			return !found
 		})
