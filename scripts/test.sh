@@ -78,7 +78,7 @@ awk '/^[ \t]+[^ ]+\.go:[0-9]+: .*agree [0-9]+\/[0-9]+|^operations covered:|^wire
      /^(ok|FAIL)[ \t]/ { for (i = 0; i < n; i++) print $2 ": " buf[i]; n = 0 }' "$log"
 if [ "$rc" -ne 0 ]; then
   echo "test.sh: failures (full output of the failing tests follows)" >&2
-  grep -E -B2 -A40 -- '^(--- FAIL|FAIL|panic:)' "$log" >&2 || cat "$log" >&2
+  grep -E -B40 -A40 -- '^(--- FAIL|FAIL|panic:)' "$log" >&2 || cat "$log" >&2
   # The race detector's reports come before the failing test's line: print
   # the first ones whole (they name both goroutines' stacks).
   awk '/^WARNING: DATA RACE/ { p = 1; n++ } p && n <= 3 { print } /^==================$/ { p = 0 }' "$log" | head -n 300 >&2
