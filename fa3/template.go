@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ksef2/ksef/ident"
@@ -133,13 +134,26 @@ type TemplateOptions struct {
 	Now time.Time
 }
 
+// invoiceSeq numbers the default invoice numbers of this process; it
+// starts at a random value so that two processes started in the same
+// second are unlikely to collide.
+var invoiceSeq = sync.OnceValue(func() *atomic.Uint64 {
+	var c atomic.Uint64
+	c.Store(rand.Uint64N(1_000_000))
+	return &c
+})
+
+func nextInvoiceSeq() int { return int(invoiceSeq().Add(1) % 1_000_000) }
+
 // Defaults returns default values for the template's placeholders that
 // have a conventional meaning, for test invoices:
 //
 //   - a NIP ("nip", "supplier_nip", "buyer_nip", "nipOdbiorca",
 //     "selfInvocingNip" and any other name containing "nip"): a random
 //     valid NIP, different for each name;
-//   - "invoice_number": a unique number made of the time and random digits;
+//   - "invoice_number": the time and six digits; without opts.Rand the digits
+//     come from a counter with a random start, so a process gets no repeated
+//     number within a million calls (with opts.Rand they are random);
 //   - "issue_date", "invoicing_date", "invoice_date", "sale_date": today
 //     (YYYY-MM-DD, UTC); "due_date": today plus 14 days;
 //   - "ksef_number": a KSeF number with a valid checksum for the seller's
@@ -177,7 +191,13 @@ func (t *Template) Defaults(opts *TemplateOptions) map[string]string {
 	for _, n := range t.names {
 		switch n {
 		case "invoice_number":
-			out[n] = fmt.Sprintf("%s-%06d", now.Format("20060102T150405"), intN(1_000_000))
+			var seq int
+			if o.Rand != nil {
+				seq = intN(1_000_000)
+			} else {
+				seq = nextInvoiceSeq()
+			}
+			out[n] = fmt.Sprintf("%s-%06d", now.Format("20060102T150405"), seq)
 		case "issue_date", "invoicing_date", "invoice_date", "sale_date":
 			out[n] = now.Format(time.DateOnly)
 		case "due_date":

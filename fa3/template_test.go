@@ -224,7 +224,7 @@ func TestTemplateDefaultsAreUnique(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	for range 100 {
+	for range 5000 {
 		v := tp.Defaults(nil)
 		if v["nip"] == v["nipOdbiorca"] {
 			t.Fatalf("same NIP for seller and buyer: %v", v)
