@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	yaml "go.yaml.in/yaml/v4"
+	"gopkg.in/yaml.v3"
 
 	"github.com/ksef2/ksef/fa3"
 	"github.com/ksef2/ksef/ident"

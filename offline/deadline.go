@@ -107,7 +107,7 @@ func (d Deadline) DueBy() time.Time {
 		return time.Time{}
 	}
 	n := d.Due.AddDate(0, 0, 1)
-	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, warsaw)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, warsaw())
 }
 
 // FailureBusinessDays is the number of business days after the end of a

@@ -17,7 +17,7 @@ func day(s string) time.Time {
 // at returns noon in Poland on the day s.
 func at(s string) time.Time {
 	d := day(s)
-	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, warsaw)
+	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, warsaw())
 }
 
 // TestEaster checks Easter Sunday against published dates (including the

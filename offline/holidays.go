@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"sync"
 	"time"
 	_ "time/tzdata" // Europe/Warsaw without a system zone database
 )
@@ -14,19 +15,21 @@ func Date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0
 
 // Warsaw returns the Europe/Warsaw time zone, in which KSeF's calendar
 // days (issue dates, deadlines) are counted.
-func Warsaw() *time.Location { return warsaw }
+func Warsaw() *time.Location { return warsaw() }
 
-var warsaw = func() *time.Location {
+// warsaw loads the zone on first use, not at start-up: reading and
+// parsing the zone file is work that most runs of a program never need.
+var warsaw = sync.OnceValue(func() *time.Location {
 	loc, err := time.LoadLocation("Europe/Warsaw")
 	if err != nil { // not reached: time/tzdata is embedded
 		return time.FixedZone("CET", 3600)
 	}
 	return loc
-}()
+})
 
 // DayOf returns the calendar day on which the instant t falls in Poland.
 func DayOf(t time.Time) time.Time {
-	t = t.In(warsaw)
+	t = t.In(warsaw())
 	return Date(t.Year(), t.Month(), t.Day())
 }
 

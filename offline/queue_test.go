@@ -20,7 +20,7 @@ func TestQueueDurableAndOrdered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	failure := Outage{Kind: Failure, Start: time.Date(2026, 4, 1, 9, 0, 0, 0, warsaw), End: time.Date(2026, 4, 2, 9, 0, 0, 0, warsaw)}
+	failure := Outage{Kind: Failure, Start: time.Date(2026, 4, 1, 9, 0, 0, 0, warsaw()), End: time.Date(2026, 4, 2, 9, 0, 0, 0, warsaw())}
 	a, err := q.Add(AddParams{Name: "a", XML: sampleInvoice("A"), Mode: Failure, Issued: Date(2026, 4, 1), Outages: []Outage{failure}})
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +58,8 @@ func TestQueueDurableAndOrdered(t *testing.T) {
 	}
 	// Failures announced since: y (covering c's issue day) and x; b and a
 	// move to 7 business days after x, c learns its outage.
-	y := Outage{Kind: Failure, Start: time.Date(2026, 4, 2, 9, 0, 0, 0, warsaw), End: time.Date(2026, 4, 4, 9, 0, 0, 0, warsaw), ID: "y"}
-	x := Outage{Kind: Failure, Start: time.Date(2026, 4, 5, 9, 0, 0, 0, warsaw), End: time.Date(2026, 4, 8, 9, 0, 0, 0, warsaw), ID: "x"}
+	y := Outage{Kind: Failure, Start: time.Date(2026, 4, 2, 9, 0, 0, 0, warsaw()), End: time.Date(2026, 4, 4, 9, 0, 0, 0, warsaw()), ID: "y"}
+	x := Outage{Kind: Failure, Start: time.Date(2026, 4, 5, 9, 0, 0, 0, warsaw()), End: time.Date(2026, 4, 8, 9, 0, 0, 0, warsaw()), ID: "x"}
 	if err := q2.Refresh([]Outage{x, y}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,15 +69,15 @@ func TestQueueDurableAndOrdered(t *testing.T) {
 			t.Errorf("%s after the failures: %s (%s)", e.Name, got, e.Deadline.Reason)
 		}
 	}
-	ws, err := q2.Warnings(time.Date(2026, 4, 17, 12, 0, 0, 0, warsaw), 24*time.Hour)
+	ws, err := q2.Warnings(time.Date(2026, 4, 17, 12, 0, 0, 0, warsaw()), 24*time.Hour)
 	if err != nil || len(ws) != 3 || ws[0].Past {
 		t.Errorf("warnings on the last day %+v %v", ws, err)
 	}
-	ws, err = q2.Warnings(time.Date(2026, 4, 18, 0, 30, 0, 0, warsaw), 24*time.Hour)
+	ws, err = q2.Warnings(time.Date(2026, 4, 18, 0, 30, 0, 0, warsaw()), 24*time.Hour)
 	if err != nil || len(ws) != 3 || !ws[0].Past {
 		t.Errorf("warnings after the deadline %+v %v", ws, err)
 	}
-	if ws, _ := q2.Warnings(time.Date(2026, 4, 15, 12, 0, 0, 0, warsaw), 24*time.Hour); len(ws) != 0 {
+	if ws, _ := q2.Warnings(time.Date(2026, 4, 15, 12, 0, 0, 0, warsaw()), 24*time.Hour); len(ws) != 0 {
 		t.Errorf("warnings two days before %+v", ws)
 	}
 

@@ -3,7 +3,11 @@
 # `ksef version` many times, printing the mean and median wall time. Uses
 # hyperfine when installed (apt-get install hyperfine), else a shell loop
 # timed with date(1). The goal is under 10 ms. For scale on a busy machine
-# it also measures an empty Go program (hello), the floor of any Go binary.
+# it also measures an empty Go program (hello), the floor of any Go binary,
+# and counts the page faults of one run of each, which a loaded machine
+# does not change (each costs tens of microseconds in a virtual machine).
+# The binary is built static (CGO_ENABLED=0), as releases are: a binary
+# linked against libc pays for the dynamic loader at every start.
 #
 #   scripts/startup.sh            # 200 runs
 #   RUNS=1000 scripts/startup.sh
@@ -17,7 +21,7 @@ trap 'rm -rf "$tmp"' EXIT
 bin=${KSEF_BIN:-}
 if [ -z "$bin" ]; then
   bin=$tmp/ksef
-  go build -o "$bin" ./cmd/ksef
+  CGO_ENABLED=0 go build -trimpath -o "$bin" ./cmd/ksef
 fi
 echo "startup.sh: $bin version, $runs runs" >&2
 
@@ -25,7 +29,17 @@ echo "startup.sh: $bin version, $runs runs" >&2
 mkdir -p "$tmp/hello"
 printf 'module hello\n\ngo 1.26\n' >"$tmp/hello/go.mod"
 printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hello\\n") }\n' >"$tmp/hello/main.go"
-(cd "$tmp/hello" && go build -o "$tmp/hello/hello" .)
+(cd "$tmp/hello" && CGO_ENABLED=0 go build -trimpath -o "$tmp/hello/hello" .)
+
+# Page faults of one run (minor + major), from getrusage via GNU time.
+faults() { # command...
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%R %F' "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'
+  else
+    echo "?"
+  fi
+}
+echo "page faults: ksef version $(faults "$bin" version), hello $(faults "$tmp/hello/hello")"
 
 if command -v hyperfine >/dev/null 2>&1; then
   hyperfine --shell=none --warmup 10 --runs "$runs" --export-json "$tmp/startup.json" \

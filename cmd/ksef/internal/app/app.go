@@ -5,6 +5,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -31,38 +33,61 @@ import (
 	"github.com/ksef2/ksef/cmd/ksef/internal/upocmd"
 )
 
-// Areas are the command areas of ksef, in the order of the help text. A
-// new area is one package under cmd/ksef/internal and one line here.
+// areas are the command areas of ksef, in the order of the help text, each
+// with the name (and aliases) of the command it builds, so that a run
+// builds only the area it needs (see [NewRootFor]). A new area is one
+// package under cmd/ksef/internal and one line here; TestAreaNames checks
+// the names against the commands.
 //
 // The default --timeout of an area's commands is [cli.DefaultTimeout]
 // unless the area sets its own; the areas that work offline or run until
 // stopped (the simulator, the demo against the embedded simulator) have
 // none.
-var Areas = []cli.Area{
-	untimed(cli.NewVersionCmd),
-	authcmd.New,
-	sendcmd.New,
-	sessioncmd.New,
-	upocmd.New,
-	tokencmd.New,
-	permissioncmd.New,
-	certcmd.New,
-	limitscmd.New,
-	collectivecmd.New,
-	peppolcmd.New,
-	testdatacmd.New,
-	exportcmd.New,
-	untimed(synccmd.New),
-	untimed(synccmd.NewDB),
-	untimed(simcmd.New),
-	untimed(democmd.New),
-	untimed(invoicecmd.New),
-	untimed(qrcmd.New),
-	untimed(numbercmd.New),
-	untimed(offlinecmd.New),
-	offlinecmd.NewStatus,
-	untimed(mcpcmd.New),
+var areas = []namedArea{
+	area("version", untimed(cli.NewVersionCmd)),
+	area("auth", authcmd.New),
+	area("send", sendcmd.New),
+	area("session", sessioncmd.New),
+	area("upo", upocmd.New),
+	area("token", tokencmd.New),
+	area("permission", permissioncmd.New, "permissions"),
+	area("cert", certcmd.New),
+	area("limits", limitscmd.New),
+	area("collective", collectivecmd.New),
+	area("peppol", peppolcmd.New),
+	area("testdata", testdatacmd.New),
+	area("export", exportcmd.New),
+	area("sync", untimed(synccmd.New)),
+	area("db", untimed(synccmd.NewDB)),
+	area("sim", untimed(simcmd.New)),
+	area("demo", untimed(democmd.New)),
+	area("invoice", untimed(invoicecmd.New)),
+	area("qr", untimed(qrcmd.New)),
+	area("number", untimed(numbercmd.New)),
+	area("offline", untimed(offlinecmd.New)),
+	area("status", offlinecmd.NewStatus),
+	area("mcp", untimed(mcpcmd.New)),
 }
+
+// namedArea is an area with the name and aliases of its top-level command.
+type namedArea struct {
+	name    string
+	new     cli.Area
+	aliases []string
+}
+
+func area(name string, new cli.Area, aliases ...string) namedArea {
+	return namedArea{name: name, new: new, aliases: aliases}
+}
+
+// Areas are the command areas of ksef, in the order of the help text.
+var Areas = func() []cli.Area {
+	out := make([]cli.Area, len(areas))
+	for i, a := range areas {
+		out[i] = a.new
+	}
+	return out
+}()
 
 // untimed gives the commands of area no default --timeout.
 func untimed(area cli.Area) cli.Area {
@@ -74,10 +99,63 @@ func NewRoot(f *cli.Factory) *cobra.Command {
 	return cli.NewRoot(f, Areas...)
 }
 
+// NewRootFor builds the ksef command for one run with args: when args name
+// an area's command, only that area is built, which is most of what
+// start-up costs (`ksef version` builds one command, not some three
+// hundred with their flags). Help, completion, a misspelt command (whose
+// suggestions need every name) and no command at all get the whole tree.
+func NewRootFor(f *cli.Factory, args []string) *cobra.Command {
+	if a, ok := areaFor(commandName(args)); ok {
+		return cli.NewRoot(f, a.new)
+	}
+	return NewRoot(f)
+}
+
+// areaFor returns the area whose command is called name.
+func areaFor(name string) (namedArea, bool) {
+	for _, a := range areas {
+		if name == a.name || slices.Contains(a.aliases, name) {
+			return a, true
+		}
+	}
+	return namedArea{}, false
+}
+
+// commandName returns the first argument that is not a global flag or a
+// global flag's value: the name of the top-level command cobra will run,
+// or "" when there is none or a flag it does not know comes first.
+func commandName(args []string) string {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return ""
+		}
+		if !strings.HasPrefix(arg, "-") || arg == "-" {
+			return arg
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		switch {
+		case name == "verbose":
+		case hasValue && globalValueFlags[name]:
+		case globalValueFlags[name]:
+			i++ // the value is the next argument
+		case !strings.HasPrefix(arg, "--") && len(name) > 1 && globalValueFlags[name[:1]]:
+			// -ojson: a shorthand with its value attached
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// globalValueFlags are the root's persistent flags that take a value (see
+// cli.NewRoot), by name and shorthand.
+var globalValueFlags = map[string]bool{"output": true, "o": true, "profile": true, "config-dir": true, "env": true, "base-url": true, "timeout": true}
+
 // Main runs ksef with args (without the program name) in ctx, printing an
 // error as "ksef: <message>" to f's stderr. It returns the exit status.
 func Main(ctx context.Context, f *cli.Factory, args []string) int {
-	if err := cli.Execute(ctx, f, NewRoot(f), args); err != nil {
+	if err := cli.Execute(ctx, f, NewRootFor(f, args), args); err != nil {
 		fmt.Fprintln(f.Stderr, cli.ErrorMessage(err))
 		return 1
 	}
