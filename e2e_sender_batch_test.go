@@ -1,9 +1,12 @@
 package ksef_test
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ksef2/ksef"
@@ -92,5 +95,90 @@ func TestE2ESenderBatchUploadFails(t *testing.T) {
 		if o.Kind != ksefsend.Failed || !errors.Is(o.Err, ksef.ErrBatchUpload) || o.SessionReferenceNumber == "" {
 			t.Errorf("%s: %+v, want Failed with the upload error", o.Name, o)
 		}
+	}
+}
+
+// memKeeper is an offline issuing for tests: Check answers offline after
+// the first online answers, Keep records the invoices it was given.
+type memKeeper struct {
+	online int // Check answers online this many times, then offline
+	checks int
+	kept   []ksefsend.Input
+}
+
+func (m *memKeeper) issuing() *ksefsend.OfflineIssuing {
+	return &ksefsend.OfflineIssuing{
+		Check: func(context.Context) (string, bool) {
+			m.checks++
+			return "awaryjny", m.checks > m.online
+		},
+		Keep: func(_ context.Context, in ksefsend.Input, mode string) (string, error) {
+			m.kept = append(m.kept, in)
+			return fmt.Sprintf("q%d-%s", len(m.kept), mode), nil
+		},
+	}
+}
+
+// TestE2ESenderBatchOffline: with offline issuing set (`ksef send --batch
+// --auto-offline`), each invoice is checked before it is packed: the
+// invoices met while an offline mode applies are kept offline with their
+// XML (an invalid one is Invalid, not kept) and only the others are sent;
+// a technical correction, or an invoice whose mode is not the batch's, is
+// never packed; BatchOptions.OfflineMode opens the session in offline
+// mode, and KSeF registers the invoices as issued offline.
+func TestE2ESenderBatchOffline(t *testing.T) {
+	sim, id, a := senderClient(t)
+	var inputs []ksefsend.Input
+	for i := range 5 {
+		inputs = append(inputs, ksefsend.Input{Name: fmt.Sprintf("b/%d.xml", i), Data: fa3Invoice(t, id.NIP, fmt.Sprintf("FV/off/%d", i))})
+	}
+	inputs[3].Data = []byte("<not-an-invoice/>")
+	keeper := &memKeeper{online: 2}
+	snd := &ksefsend.Sender{Sessions: a.Sessions, Form: ksef.FormFA3, Wait: fastWait, Offline: keeper.issuing()}
+	outs, err := snd.SendBatch(t.Context(), slices.Values(inputs), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ksefsend.Kind{ksefsend.Registered, ksefsend.Registered, ksefsend.IssuedOffline, ksefsend.Invalid, ksefsend.IssuedOffline}
+	for i, o := range outs {
+		if o.Kind != want[i] {
+			t.Errorf("input %d: %v (%v), want %v", i, o.Kind, o.Err, want[i])
+		}
+	}
+	if len(keeper.kept) != 2 || !bytes.Equal(keeper.kept[0].Data, inputs[2].Data) || !bytes.Equal(keeper.kept[1].Data, inputs[4].Data) ||
+		outs[2].Offline == nil || outs[2].Offline.Mode != "awaryjny" {
+		t.Errorf("kept %d invoices; outcome %+v", len(keeper.kept), outs[2])
+	}
+	if n := sim.Calls(ksef.OpBatchSessionOpen.String()); n != 1 {
+		t.Errorf("%d batch sessions opened, want 1 (for the 2 sent while online)", n)
+	}
+
+	// Offline from the start: nothing is opened.
+	all := &memKeeper{}
+	snd.Offline = all.issuing()
+	outs, err = snd.SendBatch(t.Context(), slices.Values(inputs[:3]), nil)
+	if err != nil || len(all.kept) != 3 || sim.Calls(ksef.OpBatchSessionOpen.String()) != 1 {
+		t.Fatalf("offline from the start: %v, kept %d, %d sessions", err, len(all.kept), sim.Calls(ksef.OpBatchSessionOpen.String()))
+	}
+
+	// The queue's invoices, issued offline, go in an offline batch session;
+	// a technical correction and an online invoice among them are not sent.
+	snd.Offline = nil
+	queued := []ksefsend.Input{
+		{Name: "q/1.xml", Data: fa3Invoice(t, id.NIP, "FV/q/1"), OfflineMode: true},
+		{Name: "q/2.xml", Data: fa3Invoice(t, id.NIP, "FV/q/2"), OfflineMode: true, HashOfCorrectedInvoice: make([]byte, 32)},
+		{Name: "q/3.xml", Data: fa3Invoice(t, id.NIP, "FV/q/3")},
+	}
+	outs, err = snd.SendBatch(t.Context(), slices.Values(queued), &ksefsend.BatchOptions{OfflineMode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs[0].Kind != ksefsend.Registered || outs[1].Kind != ksefsend.Failed || outs[2].Kind != ksefsend.Failed ||
+		!strings.Contains(outs[1].Err.Error(), "technical correction") || !strings.Contains(outs[2].Err.Error(), "offlineMode") {
+		t.Fatalf("offline batch: %+v", outs)
+	}
+	st, err := a.Sessions.InvoiceStatus(t.Context(), outs[0].SessionReferenceNumber, outs[0].InvoiceReferenceNumber)
+	if err != nil || st.InvoicingMode != ksef.InvoicingModeOffline {
+		t.Errorf("invoice of the offline batch: %v, mode %q, want Offline", err, st.InvoicingMode)
 	}
 }

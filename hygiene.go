@@ -9,7 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ksef2/ksef/internal/textsafe"
 )
 
 // SanitizeText returns s with every character that could act on a
@@ -20,56 +21,7 @@ import (
 // U+2066-U+2069) and invalid UTF-8. The client applies it to server-provided
 // text in Error() strings and log attributes; the fields of [APIError],
 // [StatusError] and [SystemWarning] keep the text as sent.
-func SanitizeText(s string) string {
-	clean := true
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if unsafeRune(r, n) {
-			clean = false
-			break
-		}
-		i += n
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x80 && unsafeRune(r, n):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r, n):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-// unsafeRune reports whether the rune (of encoded length n) is escaped by
-// [SanitizeText].
-func unsafeRune(r rune, n int) bool {
-	switch {
-	case r == utf8.RuneError && n == 1:
-		return true
-	case r == '\t':
-		return false
-	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
-		return true
-	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
-}
+func SanitizeText(s string) string { return textsafe.Escape(s, false) }
 
 // minSecretLen is the shortest secret redacted from server text: shorter
 // values would match ordinary words.

@@ -40,6 +40,10 @@ type BatchOptions struct {
 	// TempDir is where the encrypted parts are spilled (default the
 	// system's temporary directory).
 	TempDir string
+	// OfflineMode sends the invoices as issued offline (the sessions are
+	// opened with offlineMode: true). A batch session has one mode, so an
+	// Input whose OfflineMode differs is not sent (Failed, saying so).
+	OfflineMode bool
 }
 
 // InputOpener is an [Input] whose XML is read only when it is packed, so
@@ -67,11 +71,20 @@ type InputOpener struct {
 // the reason; the packages after a failed upload are not sent (their
 // invoices get Failed "not sent"). Unlike [Sender.Send] a rejected invoice
 // is not sent again: 550 and 405 come back as Rejected and Failed.
+//
+// With [Sender.Offline] set, each invoice is first checked as in
+// [Sender.Send]: while an offline mode applies, a valid invoice is kept
+// offline (IssuedOffline) instead of being packed. A technical correction
+// (Input.HashOfCorrectedInvoice) cannot go in a batch: it gets a Failed
+// outcome and is not sent; send it with [Sender.Send].
 // The error is non-nil only when the sender is misconfigured or ctx ended.
 func (snd *Sender) SendBatch(ctx context.Context, in iter.Seq[Input], opts *BatchOptions) ([]Outcome, error) {
-	return snd.sendBatch(ctx, func(yield func(ksef.BatchInvoice) bool, add func(name string) (int, string)) {
+	return snd.sendBatch(ctx, func(r *batchRun, yield func(ksef.BatchInvoice) bool) {
 		for inp := range in {
-			_, file := add(inp.Name)
+			idx, file := r.add(inp.Name)
+			if r.settled(ctx, idx, inp, func() ([]byte, error) { return inp.Data, inp.Err }) {
+				continue
+			}
 			if !yield(ksef.BatchInvoice{Name: file, Data: inp.Data, Err: inp.Err}) {
 				return
 			}
@@ -82,9 +95,12 @@ func (snd *Sender) SendBatch(ctx context.Context, in iter.Seq[Input], opts *Batc
 // SendBatchFrom is [Sender.SendBatch] for invoices read only when needed
 // (e.g. files), in constant memory whatever the number of invoices.
 func (snd *Sender) SendBatchFrom(ctx context.Context, in iter.Seq[InputOpener], opts *BatchOptions) ([]Outcome, error) {
-	return snd.sendBatch(ctx, func(yield func(ksef.BatchInvoice) bool, add func(name string) (int, string)) {
+	return snd.sendBatch(ctx, func(r *batchRun, yield func(ksef.BatchInvoice) bool) {
 		for inp := range in {
-			_, file := add(inp.Name)
+			idx, file := r.add(inp.Name)
+			if r.settled(ctx, idx, Input{Name: inp.Name, OfflineMode: r.offlineMode}, func() ([]byte, error) { return readAll(inp.Open) }) {
+				continue
+			}
 			if !yield(ksef.BatchInvoice{Name: file, Open: inp.Open}) {
 				return
 			}
@@ -94,10 +110,53 @@ func (snd *Sender) SendBatchFrom(ctx context.Context, in iter.Seq[InputOpener], 
 
 // batchRun is one SendBatch.
 type batchRun struct {
-	snd   *Sender
-	mu    sync.Mutex // guards outs and names
-	outs  []Outcome
-	names map[string]bool // file names used in the packages
+	snd         *Sender
+	validate    func([]byte) error
+	offlineMode bool       // BatchOptions.OfflineMode
+	mu          sync.Mutex // guards outs and names
+	outs        []Outcome
+	names       map[string]bool // file names used in the packages
+}
+
+// settled gives the input idx its outcome when it must not be packed: a
+// technical correction or a mode other than the batch's (Failed, not
+// sent), or, while the Sender's offline issuing says an offline mode
+// applies, kept offline (or Invalid when it fails validation). data reads
+// the invoice, only when it is to be kept.
+func (r *batchRun) settled(ctx context.Context, idx int, inp Input, data func() ([]byte, error)) bool {
+	switch {
+	case inp.HashOfCorrectedInvoice != nil:
+		r.report(idx, Outcome{Kind: Failed, Err: fmt.Errorf("ksefsend: %s: not sent: a technical correction cannot go in a batch session; send it online (Sender.Send)", inp.Name)})
+		return true
+	case inp.OfflineMode != r.offlineMode:
+		r.report(idx, Outcome{Kind: Failed, Err: fmt.Errorf("ksefsend: %s: not sent: its offlineMode (%v) differs from the batch's (BatchOptions.OfflineMode %v); one batch session has one mode", inp.Name, inp.OfflineMode, r.offlineMode)})
+		return true
+	}
+	mode, off := offlineNow(ctx, r.snd.Offline, inp)
+	if !off {
+		return false
+	}
+	b, err := data()
+	if err == nil {
+		err = r.validate(b)
+	}
+	if err != nil {
+		r.report(idx, Outcome{Kind: Invalid, Err: fmt.Errorf("ksefsend: %s: %w", inp.Name, err)})
+		return true
+	}
+	inp.Data = b
+	r.report(idx, keepAs(ctx, r.snd.Offline, inp, mode, nil))
+	return true
+}
+
+// readAll reads what open opens.
+func readAll(open func() (io.ReadCloser, error)) ([]byte, error) {
+	rc, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }
 
 func (r *batchRun) report(idx int, o Outcome) {
@@ -129,7 +188,7 @@ func (r *batchRun) add(name string) (int, string) {
 	return idx, file
 }
 
-func (snd *Sender) sendBatch(ctx context.Context, produce func(yield func(ksef.BatchInvoice) bool, add func(string) (int, string)), opts *BatchOptions) ([]Outcome, error) {
+func (snd *Sender) sendBatch(ctx context.Context, produce func(r *batchRun, yield func(ksef.BatchInvoice) bool), opts *BatchOptions) ([]Outcome, error) {
 	if snd.Sessions == nil {
 		return nil, errors.New("ksefsend: Sender.Sessions is nil")
 	}
@@ -148,7 +207,7 @@ func (snd *Sender) sendBatch(ctx context.Context, produce func(yield func(ksef.B
 	if maxN <= 0 || maxN > ksef.MaxSessionInvoices {
 		maxN = ksef.MaxSessionInvoices
 	}
-	r := &batchRun{snd: snd, names: map[string]bool{}}
+	r := &batchRun{snd: snd, validate: validate, offlineMode: o.OfflineMode, names: map[string]bool{}}
 	params := &ksef.BatchParams{
 		Compression: o.Compression,
 		Parallelism: o.Parallelism,
@@ -159,8 +218,9 @@ func (snd *Sender) sendBatch(ctx context.Context, produce func(yield func(ksef.B
 		TempDir:     o.TempDir,
 		MaxInvoices: maxN,
 		PartSize:    o.PartSize,
+		OfflineMode: o.OfflineMode,
 	}
-	invoices := func(yield func(ksef.BatchInvoice) bool) { produce(yield, r.add) }
+	invoices := func(yield func(ksef.BatchInvoice) bool) { produce(r, yield) }
 
 	var (
 		wg      sync.WaitGroup

@@ -41,19 +41,29 @@ type OfflineKept struct {
 // keepOffline hands inp to the offline issuing when it is configured and
 // says offline; sendErr is the error of a failed send, if any.
 func (r *run) keepOffline(inp Input, sendErr error) (Outcome, bool) {
-	oi := r.snd.Offline
-	if oi == nil || oi.Check == nil || oi.Keep == nil || inp.OfflineMode || r.ctx.Err() != nil {
-		return Outcome{}, false
-	}
-	mode, off := oi.Check(r.ctx)
+	mode, off := offlineNow(r.ctx, r.snd.Offline, inp)
 	if !off {
 		return Outcome{}, false
 	}
-	id, err := oi.Keep(r.ctx, inp, mode)
-	if err != nil {
-		return Outcome{Kind: Failed, Err: errors.Join(sendErr, err)}, true
+	return keepAs(r.ctx, r.snd.Offline, inp, mode, sendErr), true
+}
+
+// offlineNow asks oi, when it is configured, whether inp (an invoice not
+// already issued offline) is to be issued offline now, and in which mode.
+func offlineNow(ctx context.Context, oi *OfflineIssuing, inp Input) (string, bool) {
+	if oi == nil || oi.Check == nil || oi.Keep == nil || inp.OfflineMode || ctx.Err() != nil {
+		return "", false
 	}
-	return Outcome{Kind: IssuedOffline, Offline: &OfflineKept{Mode: mode, ID: id}, Err: sendErr}, true
+	return oi.Check(ctx)
+}
+
+// keepAs keeps inp offline in mode with oi and returns its outcome.
+func keepAs(ctx context.Context, oi *OfflineIssuing, inp Input, mode string, sendErr error) Outcome {
+	id, err := oi.Keep(ctx, inp, mode)
+	if err != nil {
+		return Outcome{Kind: Failed, Err: errors.Join(sendErr, err)}
+	}
+	return Outcome{Kind: IssuedOffline, Offline: &OfflineKept{Mode: mode, ID: id}, Err: sendErr}
 }
 
 // sendParams are the send parameters of inp (nil for an online invoice).

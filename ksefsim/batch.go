@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef"
-	"github.com/ksef2/ksef/internal/envelope"
 )
 
 // Batch session limits (sesja-wsadowa.md, limity/limity.md).
@@ -219,11 +218,8 @@ func (s *Simulator) handleOpenBatch(w http.ResponseWriter, r *http.Request) *api
 	if total < bf.FileSize || total > bf.FileSize+16*int64(n) {
 		return badRequest(21157, fmt.Sprintf("Suma rozmiarów części (%d B) nie odpowiada rozmiarowi paczki (%d B).", total, bf.FileSize))
 	}
-	if len(req.Encryption.InitializationVector) != envelope.IVSize {
-		return validation("encryption.initializationVector: wymagane %d bajtów.", envelope.IVSize)
-	}
-	if len(req.Encryption.EncryptedSymmetricKey) == 0 {
-		return validation("encryption.encryptedSymmetricKey: wartość wymagana.")
+	if e := checkEncryption(req.Encryption); e != nil {
+		return e
 	}
 	now := s.now()
 	sess := &onlineSession{
@@ -240,18 +236,8 @@ func (s *Simulator) handleOpenBatch(w http.ResponseWriter, r *http.Request) *api
 		},
 	}
 	sess.validUntil = sess.batch.deadline
-	raw, err := s.decryptSymmetricKey(req.Encryption.PublicKeyID, req.Encryption.EncryptedSymmetricKey)
-	switch {
-	case err == errUnknownKey:
-		return badRequest(21470, "Klucz o identyfikatorze "+req.Encryption.PublicKeyID+" nie jest wspierany.")
-	case err != nil:
-		sess.keyError = true // reported in the session status (415)
-	default:
-		if k, kerr := envelope.KeyFromBytes(raw, req.Encryption.InitializationVector); kerr != nil {
-			sess.keyError = true
-		} else {
-			sess.key = k
-		}
+	if e := s.setSessionKey(sess, req.Encryption); e != nil {
+		return e
 	}
 	out := ksef.OpenBatchSessionResponse{ReferenceNumber: sess.ref}
 	se := strconv.FormatInt(sess.batch.deadline.Unix(), 10)
@@ -265,17 +251,8 @@ func (s *Simulator) handleOpenBatch(w http.ResponseWriter, r *http.Request) *api
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess.ctx = p.ctx()
-	sess.creator = normSubject(p.op.subject)
-	sess.authRef = p.op.ref
-	sess.tokenRef = p.op.tokenRef
-	sess.authDocHash = p.op.docHash
-	sess.enforcement = p.hasAny("EnforcementOperations")
-	sess.subjectValidation = hasFeature(r.Header, featureSubjectValidation)
-	st := s.st.online()
 	s.sweepUploads(now)
-	st.sessions[sess.ref] = sess
-	st.order = append(st.order, sess)
+	s.addSession(r, p, sess)
 	writeOK(w, http.StatusCreated, out)
 	return nil
 }

@@ -67,11 +67,8 @@ func (s *Simulator) handleOpenOnline(w http.ResponseWriter, r *http.Request) *ap
 		return validation("formCode: nieobsługiwany kod formularza (%q, %q, %q).",
 			req.FormCode.SystemCode, req.FormCode.SchemaVersion, req.FormCode.Value)
 	}
-	if len(req.Encryption.InitializationVector) != envelope.IVSize {
-		return validation("encryption.initializationVector: wymagane %d bajtów.", envelope.IVSize)
-	}
-	if len(req.Encryption.EncryptedSymmetricKey) == 0 {
-		return validation("encryption.encryptedSymmetricKey: wartość wymagana.")
+	if e := checkEncryption(req.Encryption); e != nil {
+		return e
 	}
 	now := s.now()
 	sess := &onlineSession{
@@ -80,23 +77,52 @@ func (s *Simulator) handleOpenOnline(w http.ResponseWriter, r *http.Request) *ap
 		created:    now,
 		validUntil: now.Add(onlineSessionLifetime),
 	}
-	raw, err := s.decryptSymmetricKey(req.Encryption.PublicKeyID, req.Encryption.EncryptedSymmetricKey)
+	if e := s.setSessionKey(sess, req.Encryption); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addSession(r, p, sess)
+	writeOK(w, http.StatusCreated, ksef.OpenOnlineSessionResponse{ReferenceNumber: sess.ref, ValidUntil: sess.validUntil})
+	return nil
+}
+
+// checkEncryption checks the encryption block of a session opening (online
+// or batch) before its key is decrypted.
+func checkEncryption(enc ksef.EncryptionInfo) *apiError {
+	if len(enc.InitializationVector) != envelope.IVSize {
+		return validation("encryption.initializationVector: wymagane %d bajtów.", envelope.IVSize)
+	}
+	if len(enc.EncryptedSymmetricKey) == 0 {
+		return validation("encryption.encryptedSymmetricKey: wartość wymagana.")
+	}
+	return nil
+}
+
+// setSessionKey decrypts the symmetric key of a session being opened. An
+// unknown public key refuses the opening (21470); a key that does not
+// decrypt opens the session anyway, as KSeF does, which then reports it in
+// the session status (415).
+func (s *Simulator) setSessionKey(sess *onlineSession, enc ksef.EncryptionInfo) *apiError {
+	raw, err := s.decryptSymmetricKey(enc.PublicKeyID, enc.EncryptedSymmetricKey)
 	switch {
 	case err == errUnknownKey:
-		return badRequest(21470, "Klucz o identyfikatorze "+req.Encryption.PublicKeyID+" nie jest wspierany.")
+		return badRequest(21470, "Klucz o identyfikatorze "+enc.PublicKeyID+" nie jest wspierany.")
 	case err != nil:
-		// KSeF opens the session and reports the key in its status (415).
 		sess.keyError = true
 	default:
-		k, kerr := envelope.KeyFromBytes(raw, req.Encryption.InitializationVector)
-		if kerr != nil {
+		if k, kerr := envelope.KeyFromBytes(raw, enc.InitializationVector); kerr != nil {
 			sess.keyError = true
 		} else {
 			sess.key = k
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return nil
+}
+
+// addSession stores a session just opened (online or batch) by the caller
+// p of request r; callers hold s.mu.
+func (s *Simulator) addSession(r *http.Request, p *principal, sess *onlineSession) {
 	sess.ctx = p.ctx()
 	sess.creator = normSubject(p.op.subject)
 	sess.authRef = p.op.ref
@@ -107,8 +133,6 @@ func (s *Simulator) handleOpenOnline(w http.ResponseWriter, r *http.Request) *ap
 	st := s.st.online()
 	st.sessions[sess.ref] = sess
 	st.order = append(st.order, sess)
-	writeOK(w, http.StatusCreated, ksef.OpenOnlineSessionResponse{ReferenceNumber: sess.ref, ValidUntil: sess.validUntil})
-	return nil
 }
 
 // sessionFor finds a session of the caller's context; callers hold s.mu.

@@ -368,7 +368,7 @@ func commandCalls(c *cobra.Command, fields map[string]fieldInfo, cache map[strin
 	// When RunE was built by a helper (cmd.RunE = run(f, func(...) {...})),
 	// the operation is in the constructor of the command, the function
 	// holding its Use string: scan that instead.
-	ctors := constructorsOf(p, c.Use)
+	ctors := constructorsOf(p, c.Use, c.Short)
 	inside := slices.ContainsFunc(ctors, func(fd *ast.FuncDecl) bool { return fd.Pos() <= body.Pos() && body.End() <= fd.End() })
 	if !inside && len(ctors) == 1 {
 		body = ctors[0]
@@ -435,8 +435,34 @@ func commandCalls(c *cobra.Command, fields map[string]fieldInfo, cache map[strin
 }
 
 // constructorsOf returns the top-level functions of p that set a
+// command's Use to the string literal use, in name order; when several
+// do (two "remove --nip NIP" commands), those that also hold the string
+// literal short, the command's Short.
+func constructorsOf(p *pkgFuncs, use, short string) []*ast.FuncDecl {
+	out := constructorsWith(p, use)
+	if len(out) > 1 {
+		if narrowed := slices.DeleteFunc(slices.Clone(out), func(fd *ast.FuncDecl) bool { return !hasLiteral(fd, short) }); len(narrowed) > 0 {
+			return narrowed
+		}
+	}
+	return out
+}
+
+// hasLiteral reports whether the string literal s appears in n.
+func hasLiteral(n ast.Node, s string) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && (lit.Value == strconv.Quote(s) || lit.Value == "`"+s+"`") {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// constructorsWith returns the top-level functions of p that set a
 // command's Use to the string literal use, in name order.
-func constructorsOf(p *pkgFuncs, use string) []*ast.FuncDecl {
+func constructorsWith(p *pkgFuncs, use string) []*ast.FuncDecl {
 	quoted := strconv.Quote(use)
 	raw := "`" + use + "`"
 	var out []*ast.FuncDecl

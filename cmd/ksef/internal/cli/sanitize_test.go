@@ -14,7 +14,7 @@ func TestSanitize(t *testing.T) {
 		"plain text, zażółć gęślą jaźń":   "plain text, zażółć gęślą jaźń",
 		"two\nlines\tand a tab":           "two\nlines\tand a tab",
 		"\x1b]0;evil\x07\x1b[2J login OK": `\x1b]0;evil\x07\x1b[2J login OK`,
-		"over\rwrite":                     `over\x0dwrite`,
+		"over\rwrite":                     `over\rwrite`,
 		"del\x7f nul\x00":                 `del\x7f nul\x00`,
 		"c1 \u009b2J csi":                 `c1 \u009b2J csi`,
 		"bidi \u202egnp.exe":              `bidi \u202egnp.exe`,

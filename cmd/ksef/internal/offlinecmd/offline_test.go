@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/cmd/ksef/internal/clitest"
 	"github.com/ksef2/ksef/cmd/ksef/internal/invoicecmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/offlinecmd"
@@ -203,5 +204,20 @@ func TestSendAutoOffline(t *testing.T) {
 	out = c.MustRun("send", filepath.Join(dir, "c.xml"), "--auto-offline", "--queue", queue, "--receipt", receipt)
 	if !strings.Contains(out, "registered") || strings.Contains(out, "offline") {
 		t.Errorf("send --auto-offline while available: %q", out)
+	}
+	// Through batch sessions the same: nothing is packed during a failure.
+	batchDir := t.TempDir()
+	clitest.WriteTempDoc(t, batchDir, "d.xml", clitest.FA3Invoice(t, nip, "FV/AUTO/D"))
+	clitest.WriteTempDoc(t, batchDir, "e.xml", clitest.FA3Invoice(t, nip, "FV/AUTO/E"))
+	event = srv.Simulator.StartOutage(latarnia.CategoryFailure, "")
+	out = c.MustRun("send", batchDir, "--batch", "--auto-offline", "--queue", queue, "--receipt", receipt)
+	if !strings.Contains(out, "2 invoice(s) issued offline into the queue") || srv.Simulator.Calls(ksef.OpBatchSessionOpen.String()) != 0 {
+		t.Errorf("send --batch --auto-offline: %q, %d batch sessions", out, srv.Simulator.Calls(ksef.OpBatchSessionOpen.String()))
+	}
+	if err := srv.Simulator.EndOutage(event); err != nil {
+		t.Fatal(err)
+	}
+	if p := c.MustRun("send", "--pending", "--queue", queue); strings.Count(p, "registered") != 2 {
+		t.Errorf("send --pending after the batch: %q", p)
 	}
 }

@@ -149,6 +149,9 @@ func (r *run) sendBatch(cmd *cobra.Command, s *cli.Session, files []string, b *b
 		idx := byForm[form]
 		snd := &ksefsend.Sender{Sessions: s.Client.Sessions, Form: form, Wait: batchWait(r.wait),
 			OnOutcome: func(o ksefsend.Outcome) { bar.add(o.OK()) }}
+		if r.offline != nil {
+			snd.Offline = r.offline(form)
+		}
 		in := func(yield func(ksefsend.InputOpener) bool) {
 			for _, i := range idx {
 				name := files[i]

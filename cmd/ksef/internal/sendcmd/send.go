@@ -69,10 +69,11 @@ receipt is the same.
 A progress bar is drawn on stderr when stderr is a terminal (for batch
 sessions also the parts and bytes uploaded).
 
---auto-offline asks Latarnia before each invoice (cached 30 s): while KSeF
-declares a failure or maintenance, the invoice is not sent but issued
-offline into the queue (status "offline" in the receipt, with the mode and
-queue id; not an error); send them later with --pending.
+--auto-offline asks Latarnia before each invoice (cached 30 s; in batch
+sessions before it is packed): while KSeF declares a failure or
+maintenance, the invoice is not sent but issued offline into the queue
+(status "offline" in the receipt, with the mode and queue id; not an
+error); send them later with --pending.
 
 --pending sends the invoices issued offline and queued with ksef offline
 add (or kept by the SDK's offline queue) instead of files: earliest

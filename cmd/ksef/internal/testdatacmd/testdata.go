@@ -5,6 +5,7 @@
 package testdatacmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -34,13 +35,40 @@ func New(f *cli.Factory) *cobra.Command {
 	person := &cobra.Command{Use: "person", Short: "Create or remove a test person (NIP + PESEL, owner rights)"}
 	person.AddCommand(newPersonCreateCmd(f), newPersonRemoveCmd(f))
 	att := &cobra.Command{Use: "attachments", Short: "Allow or stop invoices with attachments for a NIP"}
-	att.AddCommand(newAttachmentsCmd(f, true), newAttachmentsCmd(f, false))
-	cmd.AddCommand(subject, person, newGrantCmd(f), newRevokeCmd(f), att, newBlockCmd(f, true), newBlockCmd(f, false))
+	att.AddCommand(newAttachmentsEnableCmd(f), newAttachmentsRevokeCmd(f))
+	cmd.AddCommand(subject, person, newGrantCmd(f), newRevokeCmd(f), att, newBlockCmd(f), newUnblockCmd(f))
 	return cli.SetTimeout(cmd, cli.StatusTimeout)
 }
 
 func done(f *cli.Factory, what string) error {
 	return f.Emit(map[string]string{"done": what}, func(w io.Writer) { fmt.Fprintln(w, what) })
+}
+
+// call is the RunE of a testdata command: do makes its request with the
+// public client (these operations need no login) and says what it did.
+func call(f *cli.Factory, do func(ctx context.Context, c *ksef.Client) (string, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		c, err := f.PublicClient()
+		if err != nil {
+			return err
+		}
+		what, err := do(cmd.Context(), c)
+		if err != nil {
+			return err
+		}
+		return done(f, what)
+	}
+}
+
+// nipCmd builds a command whose one required flag, --nip, names the
+// subject of its request.
+func nipCmd(f *cli.Factory, use, short string, do func(ctx context.Context, c *ksef.Client, nip string) (string, error)) *cobra.Command {
+	var nip string
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: call(f, func(ctx context.Context, c *ksef.Client) (string, error) { return do(ctx, c, nip) })}
+	cmd.Flags().StringVar(&nip, "nip", "", "NIP")
+	_ = cmd.MarkFlagRequired("nip")
+	return cmd
 }
 
 func newSubjectCreateCmd(f *cli.Factory) *cobra.Command {
@@ -50,28 +78,21 @@ func newSubjectCreateCmd(f *cli.Factory) *cobra.Command {
 		Use:   "create --nip NIP --type VatGroup|JST|EnforcementAuthority --description TEXT [--subunit NIP=DESCRIPTION...]",
 		Short: "Create a test subject with optional subunits",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: call(f, func(ctx context.Context, c *ksef.Client) (string, error) {
 			t, ok := cli.MatchValue(typ, subjectTypes...)
 			if !ok {
-				return fmt.Errorf("--type %q: want one of %s", typ, strings.Join(subjectTypes, ", "))
+				return "", fmt.Errorf("--type %q: want one of %s", typ, strings.Join(subjectTypes, ", "))
 			}
 			req := &ksef.SubjectCreateRequest{SubjectNip: nip, SubjectType: ksef.SubjectType(t), Description: desc}
 			for _, s := range subunits {
 				n, d, ok := strings.Cut(s, "=")
 				if !ok {
-					return fmt.Errorf("--subunit %q: want NIP=DESCRIPTION", s)
+					return "", fmt.Errorf("--subunit %q: want NIP=DESCRIPTION", s)
 				}
 				req.Subunits = append(req.Subunits, ksef.Subunit{SubjectNip: n, Description: d})
 			}
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.CreateSubject(cmd.Context(), req); err != nil {
-				return err
-			}
-			return done(f, "Subject "+nip+" created")
-		},
+			return "Subject " + nip + " created", c.TestData.CreateSubject(ctx, req)
+		}),
 	}
 	cmd.Flags().StringVar(&nip, "nip", "", "NIP of the subject")
 	cmd.Flags().StringVar(&typ, "type", "", "VatGroup, JST or EnforcementAuthority")
@@ -91,17 +112,10 @@ func newPersonCreateCmd(f *cli.Factory) *cobra.Command {
 		Use:   "create --nip NIP --pesel PESEL --description TEXT [--bailiff] [--deceased]",
 		Short: "Create a test person with owner rights in its NIP context",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.CreatePerson(cmd.Context(), &ksef.PersonCreateRequest{Nip: nip, Pesel: pesel, Description: desc,
-				IsBailiff: bailiff, IsDeceased: deceased}); err != nil {
-				return err
-			}
-			return done(f, "Person "+nip+" created")
-		},
+		RunE: call(f, func(ctx context.Context, c *ksef.Client) (string, error) {
+			return "Person " + nip + " created", c.TestData.CreatePerson(ctx, &ksef.PersonCreateRequest{Nip: nip, Pesel: pesel, Description: desc,
+				IsBailiff: bailiff, IsDeceased: deceased})
+		}),
 	}
 	cmd.Flags().StringVar(&nip, "nip", "", "NIP of the person")
 	cmd.Flags().StringVar(&pesel, "pesel", "", "PESEL of the person")
@@ -115,47 +129,15 @@ func newPersonCreateCmd(f *cli.Factory) *cobra.Command {
 }
 
 func newSubjectRemoveCmd(f *cli.Factory) *cobra.Command {
-	var nip string
-	cmd := &cobra.Command{
-		Use:   "remove --nip NIP",
-		Short: "Remove a test subject",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.RemoveSubject(cmd.Context(), &ksef.SubjectRemoveRequest{SubjectNip: nip}); err != nil {
-				return err
-			}
-			return done(f, "Subject "+nip+" removed")
-		},
-	}
-	cmd.Flags().StringVar(&nip, "nip", "", "NIP")
-	_ = cmd.MarkFlagRequired("nip")
-	return cmd
+	return nipCmd(f, "remove --nip NIP", "Remove a test subject", func(ctx context.Context, c *ksef.Client, nip string) (string, error) {
+		return "Subject " + nip + " removed", c.TestData.RemoveSubject(ctx, &ksef.SubjectRemoveRequest{SubjectNip: nip})
+	})
 }
 
 func newPersonRemoveCmd(f *cli.Factory) *cobra.Command {
-	var nip string
-	cmd := &cobra.Command{
-		Use:   "remove --nip NIP",
-		Short: "Remove a test person",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.RemovePerson(cmd.Context(), &ksef.PersonRemoveRequest{Nip: nip}); err != nil {
-				return err
-			}
-			return done(f, "Person "+nip+" removed")
-		},
-	}
-	cmd.Flags().StringVar(&nip, "nip", "", "NIP")
-	_ = cmd.MarkFlagRequired("nip")
-	return cmd
+	return nipCmd(f, "remove --nip NIP", "Remove a test person", func(ctx context.Context, c *ksef.Client, nip string) (string, error) {
+		return "Person " + nip + " removed", c.TestData.RemovePerson(ctx, &ksef.PersonRemoveRequest{Nip: nip})
+	})
 }
 
 // subjectFlags are the flags naming the subject of a test-data grant.
@@ -191,28 +173,21 @@ func newGrantCmd(f *cli.Factory) *cobra.Command {
 		Use:   "grant --context NIP (--nip NIP | --pesel PESEL | --fingerprint SHA256) --permission P...",
 		Short: "Grant permissions in a NIP context directly (as a ZAW-FA filing would)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: call(f, func(ctx context.Context, c *ksef.Client) (string, error) {
 			ctxID, who, err := sf.parties()
 			if err != nil {
-				return err
+				return "", err
 			}
 			req := &ksef.TestDataPermissionsGrantRequest{ContextIdentifier: ctxID, AuthorizedIdentifier: who}
 			for _, p := range perms {
 				v, ok := cli.MatchValue(p, permissions...)
 				if !ok {
-					return fmt.Errorf("--permission %q: want one of %s", p, strings.Join(permissions, ", "))
+					return "", fmt.Errorf("--permission %q: want one of %s", p, strings.Join(permissions, ", "))
 				}
 				req.Permissions = append(req.Permissions, ksef.TestDataPermission{PermissionType: ksef.TestDataPermissionType(v), Description: desc})
 			}
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.GrantPermissions(cmd.Context(), req); err != nil {
-				return err
-			}
-			return done(f, "Permissions granted to "+who.Value+" in "+sf.ctxNIP)
-		},
+			return "Permissions granted to " + who.Value + " in " + sf.ctxNIP, c.TestData.GrantPermissions(ctx, req)
+		}),
 	}
 	sf.add(cmd)
 	cmd.Flags().StringArrayVar(&perms, "permission", nil, "permission (repeatable)")
@@ -228,103 +203,60 @@ func newRevokeCmd(f *cli.Factory) *cobra.Command {
 		Use:   "revoke --context NIP (--nip NIP | --pesel PESEL | --fingerprint SHA256)",
 		Short: "Revoke every test-data permission of a subject in a NIP context",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: call(f, func(ctx context.Context, c *ksef.Client) (string, error) {
 			ctxID, who, err := sf.parties()
 			if err != nil {
-				return err
+				return "", err
 			}
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.RevokePermissions(cmd.Context(), &ksef.TestDataPermissionsRevokeRequest{ContextIdentifier: ctxID, AuthorizedIdentifier: who}); err != nil {
-				return err
-			}
-			return done(f, "Permissions of "+who.Value+" in "+sf.ctxNIP+" revoked")
-		},
+			return "Permissions of " + who.Value + " in " + sf.ctxNIP + " revoked", c.TestData.RevokePermissions(ctx, &ksef.TestDataPermissionsRevokeRequest{ContextIdentifier: ctxID, AuthorizedIdentifier: who})
+		}),
 	}
 	sf.add(cmd)
 	return cmd
 }
 
-func newAttachmentsCmd(f *cli.Factory, enable bool) *cobra.Command {
-	var nip, end string
-	cmd := &cobra.Command{Use: "enable --nip NIP", Short: "Allow invoices with attachments for a NIP", Args: cobra.NoArgs}
-	if enable {
-		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.EnableAttachments(cmd.Context(), &ksef.AttachmentPermissionGrantRequest{Nip: nip}); err != nil {
-				return err
-			}
-			return done(f, "Attachments enabled for "+nip)
-		}
-	} else {
-		cmd.Use, cmd.Short = "revoke --nip NIP [--end-date YYYY-MM-DD]", "Stop invoices with attachments for a NIP (from --end-date, default now)"
-		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.RevokeAttachments(cmd.Context(), &ksef.AttachmentPermissionRevokeRequest{Nip: nip, ExpectedEndDate: end}); err != nil {
-				return err
-			}
-			return done(f, "Attachments revoked for "+nip)
-		}
-		cmd.Flags().StringVar(&end, "end-date", "", "date the permission ends (YYYY-MM-DD; default now)")
-	}
-	cmd.Flags().StringVar(&nip, "nip", "", "NIP")
-	_ = cmd.MarkFlagRequired("nip")
+func newAttachmentsEnableCmd(f *cli.Factory) *cobra.Command {
+	return nipCmd(f, "enable --nip NIP", "Allow invoices with attachments for a NIP", func(ctx context.Context, c *ksef.Client, nip string) (string, error) {
+		return "Attachments enabled for " + nip, c.TestData.EnableAttachments(ctx, &ksef.AttachmentPermissionGrantRequest{Nip: nip})
+	})
+}
+
+func newAttachmentsRevokeCmd(f *cli.Factory) *cobra.Command {
+	var end string
+	cmd := nipCmd(f, "revoke --nip NIP [--end-date YYYY-MM-DD]", "Stop invoices with attachments for a NIP (from --end-date, default now)", func(ctx context.Context, c *ksef.Client, nip string) (string, error) {
+		return "Attachments revoked for " + nip, c.TestData.RevokeAttachments(ctx, &ksef.AttachmentPermissionRevokeRequest{Nip: nip, ExpectedEndDate: end})
+	})
+	cmd.Flags().StringVar(&end, "end-date", "", "date the permission ends (YYYY-MM-DD; default now)")
 	return cmd
 }
 
-func newBlockCmd(f *cli.Factory, block bool) *cobra.Command {
+// contextCmd builds a command whose flags --context and --context-type
+// name the context of its request.
+func contextCmd(f *cli.Factory, use, short string, do func(ctx context.Context, c *ksef.Client, id *ksef.TestDataAuthenticationContextIdentifier) (string, error)) *cobra.Command {
 	var typ, value string
-	target := func() (*ksef.TestDataAuthenticationContextIdentifier, error) {
-		t, ok := cli.MatchValue(typ, contextTypes...)
-		if !ok {
-			return nil, fmt.Errorf("--context-type %q: want one of %s", typ, strings.Join(contextTypes, ", "))
-		}
-		return &ksef.TestDataAuthenticationContextIdentifier{Type: ident.Type(t), Value: value}, nil
-	}
-	cmd := &cobra.Command{Use: "block --context VALUE [--context-type Nip]", Short: "Block authentication in a context (status 480)", Args: cobra.NoArgs}
-	if block {
-		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-			id, err := target()
-			if err != nil {
-				return err
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: call(f, func(ctx context.Context, c *ksef.Client) (string, error) {
+			t, ok := cli.MatchValue(typ, contextTypes...)
+			if !ok {
+				return "", fmt.Errorf("--context-type %q: want one of %s", typ, strings.Join(contextTypes, ", "))
 			}
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.BlockContext(cmd.Context(), &ksef.BlockContextAuthenticationRequest{ContextIdentifier: id}); err != nil {
-				return err
-			}
-			return done(f, "Context "+value+" blocked")
-		}
-	} else {
-		cmd.Use, cmd.Short = "unblock --context VALUE [--context-type Nip]", "Unblock authentication in a context"
-		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-			id, err := target()
-			if err != nil {
-				return err
-			}
-			c, err := f.PublicClient()
-			if err != nil {
-				return err
-			}
-			if err := c.TestData.UnblockContext(cmd.Context(), &ksef.UnblockContextAuthenticationRequest{ContextIdentifier: id}); err != nil {
-				return err
-			}
-			return done(f, "Context "+value+" unblocked")
-		}
-	}
+			return do(ctx, c, &ksef.TestDataAuthenticationContextIdentifier{Type: ident.Type(t), Value: value})
+		})}
 	cmd.Flags().StringVar(&value, "context", "", "context identifier")
 	cmd.Flags().StringVar(&typ, "context-type", "Nip", "Nip, InternalId, NipVatUe or PeppolId")
 	_ = cmd.MarkFlagRequired("context")
 	cli.CompleteValues(cmd, "context-type", contextTypes...)
 	return cmd
+}
+
+func newBlockCmd(f *cli.Factory) *cobra.Command {
+	return contextCmd(f, "block --context VALUE [--context-type Nip]", "Block authentication in a context (status 480)", func(ctx context.Context, c *ksef.Client, id *ksef.TestDataAuthenticationContextIdentifier) (string, error) {
+		return "Context " + id.Value + " blocked", c.TestData.BlockContext(ctx, &ksef.BlockContextAuthenticationRequest{ContextIdentifier: id})
+	})
+}
+
+func newUnblockCmd(f *cli.Factory) *cobra.Command {
+	return contextCmd(f, "unblock --context VALUE [--context-type Nip]", "Unblock authentication in a context", func(ctx context.Context, c *ksef.Client, id *ksef.TestDataAuthenticationContextIdentifier) (string, error) {
+		return "Context " + id.Value + " unblocked", c.TestData.UnblockContext(ctx, &ksef.UnblockContextAuthenticationRequest{ContextIdentifier: id})
+	})
 }
