@@ -272,3 +272,58 @@ func Row(inv *Invoice) StoredInvoice {
 		FormCode:             m.FormCode.SystemCode,
 	}
 }
+
+// Searcher is a [Reader] that also answers the questions of an assistant
+// (`ksef mcp`) in its own query language: both stores of this module
+// implement it.
+type Searcher interface {
+	Reader
+	// Search streams the stored invoices matching f, ordered by issue
+	// date and KSeF number, without their XML.
+	Search(ctx context.Context, f SearchFilter) iter.Seq2[Found, error]
+	// LastSync estimates when the last sync run began storing invoices:
+	// the earliest store time of the newest run of commits in which no two
+	// consecutive commits are more than gap apart. It looks at the latest
+	// 10,000 distinct commit times at most, and returns zero for an empty
+	// store.
+	LastSync(ctx context.Context, gap time.Duration) (time.Time, error)
+}
+
+// SearchFilter selects stored invoices for [Searcher.Search]. Zero fields
+// select everything.
+type SearchFilter struct {
+	// NIP keeps the invoices whose seller NIP or buyer identifier is NIP;
+	// Role "seller" or "buyer" keeps only that side.
+	NIP, Role string
+	// IssuedFrom and IssuedTo (YYYY-MM-DD, inclusive) bound the issue date.
+	IssuedFrom, IssuedTo string
+	// MinGross and MaxGross bound the gross amount (minor units, inclusive).
+	MinGross, MaxGross *int64
+	// InvoiceType and Currency keep one invoice type and one currency
+	// (case insensitive).
+	InvoiceType, Currency string
+	// StoredSince keeps the invoices the store got at or after it.
+	StoredSince time.Time
+}
+
+// Found is an invoice found by [Searcher.Search]: its key fields (without
+// the XML) and when the store got it.
+type Found struct {
+	StoredInvoice
+	StoredAt time.Time
+}
+
+// LastRunStart returns the start of the newest run in times, store times
+// newest first: the earliest of the leading times in which no two
+// consecutive ones are more than gap apart (zero for none). The stores'
+// LastSync use it.
+func LastRunStart(times []time.Time, gap time.Duration) time.Time {
+	var start time.Time
+	for _, t := range times {
+		if !start.IsZero() && start.Sub(t) > gap {
+			break
+		}
+		start = t
+	}
+	return start
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -368,4 +369,107 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T, name string) ksefsync.S
 			t.Fatalf("limit 3 listed %d", lim)
 		}
 	})
+
+	t.Run("Search", func(t *testing.T) {
+		st, ok := open(t, "search").(ksefsync.Searcher)
+		if !ok {
+			t.Skip("the store is not a ksefsync.Searcher")
+		}
+		testSearch(t, st.(ksefsync.Store), st)
+	})
+}
+
+// testSearch checks Search and LastSync over four invoices stored in three
+// commits, the last two milliseconds apart and 300 ms after the first.
+func testSearch(t *testing.T, st ksefsync.Store, s ksefsync.Searcher) {
+	ctx := t.Context()
+	if at, err := s.LastSync(ctx, time.Minute); err != nil || !at.IsZero() {
+		t.Fatalf("LastSync of an empty store: %v, %v", at, err)
+	}
+	const a, b = "5265877635", "7773152431"
+	commitInvoices(t, st, a, searchMeta("N-01", a, b, "2026-01-10", "PLN", 100, "Vat"), searchMeta("N-02", a, b, "2026-02-10", "EUR", 250.5, "Vat"))
+	first := time.Now()
+	time.Sleep(300 * time.Millisecond)
+	commitInvoices(t, st, a, searchMeta("N-03", b, a, "2026-02-20", "PLN", 99.99, "Kor"))
+	commitInvoices(t, st, a, searchMeta("N-04", b, a, "2026-03-01", "pln", 1000, "Vat"))
+
+	nums := func(f ksefsync.SearchFilter) []string {
+		var out []string
+		for r, err := range s.Search(ctx, f) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.StoredAt.IsZero() {
+				t.Errorf("%s: no store time", r.KSeFNumber)
+			}
+			out = append(out, r.KSeFNumber)
+		}
+		return out
+	}
+	i64 := func(v int64) *int64 { return &v }
+	for _, tc := range []struct {
+		f    ksefsync.SearchFilter
+		want []string
+	}{
+		{ksefsync.SearchFilter{}, []string{"N-01", "N-02", "N-03", "N-04"}},
+		{ksefsync.SearchFilter{NIP: a}, []string{"N-01", "N-02", "N-03", "N-04"}},
+		{ksefsync.SearchFilter{NIP: a, Role: "seller"}, []string{"N-01", "N-02"}},
+		{ksefsync.SearchFilter{NIP: a, Role: "buyer"}, []string{"N-03", "N-04"}},
+		{ksefsync.SearchFilter{IssuedFrom: "2026-02-10", IssuedTo: "2026-02-20"}, []string{"N-02", "N-03"}},
+		{ksefsync.SearchFilter{MinGross: i64(9999), MaxGross: i64(25050)}, []string{"N-01", "N-02", "N-03"}},
+		{ksefsync.SearchFilter{Currency: "pln"}, []string{"N-01", "N-03", "N-04"}},
+		{ksefsync.SearchFilter{InvoiceType: "kor"}, []string{"N-03"}},
+		{ksefsync.SearchFilter{NIP: b, Role: "seller", Currency: "PLN", IssuedFrom: "2026-02-21"}, []string{"N-04"}},
+		{ksefsync.SearchFilter{StoredSince: first.Add(100 * time.Millisecond)}, []string{"N-03", "N-04"}},
+	} {
+		if got := nums(tc.f); !slices.Equal(got, tc.want) {
+			t.Errorf("Search(%+v) = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+	// With a 100 ms gap the last two commits are the last run.
+	last, err := s.LastSync(ctx, 100*time.Millisecond)
+	if err != nil || !last.After(first) {
+		t.Errorf("LastSync(100ms) = %v, %v; want after %v", last, err, first)
+	}
+	if got := nums(ksefsync.SearchFilter{StoredSince: last}); !slices.Equal(got, []string{"N-03", "N-04"}) {
+		t.Errorf("stored in the last run: %v", got)
+	}
+	all, err := s.LastSync(ctx, time.Hour)
+	if err != nil || all.After(first) {
+		t.Errorf("LastSync(1h) = %v, %v; want the first commit", all, err)
+	}
+}
+
+// commitInvoices stores invoices in one commit of the Subject1 stream of
+// ctxNIP.
+func commitInvoices(t *testing.T, st ksefsync.Store, ctxNIP string, invs ...*ksefsync.Invoice) {
+	t.Helper()
+	s, err := st.Claim(t.Context(), ksefsync.StreamKey{Context: ctxNIP, SubjectType: ksef.InvoiceQuerySubjectTypeSubject1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	if _, _, err := s.Checkpoint(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	seq := func(yield func(*ksefsync.Invoice, error) bool) {
+		for _, inv := range invs {
+			if !yield(inv, nil) {
+				return
+			}
+		}
+	}
+	if _, err := s.Commit(t.Context(), ksefsync.Checkpoint{From: time.Now()}, seq); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// searchMeta is an invoice with the metadata the search filters read.
+func searchMeta(num, seller, buyer, issue, cur string, gross float64, typ ksef.InvoiceType) *ksefsync.Invoice {
+	var m ksef.InvoiceMetadata
+	m.KSeFNumber, m.InvoiceNumber, m.IssueDate, m.Currency, m.GrossAmount, m.InvoiceType = num, "FV/"+num[len(num)-2:], issue, cur, gross, typ
+	m.Seller.Nip = seller
+	m.Buyer.Identifier.Value = buyer
+	m.PermanentStorageDate = time.Now()
+	return &ksefsync.Invoice{Metadata: m, XML: []byte("<Faktura/>")}
 }

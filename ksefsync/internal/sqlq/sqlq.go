@@ -5,6 +5,7 @@ package sqlq
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ksef2/ksef/ksefsync"
 )
@@ -59,3 +60,55 @@ func Limit(f ksefsync.Filter) string {
 // Columns lists the key columns of the invoices table in the order of
 // [Row] and the stores' scans.
 const Columns = "ksef_number, invoice_number, seller_nip, seller_name, buyer_id_type, buyer_id, buyer_name, issue_date, invoicing_date, acquisition_date, permanent_storage_date, currency, net, vat, gross, invoice_type, form_code, metadata"
+
+// SearchWhere returns the WHERE clause (empty or starting with " WHERE ")
+// and its arguments for f; ph(n) writes the n-th placeholder (1-based),
+// fold(expr) makes expr case-insensitive for an equality, and at encodes a
+// store time as the store keeps it.
+func SearchWhere(f ksefsync.SearchFilter, ph func(int) string, fold func(string) string, at func(time.Time) any) (string, []any) {
+	var conds []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return ph(len(args))
+	}
+	switch {
+	case f.NIP != "" && f.Role == "seller":
+		conds = append(conds, "seller_nip = "+arg(f.NIP))
+	case f.NIP != "" && f.Role == "buyer":
+		conds = append(conds, "buyer_id = "+arg(f.NIP))
+	case f.NIP != "":
+		conds = append(conds, "(seller_nip = "+arg(f.NIP)+" OR buyer_id = "+arg(f.NIP)+")")
+	}
+	if f.IssuedFrom != "" {
+		conds = append(conds, "issue_date >= "+arg(f.IssuedFrom))
+	}
+	if f.IssuedTo != "" {
+		conds = append(conds, "issue_date <= "+arg(f.IssuedTo))
+	}
+	if f.MinGross != nil {
+		conds = append(conds, "gross >= "+arg(*f.MinGross))
+	}
+	if f.MaxGross != nil {
+		conds = append(conds, "gross <= "+arg(*f.MaxGross))
+	}
+	if f.InvoiceType != "" {
+		conds = append(conds, fold("invoice_type")+" = "+fold(arg(f.InvoiceType)))
+	}
+	if f.Currency != "" {
+		conds = append(conds, fold("currency")+" = "+fold(arg(f.Currency)))
+	}
+	if !f.StoredSince.IsZero() {
+		conds = append(conds, "stored_at >= "+arg(at(f.StoredSince)))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// SearchOrder orders the results of a search.
+const SearchOrder = " ORDER BY issue_date, ksef_number"
+
+// LastTimes selects the latest 10,000 distinct store times, newest first.
+const LastTimes = `SELECT DISTINCT stored_at FROM invoices ORDER BY stored_at DESC LIMIT 10000`

@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/ksef2/ksef/ksefsync"
-	"github.com/ksef2/ksef/ksefsync/sqlitestore"
 	"github.com/ksef2/ksef/ksefsync/storeurl"
 )
 
 // SyncGap separates two sync runs in the store (see
-// sqlitestore.Store.LastSync).
+// ksefsync.Searcher.LastSync).
 const SyncGap = 10 * time.Minute
 
 func init() {
@@ -27,14 +26,15 @@ func init() {
 	}
 }
 
-// SyncStore serves the server from a store of package ksefsync: an SQLite
-// store answers every question in SQL (sqlitestore.Store.Search); another
-// store is read through ksefsync.Reader, with the filters the Reader lacks
-// applied while streaming, and cannot say what is new since the last sync.
-// Commits more than gap apart belong to different sync runs.
+// SyncStore serves the server from a store of package ksefsync: a
+// [ksefsync.Searcher] (the SQLite and PostgreSQL stores) answers every
+// question in its SQL; another store is read through ksefsync.Reader, with
+// the filters the Reader lacks applied while streaming, and cannot say
+// what is new since the last sync. Commits more than gap apart belong to
+// different sync runs.
 func SyncStore(r ksefsync.Reader, gap time.Duration) Store {
-	if s, ok := r.(*sqlitestore.Store); ok {
-		return sqliteStore{s, gap}
+	if s, ok := r.(ksefsync.Searcher); ok {
+		return searchStore{s, gap}
 	}
 	return readerStore{r}
 }
@@ -60,13 +60,13 @@ func invoice(ctx context.Context, r ksefsync.Reader, ksefNumber string) (*Invoic
 	return &inv, nil
 }
 
-type sqliteStore struct {
-	s   *sqlitestore.Store
+type searchStore struct {
+	s   ksefsync.Searcher
 	gap time.Duration
 }
 
-func (a sqliteStore) Search(ctx context.Context, q Query) iter.Seq2[Invoice, error] {
-	f := sqlitestore.SearchFilter{NIP: q.NIP, Role: q.Role, IssuedFrom: q.IssuedFrom, IssuedTo: q.IssuedTo, MinGross: q.MinGross,
+func (a searchStore) Search(ctx context.Context, q Query) iter.Seq2[Invoice, error] {
+	f := ksefsync.SearchFilter{NIP: q.NIP, Role: q.Role, IssuedFrom: q.IssuedFrom, IssuedTo: q.IssuedTo, MinGross: q.MinGross,
 		MaxGross: q.MaxGross, InvoiceType: q.InvoiceType, Currency: q.Currency, StoredSince: q.StoredSince}
 	return func(yield func(Invoice, error) bool) {
 		for r, err := range a.s.Search(ctx, f) {
@@ -82,11 +82,11 @@ func (a sqliteStore) Search(ctx context.Context, q Query) iter.Seq2[Invoice, err
 	}
 }
 
-func (a sqliteStore) Invoice(ctx context.Context, ksefNumber string) (*Invoice, error) {
+func (a searchStore) Invoice(ctx context.Context, ksefNumber string) (*Invoice, error) {
 	return invoice(ctx, a.s, ksefNumber)
 }
 
-func (a sqliteStore) LastSync(ctx context.Context) (time.Time, error) {
+func (a searchStore) LastSync(ctx context.Context) (time.Time, error) {
 	return a.s.LastSync(ctx, a.gap)
 }
 
@@ -102,7 +102,7 @@ func (a readerStore) Search(ctx context.Context, q Query) iter.Seq2[Invoice, err
 	}
 	return func(yield func(Invoice, error) bool) {
 		if !q.StoredSince.IsZero() {
-			yield(Invoice{}, errors.New("this store cannot tell when it got an invoice: use an SQLite store"))
+			yield(Invoice{}, errors.New("this store cannot tell when it got an invoice: use an SQLite or PostgreSQL store"))
 			return
 		}
 		for r, err := range a.r.Invoices(ctx, f) {
@@ -123,5 +123,5 @@ func (a readerStore) Invoice(ctx context.Context, ksefNumber string) (*Invoice, 
 }
 
 func (a readerStore) LastSync(ctx context.Context) (time.Time, error) {
-	return time.Time{}, errors.New("this store cannot tell what the last sync brought: use an SQLite store, or give since")
+	return time.Time{}, errors.New("this store cannot tell what the last sync brought: use an SQLite or PostgreSQL store, or give since")
 }
