@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"crypto/hmac"
 	"encoding/json"
 	"fmt"
@@ -15,9 +14,39 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/internal/envelope"
 )
+
+// exportDeflateLevel is the Deflate level of export packages:
+// klauspost/compress at its fastest level compresses invoice XML several
+// times faster than compress/flate's default and a little larger; KSeF
+// does not say which level it uses, and any valid Deflate stream is
+// accepted by ZIP and gzip readers.
+const exportDeflateLevel = 1
+
+// newZipWriter returns a ZIP writer onto w whose files are deflated by one
+// reused klauspost/compress writer (the ZIP writer closes each file's
+// compressor before it opens the next one).
+func newZipWriter(w io.Writer) *zip.Writer {
+	z := zip.NewWriter(w)
+	var fw *flate.Writer
+	z.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		if fw == nil {
+			var err error
+			if fw, err = flate.NewWriter(out, exportDeflateLevel); err != nil {
+				return nil, err
+			}
+			return fw, nil
+		}
+		fw.Reset(out)
+		return fw, nil
+	})
+	return z
+}
 
 // Export limits (pobieranie-faktur.md, API 2.8.1); see [ExportLimits].
 const (
@@ -338,10 +367,16 @@ func (s *Simulator) buildExport(job *exportJob, key *envelope.Key, list []*store
 	var aw archiveWriter
 	ext := ".zip"
 	if compression == ksef.CompressionTypeTarGz {
-		gz := gzip.NewWriter(pw)
+		gz, err := gzip.NewWriterLevel(pw, exportDeflateLevel)
+		if err != nil {
+			s.mu.Lock()
+			job.failure = 500
+			s.mu.Unlock()
+			return
+		}
 		aw, ext = tarGzArchive{gz: gz, t: tar.NewWriter(gz)}, ".tar.gz"
 	} else {
-		aw = zipArchive{z: zip.NewWriter(pw)}
+		aw = zipArchive{z: newZipWriter(pw)}
 	}
 	meta := struct {
 		Invoices []ksef.InvoiceMetadata `json:"invoices"`
