@@ -88,9 +88,12 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 	at := make(map[string]span, p.InvoiceCount)
 	var end int64
 	bw := bufio.NewWriterSize(spool, 256<<10)
+	// copied through buf into bw's buffer: io.Copy would hand the reader to
+	// the file's ReadFrom whenever bw is empty, a write call per invoice
+	buf := make([]byte, 32<<10)
 	res, err := s.Invoices.DownloadExport(ctx, exp, st, &ksef.ExportDownloadOptions{TempDir: s.TempDir,
 		OnInvoice: func(num string, xml io.Reader) error {
-			n, err := io.Copy(bw, xml)
+			n, err := io.CopyBuffer(onlyWriter{bw}, onlyReader{xml}, buf)
 			if err != nil {
 				return fmt.Errorf("ksefsync: spool: %w", err)
 			}
@@ -108,6 +111,11 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 	meta := res.Metadata
 	pkg.Invoices = func(yield func(*Invoice, error) bool) {
 		defer discard()
+		// The files are read in metadata order, which is usually the
+		// package's: sequential reads through one buffer, a seek where the
+		// order differs.
+		br := bufio.NewReaderSize(nil, 256<<10)
+		pos := int64(-1)
 		for i := range meta {
 			num := meta[i].KSeFNumber
 			sp, ok := at[num]
@@ -115,11 +123,15 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 				yield(nil, fmt.Errorf("ksefsync: export: no file for %s", ksef.SanitizeText(num)))
 				return
 			}
+			if sp.off != pos {
+				br.Reset(io.NewSectionReader(spool, sp.off, end-sp.off))
+			}
 			xml := make([]byte, sp.n)
-			if _, err := spool.ReadAt(xml, sp.off); err != nil {
+			if _, err := io.ReadFull(br, xml); err != nil {
 				yield(nil, fmt.Errorf("ksefsync: spool: %w", err))
 				return
 			}
+			pos = sp.off + sp.n
 			if !yield(&Invoice{Metadata: meta[i], XML: xml}, nil) {
 				return
 			}
@@ -127,3 +139,8 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 	}
 	return pkg, nil
 }
+
+// onlyWriter and onlyReader hide the ReadFrom and WriteTo methods of what
+// they wrap from io.Copy.
+type onlyWriter struct{ io.Writer }
+type onlyReader struct{ io.Reader }

@@ -12,7 +12,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -255,28 +254,33 @@ func (st *stream) Commit(ctx context.Context, next ksefsync.Checkpoint, invoices
 	}
 	defer insLink.Close()
 	now := fmtTime(time.Now())
-	for inv, err := range invoices {
+	next2, stop := sqlq.Ahead(invoices)
+	defer stop()
+	for {
+		batch, err := next2()
 		if err != nil {
 			return res, err
 		}
-		r := ksefsync.Row(inv)
-		meta, err := json.Marshal(&inv.Metadata)
-		if err != nil {
-			return res, fmt.Errorf("sqlitestore: %s: %w", r.KSeFNumber, err)
+		if batch == nil {
+			break
 		}
-		if _, err := insInv.ExecContext(ctx, r.KSeFNumber, r.InvoiceNumber, r.SellerNIP, r.SellerName, r.BuyerIDType, r.BuyerID, r.BuyerName,
-			r.IssueDate, fmtTime(r.InvoicingDate), fmtTime(r.AcquisitionDate), fmtTime(r.PermanentStorageDate), r.Currency,
-			r.Net, r.VAT, r.Gross, r.InvoiceType, r.FormCode, meta, inv.XML, now); err != nil {
-			return res, fmt.Errorf("sqlitestore: %s: %w", r.KSeFNumber, err)
+		for i := range batch {
+			p := &batch[i]
+			r := &p.Row
+			if _, err := insInv.ExecContext(ctx, r.KSeFNumber, r.InvoiceNumber, r.SellerNIP, r.SellerName, r.BuyerIDType, r.BuyerID, r.BuyerName,
+				r.IssueDate, fmtTime(r.InvoicingDate), fmtTime(r.AcquisitionDate), fmtTime(r.PermanentStorageDate), r.Currency,
+				r.Net, r.VAT, r.Gross, r.InvoiceType, r.FormCode, p.Meta, p.Invoice.XML, now); err != nil {
+				return res, fmt.Errorf("sqlitestore: %s: %w", r.KSeFNumber, err)
+			}
+			n, err := insLink.ExecContext(ctx, st.key.Context, string(st.key.SubjectType), r.KSeFNumber)
+			if err != nil {
+				return res, fmt.Errorf("sqlitestore: %s: %w", r.KSeFNumber, err)
+			}
+			if k, _ := n.RowsAffected(); k > 0 {
+				res.New++
+			}
+			res.Seen++
 		}
-		n, err := insLink.ExecContext(ctx, st.key.Context, string(st.key.SubjectType), r.KSeFNumber)
-		if err != nil {
-			return res, fmt.Errorf("sqlitestore: %s: %w", r.KSeFNumber, err)
-		}
-		if k, _ := n.RowsAffected(); k > 0 {
-			res.New++
-		}
-		res.Seen++
 	}
 	from := fmtTime(next.From)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints(context_id, subject_type, kind, next_from, hwm, range_end, updated_at) VALUES (?,?,?,?,?,?,?)
