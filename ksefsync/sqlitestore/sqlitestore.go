@@ -14,8 +14,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"net/url"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -104,6 +107,9 @@ var _ ksefsync.Store = (*Store)(nil)
 // Open opens (creating it when missing) the SQLite file at path, switches
 // it to WAL and applies the migrations it lacks.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if err := create(ctx, path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(30000)")
@@ -121,6 +127,37 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// pageSize is the page size of a new file: an invoice row of a few KB
+// fills a 4 KB page (SQLite's default) alone, and each page is a write
+// call into the WAL and another at the checkpoint. An existing file keeps
+// its own.
+const pageSize = 16384
+
+// create gives a missing or empty file its page size before it switches
+// to WAL (the driver runs the DSN's pragmas in alphabetical order, and a
+// database in WAL mode keeps its page size).
+func create(ctx context.Context, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil // Open reports what is wrong with the file
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %w", err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %w", err)
+	}
+	defer conn.Close()
+	for _, p := range []string{"PRAGMA page_size = " + strconv.Itoa(pageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := conn.ExecContext(ctx, p); err != nil {
+			return fmt.Errorf("sqlitestore: %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // DB returns the underlying database (for queries of your own).
