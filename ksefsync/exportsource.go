@@ -17,7 +17,8 @@ import (
 // SDK (parts verified, decrypted, unpacked in a stream). The invoice files
 // are spooled to one temporary file and the package's _metadata.json (at
 // most 10,000 records) is kept, so that memory stays bounded by one
-// package whatever the number of invoices; the file is removed when the
+// package whatever the number of invoices (the engine holds two: one
+// stored while the next is fetched); the file is removed when the
 // iteration of the package ends.
 //
 // Use one ExportSource per context, on that context's authenticated
