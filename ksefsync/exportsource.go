@@ -85,7 +85,6 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 		spool.Close()
 		os.Remove(spool.Name())
 	}
-	type span struct{ off, n int64 }
 	at := make(map[string]span, p.InvoiceCount)
 	var end int64
 	bw := bufio.NewWriterSize(spool, 256<<10)
@@ -112,11 +111,7 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 	meta := res.Metadata
 	pkg.Invoices = func(yield func(*Invoice, error) bool) {
 		defer discard()
-		// The files are read in metadata order, which is usually the
-		// package's: sequential reads through one buffer, a seek where the
-		// order differs.
-		br := bufio.NewReaderSize(nil, 256<<10)
-		pos := int64(-1)
+		sr := newSpoolReader(spool, end)
 		for i := range meta {
 			num := meta[i].KSeFNumber
 			sp, ok := at[num]
@@ -124,21 +119,49 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 				yield(nil, fmt.Errorf("ksefsync: export: no file for %s", ksef.SanitizeText(num)))
 				return
 			}
-			if sp.off != pos {
-				br.Reset(io.NewSectionReader(spool, sp.off, end-sp.off))
-			}
-			xml := make([]byte, sp.n)
-			if _, err := io.ReadFull(br, xml); err != nil {
+			xml, err := sr.read(sp)
+			if err != nil {
 				yield(nil, fmt.Errorf("ksefsync: spool: %w", err))
 				return
 			}
-			pos = sp.off + sp.n
 			if !yield(&Invoice{Metadata: meta[i], XML: xml}, nil) {
 				return
 			}
 		}
 	}
 	return pkg, nil
+}
+
+// span is where one invoice file lies in the spool.
+type span struct{ off, n int64 }
+
+// spoolReader reads invoice files back from the spool. They are read in
+// metadata order, which is usually the package's: sequential reads through
+// one buffer, a seek where the order differs.
+type spoolReader struct {
+	f   io.ReaderAt
+	end int64 // the spool's size
+	br  *bufio.Reader
+	pos int64 // where br stands; -1 before the first read
+}
+
+func newSpoolReader(f io.ReaderAt, end int64) *spoolReader {
+	return &spoolReader{f: f, end: end, br: bufio.NewReaderSize(nil, 256<<10), pos: -1}
+}
+
+// read returns the file at sp.
+func (r *spoolReader) read(sp span) ([]byte, error) {
+	if sp.off != r.pos {
+		r.br.Reset(io.NewSectionReader(r.f, sp.off, r.end-sp.off))
+		r.pos = sp.off
+	}
+	b := make([]byte, sp.n)
+	if _, err := io.ReadFull(r.br, b); err != nil {
+		r.pos = -1
+		return nil, err
+	}
+	r.pos += sp.n
+	return b, nil
 }
 
 // onlyWriter and onlyReader hide the ReadFrom and WriteTo methods of what
