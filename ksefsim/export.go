@@ -4,20 +4,52 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/internal/envelope"
 )
+
+// exportDeflateLevel is the Deflate level of export packages:
+// klauspost/compress at its fastest level compresses invoice XML several
+// times faster than compress/flate's default and a little larger; KSeF
+// does not say which level it uses, and any valid Deflate stream is
+// accepted by ZIP and gzip readers.
+const exportDeflateLevel = 1
+
+// newZipWriter returns a ZIP writer onto w whose files are deflated by one
+// reused klauspost/compress writer (the ZIP writer closes each file's
+// compressor before it opens the next one).
+func newZipWriter(w io.Writer) *zip.Writer {
+	z := zip.NewWriter(w)
+	var fw *flate.Writer
+	z.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		if fw == nil {
+			var err error
+			if fw, err = flate.NewWriter(out, exportDeflateLevel); err != nil {
+				return nil, err
+			}
+			return fw, nil
+		}
+		fw.Reset(out)
+		return fw, nil
+	})
+	return z
+}
 
 // Export limits (pobieranie-faktur.md, API 2.8.1); see [ExportLimits].
 const (
@@ -155,10 +187,13 @@ type exportJob struct {
 	complete time.Time // when the status turned 200 (set on first sight)
 }
 
-// exportPart is one encrypted part of a package.
+// exportPart is one encrypted part of a package: in the spill file at
+// off, or in enc when it could not be spilled.
 type exportPart struct {
 	name      string
 	enc       []byte
+	spill     *os.File
+	off, size int64
 	plainSize int64
 	plainHash []byte
 	encHash   []byte
@@ -172,6 +207,47 @@ var exportStatuses = map[int32]ksef.StatusInfo{
 	420: {Code: 420, Description: "Zakres filtrowania wykracza poza dostępny zakres danych", Details: []string{"Parametr dateRange.from jest późniejszy niż PermanentStorageHwmDate."}},
 	500: {Code: 500, Description: "Nieznany błąd"},
 	550: {Code: 550, Description: "Operacja została anulowana przez system"},
+}
+
+// exportSpill is where the simulator keeps the encrypted parts of the
+// packages it built: one temporary file, removed from its directory as
+// soon as it is created (it lives while the simulator holds it open), so
+// that a simulator serving 100,000 invoices in exports does not hold
+// hundreds of MB of packages in memory. The space of expired packages is
+// not reclaimed: the file grows with every export until the process ends.
+// When no temporary file can be created the parts stay in memory.
+type exportSpill struct {
+	once sync.Once
+	f    *os.File
+	end  atomic.Int64
+}
+
+// put stores b and returns where; nil when b stays in memory.
+func (sp *exportSpill) put(b []byte) (f *os.File, off int64) {
+	sp.once.Do(func() {
+		f, err := os.CreateTemp("", "ksefsim-exports-*")
+		if err != nil {
+			return
+		}
+		_ = os.Remove(f.Name()) // fails on Windows: the file then stays in the temporary directory
+		sp.f = f
+	})
+	if sp.f == nil {
+		return nil, 0
+	}
+	off = sp.end.Add(int64(len(b))) - int64(len(b))
+	if _, err := sp.f.WriteAt(b, off); err != nil {
+		return nil, 0
+	}
+	return sp.f, off
+}
+
+// body returns the part's bytes as a reader.
+func (p *exportPart) body() io.Reader {
+	if p.spill != nil {
+		return io.NewSectionReader(p.spill, p.off, p.size)
+	}
+	return bytes.NewReader(p.enc)
 }
 
 // statusAt returns the job's status code at now.
@@ -338,10 +414,16 @@ func (s *Simulator) buildExport(job *exportJob, key *envelope.Key, list []*store
 	var aw archiveWriter
 	ext := ".zip"
 	if compression == ksef.CompressionTypeTarGz {
-		gz := gzip.NewWriter(pw)
+		gz, err := gzip.NewWriterLevel(pw, exportDeflateLevel)
+		if err != nil {
+			s.mu.Lock()
+			job.failure = 500
+			s.mu.Unlock()
+			return
+		}
 		aw, ext = tarGzArchive{gz: gz, t: tar.NewWriter(gz)}, ".tar.gz"
 	} else {
-		aw = zipArchive{z: zip.NewWriter(pw)}
+		aw = zipArchive{z: newZipWriter(pw)}
 	}
 	meta := struct {
 		Invoices []ksef.InvoiceMetadata `json:"invoices"`
@@ -405,13 +487,17 @@ func (s *Simulator) buildExport(job *exportJob, key *envelope.Key, list []*store
 	parts := make([]*exportPart, 0, len(pw.parts))
 	for i, plain := range pw.parts {
 		enc := key.Encrypt(plain)
-		parts = append(parts, &exportPart{
+		part := &exportPart{
 			name:      fmt.Sprintf("%s-%03d%s.aes", job.ref, i+1, ext),
-			enc:       enc,
+			size:      int64(len(enc)),
 			plainSize: int64(len(plain)),
 			plainHash: hashOf(plain),
 			encHash:   hashOf(enc),
-		})
+		}
+		if part.spill, part.off = s.spill.put(enc); part.spill == nil {
+			part.enc = enc
+		}
+		parts = append(parts, part)
 		pw.parts[i] = nil
 	}
 	s.mu.Lock()
@@ -466,7 +552,7 @@ func (s *Simulator) handleExportStatus(w http.ResponseWriter, r *http.Request) *
 				URL:               s.presignExport(r, job.ref, part.name, urlExp),
 				PartSize:          part.plainSize,
 				PartHash:          part.plainHash,
-				EncryptedPartSize: int64(len(part.enc)),
+				EncryptedPartSize: part.size,
 				EncryptedPartHash: part.encHash,
 				ExpirationDate:    urlExp,
 			}
@@ -506,27 +592,36 @@ func (s *Simulator) handleExportPart(w http.ResponseWriter, r *http.Request) {
 	ref, name := strings.ToUpper(r.PathValue("ref")), r.PathValue("part")
 	s.mu.Lock()
 	st := s.st.exports()
-	var body []byte
+	var part *exportPart
 	if job := st.jobs[ref]; job != nil {
 		for _, p := range job.parts {
 			if p.name == name {
-				body = p.enc
+				part = p
 			}
 		}
 	}
-	if body != nil && st.faults.CorruptParts > 0 {
+	corrupt := part != nil && st.faults.CorruptParts > 0
+	if corrupt {
 		st.faults.CorruptParts--
-		body = bytes.Clone(body)
-		body[len(body)/2] ^= 0xFF
 	}
 	s.mu.Unlock()
-	if body == nil {
+	if part == nil {
 		http.Error(w, "BlobNotFound", http.StatusNotFound)
 		return
 	}
+	body := part.body()
+	if corrupt {
+		b, err := io.ReadAll(body)
+		if err != nil {
+			http.Error(w, "InternalError", http.StatusInternalServerError)
+			return
+		}
+		b[len(b)/2] ^= 0xFF
+		body = bytes.NewReader(b)
+	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	_, _ = io.Copy(w, bytes.NewReader(body))
+	w.Header().Set("Content-Length", strconv.FormatInt(part.size, 10))
+	_, _ = io.Copy(w, body)
 }
 
 // registerExports installs the export operations and the part storage.

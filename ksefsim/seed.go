@@ -48,7 +48,12 @@ type SeedResult struct {
 // seedTemplate is an FA(3) invoice with placeholders for the invoice
 // number and dates, built once per amount.
 type seedTemplate struct {
-	doc   []byte
+	doc []byte
+	// segs is doc cut at its placeholders: literal text and, where a
+	// placeholder stood, its index in seedPlaceholders (render appends the
+	// values instead of running a strings.Replacer per invoice).
+	segs  []seedSegment
+	size  int // the literal bytes of segs
 	net   float64
 	vat   float64
 	gross float64
@@ -58,6 +63,49 @@ const (
 	seedNumber = "@@SEED-NUMBER@@"
 	seedDay    = "2025-10-15"
 )
+
+// seedPlaceholders are replaced by render's arguments in this order:
+// seller NIP, buyer NIP, invoice number, issue day.
+var seedPlaceholders = [...]string{"1111111111", "2222222222", seedNumber, seedDay}
+
+// seedSegment is literal text (ph < 0) or placeholder ph.
+type seedSegment struct {
+	lit string
+	ph  int
+}
+
+// cutPlaceholders cuts doc at every placeholder, scanning left to right and
+// trying the placeholders in order at each position (as strings.Replacer
+// does).
+func cutPlaceholders(doc []byte) (segs []seedSegment, size int) {
+	s := string(doc)
+	start := 0
+	for i := 0; i < len(s); {
+		ph := -1
+		for k, p := range seedPlaceholders {
+			if strings.HasPrefix(s[i:], p) {
+				ph = k
+				break
+			}
+		}
+		if ph < 0 {
+			i++
+			continue
+		}
+		if i > start {
+			segs = append(segs, seedSegment{lit: s[start:i], ph: -1})
+			size += i - start
+		}
+		segs = append(segs, seedSegment{ph: ph})
+		i += len(seedPlaceholders[ph])
+		start = i
+	}
+	if start < len(s) {
+		segs = append(segs, seedSegment{lit: s[start:], ph: -1})
+		size += len(s) - start
+	}
+	return segs, size
+}
 
 var seedTemplates = sync.OnceValues(func() ([]*seedTemplate, error) {
 	var out []*seedTemplate
@@ -75,15 +123,30 @@ var seedTemplates = sync.OnceValues(func() ([]*seedTemplate, error) {
 		}
 		net := float64(price)
 		vat := round2(net * 0.23)
-		out = append(out, &seedTemplate{doc: doc, net: net, vat: vat, gross: round2(net + vat)})
+		segs, size := cutPlaceholders(doc)
+		out = append(out, &seedTemplate{doc: doc, segs: segs, size: size, net: net, vat: vat, gross: round2(net + vat)})
 	}
 	return out, nil
 })
 
 // render returns the template's XML for one invoice.
 func (t *seedTemplate) render(seller, buyer, number, day string) []byte {
-	r := strings.NewReplacer("1111111111", seller, "2222222222", buyer, seedNumber, number, seedDay, day)
-	return []byte(r.Replace(string(t.doc)))
+	vals := [len(seedPlaceholders)]string{seller, buyer, number, day}
+	n := t.size
+	for _, sg := range t.segs {
+		if sg.ph >= 0 {
+			n += len(vals[sg.ph])
+		}
+	}
+	out := make([]byte, 0, n)
+	for _, sg := range t.segs {
+		if sg.ph >= 0 {
+			out = append(out, vals[sg.ph]...)
+		} else {
+			out = append(out, sg.lit...)
+		}
+	}
+	return out
 }
 
 // SeedInvoices adds p.Count accepted FA(3) invoices of one seller and one

@@ -40,6 +40,8 @@ type Simulator struct {
 	verifications atomic.Int64
 	// lat is the simulated Latarnia (latarnia.go).
 	lat latarniaState
+	// spill holds the encrypted parts of built export packages (export.go).
+	spill exportSpill
 }
 
 // TokenLifetimes are the lifetimes of the JWTs the simulator issues.

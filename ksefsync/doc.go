@@ -13,7 +13,9 @@
 // window starts at the package's lastPermanentStorageDate; otherwise at the
 // HWM KSeF reported (or at the window's end when the HWM passed it).
 // Invoices of the boundary instant come again and are deduplicated by KSeF
-// number. A stream more than one window behind (a first run, [Options.Start])
+// number. The next window is known once a package's status is, so a stream
+// fetches its next package while it stores the current one (at most two
+// packages held; commits stay in order). A stream more than one window behind (a first run, [Options.Start])
 // reads windows of at most 90 days (KSeF accepts 100); then the end is
 // omitted and KSeF builds the biggest coherent package.
 //

@@ -245,19 +245,27 @@ func (e *Engine) syncStream(ctx context.Context, src Source, key StreamKey, bfFr
 	}
 	res.Checkpoint = cp
 	backfill := key.Kind != KindIncremental
+	// The next window is known as soon as a package's status is: it is
+	// fetched (by its own goroutine, pre) while the package is committed.
+	// Commits stay in order, each package with its checkpoint in one
+	// transaction; at most one package waits while another commits. The
+	// prefetched package is discarded (its source releases what it holds)
+	// when the stream stops early, and the goroutine always ends before
+	// the claim is released.
+	var pre *prefetch
+	release := func() {} // ends the context of the package being committed
+	defer func() {
+		if pre != nil {
+			pre.discard()
+		}
+		release()
+	}()
+	w, ok := e.window(key, cp, backfill)
+	if !ok {
+		return res // backfill done
+	}
+	pkg, err := e.fetch(ctx, log, src, w)
 	for {
-		if backfill && !cp.From.Before(cp.End) {
-			return res // backfill done
-		}
-		w := Window{Context: key.Context, SubjectType: key.SubjectType, From: cp.From}
-		end := cp.From.Add(e.opt.Window)
-		if backfill && end.After(cp.End) {
-			end = cp.End
-		}
-		if backfill || end.Before(e.opt.now()) {
-			w.To = &end
-		}
-		pkg, err := e.fetch(ctx, log, src, w)
 		if errors.Is(err, ErrAheadOfHWM) {
 			log.Debug("nothing new: window starts after the high-water mark", "from", w.From)
 			return res
@@ -266,14 +274,30 @@ func (e *Engine) syncStream(ctx context.Context, src Source, key StreamKey, bfFr
 			res.Err = err
 			return res
 		}
-		next, err := nextCheckpoint(cp, w, pkg)
-		if err != nil {
-			res.Err = err
+		next, cerr := nextCheckpoint(cp, w, pkg)
+		if cerr != nil {
+			discardPackage(pkg)
+			res.Err = cerr
 			return res
 		}
-		r, err := stream.Commit(ctx, next, pkg.Invoices)
-		if err != nil {
-			res.Err = err
+		more := pkg.IsTruncated || (w.To != nil && !next.From.Before(*w.To))
+		var nw Window
+		if more {
+			// the rest of the window, or the next window
+			if nw, more = e.window(key, next, backfill); more {
+				pre = e.prefetch(ctx, log, src, nw)
+			}
+		}
+		read := false // the store began reading the package
+		r, cerr := stream.Commit(ctx, next, func(yield func(*Invoice, error) bool) {
+			read = true
+			pkg.Invoices(yield)
+		})
+		if cerr != nil {
+			if !read {
+				discardPackage(pkg)
+			}
+			res.Err = cerr
 			return res
 		}
 		res.Packages++
@@ -285,10 +309,74 @@ func (e *Engine) syncStream(ctx context.Context, src Source, key StreamKey, bfFr
 		}
 		cp = next
 		res.Checkpoint = cp
-		if pkg.IsTruncated || (w.To != nil && !next.From.Before(*w.To)) {
-			continue // the rest of the window, or the next window
+		if !more {
+			return res // caught up with the high-water mark (or the backfill's end)
 		}
-		return res // caught up with the high-water mark
+		release()
+		w = nw
+		pkg, err = pre.wait()
+		release, pre = pre.cancel, nil
+	}
+}
+
+// window returns the window that continues a stream at cp; false when a
+// backfill reached its end.
+func (e *Engine) window(key StreamKey, cp Checkpoint, backfill bool) (Window, bool) {
+	if backfill && !cp.From.Before(cp.End) {
+		return Window{}, false
+	}
+	w := Window{Context: key.Context, SubjectType: key.SubjectType, From: cp.From}
+	end := cp.From.Add(e.opt.Window)
+	if backfill && end.After(cp.End) {
+		end = cp.End
+	}
+	if backfill || end.Before(e.opt.now()) {
+		w.To = &end
+	}
+	return w, true
+}
+
+// prefetch is the fetch of the next package, running while the current
+// one commits. Its context ends (cancel) when the stream stops early or
+// once its package is committed: a source may read the package under the
+// context of its fetch.
+type prefetch struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	pkg    *Package
+	err    error
+}
+
+func (e *Engine) prefetch(ctx context.Context, log *slog.Logger, src Source, w Window) *prefetch {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &prefetch{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.pkg, p.err = e.fetch(ctx, log, src, w)
+	}()
+	return p
+}
+
+// wait returns the prefetched package.
+func (p *prefetch) wait() (*Package, error) {
+	<-p.done
+	return p.pkg, p.err
+}
+
+// discard stops the prefetch, waits for it and releases its package.
+func (p *prefetch) discard() {
+	p.cancel()
+	<-p.done
+	if p.err == nil {
+		discardPackage(p.pkg)
+	}
+}
+
+// discardPackage lets a package's source release what it holds: an
+// iteration stopped at once.
+func discardPackage(pkg *Package) {
+	if pkg != nil && pkg.Invoices != nil {
+		pkg.Invoices(func(*Invoice, error) bool { return false })
 	}
 }
 

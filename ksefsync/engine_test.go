@@ -3,6 +3,7 @@ package ksefsync_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -122,5 +123,100 @@ func TestWatchNeedsInterval(t *testing.T) {
 	e, _ := ksefsync.NewEngine(openSQLite(t), ksefsynctest.Sources(ksefsynctest.NewFake(1, 1)), ksefsync.Options{})
 	if err := e.Watch(t.Context(), 0, nil); err == nil {
 		t.Error("Watch with interval 0 accepted")
+	}
+}
+
+// trackingSource wraps a source and counts the packages fetched and those
+// whose iteration ended (released), and the most packages held at once.
+type trackingSource struct {
+	src                    ksefsync.Source
+	mu                     sync.Mutex
+	fetched, released, max int
+}
+
+func (s *trackingSource) Fetch(ctx context.Context, w ksefsync.Window) (*ksefsync.Package, error) {
+	pkg, err := s.src.Fetch(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.fetched++
+	s.max = max(s.max, s.fetched-s.released)
+	s.mu.Unlock()
+	inner := pkg.Invoices
+	pkg.Invoices = func(yield func(*ksefsync.Invoice, error) bool) {
+		defer func() {
+			s.mu.Lock()
+			s.released++
+			s.mu.Unlock()
+		}()
+		inner(yield)
+	}
+	return pkg, nil
+}
+
+// failingStore fails the commit of its stream's second package, before
+// reading it.
+type failingStore struct {
+	ksefsync.Store
+}
+
+type failingStream struct {
+	ksefsync.Stream
+	commits int
+}
+
+func (s failingStore) Claim(ctx context.Context, key ksefsync.StreamKey) (ksefsync.Stream, error) {
+	st, err := s.Store.Claim(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &failingStream{Stream: st}, nil
+}
+
+var errCommit = errors.New("commit refused")
+
+func (s *failingStream) Commit(ctx context.Context, next ksefsync.Checkpoint, invoices iter.Seq2[*ksefsync.Invoice, error]) (ksefsync.CommitResult, error) {
+	s.commits++
+	if s.commits == 2 {
+		return ksefsync.CommitResult{}, errCommit
+	}
+	return s.Stream.Commit(ctx, next, invoices)
+}
+
+// The engine fetches a stream's next package while it commits one: never
+// more than two packages are held at once, and every package fetched is
+// released, also the one fetched ahead when a commit fails and the one
+// whose commit failed before reading it.
+func TestPrefetchReleasesPackages(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		f := ksefsynctest.NewFake(100, 10)
+		f.Contexts = f.Contexts[:1]
+		src := &trackingSource{src: f}
+		var st ksefsync.Store = openSQLite(t)
+		if fail {
+			st = failingStore{st}
+		}
+		e, err := ksefsync.NewEngine(st, []ksefsync.ContextSource{{Context: f.Contexts[0], Source: src}},
+			ksefsync.Options{Start: ksefsynctest.Base.Add(-time.Hour), SubjectTypes: []ksef.InvoiceQuerySubjectType{ksef.InvoiceQuerySubjectTypeSubject1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := e.Run(t.Context())
+		if fail != errors.Is(s.Err(), errCommit) {
+			t.Fatalf("fail=%v: run error %v", fail, s.Err())
+		}
+		src.mu.Lock()
+		fetched, released, most := src.fetched, src.released, src.max
+		src.mu.Unlock()
+		if fetched != released || most > 2 || fetched == 0 {
+			t.Fatalf("fail=%v: %d packages fetched, %d released, at most %d held at once", fail, fetched, released, most)
+		}
+		if !fail && (most != 2 || s.Streams[0].Packages < 10) {
+			t.Fatalf("%d packages committed, at most %d held at once: the next package was not fetched ahead", s.Streams[0].Packages, most)
+		}
+		if fail && (s.Streams[0].Packages != 1 || fetched != 3) {
+			t.Fatalf("failed commit: %d packages committed, %d fetched; want 1 and 3 (the failed one and the one ahead)", s.Streams[0].Packages, fetched)
+		}
 	}
 }

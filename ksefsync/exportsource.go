@@ -17,7 +17,8 @@ import (
 // SDK (parts verified, decrypted, unpacked in a stream). The invoice files
 // are spooled to one temporary file and the package's _metadata.json (at
 // most 10,000 records) is kept, so that memory stays bounded by one
-// package whatever the number of invoices; the file is removed when the
+// package whatever the number of invoices (the engine holds two: one
+// stored while the next is fetched); the file is removed when the
 // iteration of the package ends.
 //
 // Use one ExportSource per context, on that context's authenticated
@@ -84,13 +85,15 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 		spool.Close()
 		os.Remove(spool.Name())
 	}
-	type span struct{ off, n int64 }
 	at := make(map[string]span, p.InvoiceCount)
 	var end int64
 	bw := bufio.NewWriterSize(spool, 256<<10)
+	// copied through buf into bw's buffer: io.Copy would hand the reader to
+	// the file's ReadFrom whenever bw is empty, a write call per invoice
+	buf := make([]byte, 32<<10)
 	res, err := s.Invoices.DownloadExport(ctx, exp, st, &ksef.ExportDownloadOptions{TempDir: s.TempDir,
 		OnInvoice: func(num string, xml io.Reader) error {
-			n, err := io.Copy(bw, xml)
+			n, err := io.CopyBuffer(onlyWriter{bw}, onlyReader{xml}, buf)
 			if err != nil {
 				return fmt.Errorf("ksefsync: spool: %w", err)
 			}
@@ -108,6 +111,7 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 	meta := res.Metadata
 	pkg.Invoices = func(yield func(*Invoice, error) bool) {
 		defer discard()
+		sr := newSpoolReader(spool, end)
 		for i := range meta {
 			num := meta[i].KSeFNumber
 			sp, ok := at[num]
@@ -115,8 +119,8 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 				yield(nil, fmt.Errorf("ksefsync: export: no file for %s", ksef.SanitizeText(num)))
 				return
 			}
-			xml := make([]byte, sp.n)
-			if _, err := spool.ReadAt(xml, sp.off); err != nil {
+			xml, err := sr.read(sp)
+			if err != nil {
 				yield(nil, fmt.Errorf("ksefsync: spool: %w", err))
 				return
 			}
@@ -127,3 +131,40 @@ func (s *ExportSource) Fetch(ctx context.Context, w Window) (*Package, error) {
 	}
 	return pkg, nil
 }
+
+// span is where one invoice file lies in the spool.
+type span struct{ off, n int64 }
+
+// spoolReader reads invoice files back from the spool. They are read in
+// metadata order, which is usually the package's: sequential reads through
+// one buffer, a seek where the order differs.
+type spoolReader struct {
+	f   io.ReaderAt
+	end int64 // the spool's size
+	br  *bufio.Reader
+	pos int64 // where br stands; -1 before the first read
+}
+
+func newSpoolReader(f io.ReaderAt, end int64) *spoolReader {
+	return &spoolReader{f: f, end: end, br: bufio.NewReaderSize(nil, 256<<10), pos: -1}
+}
+
+// read returns the file at sp.
+func (r *spoolReader) read(sp span) ([]byte, error) {
+	if sp.off != r.pos {
+		r.br.Reset(io.NewSectionReader(r.f, sp.off, r.end-sp.off))
+		r.pos = sp.off
+	}
+	b := make([]byte, sp.n)
+	if _, err := io.ReadFull(r.br, b); err != nil {
+		r.pos = -1
+		return nil, err
+	}
+	r.pos += sp.n
+	return b, nil
+}
+
+// onlyWriter and onlyReader hide the ReadFrom and WriteTo methods of what
+// they wrap from io.Copy.
+type onlyWriter struct{ io.Writer }
+type onlyReader struct{ io.Reader }

@@ -53,7 +53,9 @@ type Fake struct {
 
 // Fetch is one entry of the fake's request log.
 type Fetch struct {
-	Stream     string
+	Stream string
+	// From is the start of the window asked for.
+	From       time.Time
 	Start, End time.Time
 	Invoices   int
 	Limited    bool
@@ -249,7 +251,7 @@ func (f *Fake) Fetch(ctx context.Context, w ksefsync.Window) (*ksefsync.Package,
 	f.mu.Lock()
 	f.fetches++
 	if f.RateLimitEvery > 0 && f.fetches%f.RateLimitEvery == 0 {
-		f.log = append(f.log, Fetch{Stream: id, Start: time.Now(), End: time.Now(), Limited: true})
+		f.log = append(f.log, Fetch{Stream: id, From: w.From, Start: time.Now(), End: time.Now(), Limited: true})
 		f.mu.Unlock()
 		return nil, &ksef.APIError{StatusCode: 429, Code: 429, Message: "Too many requests", RetryAfter: f.RetryAfter, Method: "POST", Path: "/invoices/exports"}
 	}
@@ -295,7 +297,7 @@ func (f *Fake) Fetch(ctx context.Context, w ksefsync.Window) (*ksefsync.Package,
 		defer func() {
 			f.mu.Lock()
 			f.inFlight[id]--
-			f.log = append(f.log, Fetch{Stream: id, Start: start, End: time.Now(), Invoices: n})
+			f.log = append(f.log, Fetch{Stream: id, From: w.From, Start: start, End: time.Now(), Invoices: n})
 			f.mu.Unlock()
 		}()
 		for i := lo; i < hi; i++ {

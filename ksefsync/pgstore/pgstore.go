@@ -14,7 +14,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -298,27 +297,29 @@ func (st *stream) Commit(ctx context.Context, next ksefsync.Checkpoint, invoices
 	if _, err := tx.Exec(ctx, incomingDDL); err != nil {
 		return res, fmt.Errorf("pgstore: commit: %w", err)
 	}
-	next2, stop := iter.Pull2(invoices)
+	next2, stop := sqlq.Ahead(invoices)
 	defer stop()
 	var row []any
 	var iterErr error
+	var batch []sqlq.Prepared
 	src := pgx.CopyFromFunc(func() ([]any, error) {
-		inv, err, ok := next2()
-		if !ok {
-			return nil, nil
+		if len(batch) == 0 {
+			b, err := next2()
+			if err != nil {
+				iterErr = err
+				return nil, err
+			}
+			if b == nil {
+				return nil, nil
+			}
+			batch = b
 		}
-		if err != nil {
-			iterErr = err
-			return nil, err
-		}
-		r := ksefsync.Row(inv)
-		meta, err := json.Marshal(&inv.Metadata)
-		if err != nil {
-			return nil, fmt.Errorf("pgstore: %s: %w", r.KSeFNumber, err)
-		}
+		p := &batch[0]
+		batch = batch[1:]
+		r := &p.Row
 		row = append(row[:0], r.KSeFNumber, r.InvoiceNumber, r.SellerNIP, r.SellerName, r.BuyerIDType, r.BuyerID, r.BuyerName,
 			r.IssueDate, r.InvoicingDate, r.AcquisitionDate, r.PermanentStorageDate, r.Currency, r.Net, r.VAT, r.Gross,
-			r.InvoiceType, r.FormCode, meta, inv.XML)
+			r.InvoiceType, r.FormCode, p.Meta, p.Invoice.XML)
 		return row, nil
 	})
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ksefsync_incoming"}, incomingColumns, src)

@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -55,5 +56,48 @@ func TestMigrationsAndWAL(t *testing.T) {
 	st.Close()
 	if _, err := sqlitestore.Open(ctx, path); err == nil {
 		t.Fatal("a store of schema version 99 opened")
+	}
+}
+
+// TestPageSize checks that a new file gets 16 KB pages and that an existing
+// file keeps the page size it was created with.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	pageSize := func(st *sqlitestore.Store) int {
+		var n int
+		if err := st.DB().QueryRowContext(ctx, `PRAGMA page_size`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "new.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := pageSize(st); n != 16384 {
+		t.Fatalf("new file: page size %d, want 16384", n)
+	}
+	st.Close()
+	// a file created with 4 KB pages (the SQLite default) opens unchanged
+	old := filepath.Join(dir, "old.db")
+	db, err := sql.Open("sqlite", "file:"+old+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE x(a)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st, err = sqlitestore.Open(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n := pageSize(st); n != 4096 {
+		t.Fatalf("existing file: page size %d, want 4096 kept", n)
+	}
+	if v, err := st.SchemaVersion(ctx); err != nil || v < 1 {
+		t.Fatalf("existing file not migrated: version %d, %v", v, err)
 	}
 }
