@@ -381,21 +381,12 @@ func (s *Store) Invoices(ctx context.Context, f ksefsync.Filter) iter.Seq2[ksefs
 			return
 		}
 		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRow(rows)
-			if err != nil {
-				yield(r, fmt.Errorf("pgstore: %w", err))
-				return
-			}
-			if !yield(r, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(ksefsync.StoredInvoice{}, fmt.Errorf("pgstore: %w", err))
-		}
+		sqlq.Stream(rows, func(r pgx.Rows) (ksefsync.StoredInvoice, error) { return scanRow(r) }, wrapErr, yield)
 	}
 }
+
+// wrapErr names the store in an error.
+func wrapErr(err error) error { return fmt.Errorf("pgstore: %w", err) }
 
 // Invoice returns one invoice with its XML.
 func (s *Store) Invoice(ctx context.Context, ksefNumber string) (*ksefsync.StoredInvoice, error) {

@@ -6,6 +6,8 @@ import (
 	"iter"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ksef2/ksef/ksefsync"
 	"github.com/ksef2/ksef/ksefsync/internal/sqlq"
 )
@@ -22,20 +24,11 @@ func (s *Store) Search(ctx context.Context, f ksefsync.SearchFilter) iter.Seq2[k
 			return
 		}
 		defer rows.Close()
-		for rows.Next() {
+		sqlq.Stream(rows, func(rows pgx.Rows) (ksefsync.Found, error) {
 			var at time.Time
 			r, err := scanRow(rows, &at)
-			if err != nil {
-				yield(ksefsync.Found{}, fmt.Errorf("pgstore: %w", err))
-				return
-			}
-			if !yield(ksefsync.Found{StoredInvoice: r, StoredAt: at}, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(ksefsync.Found{}, fmt.Errorf("pgstore: %w", err))
-		}
+			return ksefsync.Found{StoredInvoice: r, StoredAt: at}, err
+		}, wrapErr, yield)
 	}
 }
 

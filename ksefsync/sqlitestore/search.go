@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"iter"
 	"time"
@@ -22,25 +23,15 @@ func (s *Store) Search(ctx context.Context, f ksefsync.SearchFilter) iter.Seq2[k
 			return
 		}
 		defer rows.Close()
-		for rows.Next() {
+		sqlq.Stream(rows, func(rows *sql.Rows) (ksefsync.Found, error) {
 			var stored string
 			r, err := scanRow(rows, &stored)
 			if err != nil {
-				yield(ksefsync.Found{}, fmt.Errorf("sqlitestore: %w", err))
-				return
+				return ksefsync.Found{}, err
 			}
 			at, err := parseTime(stored)
-			if err != nil {
-				yield(ksefsync.Found{}, fmt.Errorf("sqlitestore: %w", err))
-				return
-			}
-			if !yield(ksefsync.Found{StoredInvoice: r, StoredAt: at}, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(ksefsync.Found{}, fmt.Errorf("sqlitestore: %w", err))
-		}
+			return ksefsync.Found{StoredInvoice: r, StoredAt: at}, err
+		}, wrapErr, yield)
 	}
 }
 

@@ -363,21 +363,12 @@ func (s *Store) Invoices(ctx context.Context, f ksefsync.Filter) iter.Seq2[ksefs
 			return
 		}
 		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRow(rows)
-			if err != nil {
-				yield(r, fmt.Errorf("sqlitestore: %w", err))
-				return
-			}
-			if !yield(r, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(ksefsync.StoredInvoice{}, fmt.Errorf("sqlitestore: %w", err))
-		}
+		sqlq.Stream(rows, func(r *sql.Rows) (ksefsync.StoredInvoice, error) { return scanRow(r) }, wrapErr, yield)
 	}
 }
+
+// wrapErr names the store in an error.
+func wrapErr(err error) error { return fmt.Errorf("sqlitestore: %w", err) }
 
 // Invoice returns one invoice with its XML.
 func (s *Store) Invoice(ctx context.Context, ksefNumber string) (*ksefsync.StoredInvoice, error) {

@@ -112,3 +112,29 @@ const SearchOrder = " ORDER BY issue_date, ksef_number"
 
 // LastTimes selects the latest 10,000 distinct store times, newest first.
 const LastTimes = `SELECT DISTINCT stored_at FROM invoices ORDER BY stored_at DESC LIMIT 10000`
+
+// Rows is a row set of either driver (database/sql, pgx).
+type Rows interface {
+	Next() bool
+	Err() error
+}
+
+// Stream yields what scan makes of each row of rows, in order. An error
+// of a scan or of the row set is yielded once, wrapped by wrap, and ends
+// the stream, as does yield returning false. The caller closes rows.
+func Stream[R Rows, T any](rows R, scan func(R) (T, error), wrap func(error) error, yield func(T, error) bool) {
+	var zero T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			yield(zero, wrap(err))
+			return
+		}
+		if !yield(v, nil) {
+			return
+		}
+	}
+	if err := rows.Err(); err != nil {
+		yield(zero, wrap(err))
+	}
+}
