@@ -213,9 +213,11 @@ var exportStatuses = map[int32]ksef.StatusInfo{
 // packages it built: one temporary file, removed from its directory as
 // soon as it is created (it lives while the simulator holds it open), so
 // that a simulator serving 100,000 invoices in exports does not hold
-// hundreds of MB of packages in memory. The space of expired packages is
-// not reclaimed: the file grows with every export until the process ends.
-// When no temporary file can be created the parts stay in memory.
+// hundreds of MB of packages in memory. When a package expires (status
+// 210) its parts are dropped and, on Linux, their space is given back to
+// the file system (a hole punched in the file); elsewhere the file keeps
+// growing until the simulator ends. When no temporary file can be created
+// the parts stay in memory.
 type exportSpill struct {
 	once sync.Once
 	f    *os.File
@@ -240,6 +242,15 @@ func (sp *exportSpill) put(b []byte) (f *os.File, off int64) {
 		return nil, 0
 	}
 	return sp.f, off
+}
+
+// free gives the part's space back: its bytes in memory, or its range of
+// the spill file.
+func (p *exportPart) free() {
+	if p.spill != nil {
+		punchHole(p.spill, p.off, p.size)
+	}
+	p.enc = nil
 }
 
 // body returns the part's bytes as a reader.
@@ -525,7 +536,10 @@ func (s *Simulator) handleExportStatus(w http.ResponseWriter, r *http.Request) *
 		job.complete = now
 	}
 	if code == 210 {
-		job.parts = nil // the package is gone; free its memory
+		for _, p := range job.parts { // the package is gone; free its space
+			p.free()
+		}
+		job.parts = nil
 	}
 	if code == 210 && !now.Before(job.complete.Add(2*c.packageLifetime())) {
 		return gone("Status eksportu " + job.ref + " nie jest już dostępny.")

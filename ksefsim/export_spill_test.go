@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -42,5 +43,45 @@ func TestExportSpill(t *testing.T) {
 		if _, err := os.Stat(sp.f.Name()); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("the spill file is still in its directory: %v", err)
 		}
+	}
+}
+
+// TestExportSpillFree: a freed part's range of the spill file goes back to
+// the file system (Linux), so an expired package stops taking disk space.
+func TestExportSpillFree(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("hole punching is Linux only")
+	}
+	var sp exportSpill
+	var parts []*exportPart
+	for i := range 4 {
+		b := bytes.Repeat([]byte{byte(i + 1)}, 1<<20)
+		p := &exportPart{size: int64(len(b))}
+		if p.spill, p.off = sp.put(b); p.spill == nil {
+			t.Skip("no temporary file")
+		}
+		parts = append(parts, p)
+	}
+	blocks := func() int64 {
+		fi, err := sp.f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			t.Skip("no block count")
+		}
+		return st.Blocks
+	}
+	before := blocks()
+	parts[1].free()
+	parts[2].free()
+	after := blocks()
+	if after > before*3/4 {
+		t.Errorf("freeing half the parts: %d blocks of 512 bytes before, %d after", before, after)
+	}
+	got, err := io.ReadAll(parts[3].body())
+	if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{4}, 1<<20)) {
+		t.Errorf("a part kept after freeing others: %d bytes, %v", len(got), err)
 	}
 }
