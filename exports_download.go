@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -636,47 +635,6 @@ func (u *unpacker) file(name string, r io.Reader) error {
 	u.invoices++
 	u.progress()
 	return nil
-}
-
-// decodeMetadata reads {"invoices":[...]} record by record, so that the
-// decoder never holds the whole document (only the decoded records).
-// hint is the expected number of records.
-func decodeMetadata(r io.Reader, hint int) ([]InvoiceMetadata, error) {
-	d := json.NewDecoder(r)
-	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("not a JSON object: %v", err)
-	}
-	out := make([]InvoiceMetadata, 0, hint)
-	for d.More() {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		if key, _ := tok.(string); key != "invoices" {
-			var skip json.RawMessage
-			if err := d.Decode(&skip); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
-			return nil, fmt.Errorf("invoices is not an array: %v", err)
-		}
-		for d.More() {
-			var md InvoiceMetadata
-			if err := d.Decode(&md); err != nil {
-				return nil, err
-			}
-			out = append(out, md)
-		}
-		if _, err := d.Token(); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := d.Token(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // match checks the files against _metadata.json.
