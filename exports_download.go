@@ -141,7 +141,7 @@ func (s *InvoicesService) DownloadExport(ctx context.Context, exp *Export, st *I
 	// The invoice count sizes the hash map and the metadata slice once
 	// (bounded: it comes from the server; both grow past it when needed).
 	hint := int(min(max(pkg.InvoiceCount, 0), maxExportSizeHint))
-	u := &unpacker{opts: &o, hashes: make(map[string][]byte, hint), progress: d.reportInvoice, hint: hint}
+	u := &unpacker{opts: &o, hashes: make(map[string][]byte, hint), progress: d.reportInvoice, cancel: cancel, hint: hint}
 	switch pkg.CompressionType {
 	case CompressionTypeTarGz:
 		err = u.untarGz(src)
@@ -545,6 +545,7 @@ type unpacker struct {
 	sawMeta  bool
 	invoices int
 	progress func()
+	cancel   func()        // ends the input of the archive early (on an error)
 	bw       *bufio.Writer // reused for every file written to Dir
 	hint     int           // expected number of invoices (capacity hint)
 }
@@ -666,6 +667,20 @@ func (u *unpacker) match(res *ExportResult, pkg *InvoicePackage, onlyMetadata bo
 
 // untarGz unpacks a tar.gz stream.
 func (u *unpacker) untarGz(r io.Reader) error {
+	return u.run(r, walkTarGz)
+}
+
+// unzip unpacks a ZIP stream (see walkZip).
+func (u *unpacker) unzip(r io.Reader) error {
+	return u.run(r, walkZip)
+}
+
+// emitFunc receives a regular file of an archive; it reads body to its end
+// unless it returns an error.
+type emitFunc func(name string, body io.Reader) error
+
+// walkTarGz passes the regular files of a tar.gz stream to emit.
+func walkTarGz(r io.Reader, emit emitFunc) error {
 	gz, err := gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
 	if err != nil {
 		return fmt.Errorf("ksef: export package (tar.gz): %w", err)
@@ -682,7 +697,7 @@ func (u *unpacker) untarGz(r io.Reader) error {
 		}
 		switch h.Typeflag {
 		case tar.TypeReg:
-			if err := u.file(h.Name, tr); err != nil {
+			if err := emit(h.Name, tr); err != nil {
 				return err
 			}
 		case tar.TypeDir:
@@ -703,11 +718,12 @@ const (
 	zipEndRecord     = 0x06054b50
 )
 
-// unzip unpacks a ZIP stream entry by entry from the local file headers
-// (the central directory at the end is not needed), checking each entry's
-// CRC-32. Stored and deflated entries are supported, with or without data
-// descriptors (a stored entry needs its sizes in the local header).
-func (u *unpacker) unzip(r io.Reader) error {
+// walkZip passes the files of a ZIP stream to emit entry by entry from the
+// local file headers (the central directory at the end is not needed),
+// checking each entry's CRC-32 after emit read it. Stored and deflated
+// entries are supported, with or without data descriptors (a stored entry
+// needs its sizes in the local header).
+func walkZip(r io.Reader, emit emitFunc) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var hdr [30]byte
 	var fr io.ReadCloser // one decompressor, reset for every entry
@@ -766,7 +782,7 @@ func (u *unpacker) unzip(r io.Reader) error {
 		if strings.HasSuffix(name, "/") {
 			_, err = io.Copy(io.Discard, tee)
 		} else {
-			err = u.file(name, tee)
+			err = emit(name, tee)
 		}
 		if err == nil {
 			_, err = io.Copy(io.Discard, tee)
