@@ -141,7 +141,7 @@ func (s *InvoicesService) DownloadExport(ctx context.Context, exp *Export, st *I
 	// The invoice count sizes the hash map and the metadata slice once
 	// (bounded: it comes from the server; both grow past it when needed).
 	hint := int(min(max(pkg.InvoiceCount, 0), maxExportSizeHint))
-	u := &unpacker{opts: &o, hashes: make(map[string][]byte, hint), progress: d.reportInvoice, cancel: cancel, hint: hint}
+	u := &unpacker{opts: &o, hashes: make(map[string][sha256.Size]byte, hint), progress: d.reportInvoice, cancel: cancel, hint: hint}
 	switch pkg.CompressionType {
 	case CompressionTypeTarGz:
 		err = u.untarGz(src)
@@ -540,7 +540,8 @@ func (a *readAhead) stop() {
 // it needs to match them against _metadata.json.
 type unpacker struct {
 	opts     *ExportDownloadOptions
-	hashes   map[string][]byte // KSeF number -> SHA-256 of the file
+	hashes   map[string][sha256.Size]byte // KSeF number -> SHA-256 of the file
+	h        hash.Hash                    // SHA-256, reused for every file
 	meta     []InvoiceMetadata
 	sawMeta  bool
 	invoices int
@@ -591,7 +592,11 @@ func (u *unpacker) file(name string, r io.Reader) error {
 	if _, dup := u.hashes[num]; dup {
 		return fmt.Errorf("%w: %s appears twice", ErrExportMismatch, SanitizeText(name))
 	}
-	h := sha256.New()
+	if u.h == nil {
+		u.h = sha256.New()
+	}
+	h := u.h
+	h.Reset()
 	tr := io.TeeReader(r, h)
 	if u.opts.Dir != "" {
 		f, err := os.OpenFile(filepath.Join(u.opts.Dir, name), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -632,7 +637,9 @@ func (u *unpacker) file(name string, r io.Reader) error {
 	if _, err := io.Copy(io.Discard, tr); err != nil {
 		return err
 	}
-	u.hashes[num] = h.Sum(nil)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	u.hashes[num] = sum
 	u.invoices++
 	u.progress()
 	return nil
@@ -658,7 +665,7 @@ func (u *unpacker) match(res *ExportResult, pkg *InvoicePackage, onlyMetadata bo
 		if !ok {
 			return fmt.Errorf("%w: no file for %s", ErrExportMismatch, SanitizeText(md.KSeFNumber))
 		}
-		if subtle.ConstantTimeCompare(h, md.InvoiceHash) != 1 {
+		if subtle.ConstantTimeCompare(h[:], md.InvoiceHash) != 1 {
 			return fmt.Errorf("%w: %s.xml differs from its invoiceHash", ErrExportMismatch, SanitizeText(md.KSeFNumber))
 		}
 	}
@@ -727,6 +734,7 @@ func walkZip(r io.Reader, emit emitFunc) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var hdr [30]byte
 	var fr io.ReadCloser // one decompressor, reset for every entry
+	var meta []byte      // name and extra field of an entry
 	c := crc32.NewIEEE()
 	for {
 		if _, err := io.ReadFull(br, hdr[:4]); err != nil {
@@ -750,7 +758,10 @@ func walkZip(r io.Reader, emit emitFunc) error {
 		csize := int64(binary.LittleEndian.Uint32(hdr[18:]))
 		nameLen := int(binary.LittleEndian.Uint16(hdr[26:]))
 		extraLen := int(binary.LittleEndian.Uint16(hdr[28:]))
-		meta := make([]byte, nameLen+extraLen)
+		if cap(meta) < nameLen+extraLen {
+			meta = make([]byte, nameLen+extraLen)
+		}
+		meta = meta[:nameLen+extraLen]
 		if _, err := io.ReadFull(br, meta); err != nil {
 			return fmt.Errorf("ksef: export package (zip): %w", err)
 		}

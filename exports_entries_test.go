@@ -2,6 +2,7 @@ package ksef
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -150,7 +151,7 @@ func TestUnpackStopsOnCallbackError(t *testing.T) {
 				return stopErr
 			}
 			return nil
-		}}, hashes: map[string][]byte{}, progress: func() {}, cancel: func() { close(r.release) }}
+		}}, hashes: map[string][sha256.Size]byte{}, progress: func() {}, cancel: func() { close(r.release) }}
 		if err := u.unzip(r); err != stopErr {
 			t.Fatalf("cut %d: %v, want the callback's error", cut, err)
 		}
@@ -178,7 +179,7 @@ func TestUnpackChecksThroughPipe(t *testing.T) {
 	for _, targz := range []bool{false, true} {
 		pkg := testPackage(t, targz, docs)
 		run := func(pkg []byte) (*unpacker, error) {
-			u := &unpacker{opts: &ExportDownloadOptions{OnInvoice: func(string, io.Reader) error { return nil }}, hashes: map[string][]byte{}, progress: func() {}}
+			u := &unpacker{opts: &ExportDownloadOptions{OnInvoice: func(string, io.Reader) error { return nil }}, hashes: map[string][sha256.Size]byte{}, progress: func() {}}
 			if targz {
 				return u, u.untarGz(bytes.NewReader(pkg))
 			}
@@ -191,7 +192,9 @@ func TestUnpackChecksThroughPipe(t *testing.T) {
 		if err := u.match(&ExportResult{}, &InvoicePackage{InvoiceCount: 200}, false); err != nil || u.invoices != 200 {
 			t.Fatalf("targz=%v: %v, %d invoices", targz, err, u.invoices)
 		}
-		u.hashes["N117"][5] ^= 1
+		h := u.hashes["N117"]
+		h[5] ^= 1
+		u.hashes["N117"] = h
 		if err := u.match(&ExportResult{}, &InvoicePackage{InvoiceCount: 200}, false); !errors.Is(err, ErrExportMismatch) || !strings.Contains(err.Error(), "N117") {
 			t.Errorf("targz=%v: changed file: %v", targz, err)
 		}
