@@ -683,8 +683,9 @@ func (u *unpacker) unzip(r io.Reader) error {
 }
 
 // emitFunc receives a regular file of an archive; it reads body to its end
-// unless it returns an error.
-type emitFunc func(name string, body io.Reader) error
+// (writing what it reads to sum too, when not nil) unless it returns an
+// error.
+type emitFunc func(name string, body io.Reader, sum io.Writer) error
 
 // walkTarGz passes the regular files of a tar.gz stream to emit.
 func walkTarGz(r io.Reader, emit emitFunc) error {
@@ -704,7 +705,7 @@ func walkTarGz(r io.Reader, emit emitFunc) error {
 		}
 		switch h.Typeflag {
 		case tar.TypeReg:
-			if err := emit(h.Name, tr); err != nil {
+			if err := emit(h.Name, tr, nil); err != nil {
 				return err
 			}
 		case tar.TypeDir:
@@ -788,15 +789,13 @@ func walkZip(r io.Reader, emit emitFunc) error {
 			return fmt.Errorf("ksef: export package (zip): compression method %d not supported", method)
 		}
 		c.Reset()
-		tee := io.TeeReader(body, c)
 		var err error
-		if strings.HasSuffix(name, "/") {
-			_, err = io.Copy(io.Discard, tee)
-		} else {
-			err = emit(name, tee)
+		if !strings.HasSuffix(name, "/") {
+			err = emit(name, body, c)
 		}
 		if err == nil {
-			_, err = io.Copy(io.Discard, tee)
+			// a directory, or nothing left
+			_, err = io.Copy(io.Discard, io.TeeReader(body, c))
 		}
 		if err != nil {
 			return err

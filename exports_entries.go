@@ -55,7 +55,8 @@ type entryPipe struct {
 	out     *entryChunk
 	outSeg  entrySeg // the segment being filled, while inEmit
 	inEmit  bool
-	scratch []byte // emit reads a file here, then copies it into chunks
+	sum     io.Writer // also receives the file being emitted
+	scratch []byte    // emit reads a file here (unless the file writes itself)
 
 	// consumer
 	cur    *entryChunk
@@ -136,25 +137,52 @@ func (q *entryPipe) send() bool {
 	}
 }
 
-// emit copies a file into the chunks (the producer's side).
-func (q *entryPipe) emit(name string, body io.Reader) error {
-	q.outSeg, q.inEmit = entrySeg{name: name, first: true}, true
-	defer func() { q.inEmit = false }()
+// emit copies a file into the chunks (the producer's side), and into sum
+// when not nil. A decompressor writes straight from its window into the
+// chunks (io.WriterTo); other readers read into q.scratch.
+func (q *entryPipe) emit(name string, body io.Reader, sum io.Writer) error {
+	q.outSeg, q.inEmit, q.sum = entrySeg{name: name, first: true}, true, sum
+	defer func() { q.inEmit, q.sum = false, nil }()
+	_, err := io.Copy(entryWriter{q}, body)
+	if errors.Is(err, errEntriesStopped) {
+		return err
+	}
+	if q.out == nil && !q.take() {
+		return errEntriesStopped
+	}
+	q.outSeg.last = err == nil
+	q.out.segs = append(q.out.segs, q.outSeg)
+	return err
+}
+
+// entryWriter appends to the file being emitted.
+type entryWriter struct{ q *entryPipe }
+
+func (w entryWriter) Write(b []byte) (int, error) {
+	if w.q.sum != nil {
+		_, _ = w.q.sum.Write(b)
+	}
+	if !w.q.put(b) {
+		return 0, errEntriesStopped
+	}
+	return len(b), nil
+}
+
+func (w entryWriter) ReadFrom(r io.Reader) (int64, error) {
+	var n int64
 	for {
-		m, err := body.Read(q.scratch)
-		if m > 0 && !q.put(q.scratch[:m]) {
-			return errEntriesStopped
+		m, err := r.Read(w.q.scratch)
+		if m > 0 {
+			if _, werr := w.Write(w.q.scratch[:m]); werr != nil {
+				return n, werr
+			}
+			n += int64(m)
+		}
+		if err == io.EOF {
+			return n, nil
 		}
 		if err != nil {
-			if q.out == nil && !q.take() {
-				return errEntriesStopped
-			}
-			if err == io.EOF {
-				q.outSeg.last = true
-				err = nil
-			}
-			q.out.segs = append(q.out.segs, q.outSeg)
-			return err
+			return n, err
 		}
 	}
 }

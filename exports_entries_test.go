@@ -30,7 +30,7 @@ func pipeFiles() []pipeFile {
 func emitAll(files []pipeFile, after error) func(io.Reader, emitFunc) error {
 	return func(_ io.Reader, emit emitFunc) error {
 		for _, f := range files {
-			if err := emit(f.name, iotest.HalfReader(bytes.NewReader(f.data))); err != nil {
+			if err := emit(f.name, iotest.HalfReader(bytes.NewReader(f.data)), nil); err != nil {
 				return err
 			}
 		}
@@ -91,10 +91,10 @@ func TestEntryPipeErrorsInOrder(t *testing.T) {
 
 	boom := errors.New("inflate: corrupt input")
 	q = startEntries(strings.NewReader(""), func(_ io.Reader, emit emitFunc) error {
-		if err := emit("a", strings.NewReader("whole")); err != nil {
+		if err := emit("a", strings.NewReader("whole"), nil); err != nil {
 			return err
 		}
-		return emit("b", io.MultiReader(strings.NewReader("0123456789"), iotest.ErrReader(boom)))
+		return emit("b", io.MultiReader(strings.NewReader("0123456789"), iotest.ErrReader(boom)), nil)
 	}, 2, 4)
 	name, err := q.next()
 	if got, rerr := io.ReadAll(q); name != "a" || err != nil || string(got) != "whole" || rerr != nil {
