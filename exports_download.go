@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -142,7 +141,7 @@ func (s *InvoicesService) DownloadExport(ctx context.Context, exp *Export, st *I
 	// The invoice count sizes the hash map and the metadata slice once
 	// (bounded: it comes from the server; both grow past it when needed).
 	hint := int(min(max(pkg.InvoiceCount, 0), maxExportSizeHint))
-	u := &unpacker{opts: &o, hashes: make(map[string][]byte, hint), progress: d.reportInvoice, hint: hint}
+	u := &unpacker{opts: &o, hashes: make(map[string][sha256.Size]byte, hint), progress: d.reportInvoice, cancel: cancel, hint: hint}
 	switch pkg.CompressionType {
 	case CompressionTypeTarGz:
 		err = u.untarGz(src)
@@ -541,11 +540,13 @@ func (a *readAhead) stop() {
 // it needs to match them against _metadata.json.
 type unpacker struct {
 	opts     *ExportDownloadOptions
-	hashes   map[string][]byte // KSeF number -> SHA-256 of the file
+	hashes   map[string][sha256.Size]byte // KSeF number -> SHA-256 of the file
+	h        hash.Hash                    // SHA-256, reused for every file
 	meta     []InvoiceMetadata
 	sawMeta  bool
 	invoices int
 	progress func()
+	cancel   func()        // ends the input of the archive early (on an error)
 	bw       *bufio.Writer // reused for every file written to Dir
 	hint     int           // expected number of invoices (capacity hint)
 }
@@ -591,7 +592,11 @@ func (u *unpacker) file(name string, r io.Reader) error {
 	if _, dup := u.hashes[num]; dup {
 		return fmt.Errorf("%w: %s appears twice", ErrExportMismatch, SanitizeText(name))
 	}
-	h := sha256.New()
+	if u.h == nil {
+		u.h = sha256.New()
+	}
+	h := u.h
+	h.Reset()
 	tr := io.TeeReader(r, h)
 	if u.opts.Dir != "" {
 		f, err := os.OpenFile(filepath.Join(u.opts.Dir, name), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -632,51 +637,12 @@ func (u *unpacker) file(name string, r io.Reader) error {
 	if _, err := io.Copy(io.Discard, tr); err != nil {
 		return err
 	}
-	u.hashes[num] = h.Sum(nil)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	u.hashes[num] = sum
 	u.invoices++
 	u.progress()
 	return nil
-}
-
-// decodeMetadata reads {"invoices":[...]} record by record, so that the
-// decoder never holds the whole document (only the decoded records).
-// hint is the expected number of records.
-func decodeMetadata(r io.Reader, hint int) ([]InvoiceMetadata, error) {
-	d := json.NewDecoder(r)
-	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("not a JSON object: %v", err)
-	}
-	out := make([]InvoiceMetadata, 0, hint)
-	for d.More() {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		if key, _ := tok.(string); key != "invoices" {
-			var skip json.RawMessage
-			if err := d.Decode(&skip); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
-			return nil, fmt.Errorf("invoices is not an array: %v", err)
-		}
-		for d.More() {
-			var md InvoiceMetadata
-			if err := d.Decode(&md); err != nil {
-				return nil, err
-			}
-			out = append(out, md)
-		}
-		if _, err := d.Token(); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := d.Token(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // match checks the files against _metadata.json.
@@ -699,7 +665,7 @@ func (u *unpacker) match(res *ExportResult, pkg *InvoicePackage, onlyMetadata bo
 		if !ok {
 			return fmt.Errorf("%w: no file for %s", ErrExportMismatch, SanitizeText(md.KSeFNumber))
 		}
-		if subtle.ConstantTimeCompare(h, md.InvoiceHash) != 1 {
+		if subtle.ConstantTimeCompare(h[:], md.InvoiceHash) != 1 {
 			return fmt.Errorf("%w: %s.xml differs from its invoiceHash", ErrExportMismatch, SanitizeText(md.KSeFNumber))
 		}
 	}
@@ -708,6 +674,21 @@ func (u *unpacker) match(res *ExportResult, pkg *InvoicePackage, onlyMetadata bo
 
 // untarGz unpacks a tar.gz stream.
 func (u *unpacker) untarGz(r io.Reader) error {
+	return u.run(r, walkTarGz)
+}
+
+// unzip unpacks a ZIP stream (see walkZip).
+func (u *unpacker) unzip(r io.Reader) error {
+	return u.run(r, walkZip)
+}
+
+// emitFunc receives a regular file of an archive; it reads body to its end
+// (writing what it reads to sum too, when not nil) unless it returns an
+// error.
+type emitFunc func(name string, body io.Reader, sum io.Writer) error
+
+// walkTarGz passes the regular files of a tar.gz stream to emit.
+func walkTarGz(r io.Reader, emit emitFunc) error {
 	gz, err := gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
 	if err != nil {
 		return fmt.Errorf("ksef: export package (tar.gz): %w", err)
@@ -724,7 +705,7 @@ func (u *unpacker) untarGz(r io.Reader) error {
 		}
 		switch h.Typeflag {
 		case tar.TypeReg:
-			if err := u.file(h.Name, tr); err != nil {
+			if err := emit(h.Name, tr, nil); err != nil {
 				return err
 			}
 		case tar.TypeDir:
@@ -745,14 +726,16 @@ const (
 	zipEndRecord     = 0x06054b50
 )
 
-// unzip unpacks a ZIP stream entry by entry from the local file headers
-// (the central directory at the end is not needed), checking each entry's
-// CRC-32. Stored and deflated entries are supported, with or without data
-// descriptors (a stored entry needs its sizes in the local header).
-func (u *unpacker) unzip(r io.Reader) error {
+// walkZip passes the files of a ZIP stream to emit entry by entry from the
+// local file headers (the central directory at the end is not needed),
+// checking each entry's CRC-32 after emit read it. Stored and deflated
+// entries are supported, with or without data descriptors (a stored entry
+// needs its sizes in the local header).
+func walkZip(r io.Reader, emit emitFunc) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var hdr [30]byte
 	var fr io.ReadCloser // one decompressor, reset for every entry
+	var meta []byte      // name and extra field of an entry
 	c := crc32.NewIEEE()
 	for {
 		if _, err := io.ReadFull(br, hdr[:4]); err != nil {
@@ -776,7 +759,10 @@ func (u *unpacker) unzip(r io.Reader) error {
 		csize := int64(binary.LittleEndian.Uint32(hdr[18:]))
 		nameLen := int(binary.LittleEndian.Uint16(hdr[26:]))
 		extraLen := int(binary.LittleEndian.Uint16(hdr[28:]))
-		meta := make([]byte, nameLen+extraLen)
+		if cap(meta) < nameLen+extraLen {
+			meta = make([]byte, nameLen+extraLen)
+		}
+		meta = meta[:nameLen+extraLen]
 		if _, err := io.ReadFull(br, meta); err != nil {
 			return fmt.Errorf("ksef: export package (zip): %w", err)
 		}
@@ -803,15 +789,13 @@ func (u *unpacker) unzip(r io.Reader) error {
 			return fmt.Errorf("ksef: export package (zip): compression method %d not supported", method)
 		}
 		c.Reset()
-		tee := io.TeeReader(body, c)
 		var err error
-		if strings.HasSuffix(name, "/") {
-			_, err = io.Copy(io.Discard, tee)
-		} else {
-			err = u.file(name, tee)
+		if !strings.HasSuffix(name, "/") {
+			err = emit(name, body, c)
 		}
 		if err == nil {
-			_, err = io.Copy(io.Discard, tee)
+			// a directory, or nothing left
+			_, err = io.Copy(io.Discard, io.TeeReader(body, c))
 		}
 		if err != nil {
 			return err

@@ -58,7 +58,7 @@ func testPackage(t testing.TB, targz bool, docs map[string][]byte) []byte {
 func TestUnpackStreams(t *testing.T) {
 	docs := map[string][]byte{"A": []byte("<a/>"), "B": bytes.Repeat([]byte("<b>x</b>"), 5000)}
 	for _, targz := range []bool{false, true} {
-		u := &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][]byte{}, progress: func() {}}
+		u := &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][sha256.Size]byte{}, progress: func() {}}
 		pkg := testPackage(t, targz, docs)
 		var err error
 		if targz {
@@ -74,7 +74,7 @@ func TestUnpackStreams(t *testing.T) {
 			t.Fatalf("targz=%v: %v, %d invoices", targz, err, u.invoices)
 		}
 		// a file whose hash differs from its metadata
-		u2 := &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][]byte{}, progress: func() {}}
+		u2 := &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][sha256.Size]byte{}, progress: func() {}}
 		bad := testPackage(t, targz, map[string][]byte{"A": []byte("<a/>")})
 		if targz {
 			err = u2.untarGz(bytes.NewReader(bad))
@@ -84,7 +84,9 @@ func TestUnpackStreams(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u2.hashes["A"][0] ^= 1
+		h := u2.hashes["A"]
+		h[0] ^= 1
+		u2.hashes["A"] = h
 		if err := u2.match(&ExportResult{}, &InvoicePackage{InvoiceCount: 1}, false); !errors.Is(err, ErrExportMismatch) {
 			t.Errorf("targz=%v: changed file: %v", targz, err)
 		}
@@ -93,7 +95,7 @@ func TestUnpackStreams(t *testing.T) {
 	pkg := testPackage(t, false, docs)
 	i := bytes.Index(pkg, []byte("B.xml")) + 40
 	pkg[i] ^= 0x55
-	u := &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][]byte{}, progress: func() {}}
+	u := &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][sha256.Size]byte{}, progress: func() {}}
 	if err := u.unzip(bytes.NewReader(pkg)); err == nil {
 		t.Error("corrupted entry accepted")
 	}
@@ -103,7 +105,7 @@ func TestUnpackStreams(t *testing.T) {
 	w, _ := zw.Create("../evil.xml")
 	_, _ = w.Write([]byte("x"))
 	_ = zw.Close()
-	u = &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][]byte{}, progress: func() {}}
+	u = &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][sha256.Size]byte{}, progress: func() {}}
 	if err := u.unzip(bytes.NewReader(buf.Bytes())); err == nil {
 		t.Error("path in a file name accepted")
 	}
@@ -114,9 +116,9 @@ func FuzzUnzipStream(f *testing.F) {
 	f.Add(testPackage(f, true, map[string][]byte{"A": []byte("<a/>")}))
 	f.Add([]byte("PK\x03\x04"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		u := &unpacker{opts: &ExportDownloadOptions{OnInvoice: func(string, io.Reader) error { return nil }}, hashes: map[string][]byte{}, progress: func() {}}
+		u := &unpacker{opts: &ExportDownloadOptions{OnInvoice: func(string, io.Reader) error { return nil }}, hashes: map[string][sha256.Size]byte{}, progress: func() {}}
 		_ = u.unzip(bytes.NewReader(b))
-		u = &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][]byte{}, progress: func() {}}
+		u = &unpacker{opts: &ExportDownloadOptions{}, hashes: map[string][sha256.Size]byte{}, progress: func() {}}
 		_ = u.untarGz(bytes.NewReader(b))
 	})
 }
