@@ -2,16 +2,21 @@ package storeurl_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ksef2/ksef"
+	"github.com/ksef2/ksef/credentials"
 	"github.com/ksef2/ksef/internal/simtest"
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/ksefsim"
@@ -208,4 +213,79 @@ func BenchmarkSyncSimulator(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkSyncSimulatorProcess is BenchmarkSyncSimulator with the
+// simulator in its own process (`ksef sim serve --no-rate-limits
+// --seed-invoices N`), so that the peak heap it reports is the sync's
+// alone: in BenchmarkSyncSimulator the simulator builds its export
+// packages in the same heap. invoices/cpu-s counts this process only.
+func BenchmarkSyncSimulatorProcess(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "ksef")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/ksef")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build ./cmd/ksef: %v\n%s", err, out)
+	}
+	for _, bs := range benchStores() {
+		for _, n := range []int{10_000, 100_000} {
+			b.Run(fmt.Sprintf("%s/%d", bs.name, n), func(b *testing.B) {
+				a, nip := startSimProcess(b, bin, n)
+				wait := &ksef.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond, Timeout: 5 * time.Minute}
+				src := []ksefsync.ContextSource{{Context: nip, Source: &ksefsync.ExportSource{Invoices: a.Invoices, TempDir: b.TempDir(), Wait: wait}}}
+				b.ResetTimer()
+				for range b.N {
+					el, cpu, peak, live := syncOnce(b, bs.spec(b, n), src, n)
+					rate := float64(n) / el.Seconds()
+					b.ReportMetric(rate, "invoices/s")
+					b.ReportMetric(float64(n)/cpu.Seconds(), "invoices/cpu-s")
+					b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+					b.ReportMetric(float64(live)/(1<<20), "live-MB")
+					fmt.Printf("sync bench/simulator process→%s/%d: %.0f invoices/s (%.0f per CPU-second of the sync), peak heap %.1f MB, live %.1f MB (the sync alone)\n",
+						bs.name, n, rate, float64(n)/cpu.Seconds(), float64(peak)/(1<<20), float64(live)/(1<<20))
+				}
+			})
+		}
+	}
+}
+
+// startSimProcess starts `ksef sim serve` with n seeded invoices on a free
+// loopback port and logs in as its test identity.
+func startSimProcess(b *testing.B, bin string, n int) (*ksef.AuthenticatedClient, string) {
+	cmd := exec.Command(bin, "sim", "serve", "--addr", "127.0.0.1:0", "--no-rate-limits", "--seed-invoices", strconv.Itoa(n),
+		"--identity-dir", filepath.Join(b.TempDir(), "id"), "-o", "json")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	var info struct {
+		BaseURL  string `json:"baseUrl"`
+		Identity struct {
+			NIP      string `json:"nip"`
+			CertFile string `json:"certFile"`
+			KeyFile  string `json:"keyFile"`
+		} `json:"identity"`
+	}
+	if err := json.NewDecoder(out).Decode(&info); err != nil {
+		b.Fatalf("ksef sim serve: %v", err)
+	}
+	cr, err := credentials.LoadPEMFiles(info.Identity.CertFile, info.Identity.KeyFile, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := ksef.NewClient(ksef.WithBaseURL(info.BaseURL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := c.Auth.LoginWithCertificate(context.Background(), ksef.MustContext(ksef.NIPContext(info.Identity.NIP)), cr.Certificate, cr.Signer, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a, info.Identity.NIP
 }
