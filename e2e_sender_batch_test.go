@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ksef2/ksef"
 	"github.com/ksef2/ksef/ksefsend"
@@ -180,5 +181,47 @@ func TestE2ESenderBatchOffline(t *testing.T) {
 	st, err := a.Sessions.InvoiceStatus(t.Context(), outs[0].SessionReferenceNumber, outs[0].InvoiceReferenceNumber)
 	if err != nil || st.InvoicingMode != ksef.InvoicingModeOffline {
 		t.Errorf("invoice of the offline batch: %v, mode %q, want Offline", err, st.InvoicingMode)
+	}
+}
+
+// TestE2EFindInvoiceSession: the session of an invoice is found from its
+// KSeF number alone, for invoices sent online and in a batch session; an
+// unknown number is ErrNotFound, saying where it looked.
+func TestE2EFindInvoiceSession(t *testing.T) {
+	_, id, a := senderClient(t)
+	snd := &ksefsend.Sender{Sessions: a.Sessions, Form: ksef.FormFA3, Wait: fastWait}
+	online, err := snd.Send(t.Context(), slices.Values([]ksefsend.Input{
+		{Name: "o1.xml", Data: fa3Invoice(t, id.NIP, "FV/find/1")},
+		{Name: "o2.xml", Data: fa3Invoice(t, id.NIP, "FV/find/2")},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := snd.SendBatch(t.Context(), slices.Values([]ksefsend.Input{{Name: "b1.xml", Data: fa3Invoice(t, id.NIP, "FV/find/3")}}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range append(online, batch...) {
+		if o.Kind != ksefsend.Registered {
+			t.Fatalf("%s: %v %v", o.Name, o.Kind, o.Err)
+		}
+		got, err := a.Sessions.FindInvoiceSession(t.Context(), o.KSeFNumber, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", o.Name, err)
+		}
+		if got.SessionReferenceNumber != o.SessionReferenceNumber || got.Invoice.KSeFNumber != o.KSeFNumber || got.Invoice.ReferenceNumber != o.InvoiceReferenceNumber {
+			t.Errorf("%s: found %+v, sent in %s as %s", o.Name, got, o.SessionReferenceNumber, o.InvoiceReferenceNumber)
+		}
+	}
+	if got, _ := a.Sessions.FindInvoiceSession(t.Context(), batch[0].KSeFNumber, nil); got == nil || got.SessionType != ksef.SessionTypeBatch {
+		t.Errorf("the batch invoice's session: %+v", got)
+	}
+	unknown := string(ksef.NewKSeFNumber(ksef.NIP(id.NIP), time.Now(), nil))
+	_, err = a.Sessions.FindInvoiceSession(t.Context(), unknown, nil)
+	if !errors.Is(err, ksef.ErrNotFound) || !strings.Contains(err.Error(), "none of the 2 sessions") {
+		t.Errorf("unknown number: %v", err)
+	}
+	if _, err := a.Sessions.FindInvoiceSession(t.Context(), "not-a-number", nil); err == nil || errors.Is(err, ksef.ErrNotFound) {
+		t.Errorf("malformed number: %v", err)
 	}
 }

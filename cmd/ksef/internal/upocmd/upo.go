@@ -90,7 +90,7 @@ func newGetCmd(f *cli.Factory) *cobra.Command {
 	var session, invoice, ksefNumber, page, out string
 	var noVerify bool
 	cmd := &cobra.Command{
-		Use:   "get --session REF (--invoice REF | --ksef-number N | [--page REF]) --out FILE",
+		Use:   "get (--session REF (--invoice REF | --ksef-number N | [--page REF]) | --ksef-number N) --out FILE",
 		Short: "Download a UPO, verify its signature and write it as XML, PDF or HTML",
 		Long: `Download the UPO of one invoice of a session (--invoice with its reference
 number, or --ksef-number with its KSeF number) or a page of the session's
@@ -98,6 +98,11 @@ collective UPO (--page with the page's reference number from
 ksef session status; without --page, the session's only page), and write it
 to --out: .xml writes the signed XML as KSeF sent it, .pdf and .html a
 printout of it.
+
+--ksef-number without --session finds the session first: it looks through
+the context's sessions created around the date in the KSeF number and
+their invoice lists (a few calls per session, paced as usual), and names
+the session it found.
 
 The UPO's XAdES signature is verified and the signer named. A UPO whose
 signature does not verify is not written, unless --no-verify (the report
@@ -113,12 +118,22 @@ by its own self-signed key.`,
 			if n := btoi(invoice != "") + btoi(ksefNumber != "") + btoi(page != ""); n > 1 {
 				return errors.New("give only one of --invoice, --ksef-number and --page")
 			}
+			if session == "" && ksefNumber == "" {
+				return errors.New("give --session (or --ksef-number alone, to find the invoice's session)")
+			}
 			s, err := f.Session()
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
 			sess := s.Client.Sessions
+			if session == "" {
+				found, err := sess.FindInvoiceSession(ctx, ksefNumber, nil)
+				if err != nil {
+					return cli.RefreshError(fmt.Errorf("%w; give --session if you know it", err))
+				}
+				session = found.SessionReferenceNumber
+			}
 			res := Result{File: out, Format: format, SessionReferenceNumber: session, Kind: "invoice"}
 			var data []byte
 			switch {
@@ -185,13 +200,12 @@ by its own self-signed key.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&session, "session", "", "reference number of the session (required)")
+	fl.StringVar(&session, "session", "", "reference number of the session (found from --ksef-number when not given)")
 	fl.StringVar(&invoice, "invoice", "", "reference number of the invoice (from ksef send's receipt or ksef session invoices)")
 	fl.StringVar(&ksefNumber, "ksef-number", "", "KSeF number of the invoice")
 	fl.StringVar(&page, "page", "", "reference number of a page of the session's UPO (ksef session status)")
 	fl.StringVar(&out, "out", "", "file to write: .xml (as signed by KSeF), .pdf or .html (required)")
 	fl.BoolVar(&noVerify, "no-verify", false, "write the UPO even when its signature does not verify")
-	_ = cmd.MarkFlagRequired("session")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }

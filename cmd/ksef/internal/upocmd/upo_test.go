@@ -111,6 +111,15 @@ func TestUPOGet(t *testing.T) {
 		t.Errorf("HTML UPO lacks the KSeF number")
 	}
 
+	// By KSeF number alone: the session is found.
+	found := clitest.DecodeJSON[Result](t, c.MustRun("upo", "get", "--ksef-number", numbers[0], "--out", filepath.Join(dir, "found.xml"), "-o", "json"))
+	if found.SessionReferenceNumber != ref || !found.Verified || len(found.Documents) != 1 || found.Documents[0] != numbers[0] {
+		t.Errorf("upo get --ksef-number without --session: %+v", found)
+	}
+	if _, _, err := c.Run("upo", "get", "--out", filepath.Join(dir, "x.xml")); err == nil || !strings.Contains(err.Error(), "give --session") {
+		t.Errorf("upo get without --session or --ksef-number: %v", err)
+	}
+
 	// The session's page, to PDF.
 	pdfFile := filepath.Join(dir, "session.pdf")
 	res = clitest.DecodeJSON[Result](t, c.MustRun("upo", "get", "--session", ref, "--out", pdfFile, "-o", "json"))
