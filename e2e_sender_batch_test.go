@@ -3,10 +3,15 @@ package ksef_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,5 +228,99 @@ func TestE2EFindInvoiceSession(t *testing.T) {
 	}
 	if _, err := a.Sessions.FindInvoiceSession(t.Context(), "not-a-number", nil); err == nil || errors.Is(err, ksef.ErrNotFound) {
 		t.Errorf("malformed number: %v", err)
+	}
+}
+
+// cancelFirstInList replaces, once, the status of the first registered
+// invoice in a session's invoice list by 550 (cancelled by the system),
+// as KSeF reports an interrupted processing.
+type cancelFirstInList struct {
+	mu   sync.Mutex
+	done bool
+	ksef string // the KSeF number whose status was replaced
+}
+
+func (c *cancelFirstInList) middleware(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // v2 sessions {ref} invoices
+		if r.Method != http.MethodGet || len(parts) != 4 || parts[1] != "sessions" || parts[3] != "invoices" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		var m map[string]any
+		c.mu.Lock()
+		if rec.Code == http.StatusOK && !c.done && json.Unmarshal(body, &m) == nil {
+			invs, _ := m["invoices"].([]any)
+			for _, v := range invs {
+				inv, _ := v.(map[string]any)
+				if st, _ := inv["status"].(map[string]any); st != nil && st["code"] == float64(200) {
+					c.done, c.ksef = true, inv["ksefNumber"].(string)
+					inv["status"] = map[string]any{"code": 550, "description": "Operacja została anulowana przez system",
+						"details": []string{"Przetwarzanie zostało przerwane z przyczyn wewnętrznych systemu. Spróbuj ponownie"}}
+					for _, k := range []string{"ksefNumber", "acquisitionDate", "permanentStorageDate", "upoDownloadUrl", "upoDownloadUrlExpirationDate"} {
+						delete(inv, k)
+					}
+					break
+				}
+			}
+			body, _ = json.Marshal(m)
+		}
+		c.mu.Unlock()
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = bytes.NewReader(body).WriteTo(w)
+	})
+}
+
+// TestE2ESenderBatchResendsCancelled: an invoice that its batch session
+// reports cancelled (550) is read again and sent online; it ends with the
+// one KSeF number KSeF gave it (here the simulator had registered it, so
+// the online send is a 440 duplicate naming it), and every input has one
+// outcome, reported once.
+func TestE2ESenderBatchResendsCancelled(t *testing.T) {
+	cancel := &cancelFirstInList{}
+	sim, id, a := senderClient(t, ksefsim.WithMiddleware(cancel.middleware))
+	docs := map[string][]byte{}
+	var openers []ksefsend.InputOpener
+	for i := range 3 {
+		name := fmt.Sprintf("c/%d.xml", i)
+		docs[name] = fa3Invoice(t, id.NIP, fmt.Sprintf("FV/c550/%d", i))
+		openers = append(openers, ksefsend.InputOpener{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(docs[name])), nil }})
+	}
+	var mu sync.Mutex
+	reported := map[int]int{}
+	snd := &ksefsend.Sender{Sessions: a.Sessions, Form: ksef.FormFA3, Wait: fastWait, OnOutcome: func(o ksefsend.Outcome) {
+		mu.Lock()
+		reported[o.Index]++
+		mu.Unlock()
+	}}
+	outs, err := snd.SendBatchFrom(t.Context(), slices.Values(openers), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cancel.done {
+		t.Fatal("no status was replaced")
+	}
+	seen := map[string]bool{}
+	for i, o := range outs {
+		if !o.OK() || o.KSeFNumber == "" || seen[o.KSeFNumber] || reported[i] != 1 {
+			t.Errorf("input %d: %v %s (%v), reported %d times", i, o.Kind, o.KSeFNumber, o.Err, reported[i])
+		}
+		seen[o.KSeFNumber] = true
+		if o.KSeFNumber == cancel.ksef && o.Kind != ksefsend.Duplicate {
+			t.Errorf("the cancelled invoice: %v, want a duplicate of %s", o.Kind, cancel.ksef)
+		}
+	}
+	if !seen[cancel.ksef] {
+		t.Errorf("the cancelled invoice's number %s is not among the outcomes", cancel.ksef)
+	}
+	if n := sim.Calls(ksef.OpOnlineSessionOpen.String()); n != 1 {
+		t.Errorf("%d online sessions opened, want 1 (for the one sent again)", n)
 	}
 }

@@ -69,8 +69,9 @@ type InputOpener struct {
 // A package that fails as a whole (a part that cannot be uploaded, a
 // package KSeF could not process) gives its invoices Failed outcomes with
 // the reason; the packages after a failed upload are not sent (their
-// invoices get Failed "not sent"). Unlike [Sender.Send] a rejected invoice
-// is not sent again: 550 and 405 come back as Rejected and Failed.
+// invoices get Failed "not sent"). An invoice whose processing KSeF
+// cancelled (status 550 or 405) comes back Rejected here; SendBatchFrom,
+// which can read it again, sends it again online as [Sender.Send] does.
 //
 // With [Sender.Offline] set, each invoice is first checked as in
 // [Sender.Send]: while an offline mode applies, a valid invoice is kept
@@ -93,11 +94,18 @@ func (snd *Sender) SendBatch(ctx context.Context, in iter.Seq[Input], opts *Batc
 }
 
 // SendBatchFrom is [Sender.SendBatch] for invoices read only when needed
-// (e.g. files), in constant memory whatever the number of invoices.
+// (e.g. files), in constant memory whatever the number of invoices. An
+// invoice whose processing KSeF cancelled in its batch session (status
+// 550, or 405 after a session error) was not registered: it is read again
+// and sent online with [Sender.Send] (which itself sends again after a
+// 550, up to [MaxResends] times); sending again cannot register it twice,
+// as KSeF answers a duplicate with the original KSeF number. Its one
+// outcome (and OnOutcome call) is the final one.
 func (snd *Sender) SendBatchFrom(ctx context.Context, in iter.Seq[InputOpener], opts *BatchOptions) ([]Outcome, error) {
 	return snd.sendBatch(ctx, func(r *batchRun, yield func(ksef.BatchInvoice) bool) {
 		for inp := range in {
 			idx, file := r.add(inp.Name)
+			r.keepOpener(idx, inp)
 			if r.settled(ctx, idx, Input{Name: inp.Name, OfflineMode: r.offlineMode}, func() ([]byte, error) { return readAll(inp.Open) }) {
 				continue
 			}
@@ -113,9 +121,69 @@ type batchRun struct {
 	snd         *Sender
 	validate    func([]byte) error
 	offlineMode bool       // BatchOptions.OfflineMode
-	mu          sync.Mutex // guards outs and names
+	mu          sync.Mutex // guards outs, names, openers and retry
 	outs        []Outcome
 	names       map[string]bool // file names used in the packages
+	// openers read the inputs again (SendBatchFrom; nil for SendBatch);
+	// retry lists the inputs to send again online, whose outcome is held
+	// back until then.
+	openers map[int]InputOpener
+	retry   []int
+}
+
+// keepOpener remembers how to read input idx again.
+func (r *batchRun) keepOpener(idx int, inp InputOpener) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.openers == nil {
+		r.openers = map[int]InputOpener{}
+	}
+	r.openers[idx] = inp
+}
+
+// cancelled reports whether o is an invoice whose processing KSeF
+// cancelled (550, 405): not registered, safe to send again.
+func cancelled(o Outcome) bool {
+	return o.Kind == Rejected && (errors.Is(o.Err, ksef.ErrInvoiceSystemError) || errors.Is(o.Err, ksef.ErrInvoiceSessionCancelled))
+}
+
+// resend sends the inputs of r.retry again online and reports their final
+// outcomes.
+func (r *batchRun) resend(ctx context.Context) {
+	r.mu.Lock()
+	retry := r.retry
+	r.retry = nil
+	r.mu.Unlock()
+	if len(retry) == 0 {
+		return
+	}
+	inputs := make([]Input, len(retry))
+	for i, idx := range retry {
+		r.mu.Lock()
+		op := r.openers[idx]
+		r.mu.Unlock()
+		data, err := readAll(op.Open)
+		inputs[i] = Input{Name: op.Name, Data: data, Err: err, OfflineMode: r.offlineMode}
+	}
+	online := *r.snd
+	online.OnOutcome, online.Offline = nil, nil
+	outs, err := online.Send(ctx, func(yield func(Input) bool) {
+		for _, in := range inputs {
+			if !yield(in) {
+				return
+			}
+		}
+	})
+	for i, idx := range retry {
+		o := Outcome{Kind: Failed, Err: err}
+		if i < len(outs) && outs[i].Kind != 0 {
+			o = outs[i]
+		}
+		if o.Err == nil && o.Kind == Failed {
+			o.Err = errors.New("ksefsend: not sent again: the run stopped")
+		}
+		r.final(idx, o)
+	}
 }
 
 // settled gives the input idx its outcome when it must not be packed: a
@@ -160,6 +228,20 @@ func readAll(open func() (io.ReadCloser, error)) ([]byte, error) {
 }
 
 func (r *batchRun) report(idx int, o Outcome) {
+	r.mu.Lock()
+	if _, ok := r.openers[idx]; ok && cancelled(o) {
+		o.Index, o.Name = idx, r.outs[idx].Name
+		r.outs[idx] = o
+		r.retry = append(r.retry, idx)
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	r.final(idx, o)
+}
+
+// final sets the outcome of input idx and reports it.
+func (r *batchRun) final(idx int, o Outcome) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	o.Index, o.Name = idx, r.outs[idx].Name
@@ -262,6 +344,7 @@ func (snd *Sender) sendBatch(ctx context.Context, produce func(r *batchRun, yiel
 		}
 		r.report(i, o)
 	}
+	r.resend(ctx)
 	return r.outs, ctx.Err()
 }
 
