@@ -3,12 +3,9 @@ package ksef_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -232,50 +229,27 @@ func TestE2EFindInvoiceSession(t *testing.T) {
 }
 
 // cancelFirstInList replaces, once, the status of the first registered
-// invoice in a session's invoice list by 550 (cancelled by the system),
-// as KSeF reports an interrupted processing.
+// invoice in a session's invoice list by 550; ksef is its KSeF number.
 type cancelFirstInList struct {
-	mu   sync.Mutex
-	done bool
-	ksef string // the KSeF number whose status was replaced
+	rewriteOnce
+	ksef string
 }
 
-func (c *cancelFirstInList) middleware(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // v2 sessions {ref} invoices
-		if r.Method != http.MethodGet || len(parts) != 4 || parts[1] != "sessions" || parts[3] != "invoices" {
-			h.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		body := rec.Body.Bytes()
-		var m map[string]any
-		c.mu.Lock()
-		if rec.Code == http.StatusOK && !c.done && json.Unmarshal(body, &m) == nil {
-			invs, _ := m["invoices"].([]any)
-			for _, v := range invs {
-				inv, _ := v.(map[string]any)
-				if st, _ := inv["status"].(map[string]any); st != nil && st["code"] == float64(200) {
-					c.done, c.ksef = true, inv["ksefNumber"].(string)
-					inv["status"] = map[string]any{"code": 550, "description": "Operacja została anulowana przez system",
-						"details": []string{"Przetwarzanie zostało przerwane z przyczyn wewnętrznych systemu. Spróbuj ponownie"}}
-					for _, k := range []string{"ksefNumber", "acquisitionDate", "permanentStorageDate", "upoDownloadUrl", "upoDownloadUrlExpirationDate"} {
-						delete(inv, k)
-					}
-					break
-				}
+func newCancelFirstInList() *cancelFirstInList {
+	c := &cancelFirstInList{}
+	c.match = func(p []string) bool { return len(p) == 4 && p[1] == "sessions" && p[3] == "invoices" } // v2 sessions {ref} invoices
+	c.edit = func(_ []string, m map[string]any) bool {
+		invs, _ := m["invoices"].([]any)
+		for _, v := range invs {
+			inv, _ := v.(map[string]any)
+			if num, _ := inv["ksefNumber"].(string); inv != nil && cancel550(inv) {
+				c.ksef = num
+				return true
 			}
-			body, _ = json.Marshal(m)
 		}
-		c.mu.Unlock()
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.Header().Del("Content-Length")
-		w.WriteHeader(rec.Code)
-		_, _ = bytes.NewReader(body).WriteTo(w)
-	})
+		return false
+	}
+	return c
 }
 
 // TestE2ESenderBatchResendsCancelled: an invoice that its batch session
@@ -284,7 +258,7 @@ func (c *cancelFirstInList) middleware(h http.Handler) http.Handler {
 // the online send is a 440 duplicate naming it), and every input has one
 // outcome, reported once.
 func TestE2ESenderBatchResendsCancelled(t *testing.T) {
-	cancel := &cancelFirstInList{}
+	cancel := newCancelFirstInList()
 	sim, id, a := senderClient(t, ksefsim.WithMiddleware(cancel.middleware))
 	docs := map[string][]byte{}
 	var openers []ksefsend.InputOpener

@@ -235,19 +235,20 @@ func TestE2EResumeExpiredSession(t *testing.T) {
 	}
 }
 
-// cancelFirst550 turns the first successful invoice status the simulator
-// answers into status 550 ("operation cancelled by the system", as in the
-// spec's table), as KSeF does when processing is interrupted.
-type cancelFirst550 struct {
-	mu   sync.Mutex
-	done bool
-	ref  string // the invoice reference whose status was replaced
+// rewriteOnce is a middleware that hands the JSON answers to GET requests
+// whose path (split at "/", e.g. v2 sessions {ref} invoices) match to
+// edit, until edit reports that it changed one.
+type rewriteOnce struct {
+	mu    sync.Mutex
+	done  bool
+	match func(parts []string) bool
+	edit  func(parts []string, m map[string]any) bool
 }
 
-func (c *cancelFirst550) middleware(h http.Handler) http.Handler {
+func (c *rewriteOnce) middleware(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // v2 sessions {ref} invoices {inv}
-		if r.Method != http.MethodGet || len(parts) != 5 || parts[1] != "sessions" || parts[3] != "invoices" {
+		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+		if r.Method != http.MethodGet || !c.match(parts) {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -256,16 +257,9 @@ func (c *cancelFirst550) middleware(h http.Handler) http.Handler {
 		body := rec.Body.Bytes()
 		var m map[string]any
 		c.mu.Lock()
-		if rec.Code == http.StatusOK && !c.done && json.Unmarshal(body, &m) == nil {
-			if st, _ := m["status"].(map[string]any); st != nil && st["code"] == float64(200) {
-				c.done, c.ref = true, parts[4]
-				m["status"] = map[string]any{"code": 550, "description": "Operacja została anulowana przez system",
-					"details": []string{"Przetwarzanie zostało przerwane z przyczyn wewnętrznych systemu. Spróbuj ponownie"}}
-				for _, k := range []string{"ksefNumber", "acquisitionDate", "permanentStorageDate", "upoDownloadUrl", "upoDownloadUrlExpirationDate"} {
-					delete(m, k)
-				}
-				body, _ = json.Marshal(m)
-			}
+		if rec.Code == http.StatusOK && !c.done && json.Unmarshal(body, &m) == nil && c.edit(parts, m) {
+			c.done = true
+			body, _ = json.Marshal(m)
 		}
 		c.mu.Unlock()
 		for k, v := range rec.Header() {
@@ -277,12 +271,48 @@ func (c *cancelFirst550) middleware(h http.Handler) http.Handler {
 	})
 }
 
+// cancel550 turns an invoice status object whose status is 200 into
+// status 550 ("operation cancelled by the system", as in the spec's
+// table), as KSeF reports an interrupted processing, and reports whether
+// it did.
+func cancel550(inv map[string]any) bool {
+	if st, _ := inv["status"].(map[string]any); st == nil || st["code"] != float64(200) {
+		return false
+	}
+	inv["status"] = map[string]any{"code": 550, "description": "Operacja została anulowana przez system",
+		"details": []string{"Przetwarzanie zostało przerwane z przyczyn wewnętrznych systemu. Spróbuj ponownie"}}
+	for _, k := range []string{"ksefNumber", "acquisitionDate", "permanentStorageDate", "upoDownloadUrl", "upoDownloadUrlExpirationDate"} {
+		delete(inv, k)
+	}
+	return true
+}
+
+// cancelFirst550 turns the first successful invoice status the simulator
+// answers into status 550; ref is the invoice whose status it replaced.
+type cancelFirst550 struct {
+	rewriteOnce
+	ref string
+}
+
+func newCancelFirst550() *cancelFirst550 {
+	c := &cancelFirst550{}
+	c.match = func(p []string) bool { return len(p) == 5 && p[1] == "sessions" && p[3] == "invoices" } // v2 sessions {ref} invoices {inv}
+	c.edit = func(p []string, m map[string]any) bool {
+		if cancel550(m) {
+			c.ref = p[4]
+			return true
+		}
+		return false
+	}
+	return c
+}
+
 // TestE2ESenderResendsAfter550: an invoice whose status is 550 is sent
 // again by the Sender; it ends with one KSeF number (here the simulator
 // had registered it, so the re-send is a 440 duplicate naming the
 // original), and no invoice gets two.
 func TestE2ESenderResendsAfter550(t *testing.T) {
-	cancel := &cancelFirst550{}
+	cancel := newCancelFirst550()
 	sim, id, a := senderClient(t, ksefsim.WithMiddleware(cancel.middleware))
 	const n = 4
 	docs := make([][]byte, n)

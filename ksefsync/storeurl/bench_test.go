@@ -119,6 +119,17 @@ func syncOnce(b *testing.B, spec string, sources []ksefsync.ContextSource, want 
 
 // cpuTime returns the CPU time (user and system) of this process: on a
 // machine shared with other work the wall clock alone says little.
+// reportSync reports the metrics of one sync of n invoices and returns
+// its rate in invoices per second.
+func reportSync(b *testing.B, n int, el, cpu time.Duration, peak, live uint64) float64 {
+	rate := float64(n) / el.Seconds()
+	b.ReportMetric(rate, "invoices/s")
+	b.ReportMetric(float64(n)/cpu.Seconds(), "invoices/cpu-s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+	b.ReportMetric(float64(live)/(1<<20), "live-MB")
+	return rate
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -159,11 +170,7 @@ func BenchmarkSyncFake(b *testing.B) {
 				b.ResetTimer()
 				for range b.N {
 					el, cpu, peak, live := syncOnce(b, bs.spec(b, n), ksefsynctest.Sources(f), n)
-					rate := float64(n) / el.Seconds()
-					b.ReportMetric(rate, "invoices/s")
-					b.ReportMetric(float64(n)/cpu.Seconds(), "invoices/cpu-s")
-					b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
-					b.ReportMetric(float64(live)/(1<<20), "live-MB")
+					rate := reportSync(b, n, el, cpu, peak, live)
 					fmt.Printf("sync bench/fake→%s/%d: %.0f invoices/s (%.0f per CPU-second of this process), %.1f× the time of reading the packages alone, peak heap %.1f MB (live %.1f MB)\n",
 						bs.name, n, rate, float64(n)/cpu.Seconds(), el.Seconds()/yard.Seconds(), float64(peak)/(1<<20), float64(live)/(1<<20))
 				}
@@ -202,11 +209,7 @@ func BenchmarkSyncSimulator(b *testing.B) {
 				b.ResetTimer()
 				for range b.N {
 					el, cpu, peak, live := syncOnce(b, bs.spec(b, n), src, n)
-					rate := float64(n) / el.Seconds()
-					b.ReportMetric(rate, "invoices/s")
-					b.ReportMetric(float64(n)/cpu.Seconds(), "invoices/cpu-s")
-					b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
-					b.ReportMetric(float64(live)/(1<<20), "live-MB")
+					rate := reportSync(b, n, el, cpu, peak, live)
 					fmt.Printf("sync bench/simulator→%s/%d: %.0f invoices/s (%.0f per CPU-second, simulator included), peak heap %.1f MB, live %.1f MB (simulator in the same process)\n",
 						bs.name, n, rate, float64(n)/cpu.Seconds(), float64(peak)/(1<<20), float64(live)/(1<<20))
 				}
@@ -235,11 +238,7 @@ func BenchmarkSyncSimulatorProcess(b *testing.B) {
 				b.ResetTimer()
 				for range b.N {
 					el, cpu, peak, live := syncOnce(b, bs.spec(b, n), src, n)
-					rate := float64(n) / el.Seconds()
-					b.ReportMetric(rate, "invoices/s")
-					b.ReportMetric(float64(n)/cpu.Seconds(), "invoices/cpu-s")
-					b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
-					b.ReportMetric(float64(live)/(1<<20), "live-MB")
+					rate := reportSync(b, n, el, cpu, peak, live)
 					fmt.Printf("sync bench/simulator process→%s/%d: %.0f invoices/s (%.0f per CPU-second of the sync), peak heap %.1f MB, live %.1f MB (the sync alone)\n",
 						bs.name, n, rate, float64(n)/cpu.Seconds(), float64(peak)/(1<<20), float64(live)/(1<<20))
 				}
