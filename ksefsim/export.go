@@ -244,6 +244,32 @@ func (sp *exportSpill) put(b []byte) (f *os.File, off int64) {
 	return sp.f, off
 }
 
+// runningExports counts the exports of context c in progress at now and
+// frees the parts of every expired package, so that a long-running
+// simulator gives their space back even when nobody asks their status;
+// callers hold s.mu.
+func (s *Simulator) runningExports(c ctxID, now time.Time) int {
+	running := 0
+	for _, j := range s.st.exports().jobs {
+		switch code := j.statusAt(now, s.cfg.export); {
+		case code == 100 && j.ctx == c:
+			running++
+		case code == 210:
+			j.dropParts()
+		}
+	}
+	return running
+}
+
+// dropParts frees the parts of an expired package (status 210); callers
+// hold s.mu.
+func (j *exportJob) dropParts() {
+	for _, p := range j.parts {
+		p.free()
+	}
+	j.parts = nil
+}
+
 // free gives the part's space back: its bytes in memory, or its range of
 // the spill file.
 func (p *exportPart) free() {
@@ -327,13 +353,7 @@ func (s *Simulator) handleExport(w http.ResponseWriter, r *http.Request) *apiErr
 		}
 	}
 	st := s.st.exports()
-	running := 0
-	for _, j := range st.jobs {
-		if j.ctx == job.ctx && j.statusAt(now, s.cfg.export) == 100 {
-			running++
-		}
-	}
-	if running >= exportCap {
+	if s.runningExports(job.ctx, now) >= exportCap {
 		s.mu.Unlock()
 		return badRequest(21182, "Osiągnięto limit "+strconv.Itoa(exportCap)+" trwających eksportów dla kontekstu. Spróbuj ponownie później.")
 	}
@@ -536,10 +556,7 @@ func (s *Simulator) handleExportStatus(w http.ResponseWriter, r *http.Request) *
 		job.complete = now
 	}
 	if code == 210 {
-		for _, p := range job.parts { // the package is gone; free its space
-			p.free()
-		}
-		job.parts = nil
+		job.dropParts()
 	}
 	if code == 210 && !now.Before(job.complete.Add(2*c.packageLifetime())) {
 		return gone("Status eksportu " + job.ref + " nie jest już dostępny.")

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestExportSpill stores parts concurrently in the spill file and reads
@@ -83,5 +84,24 @@ func TestExportSpillFree(t *testing.T) {
 	got, err := io.ReadAll(parts[3].body())
 	if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{4}, 1<<20)) {
 		t.Errorf("a part kept after freeing others: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestExpiredPackagesFreed: starting an export frees the parts of every
+// package past its lifetime (status 210), whether or not anybody asked its
+// status, and keeps those still downloadable.
+func TestExpiredPackagesFreed(t *testing.T) {
+	s := New(WithExportLimits(ExportLimits{PackageLifetime: time.Minute}))
+	now := s.now()
+	part := func() *exportPart { return &exportPart{enc: []byte("part"), size: 4} }
+	old := &exportJob{ref: "old", built: true, complete: now, parts: []*exportPart{part()}}
+	s.Advance(2 * time.Minute)
+	fresh := &exportJob{ref: "fresh", built: true, complete: s.now(), parts: []*exportPart{part()}}
+	s.mu.Lock()
+	s.st.exports().jobs["old"], s.st.exports().jobs["fresh"] = old, fresh
+	running := s.runningExports(ctxID{}, s.now())
+	s.mu.Unlock()
+	if old.parts != nil || fresh.parts == nil || running != 0 {
+		t.Errorf("after the sweep: expired parts %v, fresh parts %v, %d running", old.parts, fresh.parts, running)
 	}
 }
