@@ -43,20 +43,16 @@ func newListCmd(f *cli.Factory) *cobra.Command {
 				return err
 			}
 			p := &ksef.PeppolPage{PageSize: pageSize, PageOffset: page}
-			res := ListResult{Providers: []ksef.PeppolProvider{}}
-			if all {
-				for it, err := range c.Peppol.ProvidersAll(cmd.Context(), p) {
-					if err != nil {
-						return err
-					}
-					res.Providers = append(res.Providers, it)
-				}
-			} else {
+			var res ListResult
+			res.Providers, res.More, err = cli.Collect(all, c.Peppol.ProvidersAll(cmd.Context(), p), func() ([]ksef.PeppolProvider, bool, error) {
 				pg, err := c.Peppol.Providers(cmd.Context(), p)
 				if err != nil {
-					return err
+					return nil, false, err
 				}
-				res.Providers, res.More = append(res.Providers, pg.PeppolProviders...), pg.HasMore
+				return pg.PeppolProviders, pg.HasMore, nil
+			})
+			if err != nil {
+				return err
 			}
 			return f.Emit(res, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

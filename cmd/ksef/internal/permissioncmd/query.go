@@ -48,20 +48,11 @@ func runQuery[T any](cmd *cobra.Command, f *cli.Factory, pf *pageFlags, header s
 	if err != nil {
 		return err
 	}
-	res := QueryResult[T]{Items: []T{}}
-	if pf.all {
-		for it, err := range all(cmd.Context(), s.Client, pf.params()) {
-			if err != nil {
-				return cli.RefreshError(err)
-			}
-			res.Items = append(res.Items, it)
-		}
-	} else {
-		items, more, err := page(cmd.Context(), s.Client, pf.params())
-		if err != nil {
-			return cli.RefreshError(err)
-		}
-		res.Items, res.HasMore = append(res.Items, items...), more
+	var res QueryResult[T]
+	res.Items, res.HasMore, err = cli.Collect(pf.all, all(cmd.Context(), s.Client, pf.params()),
+		func() ([]T, bool, error) { return page(cmd.Context(), s.Client, pf.params()) })
+	if err != nil {
+		return cli.RefreshError(err)
 	}
 	return f.Emit(res, func(w io.Writer) {
 		rows := make([][]string, len(res.Items))

@@ -114,21 +114,16 @@ times), --reference.`,
 			if err != nil {
 				return err
 			}
-			res := ListResult{Sessions: []ksef.SessionsQueryResponseItem{}}
-			if all {
-				for it, err := range s.Client.Sessions.ListAll(cmd.Context(), q) {
-					if err != nil {
-						return cli.RefreshError(err)
-					}
-					res.Sessions = append(res.Sessions, it)
-				}
-			} else {
+			var res ListResult
+			res.Sessions, res.More, err = cli.Collect(all, s.Client.Sessions.ListAll(cmd.Context(), q), func() ([]ksef.SessionsQueryResponseItem, bool, error) {
 				page, err := s.Client.Sessions.List(cmd.Context(), q)
 				if err != nil {
-					return cli.RefreshError(err)
+					return nil, false, err
 				}
-				res.Sessions = append(res.Sessions, page.Sessions...)
-				res.More = page.ContinuationToken != ""
+				return page.Sessions, page.ContinuationToken != "", nil
+			})
+			if err != nil {
+				return cli.RefreshError(err)
 			}
 			return f.Emit(res, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

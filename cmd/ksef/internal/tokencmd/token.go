@@ -132,21 +132,16 @@ func newListCmd(f *cli.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := ListResult{Tokens: []ksef.QueryTokensResponseItem{}}
-			if all {
-				for it, err := range s.Client.Tokens.ListAll(cmd.Context(), p) {
-					if err != nil {
-						return cli.RefreshError(err)
-					}
-					res.Tokens = append(res.Tokens, it)
-				}
-			} else {
+			var res ListResult
+			res.Tokens, res.More, err = cli.Collect(all, s.Client.Tokens.ListAll(cmd.Context(), p), func() ([]ksef.QueryTokensResponseItem, bool, error) {
 				page, err := s.Client.Tokens.List(cmd.Context(), p)
 				if err != nil {
-					return cli.RefreshError(err)
+					return nil, false, err
 				}
-				res.Tokens = append(res.Tokens, page.Tokens...)
-				res.More = page.ContinuationToken != ""
+				return page.Tokens, page.ContinuationToken != "", nil
+			})
+			if err != nil {
+				return cli.RefreshError(err)
 			}
 			return f.Emit(res, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
