@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ksef2/ksef/cmd/ksef/internal/authcmd"
 	"github.com/ksef2/ksef/cmd/ksef/internal/certcmd"
@@ -105,7 +106,8 @@ func NewRoot(f *cli.Factory) *cobra.Command {
 // hundred with their flags). Help, completion, a misspelt command (whose
 // suggestions need every name) and no command at all get the whole tree.
 func NewRootFor(f *cli.Factory, args []string) *cobra.Command {
-	if a, ok := areaFor(commandName(args)); ok {
+	global := cli.NewRoot(&cli.Factory{}).PersistentFlags() // the global flags alone
+	if a, ok := areaFor(commandName(global, args)); ok {
 		return cli.NewRoot(f, a.new)
 	}
 	return NewRoot(f)
@@ -121,10 +123,11 @@ func areaFor(name string) (namedArea, bool) {
 	return namedArea{}, false
 }
 
-// commandName returns the first argument that is not a global flag or a
-// global flag's value: the name of the top-level command cobra will run,
-// or "" when there is none or a flag it does not know comes first.
-func commandName(args []string) string {
+// commandName returns the first argument that is not one of the global
+// flags fs or a global flag's value: the name of the top-level command
+// cobra will run, or "" when there is none or a flag it does not know
+// comes first.
+func commandName(fs *pflag.FlagSet, args []string) string {
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg == "--" {
@@ -134,23 +137,22 @@ func commandName(args []string) string {
 			return arg
 		}
 		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		var fl *pflag.Flag
+		if strings.HasPrefix(arg, "--") {
+			fl = fs.Lookup(name)
+		} else if name != "" {
+			fl = fs.ShorthandLookup(name[:1])
+			hasValue = hasValue || len(name) > 1 // -ojson: the value attached
+		}
 		switch {
-		case name == "verbose":
-		case hasValue && globalValueFlags[name]:
-		case globalValueFlags[name]:
-			i++ // the value is the next argument
-		case !strings.HasPrefix(arg, "--") && len(name) > 1 && globalValueFlags[name[:1]]:
-			// -ojson: a shorthand with its value attached
-		default:
+		case fl == nil:
 			return ""
+		case fl.NoOptDefVal == "" && !hasValue:
+			i++ // the value is the next argument
 		}
 	}
 	return ""
 }
-
-// globalValueFlags are the root's persistent flags that take a value (see
-// cli.NewRoot), by name and shorthand.
-var globalValueFlags = map[string]bool{"output": true, "o": true, "profile": true, "config-dir": true, "env": true, "base-url": true, "timeout": true}
 
 // Main runs ksef with args (without the program name) in ctx, printing an
 // error as "ksef: <message>" to f's stderr. It returns the exit status.

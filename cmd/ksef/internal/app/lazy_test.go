@@ -49,7 +49,7 @@ func TestCommandName(t *testing.T) {
 		{[]string{"--", "auth"}, ""},
 		{[]string{"--profile"}, ""},
 	} {
-		if got := commandName(tc.args); got != tc.want {
+		if got := commandName(cli.NewRoot(&cli.Factory{}).PersistentFlags(), tc.args); got != tc.want {
 			t.Errorf("commandName(%q) = %q, want %q", tc.args, got, tc.want)
 		}
 	}
