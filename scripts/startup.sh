@@ -9,6 +9,13 @@
 # The binary is built static (CGO_ENABLED=0), as releases are: a binary
 # linked against libc pays for the dynamic loader at every start.
 #
+# Two more floors show what any client pays on this machine before ksef's
+# own work: "net/http + cobra" links what every HTTPS command-line tool
+# links (net/http, crypto/x509, encoding/json and encoding/xml, cobra) and
+# does nothing; "SDK + cobra" links the SDK package github.com/ksef2/ksef
+# and cobra and does nothing. When those are above the goal, the goal
+# cannot be met on this machine by any ksef binary.
+#
 #   scripts/startup.sh            # 200 runs
 #   RUNS=1000 scripts/startup.sh
 #   KSEF_BIN=/path/to/ksef scripts/startup.sh   # measure an existing binary
@@ -31,6 +38,21 @@ printf 'module hello\n\ngo 1.26\n' >"$tmp/hello/go.mod"
 printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hello\\n") }\n' >"$tmp/hello/main.go"
 (cd "$tmp/hello" && CGO_ENABLED=0 go build -trimpath -o "$tmp/hello/hello" .)
 
+# The two floors are built inside this module (they import its
+# dependencies) from a directory the go tool's patterns ignore.
+floor() { # name, imports...
+  local name=$1; shift
+  local dir
+  dir=$(mktemp -d "$PWD/_startup_floor.XXXXXX")
+  { printf 'package main\n\nimport (\n\t"os"\n'
+    for p in "$@"; do printf '\t_ "%s"\n' "$p"; done
+    printf ')\n\nfunc main() { os.Stdout.WriteString("floor\\n") }\n'; } >"$dir/main.go"
+  CGO_ENABLED=0 go build -trimpath -o "$tmp/$name" "./$(basename "$dir")" || { rm -rf "$dir"; exit 1; }
+  rm -rf "$dir"
+}
+floor nethttp net/http crypto/x509 encoding/json encoding/xml github.com/spf13/cobra
+floor sdk github.com/ksef2/ksef github.com/spf13/cobra
+
 # Page faults of one run (minor + major), from getrusage via GNU time.
 faults() { # command...
   if [ -x /usr/bin/time ]; then
@@ -39,11 +61,12 @@ faults() { # command...
     echo "?"
   fi
 }
-echo "page faults: ksef version $(faults "$bin" version), hello $(faults "$tmp/hello/hello")"
+echo "page faults: ksef version $(faults "$bin" version), hello $(faults "$tmp/hello/hello"), net/http + cobra $(faults "$tmp/nethttp"), SDK + cobra $(faults "$tmp/sdk")"
 
 if command -v hyperfine >/dev/null 2>&1; then
   hyperfine --shell=none --warmup 10 --runs "$runs" --export-json "$tmp/startup.json" \
-    -n "ksef version" "$bin version" -n "hello (empty Go program)" "$tmp/hello/hello" >&2
+    -n "ksef version" "$bin version" -n "hello (empty Go program)" "$tmp/hello/hello" \
+    -n "net/http + cobra (links, runs nothing)" "$tmp/nethttp" -n "SDK + cobra (links, runs nothing)" "$tmp/sdk" >&2
   # Mean and median in milliseconds from hyperfine's JSON export.
   python3 - "$tmp/startup.json" <<'PY' 2>/dev/null || true
 import json, sys
@@ -73,3 +96,5 @@ measure() { # name, command...
 }
 measure "ksef version" "$bin" version
 measure "hello (empty Go program)" "$tmp/hello/hello"
+measure "net/http + cobra (links, runs nothing)" "$tmp/nethttp"
+measure "SDK + cobra (links, runs nothing)" "$tmp/sdk"
