@@ -61,7 +61,11 @@ func benchExportEnv(b *testing.B, n int, opts ...ksefsim.Option) *exportEnv {
 // SDK time with the invoices delivered to a callback (goal ≥ 0.8), and
 // ratio-dir with one file written per invoice (bound by the file system);
 // cpu-ratio compares CPU time (openssl's over this process's, which also
-// serves the parts), a measure that a loaded machine does not distort.
+// serves the parts), a measure that a loaded machine does not distort;
+// ratio-bound is the ratio the SDK would reach if its CPU time were spread
+// perfectly over GOMAXPROCS cores (openssl time / (SDK CPU time / cores)):
+// the most this machine allows, whatever the scheduling. The SDK inflates
+// entries on every core, so run with -cpu 1,2,4 to see the ratio scale.
 //
 // The yardstick does less than the SDK: openssl only decrypts, while the
 // SDK also downloads (served by the in-process simulator, whose CPU time
@@ -178,6 +182,7 @@ func BenchmarkExportThroughput(b *testing.B) {
 	b.ReportMetric(ossl.Seconds()/sdk.Seconds(), "ratio")
 	b.ReportMetric(ossl.Seconds()/sdkDir.Seconds(), "ratio-dir")
 	b.ReportMetric(osslCPU.Seconds()/sdkCPU.Seconds(), "cpu-ratio")
+	b.ReportMetric(ossl.Seconds()/(sdkCPU.Seconds()/float64(runtime.GOMAXPROCS(0))), "ratio-bound")
 	b.ReportMetric(fetchCPU.Seconds()/sdkCPU.Seconds(), "fetch-share")
 	b.ReportMetric(decCPU.Seconds()/sdkCPU.Seconds(), "decrypt-share")
 	b.ReportMetric(float64(encBytes)/1e6, "package-MB")

@@ -6,11 +6,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
@@ -20,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/ksef2/ksef/internal/envelope"
@@ -682,14 +679,19 @@ func (u *unpacker) unzip(r io.Reader) error {
 	return u.run(r, walkZip)
 }
 
-// emitFunc receives a regular file of an archive; it reads body to its end
-// (writing what it reads to sum too, when not nil) unless it returns an
-// error.
-type emitFunc func(name string, body io.Reader, sum io.Writer) error
+// archiveOut receives the regular files of an archive (the producer's
+// side of the entry pipe). emit reads body to its end (writing what it
+// reads to sum too, when not nil) unless it returns an error; flush passes
+// on what was emitted so far, and is called before the walker waits for
+// more input (false: the pipe stopped).
+type archiveOut interface {
+	emit(name string, body io.Reader, sum io.Writer) error
+	flush() bool
+}
 
-// walkTarGz passes the regular files of a tar.gz stream to emit.
-func walkTarGz(r io.Reader, emit emitFunc) error {
-	gz, err := gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
+// walkTarGz passes the regular files of a tar.gz stream to out.
+func walkTarGz(r io.Reader, out archiveOut) error {
+	gz, err := gzip.NewReader(bufio.NewReaderSize(flushingReader{r: r, out: out}, 64<<10))
 	if err != nil {
 		return fmt.Errorf("ksef: export package (tar.gz): %w", err)
 	}
@@ -705,7 +707,7 @@ func walkTarGz(r io.Reader, emit emitFunc) error {
 		}
 		switch h.Typeflag {
 		case tar.TypeReg:
-			if err := emit(h.Name, tr, nil); err != nil {
+			if err := out.emit(h.Name, tr, nil); err != nil {
 				return err
 			}
 		case tar.TypeDir:
@@ -716,129 +718,4 @@ func walkTarGz(r io.Reader, emit emitFunc) error {
 	// the rest of the gzip stream (checksum) is checked by reading to EOF
 	_, err = io.Copy(io.Discard, gz)
 	return err
-}
-
-// ZIP signatures.
-const (
-	zipLocalHeader   = 0x04034b50
-	zipDataDesc      = 0x08074b50
-	zipCentralHeader = 0x02014b50
-	zipEndRecord     = 0x06054b50
-)
-
-// walkZip passes the files of a ZIP stream to emit entry by entry from the
-// local file headers (the central directory at the end is not needed),
-// checking each entry's CRC-32 after emit read it. Stored and deflated
-// entries are supported, with or without data descriptors (a stored entry
-// needs its sizes in the local header).
-func walkZip(r io.Reader, emit emitFunc) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var hdr [30]byte
-	var fr io.ReadCloser // one decompressor, reset for every entry
-	var meta []byte      // name and extra field of an entry
-	c := crc32.NewIEEE()
-	for {
-		if _, err := io.ReadFull(br, hdr[:4]); err != nil {
-			return fmt.Errorf("ksef: export package (zip): %w", err)
-		}
-		switch binary.LittleEndian.Uint32(hdr[:4]) {
-		case zipLocalHeader:
-		case zipCentralHeader, zipEndRecord:
-			// The directory follows the entries; drain it.
-			_, err := io.Copy(io.Discard, br)
-			return err
-		default:
-			return errors.New("ksef: export package (zip): not a ZIP stream")
-		}
-		if _, err := io.ReadFull(br, hdr[4:]); err != nil {
-			return fmt.Errorf("ksef: export package (zip): %w", err)
-		}
-		flags := binary.LittleEndian.Uint16(hdr[6:])
-		method := binary.LittleEndian.Uint16(hdr[8:])
-		crc := binary.LittleEndian.Uint32(hdr[14:])
-		csize := int64(binary.LittleEndian.Uint32(hdr[18:]))
-		nameLen := int(binary.LittleEndian.Uint16(hdr[26:]))
-		extraLen := int(binary.LittleEndian.Uint16(hdr[28:]))
-		if cap(meta) < nameLen+extraLen {
-			meta = make([]byte, nameLen+extraLen)
-		}
-		meta = meta[:nameLen+extraLen]
-		if _, err := io.ReadFull(br, meta); err != nil {
-			return fmt.Errorf("ksef: export package (zip): %w", err)
-		}
-		name := string(meta[:nameLen])
-		zip64 := zipHasZip64(meta[nameLen:])
-		if flags&0x1 != 0 {
-			return errors.New("ksef: export package (zip): encrypted entries are not supported")
-		}
-		var body io.Reader
-		switch method {
-		case 0:
-			if flags&0x8 != 0 {
-				return errors.New("ksef: export package (zip): stored entry with a data descriptor cannot be streamed")
-			}
-			body = io.LimitReader(br, csize)
-		case 8:
-			if fr == nil {
-				fr = flate.NewReader(br)
-			} else if err := fr.(flate.Resetter).Reset(br, nil); err != nil {
-				return fmt.Errorf("ksef: export package (zip): %w", err)
-			}
-			body = fr
-		default:
-			return fmt.Errorf("ksef: export package (zip): compression method %d not supported", method)
-		}
-		c.Reset()
-		var err error
-		if !strings.HasSuffix(name, "/") {
-			err = emit(name, body, c)
-		}
-		if err == nil {
-			// a directory, or nothing left
-			_, err = io.Copy(io.Discard, io.TeeReader(body, c))
-		}
-		if err != nil {
-			return err
-		}
-		if flags&0x8 != 0 {
-			var dd [24]byte
-			if _, err := io.ReadFull(br, dd[:4]); err != nil {
-				return fmt.Errorf("ksef: export package (zip): %w", err)
-			}
-			off := 0
-			if binary.LittleEndian.Uint32(dd[:4]) == zipDataDesc {
-				if _, err := io.ReadFull(br, dd[:4]); err != nil {
-					return fmt.Errorf("ksef: export package (zip): %w", err)
-				}
-			}
-			crc = binary.LittleEndian.Uint32(dd[off:])
-			sizes := 8
-			if zip64 {
-				sizes = 16
-			}
-			if _, err := io.ReadFull(br, dd[4:4+sizes]); err != nil {
-				return fmt.Errorf("ksef: export package (zip): %w", err)
-			}
-		}
-		if c.Sum32() != crc {
-			return fmt.Errorf("ksef: export package (zip): %s: CRC-32 mismatch", SanitizeText(name))
-		}
-	}
-}
-
-// zipHasZip64 reports whether a local header's extra field holds a ZIP64
-// record (then a data descriptor carries 8-byte sizes).
-func zipHasZip64(extra []byte) bool {
-	for len(extra) >= 4 {
-		id := binary.LittleEndian.Uint16(extra)
-		n := int(binary.LittleEndian.Uint16(extra[2:]))
-		if id == 0x0001 {
-			return true
-		}
-		if 4+n > len(extra) {
-			break
-		}
-		extra = extra[4+n:]
-	}
-	return false
 }

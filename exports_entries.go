@@ -10,7 +10,7 @@ import (
 // delivery of the files (hashes, OnInvoice, Dir, _metadata.json), which
 // runs on the caller's goroutine in archive order. The first error, in
 // archive order, ends both.
-func (u *unpacker) run(r io.Reader, walk func(io.Reader, emitFunc) error) error {
+func (u *unpacker) run(r io.Reader, walk func(io.Reader, archiveOut) error) error {
 	q := startEntries(r, walk, entryChunks, entryChunkSize)
 	err := u.deliver(q)
 	if err != nil && u.cancel != nil {
@@ -89,7 +89,7 @@ var errEntriesStopped = errors.New("ksef: export unpacking stopped")
 
 // startEntries starts walk over the archive r on its own goroutine, with
 // n chunks of size bytes.
-func startEntries(r io.Reader, walk func(io.Reader, emitFunc) error, n, size int) *entryPipe {
+func startEntries(r io.Reader, walk func(io.Reader, archiveOut) error, n, size int) *entryPipe {
 	q := &entryPipe{full: make(chan *entryChunk, n), free: make(chan *entryChunk, n), quit: make(chan struct{}), done: make(chan struct{})}
 	for range n {
 		q.free <- &entryChunk{buf: make([]byte, 0, size)}
@@ -97,7 +97,7 @@ func startEntries(r io.Reader, walk func(io.Reader, emitFunc) error, n, size int
 	q.scratch = make([]byte, 32<<10)
 	go func() {
 		defer close(q.done)
-		err := walk(flushingReader{r: r, q: q}, q.emit)
+		err := walk(r, q)
 		switch err {
 		case nil:
 			err = io.EOF // the archive's end
@@ -225,16 +225,17 @@ func (q *entryPipe) flush() bool {
 	return q.send()
 }
 
-// flushingReader is the archive's input as the walker reads it: before
-// each read, which may wait for the next part of the package, what was
-// unpacked so far is passed on, so that it is delivered meanwhile.
+// flushingReader is an archive's input as a walker that emits on its own
+// goroutine reads it: before each read, which may wait for the next part
+// of the package, what was unpacked so far is passed on, so that it is
+// delivered meanwhile.
 type flushingReader struct {
-	r io.Reader
-	q *entryPipe
+	r   io.Reader
+	out archiveOut
 }
 
 func (f flushingReader) Read(p []byte) (int, error) {
-	if !f.q.flush() {
+	if !f.out.flush() {
 		return 0, errEntriesStopped
 	}
 	return f.r.Read(p)

@@ -27,10 +27,10 @@ func pipeFiles() []pipeFile {
 	return files
 }
 
-func emitAll(files []pipeFile, after error) func(io.Reader, emitFunc) error {
-	return func(_ io.Reader, emit emitFunc) error {
+func emitAll(files []pipeFile, after error) func(io.Reader, archiveOut) error {
+	return func(_ io.Reader, out archiveOut) error {
 		for _, f := range files {
-			if err := emit(f.name, iotest.HalfReader(bytes.NewReader(f.data)), nil); err != nil {
+			if err := out.emit(f.name, iotest.HalfReader(bytes.NewReader(f.data)), nil); err != nil {
 				return err
 			}
 		}
@@ -90,11 +90,11 @@ func TestEntryPipeErrorsInOrder(t *testing.T) {
 	q.stop()
 
 	boom := errors.New("inflate: corrupt input")
-	q = startEntries(strings.NewReader(""), func(_ io.Reader, emit emitFunc) error {
-		if err := emit("a", strings.NewReader("whole"), nil); err != nil {
+	q = startEntries(strings.NewReader(""), func(_ io.Reader, out archiveOut) error {
+		if err := out.emit("a", strings.NewReader("whole"), nil); err != nil {
 			return err
 		}
-		return emit("b", io.MultiReader(strings.NewReader("0123456789"), iotest.ErrReader(boom)), nil)
+		return out.emit("b", io.MultiReader(strings.NewReader("0123456789"), iotest.ErrReader(boom)), nil)
 	}, 2, 4)
 	name, err := q.next()
 	if got, rerr := io.ReadAll(q); name != "a" || err != nil || string(got) != "whole" || rerr != nil {
