@@ -85,7 +85,9 @@ type ExportResult struct {
 // against its encryptedPartSize and encryptedPartHash; they are then
 // decrypted with the export's key, checked against partHash, joined and
 // unpacked according to package.compressionType (ZIP or tar.gz) straight
-// into opts.Dir and/or opts.OnInvoice. When a part URL has expired (by
+// into opts.Dir and/or opts.OnInvoice, in archive order (the entries of a
+// ZIP package are inflated on every core, each checked against its size
+// and CRC-32 before it is delivered). When a part URL has expired (by
 // its expirationDate or a 403 from storage) the URLs are renewed with a
 // status call. Finally every invoice file is matched against
 // _metadata.json: same KSeF numbers, SHA-256 equal to invoiceHash, count
