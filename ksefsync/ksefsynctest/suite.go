@@ -2,6 +2,8 @@ package ksefsynctest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"iter"
 	"log/slog"
@@ -54,6 +56,36 @@ func RequireComplete(t testing.TB, r ksefsync.Reader, f *Fake) Counts {
 		t.Fatalf("store differs from the fake: %v", c)
 	}
 	return c
+}
+
+// StoredNumbers returns the sorted KSeF numbers of the invoices the store
+// holds for filter (a number held twice appears twice), and fails the
+// test when an invoice's stored XML differs from its metadata's
+// invoiceHash: the check for stores synced from a simulator, whose
+// invoices no fake describes.
+func StoredNumbers(t testing.TB, r ksefsync.Reader, filter ksefsync.Filter) []string {
+	t.Helper()
+	ctx := context.Background()
+	var got []string
+	for inv, err := range r.Invoices(ctx, filter) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, inv.KSeFNumber)
+		full, err := r.Invoice(ctx, inv.KSeFNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var md ksef.InvoiceMetadata
+		if err := json.Unmarshal(full.Metadata, &md); err != nil {
+			t.Fatal(err)
+		}
+		if h := sha256.Sum256(full.XML); !slices.Equal(h[:], md.InvoiceHash) {
+			t.Fatalf("%s: stored XML does not match its invoiceHash", inv.KSeFNumber)
+		}
+	}
+	slices.Sort(got)
+	return got
 }
 
 // lockedBuffer collects log output of concurrent goroutines.

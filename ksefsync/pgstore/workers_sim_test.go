@@ -2,7 +2,6 @@ package pgstore_test
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/ksefsim"
 	"github.com/ksef2/ksef/ksefsync"
+	"github.com/ksef2/ksef/ksefsync/ksefsynctest"
 	"github.com/ksef2/ksef/ksefsync/pgstore"
 	"github.com/ksef2/ksef/ksefsync/pgstore/pgstoretest"
 )
@@ -349,25 +349,7 @@ func TestThreeWorkersSimulator(t *testing.T) {
 			ksef.InvoiceQuerySubjectTypeSubject2: bought[id.NIP],
 		}
 		for _, st := range subjects {
-			var got []string
-			for inv, err := range rd.Invoices(ctx, ksefsync.Filter{Context: id.NIP, SubjectType: st}) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, inv.KSeFNumber)
-				full, err := rd.Invoice(ctx, inv.KSeFNumber)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var md ksef.InvoiceMetadata
-				if err := json.Unmarshal(full.Metadata, &md); err != nil {
-					t.Fatal(err)
-				}
-				if h := sha256.Sum256(full.XML); !slices.Equal(h[:], md.InvoiceHash) {
-					t.Fatalf("%s: stored XML does not match its invoiceHash", inv.KSeFNumber)
-				}
-			}
-			slices.Sort(got)
+			got := ksefsynctest.StoredNumbers(t, rd, ksefsync.Filter{Context: id.NIP, SubjectType: st})
 			w := slices.Sorted(slices.Values(want[st]))
 			if !slices.Equal(got, w) {
 				t.Fatalf("%s/%s: store holds %d invoices (%d distinct), the simulator %d", id.NIP, st, len(got), len(slices.Compact(slices.Clone(got))), len(w))

@@ -3,8 +3,6 @@ package storeurl_test
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -21,6 +19,7 @@ import (
 	"github.com/ksef2/ksef/internal/testenv"
 	"github.com/ksef2/ksef/ksefsim"
 	"github.com/ksef2/ksef/ksefsync"
+	"github.com/ksef2/ksef/ksefsync/ksefsynctest"
 	"github.com/ksef2/ksef/ksefsync/pgstore/pgstoretest"
 	"github.com/ksef2/ksef/ksefsync/storeurl"
 )
@@ -202,25 +201,7 @@ runs:
 	defer st.Close()
 	check := func(subject ksef.InvoiceQuerySubjectType, want []string) {
 		t.Helper()
-		var got []string
-		for inv, err := range st.Invoices(context.Background(), ksefsync.Filter{Context: id.NIP, SubjectType: subject}) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, inv.KSeFNumber)
-			full, err := st.Invoice(context.Background(), inv.KSeFNumber)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var md ksef.InvoiceMetadata
-			if err := json.Unmarshal(full.Metadata, &md); err != nil {
-				t.Fatal(err)
-			}
-			if h := sha256.Sum256(full.XML); !slices.Equal(h[:], md.InvoiceHash) {
-				t.Fatalf("%s: stored XML does not match its invoiceHash", inv.KSeFNumber)
-			}
-		}
-		slices.Sort(got)
+		got := ksefsynctest.StoredNumbers(t, st, ksefsync.Filter{Context: id.NIP, SubjectType: subject})
 		want = slices.Sorted(slices.Values(want))
 		if !slices.Equal(got, want) {
 			t.Fatalf("%s: store holds %d invoices, the simulator %d", subject, len(got), len(want))
