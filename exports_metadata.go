@@ -473,6 +473,14 @@ func (p *metaParser) str(dst *string) bool {
 	return json.Unmarshal(p.b[start:p.i], dst) == nil
 }
 
+// digitsEnd returns the index after the run of ASCII digits at b[j:].
+func digitsEnd(b []byte, j int) int {
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	return j
+}
+
 // number returns a number token, checked against the JSON grammar.
 func (p *metaParser) number() ([]byte, bool) {
 	p.ws()
@@ -485,19 +493,13 @@ func (p *metaParser) number() ([]byte, bool) {
 	case j < len(b) && b[j] == '0':
 		j++
 	case j < len(b) && b[j] >= '1' && b[j] <= '9':
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
+		j = digitsEnd(b, j)
 	default:
 		return nil, false
 	}
 	if j < len(b) && b[j] == '.' {
-		j++
-		d := j
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
-		if j == d {
+		d := j + 1
+		if j = digitsEnd(b, d); j == d {
 			return nil, false
 		}
 	}
@@ -507,10 +509,7 @@ func (p *metaParser) number() ([]byte, bool) {
 			j++
 		}
 		d := j
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
-		if j == d {
+		if j = digitsEnd(b, d); j == d {
 			return nil, false
 		}
 	}
