@@ -90,7 +90,6 @@ type zipWalker struct {
 	rd        bytes.Reader
 	fr        io.ReadCloser // the streaming decompressor, reset for every entry
 	crc       hash.Hash32
-	hdr       [30]byte
 }
 
 // zipBatch is a run of consecutive entries inflated by one worker.
@@ -196,8 +195,8 @@ func (z *zipWalker) walk() error {
 		if err != nil {
 			return z.fail(zipErr(err))
 		}
-		copy(z.hdr[:], b)
-		hdr := z.hdr[:]
+		var hdr [30]byte // b is valid only until the next peek
+		copy(hdr[:], b)
 		flags := binary.LittleEndian.Uint16(hdr[6:])
 		method := binary.LittleEndian.Uint16(hdr[8:])
 		crc := binary.LittleEndian.Uint32(hdr[14:])
@@ -366,7 +365,7 @@ func zipDescriptorAt(b []byte, q int, zip64 bool) (crc uint32, size int64, dl in
 // filled, and hands the batch to the workers when it is full.
 func (z *zipWalker) add(e zipEntry, in []byte) error {
 	if e.size < 0 {
-		return z.fail(fmt.Errorf("ksef: export package (zip): %s: bad size", SanitizeText(e.name)))
+		return z.fail(zipEntryErr(e.name, errors.New("bad size")))
 	}
 	if z.cur == nil {
 		b, err := z.take()
@@ -453,59 +452,82 @@ func (z *zipWalker) emitBatch(b *zipBatch) error {
 // work inflates batches.
 func (z *zipWalker) work() {
 	defer z.workers.Done()
-	var fr io.ReadCloser
-	var src bytes.Reader
-	// the decompressor reads a *bufio.Reader fastest (its ReadByte inlines)
-	bsrc := bufio.NewReaderSize(&src, 32<<10)
+	var inf zipInflater
 	for b := range z.jobs {
 		for i := range b.entries {
 			e := &b.entries[i]
 			e.out0 = len(b.out)
-			b.out = slices.Grow(b.out, int(e.size)+1)
-			in := b.in[e.in0:e.in1]
-			if e.method == 0 {
-				b.out = append(b.out, in...)
-			} else {
-				src.Reset(in)
-				bsrc.Reset(&src)
-				if fr == nil {
-					fr = flate.NewReader(bsrc)
-				} else {
-					_ = fr.(flate.Resetter).Reset(bsrc, nil)
-				}
-				// one byte more than declared shows an entry that is longer
-				limit := e.out0 + int(e.size) + 1
-				var err error
-				for err == nil && len(b.out) < limit {
-					var n int
-					n, err = fr.Read(b.out[len(b.out):limit])
-					b.out = b.out[:len(b.out)+n]
-				}
-				if err != nil && err != io.EOF {
-					b.err, b.errAt = fmt.Errorf("ksef: export package (zip): %s: %w", SanitizeText(e.name), err), i
-					break
-				}
-				if err == nil {
-					b.err, b.errAt = fmt.Errorf("ksef: export package (zip): %s: inflates to more than its declared %d bytes", SanitizeText(e.name), e.size), i
-					break
-				}
-				if left := src.Len() + bsrc.Buffered(); left != 0 {
-					b.err, b.errAt = fmt.Errorf("ksef: export package (zip): %s: %d bytes follow the end of its compressed data", SanitizeText(e.name), left), i
-					break
-				}
-			}
+			var err error
+			b.out, err = inf.entry(b.out, e, b.in[e.in0:e.in1])
 			e.out1 = len(b.out)
-			if int64(e.out1-e.out0) != e.size {
-				b.err, b.errAt = fmt.Errorf("ksef: export package (zip): %s: %d bytes, %d declared", SanitizeText(e.name), e.out1-e.out0, e.size), i
-				break
-			}
-			if crc32.ChecksumIEEE(b.out[e.out0:e.out1]) != e.crc {
-				b.err, b.errAt = fmt.Errorf("ksef: export package (zip): %s: CRC-32 mismatch", SanitizeText(e.name)), i
+			if err != nil {
+				b.err, b.errAt = zipEntryErr(e.name, err), i
 				break
 			}
 		}
 		close(b.done)
 	}
+}
+
+// zipInflater is a worker's decompressor, reset for every entry.
+type zipInflater struct {
+	fr   io.ReadCloser
+	src  bytes.Reader
+	bsrc *bufio.Reader // the decompressor reads a *bufio.Reader fastest (its ReadByte inlines)
+}
+
+// entry appends the inflated bytes of e (compressed: in) to out, and checks
+// that the deflate stream ends exactly at the end of in and that the size
+// and CRC-32 are those declared.
+func (f *zipInflater) entry(out []byte, e *zipEntry, in []byte) ([]byte, error) {
+	start := len(out)
+	out = slices.Grow(out, int(e.size)+1)
+	if e.method == 0 {
+		out = append(out, in...)
+	} else {
+		f.src.Reset(in)
+		if f.bsrc == nil {
+			f.bsrc = bufio.NewReaderSize(&f.src, 32<<10)
+		}
+		f.bsrc.Reset(&f.src)
+		if f.fr == nil {
+			f.fr = flate.NewReader(f.bsrc)
+		} else {
+			_ = f.fr.(flate.Resetter).Reset(f.bsrc, nil)
+		}
+		// one byte more than declared shows an entry that is longer
+		limit := start + int(e.size) + 1
+		var err error
+		for err == nil && len(out) < limit {
+			var n int
+			n, err = f.fr.Read(out[len(out):limit])
+			out = out[:len(out)+n]
+		}
+		switch {
+		case err == nil:
+			return out, fmt.Errorf("inflates to more than its declared %d bytes", e.size)
+		case err != io.EOF:
+			return out, err
+		}
+		if left := f.src.Len() + f.bsrc.Buffered(); left != 0 {
+			return out, fmt.Errorf("%d bytes follow the end of its compressed data", left)
+		}
+	}
+	if n := len(out) - start; int64(n) != e.size {
+		return out, fmt.Errorf("%d bytes, %d declared", n, e.size)
+	}
+	if crc32.ChecksumIEEE(out[start:]) != e.crc {
+		return out, errZipCRC
+	}
+	return out, nil
+}
+
+// errZipCRC is an entry whose bytes do not match its CRC-32.
+var errZipCRC = errors.New("CRC-32 mismatch")
+
+// zipEntryErr is err about the entry named name.
+func zipEntryErr(name string, err error) error {
+	return fmt.Errorf("ksef: export package (zip): %s: %w", SanitizeText(name), err)
 }
 
 // stream inflates an entry as it streams past (on the walker's goroutine,
@@ -555,7 +577,7 @@ func (z *zipWalker) stream(e zipEntry, dd, zip64 bool, crc uint32, csize int64) 
 		}
 	}
 	if z.crc.Sum32() != crc {
-		return fmt.Errorf("ksef: export package (zip): %s: CRC-32 mismatch", SanitizeText(e.name))
+		return zipEntryErr(e.name, errZipCRC)
 	}
 	return nil
 }
